@@ -1,0 +1,83 @@
+"""groupbuy: the backend for community group buying."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from prometheus_client import CollectorRegistry
+from prometheus_flask_exporter import PrometheusMetrics
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from groupbuy.config import load_config
+from groupbuy.db import configure_sqlite, db
+from groupbuy.errors import register_error_handlers
+from groupbuy.extensions import api, limiter, migrate
+from groupbuy.logging import configure_logging
+from groupbuy.ops.routes import SWAGGER_UI_URL
+from groupbuy.ops.service import MIGRATIONS_DIR
+
+API_TITLE = "groupbuy"
+API_VERSION = "v1"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Configure and wire the application; no database or network I/O happens here."""
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # send Chinese as UTF-8, not \\uXXXX
+    app.config.update(_openapi_settings())
+    if app.config.get("PROXY_FIX_X_FOR"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))  # type: ignore[method-assign]
+
+    configure_logging(app)
+    db.init_app(app)
+    _configure_engines(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True,
+                     autogenerate_plugins=["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"])
+    limiter.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    _register_blueprints(app)
+    register_error_handlers(app)
+    if not app.config.get("METRICS_DISABLED"):
+        PrometheusMetrics(app, registry=CollectorRegistry(auto_describe=True), group_by="url_rule",
+                          path="/metrics", default_labels={})
+
+    from groupbuy.cli import groupbuy_cli  # noqa: PLC0415 - the CLI imports services; keep import order simple
+
+    app.cli.add_command(groupbuy_cli)
+    return app
+
+
+def _configure_engines(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine  # creating the engine opens no connection
+        if engine.dialect.name == "sqlite":
+            configure_sqlite(engine)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
+    from groupbuy.ops.routes import bp as ops  # noqa: PLC0415
+
+    app.register_blueprint(ops)
+    for blueprint in (accounts,):
+        api.register_blueprint(blueprint)
+
+
+def _openapi_settings() -> dict[str, Any]:
+    return {
+        "API_TITLE": API_TITLE,
+        "API_VERSION": API_VERSION,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": SWAGGER_UI_URL,
+        "API_SPEC_OPTIONS": {
+            "info": {"description": "Community group buying: leaders, deals, groups, orders, payments. "
+                                    "Errors are application/problem+json with a stable `code`."},
+        },
+    }

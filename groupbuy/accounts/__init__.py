@@ -1,0 +1,1 @@
+"""Accounts: users, verification codes, sessions, lockout, addresses."""

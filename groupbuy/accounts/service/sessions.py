@@ -1,0 +1,230 @@
+"""Registration, login (password, code, WeChat), lockout, tokens, logout, reset, unlock."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import case, select, update
+from sqlalchemy.exc import IntegrityError
+
+from groupbuy.accounts.enums import CodePurpose, Role, UserStatus
+from groupbuy.accounts.models import AuthToken, User, WeChatIdentity
+from groupbuy.accounts.passwords import hash_password, password_problems, verify_password
+from groupbuy.accounts.service.codes import consume_code, find_account
+from groupbuy.accounts.service.users import new_user
+from groupbuy.accounts.wechat import (
+    FakeWeChatLoginClient,
+    HttpWeChatLoginClient,
+    InvalidWeChatCode,
+    WeChatLoginClient,
+    WeChatUnavailable,
+)
+from groupbuy.db import db, transaction
+from groupbuy.errors import Conflict, Forbidden, Invalid, Locked, Unauthorized, Unavailable
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    user: User
+    is_new: bool = False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _issue_token(user: User, now: datetime, *, is_new: bool = False) -> IssuedToken:
+    """A fresh opaque token (256 random bits); only its digest is stored."""
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=int(current_app.config["TOKEN_TTL_HOURS"]))
+    with transaction():
+        db.session.add(AuthToken(user_id=user.id, token_hash=token_digest(token), created_at=now,
+                                 expires_at=expires_at))
+    return IssuedToken(token=token, expires_at=expires_at, user=user, is_new=is_new)
+
+
+def _check_password_policy(password: str, field: str = "password") -> None:
+    problems = password_problems(password)
+    if problems:
+        raise Invalid("weak_password", errors={field: problems})
+
+
+def register_user(
+    *, phone: str | None, email: str | None, password: str, code: str, nickname: str | None, now: datetime
+) -> IssuedToken:
+    """A phone or e-mail proven by a register code becomes a shopper account."""
+    target = phone or email
+    if not target or (phone and email):
+        raise Invalid(errors={"phone": ["give a phone or an e-mail"]})
+    _check_password_policy(password)
+    if find_account(target) is not None:
+        raise Conflict("phone_taken" if phone else "email_taken")
+    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    with transaction():
+        consume_code(target=target, purpose=CodePurpose.REGISTER, code=code, now=now)
+        user = new_user(phone=phone, email=email, nickname=nickname or "", roles=[Role.SHOPPER], now=now,
+                        password_hash=hash_password(password, profile=profile))
+        try:
+            db.session.flush()  # surface a concurrent registration of the same target as 409
+        except IntegrityError as exc:
+            raise Conflict("phone_taken" if phone else "email_taken") from exc
+        return _issue_token(user, now, is_new=True)
+
+
+def _record_failure(user: User, now: datetime) -> bool:
+    """Count a failed login atomically; returns True when this failure locked the account."""
+    config = current_app.config
+    window_start = now - timedelta(minutes=int(config["LOGIN_FAILURE_WINDOW_MINUTES"]))
+    fresh = (User.login_failure_window_start.is_(None)) | (User.login_failure_window_start <= window_start)
+    failures = db.session.execute(
+        update(User).where(User.id == user.id)
+        .values(login_failures=case((fresh, 1), else_=User.login_failures + 1),
+                login_failure_window_start=case((fresh, now), else_=User.login_failure_window_start))
+        .returning(User.login_failures)
+    ).scalar_one()
+    if failures < int(config["LOGIN_MAX_FAILURES"]):
+        return False
+    db.session.execute(
+        update(User).where(User.id == user.id)
+        .values(locked_until=now + timedelta(minutes=int(config["LOGIN_LOCK_MINUTES"])),
+                login_failures=0, login_failure_window_start=None)
+    )
+    return True
+
+
+def _check_can_login(user: User, now: datetime) -> None:
+    if user.locked_until is not None and user.locked_until > now:
+        raise Locked("account_locked", headers={"Retry-After": str(int((user.locked_until - now).total_seconds()) + 1)})
+    if user.status is not UserStatus.ACTIVE:
+        raise Forbidden("account_suspended")
+
+
+def login_with_password(*, login: str, password: str, now: datetime) -> IssuedToken:
+    """Right password and not locked: a token. Five failures in the window lock the account."""
+    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    with transaction():
+        user = find_account(login)
+        if user is None:
+            verify_password(None, password, profile=profile)  # same cost as a real check
+            raise Unauthorized("invalid_credentials")
+        _check_can_login(user, now)
+        if not verify_password(user.password_hash, password, profile=profile):
+            if _record_failure(user, now):
+                raise Locked("account_locked", persist=True)
+            raise Unauthorized("invalid_credentials", persist=True)
+        if user.login_failures:
+            db.session.execute(update(User).where(User.id == user.id)
+                               .values(login_failures=0, login_failure_window_start=None))
+        return _issue_token(user, now)
+
+
+def login_with_code(*, login: str, code: str, now: datetime) -> IssuedToken:
+    """A login code proves the phone or e-mail (the lock still applies)."""
+    with transaction():
+        user = find_account(login)
+        if user is None:
+            raise Unauthorized("invalid_credentials")
+        _check_can_login(user, now)
+        consume_code(target=login, purpose=CodePurpose.LOGIN, code=code, now=now)
+        return _issue_token(user, now)
+
+
+def wechat_client() -> WeChatLoginClient:
+    """The configured jscode2session client (the fake in development and tests)."""
+    config = current_app.config
+    if "WECHAT_LOGIN_CLIENT_INSTANCE" in current_app.extensions:
+        return current_app.extensions["WECHAT_LOGIN_CLIENT_INSTANCE"]
+    if config["WECHAT_LOGIN_CLIENT"] == "http":
+        return HttpWeChatLoginClient(appid=config["WECHAT_APPID"], secret=config["WECHAT_SECRET"],
+                                     api_base=config["WECHAT_API_BASE"],
+                                     timeout=float(config["HTTP_TIMEOUT_SECONDS"]))
+    return FakeWeChatLoginClient()
+
+
+def login_with_wechat(*, code: str, now: datetime) -> IssuedToken:
+    """Exchange the code server-side; the openid WeChat returns is the identity (never the client's)."""
+    try:
+        session = wechat_client().code2session(code)
+    except InvalidWeChatCode as exc:
+        raise Unauthorized("invalid_wechat_code") from exc
+    except WeChatUnavailable as exc:
+        raise Unavailable("wechat_unavailable", headers={"Retry-After": "2"}) from exc
+    for attempt in range(2):  # a concurrent first login of the same openid wins once; we re-read
+        try:
+            with transaction():
+                identity = db.session.scalar(select(WeChatIdentity).where(WeChatIdentity.openid == session.openid))
+                is_new = identity is None
+                if identity is None:
+                    user = new_user(phone=None, email=None, nickname="微信用户", roles=[Role.SHOPPER], now=now)
+                    db.session.flush()  # the user id is needed for the identity row
+                    identity = WeChatIdentity(user_id=user.id, openid=session.openid, unionid=session.unionid,
+                                              session_key=session.session_key, updated_at=now)
+                    db.session.add(identity)
+                    db.session.flush()  # raise the unique violation here, inside the retry loop
+                else:
+                    identity.session_key, identity.updated_at = session.session_key, now
+                    user = db.session.get_one(User, identity.user_id)
+                    _check_can_login(user, now)
+                return _issue_token(user, now, is_new=is_new)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def authenticate_token(*, token: str, now: datetime) -> User | None:
+    """The active user a live token belongs to, or None (revoked, expired, unknown, suspended)."""
+    return db.session.scalar(
+        select(User).join(AuthToken, AuthToken.user_id == User.id).where(
+            AuthToken.token_hash == token_digest(token),
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > now,
+            User.status == UserStatus.ACTIVE,
+        )
+    )
+
+
+def logout(*, token: str, now: datetime) -> None:
+    """Revoke this token."""
+    with transaction():
+        db.session.execute(update(AuthToken).where(AuthToken.token_hash == token_digest(token),
+                                                   AuthToken.revoked_at.is_(None)).values(revoked_at=now))
+
+
+def revoke_all_tokens(*, user_id: int, now: datetime) -> None:
+    """Revoke every live token of a user (password reset, suspension)."""
+    with transaction():
+        db.session.execute(update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+                           .values(revoked_at=now))
+
+
+def reset_password(*, target: str, code: str, new_password: str, now: datetime) -> None:
+    """A reset code sets a new password, unlocks the account and signs out every session."""
+    _check_password_policy(new_password, "new_password")
+    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    with transaction():
+        user = find_account(target)
+        if user is None:
+            raise Invalid("invalid_code", errors={"code": ["invalid or expired"]})
+        consume_code(target=target, purpose=CodePurpose.RESET_PASSWORD, code=code, now=now)
+        db.session.execute(update(User).where(User.id == user.id).values(
+            password_hash=hash_password(new_password, profile=profile), locked_until=None,
+            login_failures=0, login_failure_window_start=None, updated_at=now))
+        revoke_all_tokens(user_id=user.id, now=now)
+
+
+def unlock_account(*, target: str, code: str, now: datetime) -> None:
+    """An unlock code lifts a login lock at once."""
+    with transaction():
+        user = find_account(target)
+        if user is None:
+            raise Invalid("invalid_code", errors={"code": ["invalid or expired"]})
+        consume_code(target=target, purpose=CodePurpose.UNLOCK, code=code, now=now)
+        db.session.execute(update(User).where(User.id == user.id).values(
+            locked_until=None, login_failures=0, login_failure_window_start=None, updated_at=now))

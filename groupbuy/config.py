@@ -1,0 +1,114 @@
+"""Settings, read once from ``GROUPBUY_*`` environment variables; tests pass a mapping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULT_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - refused in production by check_production()
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "SECRET_KEY": DEFAULT_SECRET_KEY,
+    "DATABASE_URL": None,  # None: sqlite file under instance/
+    "REDIS_URL": None,
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "console",  # console | json
+    # auth
+    "TOKEN_TTL_HOURS": 24 * 7,
+    "PASSWORD_HASH_PROFILE": "owasp",  # owasp | cheapest (tests only)
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    "LOGIN_LOCK_MINUTES": 15,
+    "AUTH_RATE_LIMIT": "30 per minute",
+    "CODE_TTL_MINUTES": 10,
+    "CODE_MAX_ATTEMPTS": 5,
+    "CODE_RESEND_SECONDS": 60,
+    "CODE_DAILY_CAP_PER_TARGET": 10,
+    "CODE_DAILY_CAP_PER_IP": 50,
+    # the outside world
+    "WECHAT_LOGIN_CLIENT": "fake",  # fake | http
+    "WECHAT_APPID": "",
+    "WECHAT_SECRET": "",
+    "WECHAT_API_BASE": "https://api.weixin.qq.com",
+    "HTTP_TIMEOUT_SECONDS": 5.0,
+    "SMS_CHANNEL": "console",  # console | webhook
+    "SMS_WEBHOOK_URL": "",
+    "EMAIL_CHANNEL": "console",  # console | smtp
+    "SMTP_HOST": "",
+    "SMTP_PORT": 465,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_FROM": "",
+    # addresses
+    "MAX_ADDRESSES": 20,
+    # request bodies
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+# Keys that must never be logged or shown.
+SECRET_KEYS = frozenset({"SECRET_KEY", "WECHAT_SECRET", "SMTP_PASSWORD"})
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    """Defaults, then GROUPBUY_* from the environment, then the test mapping."""
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("GROUPBUY")
+    if overrides:
+        app.config.update(overrides)
+    if not app.config["DATABASE_URL"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'groupbuy.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["DATABASE_URL"])
+    if app.config["REDIS_URL"]:
+        app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    check_production(app.config)
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Pool and driver settings per backend (ecosystem.md #7)."""
+    if url.startswith("sqlite"):
+        # 5 s busy wait, then "database is locked" becomes a 503 with Retry-After.
+        return {"connect_args": {"timeout": 5, "check_same_thread": False}}
+    return {
+        "pool_pre_ping": True,
+        "pool_size": int(os.environ.get("GROUPBUY_DB_POOL_SIZE", "5")),
+        "max_overflow": 10,
+        "pool_timeout": 5,
+        "pool_recycle": 1800,
+        "connect_args": {
+            "connect_timeout": 5,
+            "application_name": "groupbuy",
+            "options": "-c statement_timeout=15000 -c lock_timeout=5000"
+            " -c idle_in_transaction_session_timeout=30000",
+        },
+    }
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe for the chosen environment."""
+
+
+def check_production(config: Mapping[str, Any]) -> None:
+    """Production refuses development fakes and the default secret."""
+    if config["ENV"] != "production":
+        return
+    problems = []
+    if config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY) or len(str(config["SECRET_KEY"])) < 32:
+        problems.append("GROUPBUY_SECRET_KEY must be set to a random value of 32+ characters")
+    if config["WECHAT_LOGIN_CLIENT"] != "http":
+        problems.append("GROUPBUY_WECHAT_LOGIN_CLIENT must be 'http' (the fake is for development)")
+    if config["SMS_CHANNEL"] == "console" or config["EMAIL_CHANNEL"] == "console":
+        problems.append("GROUPBUY_SMS_CHANNEL / GROUPBUY_EMAIL_CHANNEL must not be 'console'")
+    if config["PASSWORD_HASH_PROFILE"] != "owasp":
+        problems.append("GROUPBUY_PASSWORD_HASH_PROFILE must be 'owasp'")
+    if problems:
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))

@@ -1,0 +1,82 @@
+"""structlog setup: one line per request with its id; phone numbers masked, secrets dropped."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+import structlog
+from flask import Flask, Response, g, request
+
+from groupbuy.common.fields import mask_mobiles_in_text
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SECRET_KEYS = {"password", "new_password", "token", "code", "session_key", "secret", "authorization",
+                "password_hash", "token_hash", "code_hash"}
+
+
+def _scrub(_logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Drop secret-named keys and mask mobile numbers in every value (console deliveries excepted)."""
+    for key in list(event):
+        if key.lower() in _SECRET_KEYS:
+            event[key] = "[redacted]"
+    if event.get("logger") == "groupbuy.console_channel":
+        return event  # a development delivery: the developer needs the code it carries
+    for key, value in event.items():
+        if isinstance(value, str) and key != "body":
+            event[key] = mask_mobiles_in_text(value)
+    return event
+
+
+def configure_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
+    renderer: Any = (structlog.processors.JSONRenderer(ensure_ascii=False) if app.config["LOG_FORMAT"] == "json"
+                     else structlog.dev.ConsoleRenderer(colors=False))
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _scrub,
+            structlog.processors.format_exc_info,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    root = logging.getLogger()
+    if not any(getattr(h, "_groupbuy", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(structlog.stdlib.ProcessorFormatter(processor=renderer))
+        handler._groupbuy = True  # type: ignore[attr-defined]  # mark ours so re-init does not stack handlers
+        root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    _install_request_hooks(app)
+
+
+def _install_request_hooks(app: Flask) -> None:
+    access = structlog.get_logger("groupbuy.access")
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        elapsed_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)
+        rule = request.url_rule.rule if request.url_rule else "<unmatched>"
+        access.info("request", method=request.method, route=rule, path=request.path,
+                    status=response.status_code, ms=elapsed_ms)
+        return response

@@ -1,0 +1,1 @@
+"""Outbox of outbound messages (SMS, e-mail, console) with delivery through channels."""

@@ -1,0 +1,1 @@
+"""Outbound channels behind one Protocol, chosen by configuration."""
