@@ -39,7 +39,7 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _issue_token(user: User, now: datetime, *, is_new: bool = False) -> IssuedToken:
+def issue_token(user: User, now: datetime, *, is_new: bool = False) -> IssuedToken:
     """A fresh opaque token (256 random bits); only its digest is stored."""
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(hours=int(current_app.config["TOKEN_TTL_HOURS"]))
@@ -74,7 +74,7 @@ def register_user(
             db.session.flush()  # surface a concurrent registration of the same target as 409
         except IntegrityError as exc:
             raise Conflict("phone_taken" if phone else "email_taken") from exc
-        return _issue_token(user, now, is_new=True)
+        return issue_token(user, now, is_new=True)
 
 
 def _record_failure(user: User, now: datetime) -> bool:
@@ -121,7 +121,7 @@ def login_with_password(*, login: str, password: str, now: datetime) -> IssuedTo
         if user.login_failures:
             db.session.execute(update(User).where(User.id == user.id)
                                .values(login_failures=0, login_failure_window_start=None))
-        return _issue_token(user, now)
+        return issue_token(user, now)
 
 
 def login_with_code(*, login: str, code: str, now: datetime) -> IssuedToken:
@@ -132,7 +132,7 @@ def login_with_code(*, login: str, code: str, now: datetime) -> IssuedToken:
             raise Unauthorized("invalid_credentials")
         _check_can_login(user, now)
         consume_code(target=login, purpose=CodePurpose.LOGIN, code=code, now=now)
-        return _issue_token(user, now)
+        return issue_token(user, now)
 
 
 def wechat_client() -> WeChatLoginClient:
@@ -171,7 +171,7 @@ def login_with_wechat(*, code: str, now: datetime) -> IssuedToken:
                     identity.session_key, identity.updated_at = session.session_key, now
                     user = db.session.get_one(User, identity.user_id)
                     _check_can_login(user, now)
-                return _issue_token(user, now, is_new=is_new)
+                return issue_token(user, now, is_new=is_new)
         except IntegrityError:
             if attempt:
                 raise
