@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.service import create_user
+from groupbuy.common.fields import mask_target
 from groupbuy.errors import DomainError
 
 
@@ -28,7 +29,7 @@ def create_user_command(roles: tuple[str, ...], phone: str | None, email: str | 
     """Create a user non-interactively (for scripts)."""
     try:
         user = create_user(phone=phone, email=email, password=password, roles=[Role(r) for r in roles],
-                           nickname=nickname or (phone or email or ""), now=clock.now())
+                           nickname=nickname or mask_target(phone or email or ""), now=clock.now())
     except DomainError as exc:
         details = "; ".join(f"{k}: {' '.join(v)}" for k, v in (exc.errors or {}).items())
         raise click.ClickException(f"{exc.code} {details}".strip()) from exc

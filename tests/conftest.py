@@ -19,6 +19,7 @@ import structlog
 from flask import Flask, Response, request
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
+from werkzeug.exceptions import HTTPException
 
 import groupbuy.models  # noqa: F401 - every table on the metadata
 from groupbuy import create_app
@@ -93,7 +94,10 @@ def app(database_url: str) -> Iterator[Flask]:
 
     @application.after_request
     def _capture(response: Response) -> Response:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except HTTPException:  # e.g. 413: the body was refused before anyone read it
+            body = None
         if isinstance(body, dict):
             for key in ("password", "new_password"):
                 if isinstance(body.get(key), str) and len(body[key]) >= 6:

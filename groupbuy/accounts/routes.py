@@ -167,7 +167,7 @@ class Addresses(MethodView):
 @blp.route("/me/addresses/<int:address_id>")
 class AddressById(MethodView):
     @require_roles(*ANYONE)
-    @blp.arguments(AddressUpdateSchema)
+    @blp.arguments(AddressUpdateSchema(partial=True))
     @blp.response(200, AddressSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, data: dict[str, Any], address_id: int) -> Address:

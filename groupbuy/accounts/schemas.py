@@ -126,10 +126,7 @@ class AddressCreateSchema(ma.Schema):
 
 
 class AddressUpdateSchema(AddressCreateSchema):
-    """Every field optional."""
-
-    class Meta:
-        partial = True
+    """Every field optional: routes load it with ``partial=True``."""
 
     is_default = ma.fields.Boolean()
 
