@@ -34,16 +34,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app)
     db.init_app(app)
     _configure_engines(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True,
-                     autogenerate_plugins=["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"])
+    migrate.init_app(
+        app,
+        db,
+        directory=str(MIGRATIONS_DIR),
+        compare_type=True,
+        autogenerate_plugins=["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
+    )
     limiter.init_app(app)
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     _register_blueprints(app)
     register_error_handlers(app)
     if not app.config.get("METRICS_DISABLED"):
-        PrometheusMetrics(app, registry=CollectorRegistry(auto_describe=True), group_by="url_rule",
-                          path="/metrics", default_labels={})
+        PrometheusMetrics(
+            app, registry=CollectorRegistry(auto_describe=True), group_by="url_rule", path="/metrics", default_labels={}
+        )
 
     from groupbuy.cli import groupbuy_cli  # noqa: PLC0415 - the CLI imports services; keep import order simple
 
@@ -77,7 +83,9 @@ def _openapi_settings() -> dict[str, Any]:
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": SWAGGER_UI_URL,
         "API_SPEC_OPTIONS": {
-            "info": {"description": "Community group buying: leaders, deals, groups, orders, payments. "
-                                    "Errors are application/problem+json with a stable `code`."},
+            "info": {
+                "description": "Community group buying: leaders, deals, groups, orders, payments. "
+                "Errors are application/problem+json with a stable `code`."
+            },
         },
     }

@@ -24,12 +24,19 @@ def groupbuy_cli() -> None:
 @click.option("--password", required=True, help="6-20 chars, two of upper/lower/digit/punctuation")
 @click.option("--nickname", default="")
 @with_appcontext
-def create_user_command(roles: tuple[str, ...], phone: str | None, email: str | None, password: str,
-                        nickname: str) -> None:
+def create_user_command(
+    roles: tuple[str, ...], phone: str | None, email: str | None, password: str, nickname: str
+) -> None:
     """Create a user non-interactively (for scripts)."""
     try:
-        user = create_user(phone=phone, email=email, password=password, roles=[Role(r) for r in roles],
-                           nickname=nickname or mask_target(phone or email or ""), now=clock.now())
+        user = create_user(
+            phone=phone,
+            email=email,
+            password=password,
+            roles=[Role(r) for r in roles],
+            nickname=nickname or mask_target(phone or email or ""),
+            now=clock.now(),
+        )
     except DomainError as exc:
         details = "; ".join(f"{k}: {' '.join(v)}" for k, v in (exc.errors or {}).items())
         raise click.ClickException(f"{exc.code} {details}".strip()) from exc

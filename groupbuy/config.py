@@ -87,8 +87,7 @@ def engine_options(url: str) -> dict[str, Any]:
         "connect_args": {
             "connect_timeout": 5,
             "application_name": "groupbuy",
-            "options": "-c statement_timeout=15000 -c lock_timeout=5000"
-            " -c idle_in_transaction_session_timeout=30000",
+            "options": "-c statement_timeout=15000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=30000",
         },
     }
 
@@ -108,7 +107,7 @@ def check_production(config: Mapping[str, Any]) -> None:
         problems.append("GROUPBUY_WECHAT_LOGIN_CLIENT must be 'http' (the fake is for development)")
     if config["SMS_CHANNEL"] == "console" or config["EMAIL_CHANNEL"] == "console":
         problems.append("GROUPBUY_SMS_CHANNEL / GROUPBUY_EMAIL_CHANNEL must not be 'console'")
-    if config["PASSWORD_HASH_PROFILE"] != "owasp":
+    if config["PASSWORD_HASH_PROFILE"] != "owasp":  # noqa: S105 - a profile name
         problems.append("GROUPBUY_PASSWORD_HASH_PROFILE must be 'owasp'")
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))

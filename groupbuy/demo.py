@@ -29,4 +29,4 @@ def load_demo_data(*, now: datetime, echo: Callable[[str], None]) -> Iterator[st
     yield "Demo logins (password for all: " + DEMO_PASSWORD + "):"
     for phone, nickname, roles in DEMO_USERS:
         yield f"  {', '.join(r.value for r in roles):8} {phone}  {nickname}"
-    yield "  shopper  WeChat mini-app: POST /api/v1/auth/wechat-login {\"code\": \"dev-alice\"}"
+    yield '  shopper  WeChat mini-app: POST /api/v1/auth/wechat-login {"code": "dev-alice"}'

@@ -26,17 +26,15 @@ class ProblemSchema(ma.Schema):
     status = ma.fields.Integer(required=True)
     detail = ma.fields.String()
     code = ma.fields.String(required=True, metadata={"description": "stable machine-readable code"})
-    errors = ma.fields.Dict(
-        keys=ma.fields.String(), metadata={"description": "per-field messages (422)"}
-    )
+    errors = ma.fields.Dict(keys=ma.fields.String(), metadata={"description": "per-field messages (422)"})
 
 
-class Api(_SmorestApi):
+class Api(_SmorestApi):  # type: ignore[misc]  # flask-smorest is untyped
     """flask-smorest with problem+json errors that keep their headers (Allow, Retry-After)."""
 
     ERROR_SCHEMA = ProblemSchema
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         return render_http_exception(error)
 
     def _register_responses(self) -> None:

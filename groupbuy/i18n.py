@@ -74,5 +74,12 @@ def localized(text: str | tuple[str, str]) -> str:
 
 
 def _family(status: int) -> str:
-    return {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "validation_failed",
-            429: "rate_limited", 503: "service_unavailable"}.get(status, "bad_request" if status < 500 else "internal_error")
+    return {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        409: "conflict",
+        422: "validation_failed",
+        429: "rate_limited",
+        503: "service_unavailable",
+    }.get(status, "bad_request" if status < 500 else "internal_error")

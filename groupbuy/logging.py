@@ -7,6 +7,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -15,11 +16,21 @@ from flask import Flask, Response, g, request
 from groupbuy.common.fields import mask_mobiles_in_text
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_SECRET_KEYS = {"password", "new_password", "token", "code", "session_key", "secret", "authorization",
-                "password_hash", "token_hash", "code_hash"}
+_SECRET_KEYS = {
+    "password",
+    "new_password",
+    "token",
+    "code",
+    "session_key",
+    "secret",
+    "authorization",
+    "password_hash",
+    "token_hash",
+    "code_hash",
+}
 
 
-def _scrub(_logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _scrub(_logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Drop secret-named keys and mask mobile numbers in every value (console deliveries excepted)."""
     for key in list(event):
         if key.lower() in _SECRET_KEYS:
@@ -34,8 +45,11 @@ def _scrub(_logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
 
 def configure_logging(app: Flask) -> None:
     level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
-    renderer: Any = (structlog.processors.JSONRenderer(ensure_ascii=False) if app.config["LOG_FORMAT"] == "json"
-                     else structlog.dev.ConsoleRenderer(colors=False))
+    renderer: Any = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if app.config["LOG_FORMAT"] == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -77,6 +91,7 @@ def _install_request_hooks(app: Flask) -> None:
         response.headers["X-Request-Id"] = g.get("request_id", "")
         elapsed_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)
         rule = request.url_rule.rule if request.url_rule else "<unmatched>"
-        access.info("request", method=request.method, route=rule, path=request.path,
-                    status=response.status_code, ms=elapsed_ms)
+        access.info(
+            "request", method=request.method, route=rule, path=request.path, status=response.status_code, ms=elapsed_ms
+        )
         return response

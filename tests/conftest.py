@@ -30,7 +30,7 @@ from groupbuy.notifications.models import OutboxMessage
 
 TEST_DATABASE_URL = os.environ.get("GROUPBUY_TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
-DEFAULT_PASSWORD = "CooigHello290"  # noqa: S105 - test fixture password
+DEFAULT_PASSWORD = "CooigHello290"
 RAW_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
@@ -102,8 +102,11 @@ def app(database_url: str) -> Iterator[Flask]:
             for key in ("password", "new_password"):
                 if isinstance(body.get(key), str) and len(body[key]) >= 6:
                     CAPTURED.request_secrets.add(body[key])
-        if response.mimetype and ("json" in response.mimetype or response.mimetype.startswith("text/")) \
-                and not response.direct_passthrough:
+        if (
+            response.mimetype
+            and ("json" in response.mimetype or response.mimetype.startswith("text/"))
+            and not response.direct_passthrough
+        ):
             CAPTURED.responses.append((request.path, response.get_data(as_text=True)))
         return response
 

@@ -26,8 +26,14 @@ ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite auto-increments only
 
 def enum_column(enum: type, name: str) -> Enum:
     """Enums stored as their string values, with a named CHECK (portable, visible to `db check`)."""
-    return Enum(enum, name=name, native_enum=False, create_constraint=True, length=32,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class User(Base):
@@ -47,9 +53,7 @@ class User(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    roles: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
-    )
+    roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan", lazy="selectin")
 
     __table_args__ = (CheckConstraint("login_failures >= 0", name="login_failures_nonnegative"),)
 

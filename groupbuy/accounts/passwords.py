@@ -15,9 +15,7 @@ MIN_LENGTH, MAX_LENGTH = 6, 20
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
     text = resources.files("groupbuy").joinpath("data/common_passwords.txt").read_text("utf-8")
-    return frozenset(
-        line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    )
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 def password_problems(password: str) -> list[str]:

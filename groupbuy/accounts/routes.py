@@ -54,8 +54,13 @@ class VerificationCodes(MethodView):
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data: dict[str, Any]) -> dict[str, int]:
         """Send a 6-digit code by SMS or e-mail (429 if asked again within 60 s)."""
-        ttl = service.request_verification_code(channel=data["channel"], target=normalize_target(data["target"]),
-                                                purpose=data["purpose"], ip=client_ip(), now=clock.now())
+        ttl = service.request_verification_code(
+            channel=data["channel"],
+            target=normalize_target(data["target"]),
+            purpose=data["purpose"],
+            ip=client_ip(),
+            now=clock.now(),
+        )
         return {"expires_in": ttl, "resend_after": int(current_app.config["CODE_RESEND_SECONDS"])}
 
 
@@ -67,8 +72,14 @@ class Register(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> IssuedToken:
         """Register with a phone or e-mail, a register code and a password."""
-        return service.register_user(phone=data.get("phone"), email=data.get("email"), password=data["password"],
-                                     code=data["code"], nickname=data.get("nickname"), now=clock.now())
+        return service.register_user(
+            phone=data.get("phone"),
+            email=data.get("email"),
+            password=data["password"],
+            code=data["code"],
+            nickname=data.get("nickname"),
+            now=clock.now(),
+        )
 
 
 @blp.route("/auth/login")
@@ -105,8 +116,12 @@ class PasswordReset(MethodView):
     @blp.response(204)
     def post(self, data: dict[str, Any]) -> None:
         """Set a new password with a reset code; every session is signed out."""
-        service.reset_password(target=normalize_target(data["target"]), code=data["code"],
-                               new_password=data["new_password"], now=clock.now())
+        service.reset_password(
+            target=normalize_target(data["target"]),
+            code=data["code"],
+            new_password=data["new_password"],
+            now=clock.now(),
+        )
 
 
 @blp.route("/auth/unlock")
@@ -141,8 +156,9 @@ class Me(MethodView):
     @blp.response(200, UserSchema)
     def patch(self, data: dict[str, Any]) -> User:
         """Change my nickname or avatar."""
-        return service.update_profile(user=current_user(), nickname=data.get("nickname"),
-                                      avatar_url=data.get("avatar_url"), now=clock.now())
+        return service.update_profile(
+            user=current_user(), nickname=data.get("nickname"), avatar_url=data.get("avatar_url"), now=clock.now()
+        )
 
 
 @blp.route("/me/addresses")
@@ -160,8 +176,7 @@ class Addresses(MethodView):
     def post(self, data: dict[str, Any]) -> Address:
         """Add an address (at most 20); the first becomes the default."""
         is_default = data.pop("is_default", False)
-        return service.create_address(user_id=current_user().id, fields=data, is_default=is_default,
-                                      now=clock.now())
+        return service.create_address(user_id=current_user().id, fields=data, is_default=is_default, now=clock.now())
 
 
 @blp.route("/me/addresses/<int:address_id>")
@@ -172,8 +187,7 @@ class AddressById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, data: dict[str, Any], address_id: int) -> Address:
         """Edit one of my addresses; `is_default: true` moves the default here."""
-        return service.update_address(user_id=current_user().id, address_id=address_id, fields=data,
-                                      now=clock.now())
+        return service.update_address(user_id=current_user().id, address_id=address_id, fields=data, now=clock.now())
 
     @require_roles(*ANYONE)
     @blp.response(204)
@@ -191,8 +205,7 @@ class SuspendUser(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data: dict[str, Any], user_id: int) -> User:
         """Suspend an account: its tokens stop working on the next request (audited)."""
-        return service.suspend_user(user_id=user_id, actor_id=current_user().id, reason=data["reason"],
-                                    now=clock.now())
+        return service.suspend_user(user_id=user_id, actor_id=current_user().id, reason=data["reason"], now=clock.now())
 
 
 @blp.route("/admin/users/<int:user_id>/reinstate")
@@ -203,5 +216,6 @@ class ReinstateUser(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data: dict[str, Any], user_id: int) -> User:
         """Lift a suspension (audited)."""
-        return service.reinstate_user(user_id=user_id, actor_id=current_user().id, reason=data["reason"],
-                                      now=clock.now())
+        return service.reinstate_user(
+            user_id=user_id, actor_id=current_user().id, reason=data["reason"], now=clock.now()
+        )

@@ -9,9 +9,12 @@ import marshmallow as ma
 from marshmallow import validate, validates_schema
 
 from groupbuy.accounts.enums import CodeChannel, CodePurpose, Role, Tier, UserStatus
-from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, StrictInt, mask_email
+from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, mask_email
 
-PASSWORD = {"validate": validate.Length(min=1, max=128), "load_only": True}
+
+def password_field(**kwargs: Any) -> ma.fields.String:
+    """A write-only password field (policy is checked by the service, with per-rule messages)."""
+    return ma.fields.String(validate=validate.Length(min=1, max=128), load_only=True, **kwargs)
 
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -43,7 +46,7 @@ class VerificationCodeSentSchema(ma.Schema):
 class RegisterSchema(ma.Schema):
     phone = Phone()
     email = ma.fields.Email(validate=validate.Length(max=254))
-    password = ma.fields.String(required=True, **PASSWORD)
+    password = password_field(required=True)
     code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"), load_only=True)
     nickname = ma.fields.String(validate=validate.Length(min=1, max=40))
 
@@ -54,11 +57,15 @@ class RegisterSchema(ma.Schema):
 
 
 class LoginSchema(ma.Schema):
-    login = ma.fields.String(required=True, validate=validate.Length(min=3, max=254),
-                             metadata={"description": "phone or e-mail"})
-    password = ma.fields.String(**PASSWORD)
-    code = ma.fields.String(validate=validate.Regexp(r"^\d{6}$"), load_only=True,
-                            metadata={"description": "a login code instead of the password"})
+    login = ma.fields.String(
+        required=True, validate=validate.Length(min=3, max=254), metadata={"description": "phone or e-mail"}
+    )
+    password = password_field()
+    code = ma.fields.String(
+        validate=validate.Regexp(r"^\d{6}$"),
+        load_only=True,
+        metadata={"description": "a login code instead of the password"},
+    )
 
     @validates_schema
     def _password_or_code(self, data: dict[str, Any], **_: Any) -> None:
@@ -73,7 +80,7 @@ class WeChatLoginSchema(ma.Schema):
 class PasswordResetSchema(ma.Schema):
     target = ma.fields.String(required=True, validate=validate.Length(min=3, max=254))
     code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"), load_only=True)
-    new_password = ma.fields.String(required=True, **PASSWORD)
+    new_password = password_field(required=True)
 
 
 class UnlockSchema(ma.Schema):

@@ -51,7 +51,9 @@ class HttpWeChatLoginClient:
                 raise WeChatUnavailable from exc
             errcode = int(data.get("errcode") or 0)
             if errcode == 0 and data.get("openid") and data.get("session_key"):
-                return WeChatSession(openid=data["openid"], session_key=data["session_key"], unionid=data.get("unionid"))
+                return WeChatSession(
+                    openid=data["openid"], session_key=data["session_key"], unionid=data.get("unionid")
+                )
             log.info("wechat_code2session_error", errcode=errcode, attempt=attempt)
             if errcode == -1 and attempt == 0:
                 continue

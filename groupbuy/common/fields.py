@@ -33,7 +33,7 @@ def StrictInt(min_value: int, max_value: int, **kwargs: Any) -> ma.fields.Intege
 class Phone(ma.fields.String):
     """A mainland China mobile number (11 digits, 13x–19x); +86 and separators are accepted."""
 
-    default_error_messages = {"invalid_phone": "Not a valid mainland mobile number."}
+    default_error_messages = {"invalid_phone": "Not a valid mainland mobile number."}  # noqa: RUF012 - marshmallow API
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from flask import current_app
@@ -11,8 +11,8 @@ from sqlalchemy import update
 
 from groupbuy.db import db, transaction
 from groupbuy.notifications.channels.base import (
-    OutboundChannel,
     Outbound,
+    OutboundChannel,
     PermanentSendError,
     TransientSendError,
 )
@@ -29,12 +29,24 @@ MAX_BACKOFF = timedelta(hours=1)
 
 
 def enqueue_message(
-    *, channel: Channel, target: str, template: str, payload: dict[str, Any], now: datetime,
+    *,
+    channel: Channel,
+    target: str,
+    template: str,
+    payload: dict[str, Any],
+    now: datetime,
     user_id: int | None = None,
 ) -> OutboxMessage:
     """Write an outbound message to the outbox; it is delivered after the transaction commits."""
-    message = OutboxMessage(channel=channel, target=target, template=template, payload=payload,
-                            user_id=user_id, next_attempt_at=now, created_at=now)
+    message = OutboxMessage(
+        channel=channel,
+        target=target,
+        template=template,
+        payload=payload,
+        user_id=user_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
     with transaction():
         db.session.add(message)
     return message
@@ -44,13 +56,19 @@ def channel_for(channel: Channel) -> OutboundChannel:
     """The configured implementation for a channel (console in development)."""
     config = current_app.config
     if "OUTBOUND_CHANNELS" in current_app.extensions:  # tests install recording channels
-        return current_app.extensions["OUTBOUND_CHANNELS"][channel]
+        return cast(OutboundChannel, current_app.extensions["OUTBOUND_CHANNELS"][channel])
     timeout = float(config["HTTP_TIMEOUT_SECONDS"])
     if channel is Channel.SMS and config["SMS_CHANNEL"] == "webhook":
         return WebhookSmsChannel(url=config["SMS_WEBHOOK_URL"], timeout=timeout)
     if channel is Channel.EMAIL and config["EMAIL_CHANNEL"] == "smtp":
-        return SmtpEmailChannel(host=config["SMTP_HOST"], port=int(config["SMTP_PORT"]), user=config["SMTP_USER"],
-                                password=config["SMTP_PASSWORD"], sender=config["SMTP_FROM"], timeout=timeout)
+        return SmtpEmailChannel(
+            host=config["SMTP_HOST"],
+            port=int(config["SMTP_PORT"]),
+            user=config["SMTP_USER"],
+            password=config["SMTP_PASSWORD"],
+            sender=config["SMTP_FROM"],
+            timeout=timeout,
+        )
     return ConsoleChannel(channel.value)
 
 
@@ -73,9 +91,13 @@ def deliver_message(*, message_id: int, now: datetime) -> OutboxStatus:
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
-            .values(status=status, attempts=attempts, last_error=error,
-                    sent_at=now if status is OutboxStatus.SENT else None,
-                    next_attempt_at=now + backoff)
+            .values(
+                status=status,
+                attempts=attempts,
+                last_error=error,
+                sent_at=now if status is OutboxStatus.SENT else None,
+                next_attempt_at=now + backoff,
+            )
         )
     if error:
         log.warning("outbox_delivery_failed", message_id=message_id, attempts=attempts, error=error)

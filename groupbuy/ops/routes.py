@@ -24,8 +24,12 @@ def readyz() -> Response:
     """The database is reachable and migrated to head; otherwise 503."""
     problems = readiness()
     if problems:
-        return problem(503, "service_unavailable", detail="; ".join(f"{k}: {v}" for k, v in problems.items()),
-                       headers={"Retry-After": "5"})
+        return problem(
+            503,
+            "service_unavailable",
+            detail="; ".join(f"{k}: {v}" for k, v in problems.items()),
+            headers={"Retry-After": "5"},
+        )
     return jsonify(status="ready")
 
 

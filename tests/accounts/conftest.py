@@ -12,15 +12,19 @@ def outbox(app: Flask) -> RecordingChannel:
     return install_recording_channels(app)
 
 
-def send_code(client: FlaskClient, target: str, purpose: str = "register", channel: str | None = None,
-              **kwargs: object):  # type: ignore[no-untyped-def]
+def send_code(
+    client: FlaskClient, target: str, purpose: str = "register", channel: str | None = None, **kwargs: object
+):  # type: ignore[no-untyped-def]
     channel = channel or ("email" if "@" in target else "sms")
-    return client.post("/api/v1/auth/verification-codes",
-                       json={"channel": channel, "target": target, "purpose": purpose}, **kwargs)
+    return client.post(
+        "/api/v1/auth/verification-codes", json={"channel": channel, "target": target, "purpose": purpose}, **kwargs
+    )
 
 
-def register(client: FlaskClient, outbox: RecordingChannel, phone: str = "13800138000",
-             password: str = "CooigHello290"):  # type: ignore[no-untyped-def]
+def register(
+    client: FlaskClient, outbox: RecordingChannel, phone: str = "13800138000", password: str = "CooigHello290"
+):  # type: ignore[no-untyped-def]
     assert send_code(client, phone).status_code == 202
-    return client.post("/api/v1/auth/register",
-                       json={"phone": phone, "password": password, "code": outbox.last_code(phone)})
+    return client.post(
+        "/api/v1/auth/register", json={"phone": phone, "password": password, "code": outbox.last_code(phone)}
+    )

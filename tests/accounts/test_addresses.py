@@ -50,11 +50,19 @@ def test_first_address_is_default_and_phone_is_masked(client: FlaskClient, heade
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("phone", "12345"), ("phone", "10012345678"), ("province", ""), ("city", None), ("lat", 91.0),
-     ("lng", -181.0), ("recipient", "x" * 41)],
+    [
+        ("phone", "12345"),
+        ("phone", "10012345678"),
+        ("province", ""),
+        ("city", None),
+        ("lat", 91.0),
+        ("lng", -181.0),
+        ("recipient", "x" * 41),
+    ],
 )
-def test_invalid_fields_are_422_per_field(client: FlaskClient, headers: dict[str, str], field: str,
-                                          value: object) -> None:
+def test_invalid_fields_are_422_per_field(
+    client: FlaskClient, headers: dict[str, str], field: str, value: object
+) -> None:
     response = _add(client, headers, **{field: value})
     assert response.status_code == 422
     assert field in response.json["errors"]
@@ -89,8 +97,9 @@ def test_unsetting_the_only_default_is_refused(client: FlaskClient, headers: dic
     assert response.status_code == 422
 
 
-def test_deleting_the_default_promotes_the_most_recent(client: FlaskClient, headers: dict[str, str],
-                                                       app: Flask) -> None:
+def test_deleting_the_default_promotes_the_most_recent(
+    client: FlaskClient, headers: dict[str, str], app: Flask
+) -> None:
     a = _add(client, headers).json["id"]
     b = _add(client, headers, detail="二号").json["id"]
     c = _add(client, headers, detail="三号").json["id"]
@@ -141,8 +150,9 @@ def test_concurrent_set_default_leaves_exactly_one(app: Flask, headers: dict[str
 
     def set_default(address_id: int) -> None:
         barrier.wait()
-        response = app.test_client().patch(f"/api/v1/me/addresses/{address_id}", json={"is_default": True},
-                                           headers=headers)
+        response = app.test_client().patch(
+            f"/api/v1/me/addresses/{address_id}", json={"is_default": True}, headers=headers
+        )
         statuses.append(response.status_code)
 
     threads = [threading.Thread(target=set_default, args=(i,)) for i in ids]

@@ -27,10 +27,12 @@ def test_code_is_six_digits_stored_hashed_and_sent(client: FlaskClient, outbox: 
     assert response.status_code == 202
     assert response.json == {"expires_in": 600, "resend_after": 60}
     code = outbox.last_code(PHONE)
-    assert len(code) == 6 and code.isdigit()
+    assert len(code) == 6
+    assert code.isdigit()
     with app.app_context():
         row = db.session.scalar(select(VerificationCode))
-        assert row.code_hash != code and code not in row.code_hash
+        assert row.code_hash != code
+        assert code not in row.code_hash
 
 
 def test_code_expires_after_ten_minutes(client: FlaskClient, outbox: RecordingChannel) -> None:
@@ -147,7 +149,8 @@ def test_bad_target_for_channel_is_422(client: FlaskClient, outbox: RecordingCha
 def test_email_codes_work_too(client: FlaskClient, outbox: RecordingChannel) -> None:
     assert send_code(client, "Li.Lei@Example.com").status_code == 202
     code = outbox.last_code("li.lei@example.com")
-    response = client.post("/api/v1/auth/register",
-                           json={"email": "li.lei@example.com", "password": "CooigHello290", "code": code})
+    response = client.post(
+        "/api/v1/auth/register", json={"email": "li.lei@example.com", "password": "CooigHello290", "code": code}
+    )
     assert response.status_code == 201
     assert response.json["user"]["email"] == "l***@example.com"

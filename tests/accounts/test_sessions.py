@@ -34,10 +34,12 @@ def test_register_returns_token_and_masked_user(client: FlaskClient, outbox: Rec
     assert body["user"]["roles"] == ["shopper"]
     assert body["is_new"] is True
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"})
-    assert me.status_code == 200 and me.json["id"] == body["user"]["id"]
+    assert me.status_code == 200
+    assert me.json["id"] == body["user"]["id"]
     with app.app_context():
         stored = db.session.scalar(select(AuthToken.token_hash))
-        assert stored == token_digest(body["token"]) and stored != body["token"]
+        assert stored == token_digest(body["token"])
+        assert stored != body["token"]
         assert len(body["token"]) >= 22  # ≥128 bits in url-safe base64
 
 
@@ -59,8 +61,10 @@ def test_register_twice_is_409(client: FlaskClient, outbox: RecordingChannel) ->
 
 def test_mass_assignment_is_refused(client: FlaskClient, outbox: RecordingChannel) -> None:
     send_code(client, PHONE)
-    response = client.post("/api/v1/auth/register", json={
-        "phone": PHONE, "password": DEFAULT_PASSWORD, "code": outbox.last_code(PHONE), "roles": ["admin"]})
+    response = client.post(
+        "/api/v1/auth/register",
+        json={"phone": PHONE, "password": DEFAULT_PASSWORD, "code": outbox.last_code(PHONE), "roles": ["admin"]},
+    )
     assert response.status_code == 422
     assert response.json["errors"] == {"roles": ["Unknown field."]}
 
@@ -75,7 +79,8 @@ def test_login_with_password(client: FlaskClient, app: Flask) -> None:
     assert wrong.status_code == 401
     assert wrong.json["code"] == "invalid_credentials"
     unknown = _login(client, DEFAULT_PASSWORD, login="13800138999")
-    assert unknown.status_code == 401 and unknown.json["code"] == "invalid_credentials"
+    assert unknown.status_code == 401
+    assert unknown.json["code"] == "invalid_credentials"
 
 
 def test_lockout_after_five_failures_and_lock_expiry(client: FlaskClient, app: Flask) -> None:
@@ -137,8 +142,11 @@ def test_login_throttle_per_ip_is_429(client: FlaskClient, app: Flask) -> None:
     throttled = _login(client, DEFAULT_PASSWORD)
     assert throttled.json["code"] == "rate_limited"
     assert "Retry-After" in throttled.headers
-    other_ip = client.post("/api/v1/auth/login", json={"login": PHONE, "password": DEFAULT_PASSWORD},
-                           environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    other_ip = client.post(
+        "/api/v1/auth/login",
+        json={"login": PHONE, "password": DEFAULT_PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert other_ip.status_code == 200
 
 
@@ -171,8 +179,10 @@ def test_password_reset_revokes_every_token(client: FlaskClient, app: Flask, out
     with app.app_context():
         headers = bearer(make_user(phone=PHONE))
     send_code(client, PHONE, purpose="reset_password")
-    response = client.post("/api/v1/auth/password-reset",
-                           json={"target": PHONE, "code": outbox.last_code(PHONE), "new_password": "NewPass123"})
+    response = client.post(
+        "/api/v1/auth/password-reset",
+        json={"target": PHONE, "code": outbox.last_code(PHONE), "new_password": "NewPass123"},
+    )
     assert response.status_code == 204
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     assert _login(client, DEFAULT_PASSWORD).status_code == 401
@@ -187,14 +197,16 @@ def test_suspension_takes_effect_on_the_next_request(client: FlaskClient, app: F
         shopper_id = shopper.id
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     response = client.post(f"/api/v1/admin/users/{shopper_id}/suspend", json={"reason": "刷单"}, headers=cs_headers)
-    assert response.status_code == 200 and response.json["status"] == "suspended"
+    assert response.status_code == 200
+    assert response.json["status"] == "suspended"
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     assert _login(client, DEFAULT_PASSWORD).json["code"] == "account_suspended"
-    from groupbuy.audit.models import AuditEntry  # noqa: PLC0415
+    from groupbuy.audit.models import AuditEntry
 
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry))
-        assert entry.action == "user.suspended" and entry.before == {"status": "active"}
+        assert entry.action == "user.suspended"
+        assert entry.before == {"status": "active"}
         assert entry.reason == "刷单"
 
 
@@ -223,9 +235,11 @@ def test_wechat_login_new_then_returning(client: FlaskClient, app: Flask) -> Non
 
 def test_wechat_login_invalid_code_is_401_and_down_is_503(client: FlaskClient) -> None:
     invalid = client.post("/api/v1/auth/wechat-login", json={"code": "forged-openid"})
-    assert invalid.status_code == 401 and invalid.json["code"] == "invalid_wechat_code"
+    assert invalid.status_code == 401
+    assert invalid.json["code"] == "invalid_wechat_code"
     down = client.post("/api/v1/auth/wechat-login", json={"code": "dev-wechat-down"})
-    assert down.status_code == 503 and down.json["code"] == "wechat_unavailable"
+    assert down.status_code == 503
+    assert down.json["code"] == "wechat_unavailable"
     assert "Retry-After" in down.headers
 
 

@@ -21,7 +21,9 @@ def test_success_returns_openid_and_session_key() -> None:
     session = _client().code2session("code-1")
     assert (session.openid, session.session_key, session.unionid) == ("o-abc", "sk", "u-1")
     sent = responses.calls[0].request.url
-    assert "appid=wx123" in sent and "js_code=code-1" in sent and "grant_type=authorization_code" in sent
+    assert "appid=wx123" in sent
+    assert "js_code=code-1" in sent
+    assert "grant_type=authorization_code" in sent
 
 
 @responses.activate

@@ -34,7 +34,8 @@ def test_openapi_and_offline_docs(client: FlaskClient) -> None:
     assert "/api/v1/auth/login" in spec["paths"]
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     docs = client.get("/api/docs").get_data(as_text=True)
-    assert "/api/swagger-ui/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+    assert "/api/swagger-ui/swagger-ui-bundle.js" in docs
+    assert "cdn" not in docs.lower()
     assert client.get("/api/swagger-ui/swagger-ui-bundle.js").status_code == 200
 
 
@@ -63,14 +64,17 @@ def test_metrics_count_requests_by_route(client: FlaskClient) -> None:
 def test_request_id_is_echoed_or_generated(client: FlaskClient) -> None:
     assert client.get("/healthz", headers={"X-Request-Id": "abc-123"}).headers["X-Request-Id"] == "abc-123"
     generated = client.get("/healthz", headers={"X-Request-Id": "bad id with spaces"}).headers["X-Request-Id"]
-    assert len(generated) == 32 and " " not in generated
+    assert len(generated) == 32
+    assert " " not in generated
 
 
 def test_request_log_line_carries_request_id(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="groupbuy.access"):
         client.get("/healthz", headers={"X-Request-Id": "trace-42"})
     events = [r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg.get("event") == "request"]
-    assert events and events[-1]["request_id"] == "trace-42" and events[-1]["status"] == 200
+    assert events
+    assert events[-1]["request_id"] == "trace-42"
+    assert events[-1]["status"] == 200
 
 
 def test_unknown_route_and_method_are_problem_json(client: FlaskClient) -> None:
@@ -90,12 +94,15 @@ def test_malformed_json_is_4xx_not_500(client: FlaskClient) -> None:
 
 
 def test_non_strict_numbers_are_refused(client: FlaskClient, app: Flask) -> None:
-    from tests.factories.accounts import bearer, make_user  # noqa: PLC0415
+    from tests.factories.accounts import bearer, make_user
 
     with app.app_context():
         headers = bearer(make_user())
-    response = client.post("/api/v1/me/addresses", headers=headers, json={
-        "recipient": "a", "phone": 13912345678, "province": "p", "city": "c", "district": "d", "detail": "x"})
+    response = client.post(
+        "/api/v1/me/addresses",
+        headers=headers,
+        json={"recipient": "a", "phone": 13912345678, "province": "p", "city": "c", "district": "d", "detail": "x"},
+    )
     assert response.status_code == 422
 
 
@@ -110,7 +117,8 @@ def test_500_shows_no_internals(database_url: str) -> None:
     assert response.status_code == 500
     assert response.content_type == "application/problem+json"
     body = response.get_data(as_text=True)
-    assert "secret internals" not in body and "Traceback" not in body
+    assert "secret internals" not in body
+    assert "Traceback" not in body
     assert response.json["code"] == "internal_error"
 
 
@@ -142,8 +150,16 @@ def test_production_refuses_development_fakes(overrides: dict[str, str]) -> None
 
 
 def test_production_starts_with_real_settings() -> None:
-    app = create_app({"ENV": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": "x" * 40,
-                      "WECHAT_LOGIN_CLIENT": "http", "SMS_CHANNEL": "webhook", "EMAIL_CHANNEL": "smtp"})
+    app = create_app(
+        {
+            "ENV": "production",
+            "DATABASE_URL": "sqlite://",
+            "SECRET_KEY": "x" * 40,
+            "WECHAT_LOGIN_CLIENT": "http",
+            "SMS_CHANNEL": "webhook",
+            "EMAIL_CHANNEL": "smtp",
+        }
+    )
     assert app.config["ENV"] == "production"
 
 

@@ -11,19 +11,22 @@ from groupbuy.db import db
 
 
 def test_create_user_non_interactively(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
-    result = app.test_cli_runner().invoke(args=["groupbuy", "create-user", "--role", "admin", "--phone",
-                                                "13700000000", "--password", "Admin12345"])
+    result = app.test_cli_runner().invoke(
+        args=["groupbuy", "create-user", "--role", "admin", "--phone", "13700000000", "--password", "Admin12345"]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalar(select(User).where(User.phone == "13700000000"))
         assert user.role_names == {Role.ADMIN, Role.SHOPPER}
     login = client.post("/api/v1/auth/login", json={"login": "13700000000", "password": "Admin12345"})
-    assert login.status_code == 200 and "admin" in login.json["user"]["roles"]
+    assert login.status_code == 200
+    assert "admin" in login.json["user"]["roles"]
 
 
 def test_create_user_reports_policy_errors(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["groupbuy", "create-user", "--phone", "13700000000",
-                                                "--password", "weak"])
+    result = app.test_cli_runner().invoke(
+        args=["groupbuy", "create-user", "--phone", "13700000000", "--password", "weak"]
+    )
     assert result.exit_code != 0
     assert "weak_password" in result.output
 
@@ -32,7 +35,8 @@ def test_demo_data_is_idempotent(app: Flask) -> None:
     runner = app.test_cli_runner()
     first = runner.invoke(args=["groupbuy", "demo-data"])
     second = runner.invoke(args=["groupbuy", "demo-data"])
-    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
     assert "Demo logins" in second.output
     with app.app_context():
         assert len(db.session.scalars(select(User)).all()) == 3

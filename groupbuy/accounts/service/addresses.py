@@ -17,10 +17,13 @@ EDITABLE = ("recipient", "phone", "province", "city", "district", "detail", "lat
 
 def list_addresses(*, user_id: int) -> list[Address]:
     """Default first, then newest."""
-    return list(db.session.scalars(
-        select(Address).where(Address.user_id == user_id)
-        .order_by(Address.is_default.desc(), Address.created_at.desc(), Address.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(Address)
+            .where(Address.user_id == user_id)
+            .order_by(Address.is_default.desc(), Address.created_at.desc(), Address.id.desc())
+        )
+    )
 
 
 def _lock_book(user_id: int) -> None:
@@ -36,8 +39,11 @@ def _own(user_id: int, address_id: int) -> Address:
 
 
 def _make_default(user_id: int, address_id: int) -> None:
-    db.session.execute(update(Address).where(Address.user_id == user_id, Address.is_default,
-                                             Address.id != address_id).values(is_default=False))
+    db.session.execute(
+        update(Address)
+        .where(Address.user_id == user_id, Address.is_default, Address.id != address_id)
+        .values(is_default=False)
+    )
     db.session.execute(update(Address).where(Address.id == address_id).values(is_default=True))
 
 
@@ -49,8 +55,9 @@ def create_address(*, user_id: int, fields: dict[str, Any], is_default: bool, no
         count = db.session.scalar(select(func.count()).where(Address.user_id == user_id)) or 0
         if count >= limit:
             raise Conflict("address_limit", limit=limit)
-        address = Address(user_id=user_id, is_default=False, created_at=now, updated_at=now,
-                          **{k: fields.get(k) for k in EDITABLE})
+        address = Address(
+            user_id=user_id, is_default=False, created_at=now, updated_at=now, **{k: fields.get(k) for k in EDITABLE}
+        )
         db.session.add(address)
         db.session.flush()  # need the id to point the default at it
         if is_default or count == 0:
@@ -88,8 +95,10 @@ def delete_address(*, user_id: int, address_id: int) -> None:
         db.session.flush()  # the row must be gone before another can become default
         if was_default:
             successor = db.session.scalar(
-                select(Address.id).where(Address.user_id == user_id)
-                .order_by(Address.created_at.desc(), Address.id.desc()).limit(1)
+                select(Address.id)
+                .where(Address.user_id == user_id)
+                .order_by(Address.created_at.desc(), Address.id.desc())
+                .limit(1)
             )
             if successor is not None:
                 _make_default(user_id, successor)

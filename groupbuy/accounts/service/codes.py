@@ -51,21 +51,27 @@ def request_verification_code(
             (VerificationCode.target, target, config["CODE_DAILY_CAP_PER_TARGET"]),
             (VerificationCode.ip, ip, config["CODE_DAILY_CAP_PER_IP"]),
         ):
-            sent = db.session.scalar(
-                select(func.count()).where(column == value, VerificationCode.created_at > day_ago)
-            )
+            sent = db.session.scalar(select(func.count()).where(column == value, VerificationCode.created_at > day_ago))
             if (sent or 0) >= int(cap):
                 raise TooManyRequests("code_daily_cap", headers={"Retry-After": "3600"})
         code = f"{secrets.randbelow(10**6):06d}"
-        db.session.add(VerificationCode(
-            channel=channel, target=target, purpose=purpose, ip=ip,
-            code_hash=_code_hash(target=target, purpose=purpose, code=code),
-            created_at=now, expires_at=now + ttl,
-        ))
+        db.session.add(
+            VerificationCode(
+                channel=channel,
+                target=target,
+                purpose=purpose,
+                ip=ip,
+                code_hash=_code_hash(target=target, purpose=purpose, code=code),
+                created_at=now,
+                expires_at=now + ttl,
+            )
+        )
         # Registration codes go to anyone; the others only to existing accounts (no enumeration).
         if purpose is CodePurpose.REGISTER or find_account(target) is not None:
             message = enqueue_message(
-                channel=Channel(channel.value), target=target, template="verification_code",
+                channel=Channel(channel.value),
+                target=target,
+                template="verification_code",
                 payload={"code": code, "minutes": int(config["CODE_TTL_MINUTES"]), "purpose": purpose.value},
                 now=now,
             )
@@ -99,8 +105,11 @@ def consume_code(*, target: str, purpose: CodePurpose, code: str, now: datetime)
             raise Invalid("invalid_code", errors={"code": ["invalid or expired"]}, persist=True)
         used = db.session.execute(
             update(VerificationCode)
-            .where(VerificationCode.id == row.id, VerificationCode.consumed_at.is_(None),
-                   VerificationCode.attempts < max_attempts)
+            .where(
+                VerificationCode.id == row.id,
+                VerificationCode.consumed_at.is_(None),
+                VerificationCode.attempts < max_attempts,
+            )
             .values(consumed_at=now)
         )
         if used.rowcount != 1:  # type: ignore[attr-defined]  # someone used it a moment ago

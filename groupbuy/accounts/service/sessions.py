@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import case, select, update
@@ -44,8 +45,9 @@ def issue_token(user: User, now: datetime, *, is_new: bool = False) -> IssuedTok
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(hours=int(current_app.config["TOKEN_TTL_HOURS"]))
     with transaction():
-        db.session.add(AuthToken(user_id=user.id, token_hash=token_digest(token), created_at=now,
-                                 expires_at=expires_at))
+        db.session.add(
+            AuthToken(user_id=user.id, token_hash=token_digest(token), created_at=now, expires_at=expires_at)
+        )
     return IssuedToken(token=token, expires_at=expires_at, user=user, is_new=is_new)
 
 
@@ -68,8 +70,14 @@ def register_user(
     profile = current_app.config["PASSWORD_HASH_PROFILE"]
     with transaction():
         consume_code(target=target, purpose=CodePurpose.REGISTER, code=code, now=now)
-        user = new_user(phone=phone, email=email, nickname=nickname or "", roles=[Role.SHOPPER], now=now,
-                        password_hash=hash_password(password, profile=profile))
+        user = new_user(
+            phone=phone,
+            email=email,
+            nickname=nickname or "",
+            roles=[Role.SHOPPER],
+            now=now,
+            password_hash=hash_password(password, profile=profile),
+        )
         try:
             db.session.flush()  # surface a concurrent registration of the same target as 409
         except IntegrityError as exc:
@@ -83,17 +91,24 @@ def _record_failure(user: User, now: datetime) -> bool:
     window_start = now - timedelta(minutes=int(config["LOGIN_FAILURE_WINDOW_MINUTES"]))
     fresh = (User.login_failure_window_start.is_(None)) | (User.login_failure_window_start <= window_start)
     failures = db.session.execute(
-        update(User).where(User.id == user.id)
-        .values(login_failures=case((fresh, 1), else_=User.login_failures + 1),
-                login_failure_window_start=case((fresh, now), else_=User.login_failure_window_start))
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            login_failures=case((fresh, 1), else_=User.login_failures + 1),
+            login_failure_window_start=case((fresh, now), else_=User.login_failure_window_start),
+        )
         .returning(User.login_failures)
     ).scalar_one()
     if failures < int(config["LOGIN_MAX_FAILURES"]):
         return False
     db.session.execute(
-        update(User).where(User.id == user.id)
-        .values(locked_until=now + timedelta(minutes=int(config["LOGIN_LOCK_MINUTES"])),
-                login_failures=0, login_failure_window_start=None)
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            locked_until=now + timedelta(minutes=int(config["LOGIN_LOCK_MINUTES"])),
+            login_failures=0,
+            login_failure_window_start=None,
+        )
     )
     return True
 
@@ -119,8 +134,9 @@ def login_with_password(*, login: str, password: str, now: datetime) -> IssuedTo
                 raise Locked("account_locked", persist=True)
             raise Unauthorized("invalid_credentials", persist=True)
         if user.login_failures:
-            db.session.execute(update(User).where(User.id == user.id)
-                               .values(login_failures=0, login_failure_window_start=None))
+            db.session.execute(
+                update(User).where(User.id == user.id).values(login_failures=0, login_failure_window_start=None)
+            )
         return issue_token(user, now)
 
 
@@ -139,11 +155,14 @@ def wechat_client() -> WeChatLoginClient:
     """The configured jscode2session client (the fake in development and tests)."""
     config = current_app.config
     if "WECHAT_LOGIN_CLIENT_INSTANCE" in current_app.extensions:
-        return current_app.extensions["WECHAT_LOGIN_CLIENT_INSTANCE"]
+        return cast(WeChatLoginClient, current_app.extensions["WECHAT_LOGIN_CLIENT_INSTANCE"])
     if config["WECHAT_LOGIN_CLIENT"] == "http":
-        return HttpWeChatLoginClient(appid=config["WECHAT_APPID"], secret=config["WECHAT_SECRET"],
-                                     api_base=config["WECHAT_API_BASE"],
-                                     timeout=float(config["HTTP_TIMEOUT_SECONDS"]))
+        return HttpWeChatLoginClient(
+            appid=config["WECHAT_APPID"],
+            secret=config["WECHAT_SECRET"],
+            api_base=config["WECHAT_API_BASE"],
+            timeout=float(config["HTTP_TIMEOUT_SECONDS"]),
+        )
     return FakeWeChatLoginClient()
 
 
@@ -163,8 +182,13 @@ def login_with_wechat(*, code: str, now: datetime) -> IssuedToken:
                 if identity is None:
                     user = new_user(phone=None, email=None, nickname="微信用户", roles=[Role.SHOPPER], now=now)
                     db.session.flush()  # the user id is needed for the identity row
-                    identity = WeChatIdentity(user_id=user.id, openid=session.openid, unionid=session.unionid,
-                                              session_key=session.session_key, updated_at=now)
+                    identity = WeChatIdentity(
+                        user_id=user.id,
+                        openid=session.openid,
+                        unionid=session.unionid,
+                        session_key=session.session_key,
+                        updated_at=now,
+                    )
                     db.session.add(identity)
                     db.session.flush()  # raise the unique violation here, inside the retry loop
                 else:
@@ -181,7 +205,9 @@ def login_with_wechat(*, code: str, now: datetime) -> IssuedToken:
 def authenticate_token(*, token: str, now: datetime) -> User | None:
     """The active user a live token belongs to, or None (revoked, expired, unknown, suspended)."""
     return db.session.scalar(
-        select(User).join(AuthToken, AuthToken.user_id == User.id).where(
+        select(User)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .where(
             AuthToken.token_hash == token_digest(token),
             AuthToken.revoked_at.is_(None),
             AuthToken.expires_at > now,
@@ -193,15 +219,19 @@ def authenticate_token(*, token: str, now: datetime) -> User | None:
 def logout(*, token: str, now: datetime) -> None:
     """Revoke this token."""
     with transaction():
-        db.session.execute(update(AuthToken).where(AuthToken.token_hash == token_digest(token),
-                                                   AuthToken.revoked_at.is_(None)).values(revoked_at=now))
+        db.session.execute(
+            update(AuthToken)
+            .where(AuthToken.token_hash == token_digest(token), AuthToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
 
 
 def revoke_all_tokens(*, user_id: int, now: datetime) -> None:
     """Revoke every live token of a user (password reset, suspension)."""
     with transaction():
-        db.session.execute(update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
-                           .values(revoked_at=now))
+        db.session.execute(
+            update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None)).values(revoked_at=now)
+        )
 
 
 def reset_password(*, target: str, code: str, new_password: str, now: datetime) -> None:
@@ -213,9 +243,17 @@ def reset_password(*, target: str, code: str, new_password: str, now: datetime) 
         if user is None:
             raise Invalid("invalid_code", errors={"code": ["invalid or expired"]})
         consume_code(target=target, purpose=CodePurpose.RESET_PASSWORD, code=code, now=now)
-        db.session.execute(update(User).where(User.id == user.id).values(
-            password_hash=hash_password(new_password, profile=profile), locked_until=None,
-            login_failures=0, login_failure_window_start=None, updated_at=now))
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(
+                password_hash=hash_password(new_password, profile=profile),
+                locked_until=None,
+                login_failures=0,
+                login_failure_window_start=None,
+                updated_at=now,
+            )
+        )
         revoke_all_tokens(user_id=user.id, now=now)
 
 
@@ -226,5 +264,8 @@ def unlock_account(*, target: str, code: str, now: datetime) -> None:
         if user is None:
             raise Invalid("invalid_code", errors={"code": ["invalid or expired"]})
         consume_code(target=target, purpose=CodePurpose.UNLOCK, code=code, now=now)
-        db.session.execute(update(User).where(User.id == user.id).values(
-            locked_until=None, login_failures=0, login_failure_window_start=None, updated_at=now))
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(locked_until=None, login_failures=0, login_failure_window_start=None, updated_at=now)
+        )

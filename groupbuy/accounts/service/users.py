@@ -17,12 +17,25 @@ from groupbuy.errors import Conflict, Invalid, NotFound
 
 
 def new_user(
-    *, phone: str | None, email: str | None, nickname: str, roles: Iterable[Role], now: datetime,
+    *,
+    phone: str | None,
+    email: str | None,
+    nickname: str,
+    roles: Iterable[Role],
+    now: datetime,
     password_hash: str | None = None,
 ) -> User:
     """Add a user with its roles to the session (the caller's transaction commits it)."""
-    user = User(phone=phone, email=email, nickname=nickname, password_hash=password_hash, created_at=now,
-                updated_at=now, status=UserStatus.ACTIVE, login_failures=0)
+    user = User(
+        phone=phone,
+        email=email,
+        nickname=nickname,
+        password_hash=password_hash,
+        created_at=now,
+        updated_at=now,
+        status=UserStatus.ACTIVE,
+        login_failures=0,
+    )
     user.roles = [UserRole(role=role, granted_at=now) for role in {Role.SHOPPER, *roles}]
     db.session.add(user)
     return user
@@ -42,8 +55,14 @@ def create_user(
         if db.session.scalar(taken) is not None:
             raise Conflict("phone_taken" if phone else "email_taken")
         profile = current_app.config["PASSWORD_HASH_PROFILE"]
-        return new_user(phone=phone, email=email, nickname=nickname, roles=roles, now=now,
-                        password_hash=hash_password(password, profile=profile))
+        return new_user(
+            phone=phone,
+            email=email,
+            nickname=nickname,
+            roles=roles,
+            now=now,
+            password_hash=hash_password(password, profile=profile),
+        )
 
 
 def get_user(*, user_id: int) -> User:
@@ -80,11 +99,22 @@ def _set_status(*, user_id: int, actor_id: int, status: UserStatus, reason: str,
             update(User).where(User.id == user_id, User.status != status).values(status=status, updated_at=now)
         )
         if changed.rowcount:  # type: ignore[attr-defined]
-            record_action(actor_id=actor_id, action=f"user.{status.value}", object_type="user", object_id=user_id,
-                          before={"status": before.value}, after={"status": status.value}, reason=reason, now=now)
+            record_action(
+                actor_id=actor_id,
+                action=f"user.{status.value}",
+                object_type="user",
+                object_id=user_id,
+                before={"status": before.value},
+                after={"status": status.value},
+                reason=reason,
+                now=now,
+            )
             if status is UserStatus.SUSPENDED:
-                db.session.execute(update(AuthToken).where(AuthToken.user_id == user_id,
-                                                           AuthToken.revoked_at.is_(None)).values(revoked_at=now))
+                db.session.execute(
+                    update(AuthToken)
+                    .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
         db.session.refresh(user)
         return user
 

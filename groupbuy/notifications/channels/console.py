@@ -16,5 +16,10 @@ class ConsoleChannel:
         self.name = name
 
     def send(self, message: Outbound) -> None:
-        log.info("console_delivery", channel=self.name, to=mask_target(message.target),
-                 subject=message.subject, body=message.body)
+        log.info(
+            "console_delivery",
+            channel=self.name,
+            to=mask_target(message.target),
+            subject=message.subject,
+            body=message.body,
+        )

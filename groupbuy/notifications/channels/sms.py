@@ -15,8 +15,9 @@ class WebhookSmsChannel:
 
     def send(self, message: Outbound) -> None:
         try:
-            response = requests.post(self.url, json={"phone": message.target, "text": message.body},
-                                     timeout=self.timeout)
+            response = requests.post(
+                self.url, json={"phone": message.target, "text": message.body}, timeout=self.timeout
+            )
         except requests.RequestException as exc:
             raise TransientSendError(type(exc).__name__) from exc
         if response.status_code >= 500:
