@@ -89,7 +89,7 @@ def app(database_url: str) -> Iterator[Flask]:
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
-        flask_migrate.upgrade()
+        flask_migrate.upgrade(revision="heads")
         db.session.remove()
 
     @application.after_request
