@@ -1,0 +1,203 @@
+"""Request (load) and response (dump) schemas for the catalog, split by direction.
+
+Load schemas never accept server-owned fields: a product's status and moderation reason, a SKU's
+absolute stock after creation, a deal's available stock or status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
+from groupbuy.common.fields import MAX_FEN, Fen, Id, StrictInt
+from groupbuy.common.pagination import PageQuerySchema
+
+NOT_BLANK = validate.Regexp(r"(?s).*\S", error="Must not be blank.")
+MAX_IMAGES = 9
+MAX_UNITS = 10**7
+
+
+def _text(max_len: int, **kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(validate=[validate.Length(min=1, max=max_len), NOT_BLANK], **kwargs)
+
+
+# --- categories --------------------------------------------------------------------------------
+
+
+class CategoryCreateSchema(ma.Schema):
+    name = _text(40, required=True)
+    sort_order = StrictInt(-(10**6), 10**6, load_default=0)
+
+
+class CategoryUpdateSchema(ma.Schema):
+    name = _text(40)
+    sort_order = StrictInt(-(10**6), 10**6)
+
+
+class CategorySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    sort_order = ma.fields.Integer(required=True)
+
+
+class CategoryListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CategorySchema), required=True)
+
+
+# --- products and SKUs -------------------------------------------------------------------------
+
+
+def _images(**kwargs: Any) -> ma.fields.List[str]:
+    url = ma.fields.URL(schemes={"http", "https"}, validate=validate.Length(max=500))
+    return ma.fields.List(url, validate=validate.Length(max=MAX_IMAGES), **kwargs)
+
+
+class ProductCreateSchema(ma.Schema):
+    name = _text(60, required=True, metadata={"description": "the listing title"})
+    description = ma.fields.String(required=True, validate=validate.Length(max=5000))
+    images = _images(load_default=list, metadata={"description": f"http(s) URLs, at most {MAX_IMAGES}"})
+    category_id = Id(required=True)
+    supplier = _text(80, required=True, metadata={"description": "who supplies the goods"})
+
+
+class ProductUpdateSchema(ma.Schema):
+    name = _text(60)
+    description = ma.fields.String(validate=validate.Length(max=5000))
+    images = _images()
+    category_id = Id()
+    supplier = _text(80)
+    active = ma.fields.Boolean(
+        metadata={"description": "false deactivates an active or held product; true reactivates an inactive one"}
+    )
+
+
+class ProductQuerySchema(PageQuerySchema):
+    status = ma.fields.Enum(ProductStatus, by_value=True)
+    category = ma.fields.Integer(validate=validate.Range(min=1, max=2**53))
+    q = ma.fields.String(validate=validate.Length(max=60))
+
+
+class RejectionSchema(ma.Schema):
+    reason = _text(200, required=True)
+
+
+class SkuCreateSchema(ma.Schema):
+    spec = _text(40, required=True, metadata={"description": 'e.g. "500 g"'})
+    list_price_fen = Fen(required=True, validate=validate.Range(min=1, max=MAX_FEN))
+    stock = StrictInt(0, MAX_UNITS, load_default=0)
+
+
+class SkuUpdateSchema(ma.Schema):
+    spec = _text(40)
+    list_price_fen = Fen(validate=validate.Range(min=1, max=MAX_FEN))
+    stock_delta = StrictInt(
+        -MAX_UNITS,
+        MAX_UNITS,
+        metadata={"description": "units to add (or remove, if negative); stock never goes below zero (409)"},
+    )
+
+
+class SkuSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    product_id = ma.fields.Integer(required=True)
+    spec = ma.fields.String(required=True)
+    list_price_fen = ma.fields.Integer(required=True)
+    stock = ma.fields.Integer(required=True, metadata={"description": "units not allocated to any deal"})
+    created_at = ma.fields.AwareDateTime(required=True)
+    updated_at = ma.fields.AwareDateTime(required=True)
+
+
+class ProductSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    images = ma.fields.List(ma.fields.String(), required=True)
+    category = ma.fields.Nested(CategorySchema, required=True)
+    supplier = ma.fields.String(required=True)
+    status = ma.fields.Enum(ProductStatus, by_value=True, required=True)
+    moderation_reason = ma.fields.String(allow_none=True)
+    skus = ma.fields.List(ma.fields.Nested(SkuSchema), required=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    updated_at = ma.fields.AwareDateTime(required=True)
+
+
+# --- deals -------------------------------------------------------------------------------------
+
+
+class DealCreateSchema(ma.Schema):
+    sku_id = Id(required=True)
+    title = _text(120, metadata={"description": "defaults to the product name and the spec"})
+    group_price_fen = Fen(required=True, validate=validate.Range(min=1, max=MAX_FEN))
+    starts_at = ma.fields.AwareDateTime(required=True)
+    cutoff_at = ma.fields.AwareDateTime(required=True)
+    pickup_date = ma.fields.Date(required=True)
+    min_group_quantity = StrictInt(
+        1, MAX_UNITS, load_default=1, metadata={"description": "units per leader for the group to succeed"}
+    )
+    limit_per_user = StrictInt(1, MAX_UNITS, load_default=99)
+    stock_allocated = StrictInt(
+        1, MAX_UNITS, required=True, metadata={"description": "units taken from the SKU's stock (409 if short)"}
+    )
+
+
+class DealQuerySchema(PageQuerySchema):
+    status = ma.fields.Enum(DealStatus, by_value=True)
+    sku_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**53))
+
+
+class DealSchema(ma.Schema):
+    """The admin's view of a deal."""
+
+    id = ma.fields.Integer(required=True)
+    sku_id = ma.fields.Integer(required=True)
+    product_id = ma.fields.Integer(required=True, attribute="sku.product_id")
+    title = ma.fields.String(required=True)
+    group_price_fen = ma.fields.Integer(required=True)
+    starts_at = ma.fields.AwareDateTime(required=True)
+    cutoff_at = ma.fields.AwareDateTime(required=True)
+    pickup_date = ma.fields.Date(required=True)
+    min_group_quantity = ma.fields.Integer(required=True)
+    limit_per_user = ma.fields.Integer(required=True)
+    stock_allocated = ma.fields.Integer(required=True)
+    stock_available = ma.fields.Integer(required=True)
+    status = ma.fields.Enum(DealStatus, by_value=True, required=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    cancelled_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class DealSearchQuerySchema(PageQuerySchema):
+    q = ma.fields.String(
+        validate=validate.Length(max=50), metadata={"description": "words in the title or description"}
+    )
+    category = ma.fields.Integer(validate=validate.Range(min=1, max=2**53), metadata={"description": "category id"})
+
+
+class DealCardSchema(ma.Schema):
+    """A deal in the shopper's list."""
+
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    spec = ma.fields.String(required=True)
+    image = ma.fields.String(allow_none=True, required=True)
+    group_price_fen = ma.fields.Integer(required=True)
+    list_price_fen = ma.fields.Integer(required=True)
+    stock_left = ma.fields.Integer(required=True)
+    sold_out = ma.fields.Boolean(required=True)
+    cutoff_at = ma.fields.AwareDateTime(required=True)
+    seconds_to_cutoff = ma.fields.Integer(required=True)
+    pickup_date = ma.fields.Date(required=True)
+    min_group_quantity = ma.fields.Integer(required=True)
+    limit_per_user = ma.fields.Integer(required=True)
+
+
+class DealDetailSchema(DealCardSchema):
+    """The deal page: also shown before it opens and after it closes, with its phase."""
+
+    description = ma.fields.String(required=True)
+    images = ma.fields.List(ma.fields.String(), required=True)
+    category = ma.fields.Nested(CategorySchema, required=True)
+    starts_at = ma.fields.AwareDateTime(required=True)
+    status = ma.fields.Enum(DealPhase, by_value=True, required=True)

@@ -1,0 +1,52 @@
+"""Catalog use cases: categories, products and SKUs, moderation, deals and their stock, the public deal list."""
+
+from groupbuy.catalog.service.categories import create_category, delete_category, list_categories, update_category
+from groupbuy.catalog.service.deals import (
+    cancel_deal,
+    create_deal,
+    get_deal,
+    list_deals,
+    release_deal_stock,
+    reserve_deal_stock,
+)
+from groupbuy.catalog.service.listing import DealView, deal_on_sale, deal_phase, get_deal_view, list_deals_on_sale
+from groupbuy.catalog.service.products import (
+    add_sku,
+    adjust_sku_stock,
+    approve_product,
+    create_product,
+    get_product,
+    get_sku,
+    list_products,
+    reject_product,
+    update_product,
+    update_sku,
+)
+
+__all__ = [
+    "DealView",
+    "add_sku",
+    "adjust_sku_stock",
+    "approve_product",
+    "cancel_deal",
+    "create_category",
+    "create_deal",
+    "create_product",
+    "deal_on_sale",
+    "deal_phase",
+    "delete_category",
+    "get_deal",
+    "get_deal_view",
+    "get_product",
+    "get_sku",
+    "list_categories",
+    "list_deals",
+    "list_deals_on_sale",
+    "list_products",
+    "reject_product",
+    "release_deal_stock",
+    "reserve_deal_stock",
+    "update_category",
+    "update_product",
+    "update_sku",
+]

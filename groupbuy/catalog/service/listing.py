@@ -1,0 +1,156 @@
+"""The shopper's deal list and deal page: what is on sale now, ranked by match, then closing soonest, then newest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, or_, select
+from sqlalchemy.orm import contains_eager
+
+from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
+from groupbuy.catalog.models import Category, Deal, Product, Sku
+from groupbuy.common.pagination import Page, paginate
+from groupbuy.db import db
+from groupbuy.errors import NotFound
+
+
+@dataclass(frozen=True)
+class DealView:
+    """A deal as a shopper sees it at ``now``."""
+
+    deal: Deal
+    now: datetime
+
+    @property
+    def product(self) -> Product:
+        return self.deal.sku.product
+
+    @property
+    def id(self) -> int:
+        return self.deal.id
+
+    @property
+    def title(self) -> str:
+        return self.deal.title
+
+    @property
+    def spec(self) -> str:
+        return self.deal.sku.spec
+
+    @property
+    def image(self) -> str | None:
+        return self.product.images[0] if self.product.images else None
+
+    @property
+    def images(self) -> list[str]:
+        return list(self.product.images)
+
+    @property
+    def description(self) -> str:
+        return self.product.description
+
+    @property
+    def category(self) -> Category:
+        return self.product.category
+
+    @property
+    def group_price_fen(self) -> int:
+        return self.deal.group_price_fen
+
+    @property
+    def list_price_fen(self) -> int:
+        return self.deal.sku.list_price_fen
+
+    @property
+    def stock_left(self) -> int:
+        return self.deal.stock_available
+
+    @property
+    def sold_out(self) -> bool:
+        return self.deal.stock_available == 0
+
+    @property
+    def starts_at(self) -> datetime:
+        return self.deal.starts_at
+
+    @property
+    def cutoff_at(self) -> datetime:
+        return self.deal.cutoff_at
+
+    @property
+    def seconds_to_cutoff(self) -> int:
+        return max(0, int((self.deal.cutoff_at - self.now).total_seconds()))
+
+    @property
+    def pickup_date(self) -> date:
+        return self.deal.pickup_date
+
+    @property
+    def min_group_quantity(self) -> int:
+        return self.deal.min_group_quantity
+
+    @property
+    def limit_per_user(self) -> int:
+        return self.deal.limit_per_user
+
+    @property
+    def status(self) -> DealPhase:
+        return deal_phase(self.deal, now=self.now)
+
+
+def deal_phase(deal: Deal, *, now: datetime) -> DealPhase:
+    """cancelled, else upcoming before starts_at, on sale until cutoff_at, closed from then on."""
+    if deal.status is DealStatus.CANCELLED:
+        return DealPhase.CANCELLED
+    if now < deal.starts_at:
+        return DealPhase.UPCOMING
+    return DealPhase.ON_SALE if now < deal.cutoff_at else DealPhase.CLOSED
+
+
+def deal_on_sale(deal: Deal, now: datetime) -> bool:
+    """Orders, carts and groups may join a deal only now: active deal and product, starts_at <= now < cutoff_at."""
+    return deal_phase(deal, now=now) is DealPhase.ON_SALE and deal.sku.product.status is ProductStatus.ACTIVE
+
+
+def _with_product() -> Select[Any]:
+    """Deals joined to their SKU and product (filtered and ranked on), loaded from the same join."""
+    return (
+        select(Deal)
+        .join(Deal.sku)
+        .join(Sku.product)
+        .options(contains_eager(Deal.sku).contains_eager(Sku.product))
+        .where(Product.status == ProductStatus.ACTIVE)
+    )
+
+
+def list_deals_on_sale(
+    *, q: str | None, category_id: int | None, page: int, page_size: int, now: datetime
+) -> Page[DealView]:
+    """On sale now (active deal and product, starts_at <= now < cutoff_at); title/name matches rank first."""
+    query = _with_product().where(Deal.status == DealStatus.ACTIVE, Deal.starts_at <= now, Deal.cutoff_at > now)
+    if category_id is not None:
+        query = query.where(Product.category_id == category_id)
+    ranking: list[ColumnElement[Any]] = []
+    term = (q or "").strip()
+    if term:
+        title_hit = or_(Deal.title.icontains(term, autoescape=True), Product.name.icontains(term, autoescape=True))
+        query = query.where(or_(title_hit, Product.description.icontains(term, autoescape=True)))
+        ranking.append(case((title_hit, 0), else_=1))
+    query = query.order_by(*ranking, Deal.cutoff_at.asc(), Deal.created_at.desc(), Deal.id.desc())
+    found = paginate(query, page=page, page_size=page_size)
+    return Page(
+        items=[DealView(deal, now) for deal in found.items],
+        page=found.page,
+        page_size=found.page_size,
+        total=found.total,
+    )
+
+
+def get_deal_view(*, deal_id: int, now: datetime) -> DealView:
+    """Any deal of an active product, with its phase; unknown deals and withdrawn or held products are 404."""
+    deal = db.session.scalar(_with_product().where(Deal.id == deal_id))
+    if deal is None:
+        raise NotFound()
+    return DealView(deal, now)
