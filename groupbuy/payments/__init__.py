@@ -1,0 +1,1 @@
+"""Payments: WeChat Pay, Alipay and the sandbox; the provider layer lives in ``groupbuy.payments.providers``."""

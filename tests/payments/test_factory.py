@@ -1,0 +1,97 @@
+"""provider_for / provider_named: channels enabled by configuration, missing settings refused cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from flask import Flask
+
+from groupbuy.config import DEFAULTS
+from groupbuy.payments.providers import (
+    AlipayProvider,
+    PaymentChannel,
+    ProviderName,
+    ProviderNotConfigured,
+    SandboxProvider,
+    WeChatPayProvider,
+    enabled_channels,
+    provider_for,
+    provider_named,
+)
+from tests.payments.conftest import MCHID, PLATFORM_KEY_ID, alipay_config, wechat_config
+
+
+def test_sandbox_is_the_development_default(app: Flask) -> None:
+    assert DEFAULTS["PAYMENT_CHANNELS"] == "sandbox"
+    assert enabled_channels(app.config) == {PaymentChannel.SANDBOX}
+    assert isinstance(provider_for("sandbox", app.config), SandboxProvider)
+    assert isinstance(provider_named(ProviderName.SANDBOX, app.config), SandboxProvider)
+    with pytest.raises(ProviderNotConfigured):
+        provider_for(PaymentChannel.WECHAT_NATIVE, app.config)
+
+
+def test_sandbox_is_refused_in_production() -> None:
+    with pytest.raises(ProviderNotConfigured):
+        provider_for("sandbox", {"ENV": "production", "PAYMENT_CHANNELS": "sandbox", "SECRET_KEY": "x" * 40})
+
+
+def test_configured_real_providers(key_files: dict[str, str]) -> None:
+    config = wechat_config(key_files) | alipay_config(key_files)
+    config["PAYMENT_CHANNELS"] = ["wechat_native", "wechat_jsapi", "alipay_qr"]
+
+    wechat = provider_for("wechat_jsapi", config)
+    assert isinstance(wechat, WeChatPayProvider)
+    assert wechat.settings.mchid == MCHID
+    assert set(wechat.settings.platform_keys) == {PLATFORM_KEY_ID}
+    assert isinstance(provider_for(PaymentChannel.ALIPAY_QR, config), AlipayProvider)
+    assert isinstance(provider_named("wechatpay", config), WeChatPayProvider)
+    with pytest.raises(ProviderNotConfigured):
+        provider_named("sandbox", config)
+
+
+def test_numeric_looking_env_values_are_read_as_text(key_files: dict[str, str]) -> None:
+    """GROUPBUY_WECHATPAY_MCHID=1900000109 arrives as an int through Flask's from_prefixed_env."""
+    config = wechat_config(key_files) | {"WECHATPAY_MCHID": int(MCHID)}
+    provider = provider_for("wechat_native", config)
+    assert isinstance(provider, WeChatPayProvider)
+    assert provider.settings.mchid == MCHID
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"WECHATPAY_MCHID": ""},
+        {"WECHATPAY_APIV3_KEY": "too-short"},
+        {"WECHATPAY_MERCHANT_PRIVATE_KEY_FILE": "/nonexistent/merchant.key"},
+        {"WECHATPAY_PLATFORM_PUBLIC_KEY_ID": ""},  # a bare public key needs its PUB_KEY_ID
+        {"PAYMENT_CHANNELS": "wechat_native,bitcoin"},
+    ],
+)
+def test_incomplete_wechat_settings_are_not_configured(key_files: dict[str, str], change: dict[str, str]) -> None:
+    with pytest.raises(ProviderNotConfigured) as caught:
+        provider_for("wechat_native", wechat_config(key_files) | change)
+    assert "TestOnlyApiV3Key" not in str(caught.value)  # messages name settings, never secret values
+
+
+def test_a_small_or_non_rsa_key_is_refused(key_files: dict[str, str], tmp_path: Path) -> None:
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - must be refused
+    curve = ec.generate_private_key(ec.SECP256R1())
+    for name, key in (("small.key", small), ("ec.key", curve)):
+        path = tmp_path / name
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        with pytest.raises(ProviderNotConfigured):
+            provider_for("wechat_native", wechat_config(key_files) | {"WECHATPAY_MERCHANT_PRIVATE_KEY_FILE": str(path)})
+
+
+def test_unknown_channel_or_provider() -> None:
+    with pytest.raises(ProviderNotConfigured):
+        provider_for("paypal", {"PAYMENT_CHANNELS": "sandbox"})
+    with pytest.raises(ProviderNotConfigured):
+        provider_named("paypal", {"PAYMENT_CHANNELS": "sandbox"})
