@@ -1,0 +1,1 @@
+"""Leaders: applications, pickup points, nearby search, suspension, credit."""
