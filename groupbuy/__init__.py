@@ -66,10 +66,15 @@ def _configure_engines(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
+    from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
+    from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
+    from groupbuy.groups.routes import blp as groups  # noqa: PLC0415
+    from groupbuy.leaders.routes import blp as leaders  # noqa: PLC0415
     from groupbuy.ops.routes import bp as ops  # noqa: PLC0415
+    from groupbuy.orders.routes import blp as orders  # noqa: PLC0415
 
     app.register_blueprint(ops)
-    for blueprint in (accounts,):
+    for blueprint in (accounts, catalog, leaders, groups, cart, orders):
         api.register_blueprint(blueprint)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,33 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_FROM": "",
     # addresses
     "MAX_ADDRESSES": 20,
+    "BANNED_WORDS": ["最低价", "国家级", "假一赔十", "特效", "根治"],  # catalog: listings using one are held (seed 001)
+    "MIN_DESCRIPTION_CHARS": 10,  # catalog: a shorter description (after stripping) holds the listing
+    # orders
+    "PAYMENT_WINDOW_MINUTES": 15,
+    "MAX_ORDER_PAYABLE_FEN": 500_000,  # ¥5,000 per order (seed 003: configurable per-order limit)
+    # database pool (PostgreSQL)
+    "DB_POOL_SIZE": 5,
+    "DB_POOL_TIMEOUT": 5,
+    "DB_LOCK_TIMEOUT_MS": 10_000,  # waiting this long for a row lock ends as a 503 with Retry-After
+    "DB_STATEMENT_TIMEOUT_MS": 15_000,
+    # payments (groupbuy.payments.providers; outbound calls use HTTP_TIMEOUT_SECONDS)
+    "PAYMENT_CHANNELS": "sandbox",  # comma-separated: wechat_native, wechat_jsapi, alipay_qr, sandbox
+    "SANDBOX_SIGNING_KEY": "",  # empty: derived from SECRET_KEY
+    "WECHATPAY_MCHID": "",
+    "WECHATPAY_APPID": "",
+    "WECHATPAY_APIV3_KEY": "",
+    "WECHATPAY_MERCHANT_PRIVATE_KEY_FILE": "",
+    "WECHATPAY_MERCHANT_SERIAL_NO": "",
+    "WECHATPAY_PLATFORM_PUBLIC_KEY_FILE": "",  # a PUB_KEY_ID_ public key, or a platform certificate
+    "WECHATPAY_PLATFORM_PUBLIC_KEY_ID": "",  # empty with a certificate: its serial is the id
+    "WECHATPAY_NOTIFY_URL": "",
+    "WECHATPAY_API_BASE": "https://api.mch.weixin.qq.com",
+    "ALIPAY_APP_ID": "",
+    "ALIPAY_PRIVATE_KEY_FILE": "",
+    "ALIPAY_PUBLIC_KEY_FILE": "",  # Alipay's public key, not ours
+    "ALIPAY_NOTIFY_URL": "",
+    "ALIPAY_GATEWAY": "https://openapi.alipay.com/gateway.do",
     # request bodies
     "MAX_CONTENT_LENGTH": 1024 * 1024,
 }
@@ -65,7 +91,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'groupbuy.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["DATABASE_URL"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     if app.config["REDIS_URL"]:
         app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
@@ -73,21 +99,22 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     check_production(app.config)
 
 
-def engine_options(url: str) -> dict[str, Any]:
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     """Pool and driver settings per backend (ecosystem.md #7)."""
-    if url.startswith("sqlite"):
+    if str(config["DATABASE_URL"]).startswith("sqlite"):
         # 5 s busy wait, then "database is locked" becomes a 503 with Retry-After.
         return {"connect_args": {"timeout": 5, "check_same_thread": False}}
     return {
         "pool_pre_ping": True,
-        "pool_size": int(os.environ.get("GROUPBUY_DB_POOL_SIZE", "5")),
+        "pool_size": int(config["DB_POOL_SIZE"]),
         "max_overflow": 10,
-        "pool_timeout": 5,
+        "pool_timeout": float(config["DB_POOL_TIMEOUT"]),
         "pool_recycle": 1800,
         "connect_args": {
             "connect_timeout": 5,
             "application_name": "groupbuy",
-            "options": "-c statement_timeout=15000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=30000",
+            "options": f"-c statement_timeout={int(config['DB_STATEMENT_TIMEOUT_MS'])}"
+            f" -c lock_timeout={int(config['DB_LOCK_TIMEOUT_MS'])} -c idle_in_transaction_session_timeout=30000",
         },
     }
 

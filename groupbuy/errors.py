@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from flask import Flask, Response, current_app, json, request
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from groupbuy.i18n import localized, title_for
@@ -28,7 +29,7 @@ class DomainError(Exception):
         self,
         code: str | None = None,
         *,
-        detail: str | None = None,
+        detail: str | tuple[str, str] | None = None,
         errors: Mapping[str, list[str]] | None = None,
         headers: Mapping[str, str] | None = None,
         persist: bool | None = None,
@@ -176,6 +177,12 @@ def render_db_operational(error: DBAPIError) -> Response:
     return problem(503, "database_busy" if busy else "database_unavailable", headers={"Retry-After": "1"})
 
 
+def render_pool_timeout(error: PoolTimeoutError) -> Response:
+    """Every database connection busy: a client retry soon will do."""
+    log.warning("database_pool_exhausted")
+    return problem(503, "database_busy", headers={"Retry-After": "1"})
+
+
 def render_unexpected(error: Exception) -> Response:
     """Log it with the request id; the client sees no internals."""
     log.exception("unhandled_error", path=request.path)
@@ -185,5 +192,6 @@ def render_unexpected(error: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, render_domain_error)
     app.register_error_handler(OperationalError, render_db_operational)
+    app.register_error_handler(PoolTimeoutError, render_pool_timeout)
     app.register_error_handler(HTTPException, render_http_exception)
     app.register_error_handler(Exception, render_unexpected)

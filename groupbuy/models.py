@@ -2,6 +2,22 @@
 
 from groupbuy.accounts import models as accounts_models
 from groupbuy.audit import models as audit_models
+from groupbuy.cart import models as cart_models
+from groupbuy.catalog import models as catalog_models
+from groupbuy.groups import models as groups_models
+from groupbuy.idempotency import models as idempotency_models
+from groupbuy.leaders import models as leaders_models
 from groupbuy.notifications import models as notifications_models
+from groupbuy.orders import models as orders_models
 
-__all__ = ["accounts_models", "audit_models", "notifications_models"]
+__all__ = [
+    "accounts_models",
+    "audit_models",
+    "cart_models",
+    "catalog_models",
+    "groups_models",
+    "idempotency_models",
+    "leaders_models",
+    "notifications_models",
+    "orders_models",
+]

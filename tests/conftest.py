@@ -191,6 +191,14 @@ def ctx(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture
+def shop(app: Flask) -> Any:
+    """One leader, deals on sale around T0 and shoppers who chose that leader (tests.factories.market)."""
+    from tests.factories.market import Shop
+
+    return Shop(app)
+
+
+@pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
 

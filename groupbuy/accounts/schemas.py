@@ -102,6 +102,7 @@ class UserSchema(ma.Schema):
     roles = ma.fields.Method("_roles", required=True)
     status = ma.fields.Enum(UserStatus, by_value=True, required=True)
     tier = ma.fields.Enum(Tier, by_value=True, required=True)
+    current_leader_id = ma.fields.Integer(allow_none=True, dump_only=True, metadata={"description": "my leader"})
     created_at = ma.fields.AwareDateTime(required=True)
 
     def _roles(self, user: Any) -> list[str]:

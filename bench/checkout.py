@@ -1,0 +1,240 @@
+"""Checkout throughput: groupbuy's place-order vs the reference ceiling app, same gunicorn, same load, one run.
+
+    .venv/bin/python bench/checkout.py [--duration 20] [--clients 32] [--workers 4]
+
+Needs PostgreSQL on 127.0.0.1 (creates/drops databases gb_bench_checkout and gb_bench_ceiling).
+Prints orders/s, p50/p99 for groupbuy (cart → order, and direct items → order) and for the ceiling
+app's POST /orders, and the ratios. Target: ≥ 50% of the ceiling, p99 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.loadgen import Step, run_load  # noqa: E402
+
+CEILING_DIR = ROOT.parent / "shared" / "bench"
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
+TOKENS: list[str] = []
+DEALS: list[int] = []
+
+
+def _psql(sql: str) -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True)
+
+
+def _fresh_database(name: str) -> str:
+    _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _psql(f"CREATE DATABASE {name}")
+    return f"{PG}/{name}"
+
+
+def seed_groupbuy(url: str, *, shoppers: int, deals: int) -> None:
+    """Migrate, then 10 leaders, `deals` live deals with ample stock, `shoppers` logged-in shoppers."""
+    import flask_migrate  # noqa: PLC0415
+
+    from groupbuy import create_app  # noqa: PLC0415
+    from groupbuy.accounts.enums import Role  # noqa: PLC0415
+    from groupbuy.accounts.service.sessions import issue_token  # noqa: PLC0415
+    from groupbuy.accounts.service.users import new_user  # noqa: PLC0415
+    from groupbuy.catalog.models import Category, Deal, Product, Sku  # noqa: PLC0415
+    from groupbuy.db import db, transaction  # noqa: PLC0415
+    from groupbuy.leaders.models import Leader  # noqa: PLC0415
+
+    app = create_app({"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "METRICS_DISABLED": True})
+    now = datetime.now(UTC)
+    with app.app_context():
+        flask_migrate.upgrade()
+        with transaction():
+            leaders = []
+            for i in range(10):
+                user = new_user(phone=f"1370000{i:04d}", email=None, nickname=f"团长{i}", roles=[Role.LEADER], now=now)
+                db.session.flush()  # the leader row needs the user id
+                leader = Leader(
+                    user_id=user.id,
+                    display_name=f"团长{i}",
+                    real_name="测试",
+                    phone=user.phone,
+                    pickup_point_name=f"自提点{i}",
+                    address="测试路",
+                    lat=30.0,
+                    lng=120.0,
+                    opening_hours="8-20",
+                    active_since=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+                db.session.add(leader)
+                leaders.append(leader)
+            category = Category(name="水果", sort_order=0, created_at=now, updated_at=now)
+            db.session.add(category)
+            db.session.flush()  # ids for the rows below
+            for i in range(deals):
+                product = Product(
+                    category_id=category.id,
+                    name=f"苹果{i}",
+                    description="产地直发，脆甜多汁，坏果包赔。",
+                    images=[],
+                    supplier="果园",
+                    listing_key=f"b{i}",
+                    status="active",
+                    created_at=now,
+                    updated_at=now,
+                )
+                sku = Sku(product=product, spec="1 kg", list_price_fen=2990, stock=0, created_at=now, updated_at=now)
+                deal = Deal(
+                    sku=sku,
+                    title=f"苹果{i} 1 kg",
+                    group_price_fen=1990 + i,
+                    starts_at=now - timedelta(hours=1),
+                    cutoff_at=now + timedelta(days=1),
+                    pickup_date=now.date() + timedelta(days=2),
+                    min_group_quantity=1,
+                    limit_per_user=99,
+                    stock_allocated=10**8,
+                    stock_available=10**8,
+                    status="active",
+                    created_at=now,
+                )
+                db.session.add(deal)
+            db.session.flush()  # deal ids
+            DEALS.extend(db.session.scalars(db.select(Deal.id)).all())
+            users = [
+                new_user(phone=f"1390{i:07d}", email=None, nickname=f"u{i}", roles=[], now=now) for i in range(shoppers)
+            ]
+            db.session.flush()  # user ids for tokens
+            for n, user in enumerate(users):
+                user.current_leader_id = leaders[n % len(leaders)].id
+        for user in users:
+            TOKENS.append(issue_token(user, now).token)
+        db.session.remove()
+        db.engine.dispose()
+
+
+@contextmanager
+def gunicorn(app_spec: str, port: int, workers: int, env: dict[str, str], cwd: Path):  # type: ignore[no-untyped-def]
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "-w",
+        str(workers),
+        "-k",
+        "sync",
+        "--no-control-socket",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        app_spec,
+    ]
+    proc = subprocess.Popen(
+        command, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/healthz" if "wsgi" in app_spec else f"http://127.0.0.1:{port}/health",
+                    timeout=1,
+                )
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def plan_cart(client: int, seq: int) -> list[Step]:
+    token = TOKENS[client % len(TOKENS)]
+    auth = {"Authorization": f"Bearer {token}"}
+    deal = DEALS[(client * 7 + seq) % len(DEALS)]
+    return [
+        ("POST", "/api/v1/cart/items", auth, {"deal_id": deal, "quantity": 1}, False),
+        (
+            "POST",
+            "/api/v1/orders",
+            {**auth, "Idempotency-Key": f"c{client}-{seq}"},
+            {"from_cart": True, "fulfilment": "pickup"},
+            True,
+        ),
+    ]
+
+
+def plan_items(client: int, seq: int) -> list[Step]:
+    token = TOKENS[client % len(TOKENS)]
+    deal = DEALS[(client * 7 + seq) % len(DEALS)]
+    return [
+        (
+            "POST",
+            "/api/v1/orders",
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"i{client}-{seq}"},
+            {"items": [{"deal_id": deal, "quantity": 1}], "fulfilment": "pickup"},
+            True,
+        )
+    ]
+
+
+def plan_ceiling(client: int, seq: int) -> list[Step]:
+    rng = random.Random(client * 100003 + seq)
+    items = [{"product_id": rng.randint(1, 10000), "qty": 1, "price_cents": 199} for _ in range(2)]
+    return [("POST", "/orders", {}, {"user_id": client, "items": items}, True)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--processes", type=int, default=4, help="load generator processes")
+    parser.add_argument("--shoppers", type=int, default=2000)
+    args = parser.parse_args()
+
+    print(f"seeding groupbuy ({args.shoppers} shoppers, 40 deals, 10 leaders)...", flush=True)
+    gb_url = _fresh_database("gb_bench_checkout")
+    seed_groupbuy(gb_url, shoppers=args.shoppers, deals=40)
+    ceiling_url = _fresh_database("gb_bench_ceiling")
+    subprocess.run(
+        [sys.executable, "ceiling_app.py", "init"],
+        cwd=CEILING_DIR,
+        check=True,
+        env={**os.environ, "DB_URL": ceiling_url},
+        stdout=subprocess.DEVNULL,
+    )
+    results: dict[str, Any] = {}
+    gb_env = {"GROUPBUY_DATABASE_URL": gb_url, "GROUPBUY_LOG_LEVEL": "WARNING", "GROUPBUY_DB_POOL_SIZE": "5"}
+    load = {"clients": args.clients, "processes": args.processes, "duration": args.duration}
+    with gunicorn("wsgi:app", 18001, args.workers, gb_env, ROOT):
+        print("groupbuy: cart → order ...", flush=True)
+        results["groupbuy cart→order"] = run_load("127.0.0.1", 18001, plan_cart, **load)
+        print("groupbuy: items → order ...", flush=True)
+        results["groupbuy items→order"] = run_load("127.0.0.1", 18001, plan_items, **load)
+    with gunicorn("ceiling_app:app", 18002, args.workers, {"DB_URL": ceiling_url}, CEILING_DIR):
+        print("ceiling: POST /orders ...", flush=True)
+        results["ceiling POST /orders"] = run_load("127.0.0.1", 18002, plan_ceiling, **load)
+    print(f"\n{args.clients} clients, {args.duration:.0f} s each, gunicorn sync x{args.workers}, PostgreSQL\n")
+    for name, result in results.items():
+        print(f"  {name:24} {result.summary()}")
+    ceiling = results["ceiling POST /orders"].rate
+    for name in ("groupbuy cart→order", "groupbuy items→order"):
+        print(f"  ratio {name:18} {results[name].rate / ceiling:6.1%} of the ceiling")
+    _psql("DROP DATABASE IF EXISTS gb_bench_checkout WITH (FORCE)")
+    _psql("DROP DATABASE IF EXISTS gb_bench_ceiling WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Add, change, remove cart lines; show them with live price, stock and per-line problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from groupbuy.cart.models import CartItem
+from groupbuy.catalog.models import Deal, Product, Sku
+from groupbuy.catalog.service import deal_on_sale
+from groupbuy.db import db, transaction
+from groupbuy.errors import Invalid, NotFound
+from groupbuy.orders.models import UserDealPurchase
+
+MAX_QUANTITY = 99
+
+
+@dataclass
+class CartLine:
+    item: CartItem
+    deal: Deal
+    product_name: str
+    spec: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def line_total_fen(self) -> int:
+        return self.deal.group_price_fen * self.item.quantity
+
+
+@dataclass
+class CartView:
+    lines: list[CartLine]
+
+    @property
+    def total_fen(self) -> int:
+        return sum(line.line_total_fen for line in self.lines if not line.problems)
+
+
+def add_to_cart(*, user_id: int, deal_id: int, quantity: int, now: datetime) -> CartItem:
+    """Adding a deal already in the cart adds to its line (at most 99)."""
+    with transaction():
+        if db.session.get(Deal, deal_id) is None:
+            raise NotFound()
+        try:
+            with db.session.begin_nested():  # a concurrent add of the same deal may create the line first
+                item = CartItem(user_id=user_id, deal_id=deal_id, quantity=quantity, created_at=now, updated_at=now)
+                db.session.add(item)
+            return item
+        except IntegrityError:
+            pass
+        merged = db.session.execute(
+            update(CartItem)
+            .where(
+                CartItem.user_id == user_id, CartItem.deal_id == deal_id, CartItem.quantity + quantity <= MAX_QUANTITY
+            )
+            .values(quantity=CartItem.quantity + quantity, updated_at=now)
+        )
+        if merged.rowcount != 1:  # type: ignore[attr-defined]
+            raise Invalid("cart_quantity_exceeded", errors={"quantity": [f"at most {MAX_QUANTITY} per line"]})
+        return _own_item_by_deal(user_id, deal_id)
+
+
+def _own_item_by_deal(user_id: int, deal_id: int) -> CartItem:
+    item = db.session.scalar(select(CartItem).where(CartItem.user_id == user_id, CartItem.deal_id == deal_id))
+    if item is None:
+        raise NotFound()
+    db.session.refresh(item)
+    return item
+
+
+def _own_item(user_id: int, item_id: int) -> CartItem:
+    item = db.session.scalar(select(CartItem).where(CartItem.id == item_id, CartItem.user_id == user_id))
+    if item is None:
+        raise NotFound()
+    return item
+
+
+def set_cart_quantity(*, user_id: int, item_id: int, quantity: int, now: datetime) -> CartItem:
+    """Change one of my lines' quantity (1–99)."""
+    with transaction():
+        item = _own_item(user_id, item_id)
+        item.quantity, item.updated_at = quantity, now
+        return item
+
+
+def remove_from_cart(*, user_id: int, item_id: int) -> None:
+    """Delete one of my lines."""
+    with transaction():
+        db.session.delete(_own_item(user_id, item_id))
+
+
+def view_cart(*, user_id: int, now: datetime) -> CartView:
+    """Every line with its live price and stock; a problem marks the line, never fails the cart."""
+    items = db.session.scalars(
+        select(CartItem).where(CartItem.user_id == user_id).order_by(CartItem.created_at, CartItem.id)
+    ).all()
+    purchases = select(UserDealPurchase.deal_id, UserDealPurchase.quantity).where(UserDealPurchase.user_id == user_id)
+    bought: dict[int, int] = {row.deal_id: row.quantity for row in db.session.execute(purchases)}
+    lines = []
+    for item in items:
+        deal = db.session.get_one(Deal, item.deal_id)
+        sku = db.session.get_one(Sku, deal.sku_id)
+        product = db.session.get_one(Product, sku.product_id)
+        line = CartLine(item=item, deal=deal, product_name=product.name, spec=sku.spec)
+        if not deal_on_sale(deal, now):
+            line.problems.append("deal_closed")
+        elif deal.stock_available < item.quantity:
+            line.problems.append("sold_out")
+        if bought.get(deal.id, 0) + item.quantity > deal.limit_per_user:
+            line.problems.append("over_limit")
+        lines.append(line)
+    return CartView(lines=lines)

@@ -1,0 +1,1 @@
+"""Groups: one leader × one deal, the pool neighbours order into."""

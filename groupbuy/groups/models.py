@@ -1,0 +1,50 @@
+"""Groups and their transition timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from groupbuy.accounts.models import ID, enum_column
+from groupbuy.db import Base
+from groupbuy.groups.enums import GroupOpenedBy, GroupStatus
+
+
+class Group(Base):
+    """Counters are changed only by conditional UPDATEs in the same transaction as the order change."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id", ondelete="RESTRICT"))
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="RESTRICT"))
+    status: Mapped[GroupStatus] = mapped_column(enum_column(GroupStatus, "group_status"), default=GroupStatus.OPEN)
+    opened_by: Mapped[GroupOpenedBy] = mapped_column(enum_column(GroupOpenedBy, "group_opened_by"))
+    units_reserved: Mapped[int] = mapped_column(Integer, default=0)
+    units_paid: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("leader_id", "deal_id", name="uq_groups_leader_deal"),
+        Index("ix_groups_status_deal", "status", "deal_id"),
+        CheckConstraint("units_reserved >= 0", name="units_reserved_nonnegative"),
+        CheckConstraint("units_paid >= 0 AND units_paid <= units_reserved", name="units_paid_within_reserved"),
+    )
+
+
+class GroupEvent(Base):
+    """One row per group transition."""
+
+    __tablename__ = "group_events"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[GroupStatus] = mapped_column(enum_column(GroupStatus, "group_event_from"))
+    to_status: Mapped[GroupStatus] = mapped_column(enum_column(GroupStatus, "group_event_to"))
+    actor: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(500))
+    units_paid: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]

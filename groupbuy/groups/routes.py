@@ -1,0 +1,56 @@
+"""Group doors: a leader opens a group; anyone sees its page and share QR code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from groupbuy import clock
+from groupbuy.accounts.enums import Role
+from groupbuy.auth import current_user, require_roles
+from groupbuy.common.qr import qr_response
+from groupbuy.groups import service
+from groupbuy.groups.enums import GroupOpenedBy
+from groupbuy.groups.schemas import GroupOpenSchema, GroupSchema
+from groupbuy.groups.service import GroupView
+from groupbuy.leaders.service import get_active_leader
+
+blp = Blueprint("groups", __name__, url_prefix="/api/v1", description="Leader groups and share codes")
+
+
+@blp.route("/leader/groups")
+class LeaderGroups(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.arguments(GroupOpenSchema)
+    @blp.response(201, GroupSchema)
+    @blp.alt_response(200, schema=GroupSchema, description="the group already existed")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data: dict[str, Any]) -> tuple[GroupView, int]:
+        """Open my group for a deal (idempotent: the same deal returns the same group)."""
+        leader = get_active_leader(user_id=current_user().id)
+        group, created = service.open_group(
+            leader_id=leader.id, deal_id=data["deal_id"], opened_by=GroupOpenedBy.LEADER, now=clock.now()
+        )
+        return service.view_group(group), 201 if created else 200
+
+
+@blp.route("/groups/<int:group_id>")
+class GroupById(MethodView):
+    @blp.response(200, GroupSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, group_id: int) -> GroupView:
+        """The group page: deal, leader, units so far, threshold, cutoff, status, share link."""
+        return service.get_group(group_id=group_id)
+
+
+@blp.route("/groups/<int:group_id>/qr.<any(png, svg):fmt>")
+class GroupQr(MethodView):
+    @blp.response(200, content_type="image/png", description="PNG or SVG (by extension)")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, group_id: int, fmt: str) -> Response:
+        """The share link as a QR code (cacheable)."""
+        return qr_response(service.get_group(group_id=group_id).share_url, fmt)

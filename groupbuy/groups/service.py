@@ -1,0 +1,162 @@
+"""Open groups, keep their unit counters, and close them — the only place a group's status changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import case, select, update
+from sqlalchemy.exc import IntegrityError
+
+from groupbuy.catalog.models import Deal
+from groupbuy.catalog.service import deal_on_sale
+from groupbuy.db import db, transaction
+from groupbuy.errors import Conflict, NotFound
+from groupbuy.groups.enums import GroupOpenedBy, GroupStatus
+from groupbuy.groups.models import Group, GroupEvent
+from groupbuy.leaders.models import Leader
+
+
+@dataclass(frozen=True)
+class GroupView:
+    group: Group
+    deal: Deal
+    leader: Leader
+    share_url: str
+    qr_url: str
+
+
+def share_url(group_id: int) -> str:
+    """The link a leader shares (the mini-app opens the group page from it)."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/groups/{group_id}"
+
+
+def view_group(group: Group) -> GroupView:
+    deal = db.session.get_one(Deal, group.deal_id)
+    leader = db.session.get_one(Leader, group.leader_id)
+    return GroupView(
+        group=group, deal=deal, leader=leader, share_url=share_url(group.id), qr_url=f"/api/v1/groups/{group.id}/qr.png"
+    )
+
+
+def get_group(*, group_id: int) -> GroupView:
+    """A group page: anyone may see it."""
+    group = db.session.get(Group, group_id)
+    if group is None:
+        raise NotFound()
+    return view_group(group)
+
+
+def find_group(*, leader_id: int, deal_id: int) -> Group | None:
+    return db.session.scalar(select(Group).where(Group.leader_id == leader_id, Group.deal_id == deal_id))
+
+
+def open_group(*, leader_id: int, deal_id: int, opened_by: GroupOpenedBy, now: datetime) -> tuple[Group, bool]:
+    """One group per leader and deal, opened while the deal is on sale; a second call returns the same group."""
+    with transaction():
+        existing = find_group(leader_id=leader_id, deal_id=deal_id)
+        if existing is not None:
+            return existing, False
+        deal = db.session.get(Deal, deal_id)
+        if deal is None:
+            raise NotFound()
+        if not deal_on_sale(deal, now):
+            raise Conflict("deal_closed")
+        group = Group(
+            leader_id=leader_id,
+            deal_id=deal_id,
+            status=GroupStatus.OPEN,
+            opened_by=opened_by,
+            units_reserved=0,
+            units_paid=0,
+            created_at=now,
+        )
+        try:
+            with db.session.begin_nested():  # a concurrent opener may win the unique (leader, deal)
+                db.session.add(group)
+        except IntegrityError:
+            winner = find_group(leader_id=leader_id, deal_id=deal_id)
+            if winner is None:
+                raise
+            return winner, False
+        return group, True
+
+
+def reserve_group_units(*, group_id: int, quantity: int) -> None:
+    """Count ordered units into an open group; 409 group_closed once it has left `open`."""
+    with transaction():
+        result = db.session.execute(
+            update(Group)
+            .where(Group.id == group_id, Group.status == GroupStatus.OPEN)
+            .values(units_reserved=Group.units_reserved + quantity)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("group_closed")
+
+
+def release_group_units(*, group_id: int, quantity: int, paid: bool) -> None:
+    """Take a cancelled order's units back out of the counters (whatever the group's status)."""
+    values = {"units_reserved": Group.units_reserved - quantity}
+    if paid:
+        values["units_paid"] = Group.units_paid - quantity
+    with transaction():
+        db.session.execute(update(Group).where(Group.id == group_id).values(**values))
+
+
+def count_paid_units(*, group_id: int, quantity: int) -> bool:
+    """Move paid units into the count while the group is open; False when it has already closed."""
+    with transaction():
+        result = db.session.execute(
+            update(Group)
+            .where(Group.id == group_id, Group.status == GroupStatus.OPEN)
+            .values(units_paid=Group.units_paid + quantity)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _transition(
+    group_id: int, new_status: GroupStatus | None, *, min_units: int, actor: str, note: str | None, now: datetime
+) -> GroupStatus | None:
+    """open → outcome in one conditional UPDATE (the outcome decided on the row as it is), plus one event."""
+    outcome = (
+        case((Group.units_paid >= min_units, GroupStatus.SUCCEEDED.value), else_=GroupStatus.FAILED.value)
+        if new_status is None
+        else new_status.value
+    )
+    with transaction():
+        row = db.session.execute(
+            update(Group)
+            .where(Group.id == group_id, Group.status == GroupStatus.OPEN)
+            .values(status=outcome, closed_at=now)
+            .returning(Group.status, Group.units_paid)
+        ).first()
+        if row is None:
+            return None
+        status = GroupStatus(row.status)
+        db.session.add(
+            GroupEvent(
+                group_id=group_id,
+                from_status=GroupStatus.OPEN,
+                to_status=status,
+                actor=actor,
+                note=note,
+                units_paid=row.units_paid,
+                at=now,
+            )
+        )
+        return status
+
+
+def close_group(*, group_id: int, now: datetime, actor: str = "system") -> GroupStatus | None:
+    """At the cutoff: succeeded if paid units reach the deal's threshold, else failed; None if already closed."""
+    group = db.session.get(Group, group_id)
+    if group is None:
+        raise NotFound()
+    deal = db.session.get_one(Deal, group.deal_id)
+    return _transition(group_id, None, min_units=deal.min_group_quantity, actor=actor, note=None, now=now)
+
+
+def cancel_group(*, group_id: int, actor: str, reason: str, now: datetime) -> GroupStatus | None:
+    """Call a group off (deal cancelled, leader suspended); None if it was no longer open."""
+    return _transition(group_id, GroupStatus.CANCELLED, min_units=0, actor=actor, note=reason, now=now)

@@ -1,0 +1,1 @@
+"""Idempotency keys: the same request sent again replays the first answer."""

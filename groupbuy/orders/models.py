@@ -1,0 +1,115 @@
+"""Orders, their lines (price snapshots), timeline, and per-user purchase counters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from groupbuy.accounts.models import ID, enum_column
+from groupbuy.db import Base
+from groupbuy.orders.enums import Fulfilment, OrderEvent, OrderStatus
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(24), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id", ondelete="RESTRICT"))
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, "order_status"))
+    fulfilment: Mapped[Fulfilment] = mapped_column(enum_column(Fulfilment, "order_fulfilment"))
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # snapshot for home delivery
+    items_fen: Mapped[int] = mapped_column(BigInteger)
+    delivery_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    discount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    payable_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_due_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # hand-off to payments' refund service
+    refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    pickup_date: Mapped[date] = mapped_column(Date)
+    pickup_code: Mapped[str | None] = mapped_column(String(8))
+    pay_before: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", lazy="selectin", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[OrderTimelineEvent]] = relationship(
+        back_populates="order", lazy="selectin", order_by="OrderTimelineEvent.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key", name="uq_orders_user_idempotency_key"),
+        UniqueConstraint("leader_id", "pickup_date", "pickup_code", name="uq_orders_leader_pickup_code"),
+        Index("ix_orders_user_status_created", "user_id", "status", "created_at"),
+        Index("ix_orders_leader_pickup", "leader_id", "pickup_date", "status"),
+        Index("ix_orders_status_pay_before", "status", "pay_before"),
+        CheckConstraint("items_fen >= 0 AND delivery_fee_fen >= 0 AND discount_fen >= 0", name="amounts_nonnegative"),
+        CheckConstraint(
+            "payable_fen = items_fen + delivery_fee_fen - discount_fen AND payable_fen >= 0", name="payable_is_sum"
+        ),
+        CheckConstraint("paid_fen >= 0 AND refunded_fen >= 0 AND refunded_fen <= paid_fen", name="refunds_within_paid"),
+        CheckConstraint("refund_due_fen >= 0 AND refund_due_fen <= paid_fen", name="refund_due_within_paid"),
+    )
+
+
+class OrderLine(Base):
+    """A price snapshot: what was bought at what price, whatever the deal says later."""
+
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="RESTRICT"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), index=True)
+    product_name: Mapped[str] = mapped_column(String(200))
+    spec: Mapped[str] = mapped_column(String(100))
+    unit_price_fen: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    line_total_fen: Mapped[int] = mapped_column(BigInteger)
+    pickup_date: Mapped[date] = mapped_column(Date)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    __table_args__ = (
+        Index("ix_order_lines_deal_id", "deal_id"),
+        CheckConstraint("quantity >= 1 AND quantity <= 99", name="quantity_range"),
+        CheckConstraint("unit_price_fen > 0 AND line_total_fen = unit_price_fen * quantity", name="line_total"),
+    )
+
+
+class OrderTimelineEvent(Base):
+    """One row per transition: state, actor, time, note."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    event: Mapped[OrderEvent] = mapped_column(enum_column(OrderEvent, "order_event"))
+    from_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus, "order_event_from"))
+    to_status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, "order_event_to"))
+    actor: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[datetime]
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+class UserDealPurchase(Base):
+    """Units a user holds in live orders of a deal: the per-user limit is checked on this row atomically."""
+
+    __tablename__ = "user_deal_purchases"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_nonnegative"),)

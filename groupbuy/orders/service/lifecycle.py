@@ -1,0 +1,165 @@
+"""The one transition path, and the use cases that move an order after checkout."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from groupbuy.catalog.models import Deal
+from groupbuy.catalog.service import release_deal_stock
+from groupbuy.db import db, transaction
+from groupbuy.errors import Conflict, NotFound
+from groupbuy.groups.service import count_paid_units, release_group_units
+from groupbuy.orders.enums import OrderEvent, OrderStatus
+from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.service.numbers import new_pickup_code
+from groupbuy.orders.states import next_status
+
+
+def transition(
+    *,
+    order_id: int,
+    event: OrderEvent,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> Order:
+    """Move an order by ``event`` with a conditional UPDATE on its current state and one timeline row; else 409."""
+    with transaction():
+        order = db.session.get(Order, order_id)
+        if order is None:
+            raise NotFound()
+        current = OrderStatus(order.status)
+        target = next_status(event, current)
+        if target is None:
+            raise Conflict(
+                "illegal_transition",
+                detail=(
+                    f"订单当前状态为 {current.value}，不能执行 {event.value}",
+                    f"An order in {current.value} cannot {event.value}",
+                ),
+            )
+        changed = db.session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == current)
+            .values(status=target, updated_at=now, **(values or {}))
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]  # someone moved it first
+            raise Conflict("illegal_transition")
+        db.session.add(
+            OrderTimelineEvent(
+                order_id=order_id, event=event, from_status=current, to_status=target, actor=actor, note=note, at=now
+            )
+        )
+        db.session.flush()  # the timeline row and new status are visible to the refresh below
+        db.session.refresh(order)
+        return order
+
+
+def _release_units(order: Order, *, paid: bool) -> None:
+    """Give back stock, the per-user limit and the group count of every line (once: callers hold the transition)."""
+    for line in order.lines:
+        release_deal_stock(deal_id=line.deal_id, quantity=line.quantity)
+        db.session.execute(
+            update(UserDealPurchase)
+            .where(UserDealPurchase.user_id == order.user_id, UserDealPurchase.deal_id == line.deal_id)
+            .values(quantity=UserDealPurchase.quantity - line.quantity)
+        )
+        release_group_units(group_id=line.group_id, quantity=line.quantity, paid=paid)
+
+
+def _own_order(user_id: int, order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None or order.user_id != user_id:
+        raise NotFound()
+    return order
+
+
+def cancel_order(*, user_id: int, order_id: int, now: datetime) -> Order:
+    """Before the cutoff a shopper may cancel: unpaid → cancelled, paid → refunding (refund due in full)."""
+    with transaction():
+        order = _own_order(user_id, order_id)
+        if any(_cutoff_of(line.deal_id) <= now for line in order.lines):
+            raise Conflict("cutoff_passed")
+        was_paid = order.status is OrderStatus.PAID
+        values = {"refund_due_fen": order.paid_fen} if was_paid else {"closed_at": now}
+        moved = transition(
+            order_id=order_id,
+            event=OrderEvent.CANCEL,
+            actor=f"user:{user_id}",
+            now=now,
+            note="shopper cancelled",
+            values=values,
+        )
+        _release_units(moved, paid=was_paid)
+        return moved
+
+
+def _cutoff_of(deal_id: int) -> datetime:
+    return db.session.get_one(Deal, deal_id).cutoff_at
+
+
+def expire_order(*, order_id: int, now: datetime) -> Order | None:
+    """An unpaid order past its payment window is cancelled and its units released; None if not due."""
+    with transaction():
+        order = db.session.get(Order, order_id)
+        if order is None or order.status is not OrderStatus.PENDING_PAYMENT or order.pay_before > now:
+            return None
+        moved = transition(
+            order_id=order_id,
+            event=OrderEvent.EXPIRE,
+            actor="system",
+            now=now,
+            note="payment window expired",
+            values={"closed_at": now},
+        )
+        _release_units(moved, paid=False)
+        return moved
+
+
+def confirm_receipt(*, user_id: int, order_id: int, now: datetime) -> Order:
+    """The shopper confirms they have the goods: picked up or delivered → completed."""
+    with transaction():
+        _own_order(user_id, order_id)
+        return transition(
+            order_id=order_id,
+            event=OrderEvent.CONFIRM_RECEIPT,
+            actor=f"user:{user_id}",
+            now=now,
+            values={"closed_at": now},
+        )
+
+
+def mark_order_paid(*, order_id: int, amount_fen: int, actor: str, now: datetime) -> Order:
+    """A verified payment of the full amount: pending → paid, paid units counted, a pickup code issued."""
+    with transaction():
+        order = db.session.get(Order, order_id)
+        if order is None:
+            raise NotFound()
+        if amount_fen != order.payable_fen:
+            raise Conflict("amount_mismatch")
+        paid = _pay_with_fresh_code(order_id=order_id, amount_fen=amount_fen, actor=actor, now=now)
+        for line in paid.lines:  # only after the transition: a cancelled order never counts
+            if not count_paid_units(group_id=line.group_id, quantity=line.quantity):
+                raise Conflict("group_closed")
+        return paid
+
+
+def _pay_with_fresh_code(*, order_id: int, amount_fen: int, actor: str, now: datetime) -> Order:
+    for _ in range(5):
+        try:
+            with db.session.begin_nested():  # a clashing code for this leader and day: draw again
+                return transition(
+                    order_id=order_id,
+                    event=OrderEvent.PAY,
+                    actor=actor,
+                    now=now,
+                    values={"paid_fen": amount_fen, "paid_at": now, "pickup_code": new_pickup_code()},
+                )
+        except IntegrityError:
+            continue
+    raise Conflict("pickup_code_exhausted")

@@ -1,0 +1,26 @@
+"""Read side: a shopper's own orders only (anyone else's is a 404)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from groupbuy.common.pagination import Page, paginate
+from groupbuy.db import db
+from groupbuy.errors import NotFound
+from groupbuy.orders.enums import OrderStatus
+from groupbuy.orders.models import Order
+
+
+def get_order_for_user(*, user_id: int, order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None or order.user_id != user_id:
+        raise NotFound()
+    return order
+
+
+def list_orders_for_user(*, user_id: int, status: OrderStatus | None, page: int, page_size: int) -> Page[Order]:
+    """Newest first, optionally one status."""
+    query = select(Order).where(Order.user_id == user_id)
+    if status is not None:
+        query = query.where(Order.status == status)
+    return paginate(query.order_by(Order.created_at.desc(), Order.id.desc()), page=page, page_size=page_size)

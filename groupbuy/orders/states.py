@@ -1,0 +1,40 @@
+"""The order state machine as data (PRODUCT.md "The order's life").
+
+TRANSITIONS[event] maps each state the event may start from to the state it leads to.
+Anything not listed is an illegal transition (409, nothing changes).
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from groupbuy.orders.enums import OrderEvent as E
+from groupbuy.orders.enums import OrderStatus as S
+
+TRANSITIONS = MappingProxyType(
+    {
+        E.PAY: {S.PENDING_PAYMENT: S.PAID},
+        E.EXPIRE: {S.PENDING_PAYMENT: S.CANCELLED},
+        E.CANCEL: {S.PENDING_PAYMENT: S.CANCELLED, S.PAID: S.REFUNDING},
+        E.GROUP_FAIL: {S.PENDING_PAYMENT: S.CANCELLED, S.PAID: S.REFUNDING},
+        E.CONFIRM: {S.PAID: S.CONFIRMED},
+        E.STOCK: {S.CONFIRMED: S.STOCKING},
+        E.SHIP: {S.STOCKING: S.SHIPPED},
+        E.ARRIVE: {S.SHIPPED: S.READY_FOR_PICKUP},
+        E.PICK_UP: {S.READY_FOR_PICKUP: S.PICKED_UP},
+        E.DELIVER: {S.SHIPPED: S.DELIVERED},
+        E.CONFIRM_RECEIPT: {S.PICKED_UP: S.COMPLETED, S.DELIVERED: S.COMPLETED},
+        E.REFUND_DONE: {S.REFUNDING: S.REFUNDED},
+    }
+)
+
+# States whose units still count against stock, limits and the group.
+LIVE_STATES = frozenset(set(S) - {S.CANCELLED, S.REFUNDING, S.REFUNDED})
+# States in which the order holds a pickup code that may be presented.
+OPEN_STATES = frozenset(LIVE_STATES - {S.COMPLETED})
+TERMINAL_STATES = frozenset({S.COMPLETED, S.REFUNDED, S.CANCELLED})
+
+
+def next_status(event: E, current: S) -> S | None:
+    """Where ``event`` leads from ``current``, or None if it is illegal there."""
+    return TRANSITIONS[event].get(current)

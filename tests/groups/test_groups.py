@@ -1,0 +1,140 @@
+"""Groups: idempotent open (also under concurrency), the page, share QR codes, closing decisions."""
+
+from __future__ import annotations
+
+import threading
+import xml.etree.ElementTree as ET
+
+import png
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from groupbuy import clock
+from groupbuy.accounts.enums import Role
+from groupbuy.common.qr import qr_matrix
+from groupbuy.db import db
+from groupbuy.groups.enums import GroupStatus
+from groupbuy.groups.models import Group, GroupEvent
+from groupbuy.groups.service import cancel_group, close_group, count_paid_units, reserve_group_units
+from groupbuy.leaders.models import Leader
+from tests.factories.accounts import bearer
+from tests.factories.market import T0, Shop
+
+
+def _leader_headers(app: Flask, shop: Shop) -> dict[str, str]:
+    with app.app_context():
+        leader = db.session.get_one(Leader, shop.leader_id)
+        from groupbuy.accounts.models import User
+
+        user = db.session.get_one(User, leader.user_id)
+        assert Role.LEADER in user.role_names
+        return bearer(user)
+
+
+def test_open_is_idempotent(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deal = shop.deal()
+    headers = _leader_headers(app, shop)
+    with clock.frozen(T0):
+        first = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=headers)
+        again = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json["id"] == again.json["id"]
+    body = first.json
+    assert body["status"] == "open" and body["threshold"] == 1 and body["units_ordered"] == 0
+    assert body["share_url"].endswith(f"/groups/{body['id']}")
+    assert body["qr_url"] == f"/api/v1/groups/{body['id']}/qr.png"
+    assert body["leader"]["id"] == shop.leader_id and body["deal"]["id"] == deal
+
+
+def test_only_leaders_open_groups_and_only_while_on_sale(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deal = shop.deal()
+    shopper = shop.auth(shop.shopper())
+    with clock.frozen(T0):
+        assert client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=shopper).status_code == 403
+    with clock.frozen(shop.cutoff):
+        late = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=_leader_headers(app, shop))
+    assert late.status_code == 409 and late.json["code"] == "deal_closed"
+
+
+def test_group_page_is_public_and_unknown_is_404(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deal = shop.deal()
+    with clock.frozen(T0):
+        group_id = client.post(
+            "/api/v1/leader/groups", json={"deal_id": deal}, headers=_leader_headers(app, shop)
+        ).json["id"]
+    assert client.get(f"/api/v1/groups/{group_id}").status_code == 200
+    assert client.get("/api/v1/groups/999999").status_code == 404
+    assert client.get("/api/v1/groups/999999/qr.png").status_code == 404
+
+
+def test_qr_codes_encode_the_share_url(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deal = shop.deal()
+    with clock.frozen(T0):
+        group = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=_leader_headers(app, shop)).json
+    png_response = client.get(group["qr_url"])
+    assert png_response.status_code == 200 and png_response.mimetype == "image/png"
+    assert "max-age" in png_response.headers["Cache-Control"] and png_response.headers["ETag"]
+    width, height, rows, _ = png.Reader(bytes=png_response.data).read()
+    pixels = [list(row) for row in rows]
+    matrix = qr_matrix(group["share_url"])
+    scale = width // len(matrix)
+    assert width == height == scale * len(matrix)
+    decoded = [
+        [pixels[y * scale + scale // 2][x * scale + scale // 2] == 0 for x in range(len(matrix))]
+        for y in range(len(matrix))
+    ]
+    assert decoded == matrix  # the PNG draws exactly the QR matrix of the share URL
+    svg = client.get(f"/api/v1/groups/{group['id']}/qr.svg")
+    assert svg.mimetype == "image/svg+xml"
+    assert ET.fromstring(svg.data).tag.endswith("svg")
+    cached = client.get(group["qr_url"], headers={"If-None-Match": png_response.headers["ETag"]})
+    assert cached.status_code == 304
+
+
+def test_close_decides_by_paid_units_and_happens_once(shop: Shop, app: Flask) -> None:
+    deal_ok, deal_short = shop.deal(min_group_quantity=3), shop.deal(min_group_quantity=3)
+    with app.app_context(), clock.frozen(T0):
+        from groupbuy.groups.enums import GroupOpenedBy
+        from groupbuy.groups.service import open_group
+
+        ok, _ = open_group(leader_id=shop.leader_id, deal_id=deal_ok, opened_by=GroupOpenedBy.LEADER, now=T0)
+        short, _ = open_group(leader_id=shop.leader_id, deal_id=deal_short, opened_by=GroupOpenedBy.LEADER, now=T0)
+        for group, paid in ((ok.id, 3), (short.id, 2)):
+            reserve_group_units(group_id=group, quantity=5)
+            assert count_paid_units(group_id=group, quantity=paid)
+        assert close_group(group_id=ok.id, now=shop.cutoff) is GroupStatus.SUCCEEDED
+        assert close_group(group_id=short.id, now=shop.cutoff) is GroupStatus.FAILED
+        assert close_group(group_id=ok.id, now=shop.cutoff) is None
+        assert cancel_group(group_id=ok.id, actor="admin", reason="x", now=shop.cutoff) is None
+        assert not count_paid_units(group_id=ok.id, quantity=1)
+        events = db.session.scalars(select(GroupEvent).order_by(GroupEvent.id)).all()
+        assert [(e.group_id, e.to_status, e.units_paid) for e in events] == [
+            (ok.id, GroupStatus.SUCCEEDED, 3),
+            (short.id, GroupStatus.FAILED, 2),
+        ]
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize("round_", range(5))
+def test_concurrent_opens_make_one_group(shop: Shop, app: Flask, round_: int) -> None:
+    deal = shop.deal()
+    headers = _leader_headers(app, shop)
+    barrier = threading.Barrier(12)
+    statuses: list[int] = []
+
+    def open_it() -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=headers).status_code)
+
+    with clock.frozen(T0):
+        threads = [threading.Thread(target=open_it) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(statuses) == [200] * 11 + [201]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Group)) == 1

@@ -1,0 +1,233 @@
+"""Checkout over HTTP: totals, snapshots, reservations, refusals that leave nothing behind, idempotency."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from groupbuy import clock
+from groupbuy.catalog.models import Deal
+from groupbuy.db import db
+from groupbuy.groups.models import Group
+from groupbuy.orders.models import Order, OrderLine, UserDealPurchase
+from tests.factories.market import T0, Shop, order_body
+
+
+def _count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_place_order_reserves_everything_and_snapshots_prices(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deal = shop.deal(price_fen=1990, stock=10)
+    buyer = shop.shopper()
+    with clock.frozen(T0):
+        response = client.post("/api/v1/orders", json=order_body(deal, 3), headers=shop.key(buyer))
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["status"] == "pending_payment"
+    assert (body["items_fen"], body["delivery_fee_fen"], body["discount_fen"], body["payable_fen"]) == (
+        5970,
+        0,
+        0,
+        5970,
+    )
+    assert body["pay_before"] == (T0 + timedelta(minutes=15)).isoformat()
+    assert body["lines"][0]["unit_price_fen"] == 1990 and body["lines"][0]["quantity"] == 3
+    assert body["lines"][0]["product_name"] and body["lines"][0]["spec"]
+    assert [e["to_status"] for e in body["timeline"]] == ["pending_payment"]
+    assert re.fullmatch(r"GB\d{8}\d{10}", body["order_no"])
+    assert body["pickup_code"] is None
+    with app.app_context():
+        assert db.session.get(Deal, deal).stock_available == 7
+        group = db.session.scalar(select(Group))
+        assert (group.units_reserved, group.units_paid, group.leader_id) == (3, 0, shop.leader_id)
+        assert db.session.get(UserDealPurchase, (buyer.id, deal)).quantity == 3
+
+
+def test_price_change_after_ordering_does_not_touch_the_snapshot(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deal = shop.deal(price_fen=1000)
+    buyer = shop.shopper()
+    with clock.frozen(T0):
+        order_id = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer)).json["id"]
+    shop.set_deal(deal, group_price_fen=5000)
+    with clock.frozen(T0):
+        body = client.get(f"/api/v1/orders/{order_id}", headers=shop.auth(buyer)).json
+    assert body["lines"][0]["unit_price_fen"] == 1000 and body["payable_fen"] == 1000
+
+
+def test_from_cart_orders_every_line_and_empties_the_cart(shop: Shop, client: FlaskClient) -> None:
+    a, b = shop.deal(price_fen=100), shop.deal(price_fen=250)
+    buyer = shop.shopper()
+    headers = shop.auth(buyer)
+    with clock.frozen(T0):
+        client.post("/api/v1/cart/items", json={"deal_id": a, "quantity": 2}, headers=headers)
+        client.post("/api/v1/cart/items", json={"deal_id": b, "quantity": 1}, headers=headers)
+        response = client.post(
+            "/api/v1/orders", json={"from_cart": True, "fulfilment": "pickup"}, headers=shop.key(buyer)
+        )
+        assert response.status_code == 201, response.json
+        assert response.json["payable_fen"] == 450
+        assert {line["deal_id"] for line in response.json["lines"]} == {a, b}
+        assert client.get("/api/v1/cart", headers=headers).json["lines"] == []
+
+
+def test_sold_out_is_409_and_leaves_nothing_behind(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    plenty, scarce = shop.deal(stock=50), shop.deal(stock=1)
+    buyer = shop.shopper()
+    body = {"items": [{"deal_id": plenty, "quantity": 2}, {"deal_id": scarce, "quantity": 2}], "fulfilment": "pickup"}
+    with clock.frozen(T0):
+        response = client.post("/api/v1/orders", json=body, headers=shop.key(buyer))
+    assert response.status_code == 409
+    assert response.json["code"] == "deal_sold_out"
+    with app.app_context():
+        assert db.session.get(Deal, plenty).stock_available == 50
+        assert db.session.get(Deal, scarce).stock_available == 1
+        assert _count(Order) == 0 and _count(OrderLine) == 0
+        assert db.session.scalar(select(func.coalesce(func.sum(UserDealPurchase.quantity), 0))) == 0
+
+
+def test_limit_per_user_counts_across_orders(shop: Shop, client: FlaskClient) -> None:
+    deal = shop.deal(limit_per_user=3)
+    buyer = shop.shopper()
+    with clock.frozen(T0):
+        assert client.post("/api/v1/orders", json=order_body(deal, 2), headers=shop.key(buyer)).status_code == 201
+        second = client.post("/api/v1/orders", json=order_body(deal, 2), headers=shop.key(buyer))
+        assert second.status_code == 409 and second.json["code"] == "limit_exceeded"
+        assert client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer)).status_code == 201
+
+
+def test_deal_not_on_sale_is_409_deal_closed(shop: Shop, client: FlaskClient) -> None:
+    deal = shop.deal()
+    buyer = shop.shopper()
+    with clock.frozen(shop.cutoff):
+        response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer))
+    assert response.status_code == 409 and response.json["code"] == "deal_closed"
+    with clock.frozen(shop.starts - timedelta(seconds=1)):
+        response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer))
+    assert response.status_code == 409 and response.json["code"] == "deal_closed"
+
+
+def test_closed_group_is_409_group_closed(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deal = shop.deal()
+    first, second = shop.shopper(), shop.shopper()
+    with clock.frozen(T0):
+        client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(first))
+        shop.close_groups()
+        response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(second))
+    assert response.status_code == 409 and response.json["code"] == "group_closed"
+    with app.app_context():
+        assert db.session.get(Deal, deal).stock_available == shop.default_stock - 1
+
+
+def test_delivery_needs_a_leader_who_delivers_and_my_address(shop: Shop, client: FlaskClient) -> None:
+    deal = shop.deal(price_fen=1000)
+    buyer = shop.shopper()
+    address = shop.address(buyer)
+    body = {**order_body(deal, 1), "fulfilment": "delivery", "address_id": address}
+    with clock.frozen(T0):
+        refused = client.post("/api/v1/orders", json=body, headers=shop.key(buyer))
+        assert refused.status_code == 409 and refused.json["code"] == "delivery_unavailable"
+        shop.offer_delivery(fee_fen=300)
+        other = shop.shopper()
+        not_mine = client.post("/api/v1/orders", json=body, headers=shop.key(other))
+        assert not_mine.status_code == 404
+        response = client.post("/api/v1/orders", json=body, headers=shop.key(buyer))
+    assert response.status_code == 201, response.json
+    assert (response.json["delivery_fee_fen"], response.json["payable_fen"]) == (300, 1300)
+    assert response.json["address"]["phone"] == "139****5678"
+
+
+def test_payable_over_the_configured_limit_is_refused(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    app.config["MAX_ORDER_PAYABLE_FEN"] = 5000
+    deal = shop.deal(price_fen=2000)
+    buyer = shop.shopper()
+    with clock.frozen(T0):
+        response = client.post("/api/v1/orders", json=order_body(deal, 3), headers=shop.key(buyer))
+    assert response.status_code == 409 and response.json["code"] == "payable_over_limit"
+    with app.app_context():
+        assert _count(Order) == 0
+
+
+def test_a_leader_is_needed(shop: Shop, client: FlaskClient) -> None:
+    deal = shop.deal()
+    buyer = shop.shopper(with_leader=False)
+    with clock.frozen(T0):
+        response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer))
+    assert response.status_code == 422 and response.json["code"] == "leader_required"
+
+
+def test_bad_input_is_422(shop: Shop, client: FlaskClient) -> None:
+    deal = shop.deal()
+    buyer = shop.shopper()
+    bad_bodies = [
+        {**order_body(deal, 1), "status": "paid"},
+        {**order_body(deal, 1), "payable_fen": 1},
+        {**order_body(deal, 1), "coupon_id": 7},
+        order_body(deal, 0),
+        order_body(deal, 100),
+        {"items": [{"deal_id": deal, "quantity": 1.5}], "fulfilment": "pickup"},
+        {"items": [{"deal_id": deal, "quantity": 1}], "fulfilment": "drone"},
+        {"fulfilment": "pickup"},
+        {**order_body(deal, 1), "from_cart": True},
+    ]
+    with clock.frozen(T0):
+        for body in bad_bodies:
+            response = client.post("/api/v1/orders", json=body, headers=shop.key(buyer))
+            assert response.status_code == 422, (body, response.json)
+
+
+def test_idempotency_key_is_required_and_replays(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deal = shop.deal()
+    buyer = shop.shopper()
+    with clock.frozen(T0):
+        missing = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.auth(buyer))
+        assert missing.status_code == 422 and "Idempotency-Key" in missing.json["errors"]
+        headers = shop.key(buyer, "same-key")
+        first = client.post("/api/v1/orders", json=order_body(deal, 1), headers=headers)
+        again = client.post("/api/v1/orders", json=order_body(deal, 1), headers=headers)
+        changed = client.post("/api/v1/orders", json=order_body(deal, 2), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert again.json == first.json
+    assert changed.status_code == 422 and changed.json["code"] == "idempotency_key_reused"
+    with app.app_context():
+        assert _count(Order) == 1
+        assert db.session.get(Deal, deal).stock_available == shop.default_stock - 1
+
+
+def test_keys_are_per_user(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deal = shop.deal()
+    a, b = shop.shopper(), shop.shopper()
+    with clock.frozen(T0):
+        assert client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(a, "k")).status_code == 201
+        assert client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(b, "k")).status_code == 201
+    with app.app_context():
+        assert _count(Order) == 2
+
+
+def test_a_refusal_is_replayed_too(shop: Shop, client: FlaskClient) -> None:
+    deal = shop.deal(stock=1)
+    buyer = shop.shopper()
+    headers = shop.key(buyer, "k-sold-out")
+    with clock.frozen(T0):
+        first = client.post("/api/v1/orders", json=order_body(deal, 2), headers=headers)
+        again = client.post("/api/v1/orders", json=order_body(deal, 2), headers=headers)
+    assert first.status_code == again.status_code == 409
+    assert again.json["code"] == "deal_sold_out" and again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_order_numbers_are_not_a_sequence(shop: Shop, client: FlaskClient) -> None:
+    deal = shop.deal()
+    buyer = shop.shopper()
+    with clock.frozen(T0):
+        numbers = [
+            client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer)).json["order_no"]
+            for _ in range(3)
+        ]
+    tails = [int(n[10:]) for n in numbers]
+    assert len(set(numbers)) == 3
+    assert sorted(tails) != list(range(min(tails), min(tails) + 3))

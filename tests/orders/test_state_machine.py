@@ -1,0 +1,214 @@
+"""A Hypothesis state machine over checkout/pay/cancel/expire/fulfil/confirm; invariants after every step."""
+
+# ruff: noqa: PT017 - whether a step may fail depends on the state drawn, so rules assert on the error they caught
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from datetime import timedelta
+
+from flask import Flask
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from sqlalchemy import select
+
+from groupbuy import clock
+from groupbuy.catalog.models import Deal
+from groupbuy.db import db
+from groupbuy.errors import DomainError
+from groupbuy.groups.models import Group
+from groupbuy.orders.enums import Fulfilment, OrderEvent, OrderStatus
+from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.service import (
+    CheckoutItem,
+    cancel_order,
+    confirm_receipt,
+    expire_order,
+    mark_order_paid,
+    place_order,
+    transition,
+)
+from groupbuy.orders.states import LIVE_STATES
+from tests.conftest import _empty_tables
+from tests.factories.market import T0, Shop
+
+PAID_STATES = LIVE_STATES - {OrderStatus.PENDING_PAYMENT}
+FULFIL = (OrderEvent.CONFIRM, OrderEvent.STOCK, OrderEvent.SHIP, OrderEvent.ARRIVE, OrderEvent.PICK_UP)
+
+
+class OrderMachine(RuleBasedStateMachine):
+    app: Flask
+
+    @initialize()
+    def build(self) -> None:
+        self.now = T0
+        self.shop = Shop(self.app)
+        self.deals = [self.shop.deal(stock=6, limit_per_user=3), self.shop.deal(stock=4, limit_per_user=4)]
+        self.users = [self.shop.shopper() for _ in range(3)]
+        self.ctx = self.app.app_context()
+        self.ctx.push()
+
+    def teardown(self) -> None:
+        if hasattr(self, "ctx"):
+            db.session.remove()
+            self.ctx.pop()
+            with self.app.app_context():
+                _empty_tables()
+
+    def _orders(self) -> list[Order]:
+        db.session.expire_all()
+        return list(db.session.scalars(select(Order).order_by(Order.id)))
+
+    @rule(
+        user=st.integers(0, 2), lines=st.lists(st.tuples(st.integers(0, 1), st.integers(1, 4)), min_size=1, max_size=2)
+    )
+    def checkout(self, user: int, lines: list[tuple[int, int]]) -> None:
+        items = [CheckoutItem(deal_id=self.deals[d], quantity=q) for d, q in lines]
+        try:
+            place_order(
+                user_id=self.users[user].id,
+                items=items,
+                from_cart=False,
+                fulfilment=Fulfilment.PICKUP,
+                address_id=None,
+                leader_id=None,
+                idempotency_key=None,
+                now=self.now,
+            )
+        except DomainError as error:
+            late = {"deal_closed"} if self.now >= self.shop.cutoff else set()
+            assert error.code in {"deal_sold_out", "limit_exceeded", *late}, error.code
+
+    @rule(pick=st.integers(0, 50))
+    def pay(self, pick: int) -> None:
+        orders = self._orders()
+        if orders:
+            order = orders[pick % len(orders)]
+            before = order.status
+            try:
+                mark_order_paid(order_id=order.id, amount_fen=order.payable_fen, actor="provider", now=self.now)
+                assert before is OrderStatus.PENDING_PAYMENT
+            except DomainError as error:
+                assert before is not OrderStatus.PENDING_PAYMENT, error.code
+
+    @rule(pick=st.integers(0, 50))
+    def duplicate_notification(self, pick: int) -> None:
+        paid = [o for o in self._orders() if o.status is OrderStatus.PAID]
+        if paid:
+            order = paid[pick % len(paid)]
+            try:
+                mark_order_paid(order_id=order.id, amount_fen=order.payable_fen, actor="provider", now=self.now)
+                raise AssertionError("a paid order was paid twice")
+            except DomainError as error:
+                assert error.code == "illegal_transition"
+
+    @rule(pick=st.integers(0, 50))
+    def cancel(self, pick: int) -> None:
+        orders = self._orders()
+        if orders:
+            order = orders[pick % len(orders)]
+            before = order.status
+            try:
+                cancel_order(user_id=order.user_id, order_id=order.id, now=self.now)
+                assert before in {OrderStatus.PENDING_PAYMENT, OrderStatus.PAID}
+            except DomainError as error:
+                if error.code == "cutoff_passed":
+                    assert self.now >= self.shop.cutoff
+                else:
+                    assert before not in {OrderStatus.PENDING_PAYMENT, OrderStatus.PAID}, error.code
+
+    @rule(minutes=st.integers(1, 20))
+    def time_passes_and_unpaid_orders_expire(self, minutes: int) -> None:
+        self.now += timedelta(minutes=minutes)
+        for order in self._orders():
+            due = order.status is OrderStatus.PENDING_PAYMENT and order.pay_before <= self.now
+            expired = expire_order(order_id=order.id, now=self.now)
+            assert (expired is not None) == due
+
+    @rule(pick=st.integers(0, 50), steps=st.integers(1, 5))
+    def fulfil(self, pick: int, steps: int) -> None:
+        active = [o for o in self._orders() if o.status in PAID_STATES - {OrderStatus.COMPLETED, OrderStatus.PICKED_UP}]
+        if active:
+            order = active[pick % len(active)]
+            start = [
+                OrderStatus.PAID,
+                OrderStatus.CONFIRMED,
+                OrderStatus.STOCKING,
+                OrderStatus.SHIPPED,
+                OrderStatus.READY_FOR_PICKUP,
+            ].index(order.status)
+            for event in FULFIL[start : start + steps]:
+                transition(order_id=order.id, event=event, actor="leader", now=self.now)
+
+    @rule(pick=st.integers(0, 50))
+    def confirm(self, pick: int) -> None:
+        orders = self._orders()
+        if orders:
+            order = orders[pick % len(orders)]
+            before = order.status
+            try:
+                confirm_receipt(user_id=order.user_id, order_id=order.id, now=self.now)
+                assert before is OrderStatus.PICKED_UP
+            except DomainError as error:
+                assert before is not OrderStatus.PICKED_UP, error.code
+
+    @invariant()
+    def stock_is_conserved_and_limits_hold(self) -> None:
+        if not hasattr(self, "ctx"):
+            return
+        db.session.expire_all()
+        lines = db.session.execute(
+            select(OrderLine.deal_id, OrderLine.group_id, OrderLine.quantity, Order.user_id, Order.status).join(
+                Order, Order.id == OrderLine.order_id
+            )
+        ).all()
+        live = Counter()  # type: ignore[var-annotated]
+        per_user = Counter()  # type: ignore[var-annotated]
+        reserved, paid = Counter(), Counter()  # type: ignore[var-annotated]
+        for deal_id, group_id, quantity, user_id, status in lines:
+            if status in LIVE_STATES:
+                live[deal_id] += quantity
+                per_user[(user_id, deal_id)] += quantity
+                reserved[group_id] += quantity
+                if status in PAID_STATES:
+                    paid[group_id] += quantity
+        for deal_id in self.deals:
+            deal = db.session.get_one(Deal, deal_id)
+            assert deal.stock_available >= 0
+            assert deal.stock_allocated == deal.stock_available + live[deal_id]
+        for row in db.session.scalars(select(UserDealPurchase)):
+            assert row.quantity == per_user[(row.user_id, row.deal_id)]
+            assert row.quantity <= db.session.get_one(Deal, row.deal_id).limit_per_user
+        for group in db.session.scalars(select(Group)):
+            assert (group.units_reserved, group.units_paid) == (reserved[group.id], paid[group.id])
+
+    @invariant()
+    def one_timeline_row_per_transition(self) -> None:
+        if not hasattr(self, "ctx"):
+            return
+        for order in self._orders():
+            events = db.session.scalars(
+                select(OrderTimelineEvent)
+                .where(OrderTimelineEvent.order_id == order.id)
+                .order_by(OrderTimelineEvent.id)
+            ).all()
+            assert events[0].event is OrderEvent.PLACE
+            assert events[-1].to_status is order.status
+            for before, after in itertools.pairwise(events):
+                assert after.from_status is before.to_status
+
+
+def test_order_state_machine(app: Flask) -> None:
+    OrderMachine.app = app
+    with clock.frozen(T0):
+        run_state_machine_as_test(
+            OrderMachine,
+            settings=settings(
+                max_examples=25,
+                stateful_step_count=25,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            ),
+        )
