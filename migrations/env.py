@@ -51,9 +51,18 @@ def run_migrations_online():
             context.run_migrations()
         return
     with migrate_ext.db.engine.connect() as connection:
-        _configure(connection=connection, process_revision_directives=skip_empty)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds tables (create copy, drop old); with foreign keys on, dropping the old
+            # table would cascade-delete child rows. The PRAGMA only works outside a transaction.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            _configure(connection=connection, process_revision_directives=skip_empty)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import current_user, require_roles
+from groupbuy.auth import current_user, optional_user, require_roles
 from groupbuy.catalog import service
 from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.catalog.schemas import (
@@ -233,6 +233,12 @@ class CancelDeal(MethodView):
         return service.cancel_deal(actor_id=current_user().id, deal_id=deal_id, now=clock.now())
 
 
+def my_leader_id() -> int | None:
+    """The caller's chosen leader, if a valid token came with the request (deal pages show that group)."""
+    user = optional_user()
+    return user.current_leader_id if user else None
+
+
 @blp.route("/deals")
 class Deals(MethodView):
     @blp.arguments(DealSearchQuerySchema, location="query")
@@ -245,6 +251,7 @@ class Deals(MethodView):
             page=args["page"],
             page_size=args["page_size"],
             now=clock.now(),
+            leader_id=my_leader_id(),
         )
 
 
@@ -254,4 +261,4 @@ class DealById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, deal_id: int) -> DealView:
         """A deal's page, also before it opens and after it closes (`status`: upcoming, on_sale, closed, cancelled)."""
-        return service.get_deal_view(deal_id=deal_id, now=clock.now())
+        return service.get_deal_view(deal_id=deal_id, now=clock.now(), leader_id=my_leader_id())

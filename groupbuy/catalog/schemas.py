@@ -14,6 +14,7 @@ from marshmallow import validate
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
 from groupbuy.common.fields import MAX_FEN, Fen, Id, StrictInt
 from groupbuy.common.pagination import PageQuerySchema
+from groupbuy.groups.enums import GroupStatus
 
 NOT_BLANK = validate.Regexp(r"(?s).*\S", error="Must not be blank.")
 MAX_IMAGES = 9
@@ -175,6 +176,15 @@ class DealSearchQuerySchema(PageQuerySchema):
     category = ma.fields.Integer(validate=validate.Range(min=1, max=2**53), metadata={"description": "category id"})
 
 
+class GroupProgressSchema(ma.Schema):
+    """My leader's group for a deal: how far it is from succeeding."""
+
+    id = ma.fields.Integer(required=True)
+    status = ma.fields.Enum(GroupStatus, by_value=True, required=True)
+    units_ordered = ma.fields.Integer(attribute="units_reserved", required=True)
+    units_paid = ma.fields.Integer(required=True)
+
+
 class DealCardSchema(ma.Schema):
     """A deal in the shopper's list."""
 
@@ -191,6 +201,12 @@ class DealCardSchema(ma.Schema):
     pickup_date = ma.fields.Date(required=True)
     min_group_quantity = ma.fields.Integer(required=True)
     limit_per_user = ma.fields.Integer(required=True)
+    group = ma.fields.Nested(
+        GroupProgressSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "my leader's group for this deal; null without a leader or before any order"},
+    )
 
 
 class DealDetailSchema(DealCardSchema):

@@ -31,6 +31,7 @@ CARD_FIELDS = {
     "pickup_date",
     "min_group_quantity",
     "limit_per_user",
+    "group",
 }
 
 
@@ -70,6 +71,7 @@ def test_a_card_has_exactly_the_shopper_fields(client: FlaskClient, ctx: None) -
         "pickup_date": deal.pickup_date.isoformat(),
         "min_group_quantity": 1,
         "limit_per_user": 99,
+        "group": None,  # anonymous: no leader, so no group progress
     }
 
 

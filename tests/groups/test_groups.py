@@ -138,3 +138,24 @@ def test_concurrent_opens_make_one_group(shop: Shop, app: Flask, round_: int) ->
     assert sorted(statuses) == [200] * 11 + [201]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Group)) == 1
+
+
+def test_deal_list_shows_my_leaders_group_progress(shop: Shop, client: FlaskClient) -> None:
+    deal = shop.deal(min_group_quantity=5)
+    buyer = shop.shopper()
+    stranger = shop.shopper(with_leader=False)
+    with clock.frozen(T0):
+        before = client.get("/api/v1/deals", headers=shop.auth(buyer)).json["items"]
+        assert [d["group"] for d in before if d["id"] == deal] == [None]
+        client.post("/api/v1/orders", json={"items": [{"deal_id": deal, "quantity": 2}], "fulfilment": "pickup"},
+                    headers=shop.key(buyer))
+        mine = client.get("/api/v1/deals", headers=shop.auth(buyer)).json["items"]
+        detail = client.get(f"/api/v1/deals/{deal}", headers=shop.auth(buyer)).json
+        anonymous = client.get(f"/api/v1/deals/{deal}").json
+        no_leader = client.get(f"/api/v1/deals/{deal}", headers=shop.auth(stranger)).json
+    group = next(d["group"] for d in mine if d["id"] == deal)
+    assert (group["status"], group["units_ordered"], group["units_paid"]) == ("open", 2, 0)
+    assert detail["group"] == group
+    assert detail["min_group_quantity"] == 5
+    assert anonymous["group"] is None
+    assert no_leader["group"] is None
