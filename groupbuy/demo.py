@@ -1,16 +1,28 @@
-"""Demo data for `make run`: staff and shopper accounts (idempotent)."""
+"""Demo data for `make run`: staff and shopper accounts, and a small city of leaders, products, deals and groups.
+
+Everything goes through the same services the API uses (applications approved by the demo admin, products through
+moderation, deals allocated from SKU stock), so the demo also shows the rules at work.
+"""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import click
 from sqlalchemy import select
 
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import User
 from groupbuy.accounts.service import create_user
+from groupbuy.catalog.service import add_sku, create_category, create_deal, create_product
 from groupbuy.db import db
+from groupbuy.groups.enums import GroupOpenedBy
+from groupbuy.groups.service import open_group
+from groupbuy.leaders.models import Leader
+from groupbuy.leaders.service import approve_application, choose_my_leader, submit_application
 
 DEMO_PASSWORD = "Demo12345"  # noqa: S105 - published demo login, development only
 DEMO_USERS = [
@@ -18,15 +30,153 @@ DEMO_USERS = [
     ("13800000002", "客服小美", [Role.CS]),
     ("13800000003", "邻居小王", [Role.SHOPPER]),
 ]
+CENTRE = (30.2741, 120.1551)  # West Lake, Hangzhou
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CATEGORIES = ["水果", "蔬菜", "肉禽蛋", "乳品烘焙", "粮油调味"]
+PRODUCTS = {
+    "水果": [
+        ("烟台红富士苹果", "5 斤"),
+        ("海南金煌芒", "3 斤"),
+        ("赣南脐橙", "5 斤"),
+        ("丹东草莓", "2 盒"),
+        ("新疆阿克苏冰糖心", "5 斤"),
+        ("云南蓝莓", "4 盒"),
+    ],
+    "蔬菜": [
+        ("山东大葱", "2 斤"),
+        ("有机西兰花", "500 g"),
+        ("本地小青菜", "500 g"),
+        ("云南土豆", "5 斤"),
+        ("寿光西红柿", "3 斤"),
+        ("东北黑木耳", "250 g"),
+    ],
+    "肉禽蛋": [
+        ("散养土鸡蛋", "30 枚"),
+        ("黑猪五花肉", "500 g"),
+        ("三黄鸡", "1 只"),
+        ("内蒙古羊排", "1 kg"),
+        ("鲜牛腩", "500 g"),
+        ("农家鸭蛋", "20 枚"),
+    ],
+    "乳品烘焙": [
+        ("鲜牛奶", "950 ml"),
+        ("全麦吐司", "400 g"),
+        ("原味酸奶", "6 杯"),
+        ("黄油牛角包", "4 个"),
+        ("奶酪棒", "20 支"),
+        ("手撕面包", "500 g"),
+    ],
+    "粮油调味": [
+        ("五常大米", "5 kg"),
+        ("压榨花生油", "5 L"),
+        ("生抽酱油", "500 ml"),
+        ("陈醋", "500 ml"),
+        ("红糖", "500 g"),
+        ("挂面", "1 kg"),
+    ],
+}
+
+
+def _ensure_users(now: datetime, echo: Callable[[str], None]) -> dict[str, User]:
+    users = {}
+    for phone, nickname, roles in DEMO_USERS:
+        user = db.session.scalar(select(User).where(User.phone == phone))
+        if user is None:
+            user = create_user(phone=phone, email=None, password=DEMO_PASSWORD, roles=roles, nickname=nickname, now=now)
+            echo(f"created demo user {nickname}")
+        users[phone] = user
+    return users
+
+
+def _leaders(admin_id: int, now: datetime, rng: random.Random) -> list[Leader]:
+    leaders = []
+    for i in range(10):
+        user = create_user(
+            phone=f"1380000{1000 + i}", email=None, password=DEMO_PASSWORD, roles=[], nickname=f"团长{i + 1}", now=now
+        )
+        lat = CENTRE[0] + rng.uniform(-0.03, 0.03)
+        lng = CENTRE[1] + rng.uniform(-0.03, 0.03)
+        application = submit_application(
+            user_id=user.id,
+            fields={
+                "display_name": f"{'张王李赵刘陈杨黄周吴'[i]}团长",
+                "real_name": f"{'张王李赵刘陈杨黄周吴'[i]}某",
+                "phone": user.phone,
+                "pickup_point_name": f"西湖{i + 1}号社区自提点",
+                "address": f"杭州市西湖区文三路{100 + i}号",
+                "lat": round(lat, 6),
+                "lng": round(lng, 6),
+                "opening_hours": "08:00-21:00",
+            },
+            licences=[{"kind": "food_business", "url": f"https://img.example.com/licence-{i}.jpg"}],
+            now=now,
+        )
+        leaders.append(
+            approve_application(application_id=application.id, actor_id=admin_id, commission_rate_bp=None, now=now)
+        )
+    return leaders
 
 
 def load_demo_data(*, now: datetime, echo: Callable[[str], None]) -> Iterator[str]:
-    """Create the demo accounts that do not exist yet; yield the login lines to print."""
-    for phone, nickname, roles in DEMO_USERS:
-        if db.session.scalar(select(User.id).where(User.phone == phone)) is None:
-            create_user(phone=phone, email=None, password=DEMO_PASSWORD, roles=roles, nickname=nickname, now=now)
-            echo(f"created demo user {nickname}")
+    """Create what is missing; the city (leaders, catalog, deals, groups) only into a database without leaders."""
+    users = _ensure_users(now, echo)
+    admin, shopper = users["13800000001"], users["13800000003"]
+    if db.session.scalar(select(Leader.id).limit(1)) is None:
+        rng = random.Random(20261122)
+        steps = ["leaders", *CATEGORIES, "groups"]
+        with click.progressbar(steps, label="loading the demo city", show_pos=True) as bar:
+            leaders: list[Leader] = []
+            deals = []
+            for step in bar:
+                if step == "leaders":
+                    leaders = _leaders(admin.id, now, rng)
+                elif step == "groups":
+                    for deal in deals[:8]:
+                        for leader in leaders[:4]:
+                            open_group(leader_id=leader.id, deal_id=deal.id, opened_by=GroupOpenedBy.LEADER, now=now)
+                else:
+                    deals += _category(step, admin.id, now, rng)
+        choose_my_leader(user_id=shopper.id, leader_id=leaders[0].id, now=now)
+        yield f"Demo city: {len(leaders)} leaders, {len(CATEGORIES) * 6} products, {len(deals)} live deals."
     yield "Demo logins (password for all: " + DEMO_PASSWORD + "):"
     for phone, nickname, roles in DEMO_USERS:
         yield f"  {', '.join(r.value for r in roles):8} {phone}  {nickname}"
+    yield "  leader   13800001000 .. 13800001009 (团长1..10)"
     yield '  shopper  WeChat mini-app: POST /api/v1/auth/wechat-login {"code": "dev-alice"}'
+
+
+def _category(name: str, admin_id: int, now: datetime, rng: random.Random) -> list:  # type: ignore[type-arg]
+    category = create_category(actor_id=admin_id, name=name, sort_order=CATEGORIES.index(name), now=now)
+    deals = []
+    for n, (product_name, spec) in enumerate(PRODUCTS[name]):
+        product = create_product(
+            actor_id=admin_id,
+            name=product_name,
+            now=now,
+            category_id=category.id,
+            description=f"{product_name}，产地直发，新鲜到家，坏果包赔。规格：{spec}。",
+            images=[f"https://img.example.com/{name}-{n}.jpg"],
+            supplier=f"{name}合作社",
+        )
+        list_price = rng.randrange(990, 6990, 10)
+        sku = add_sku(
+            actor_id=admin_id, product_id=product.id, spec=spec, list_price_fen=list_price, stock=500, now=now
+        )
+        if n < 4:  # four live deals per category: 20 in all
+            cutoff = now + timedelta(hours=rng.choice([3, 6, 10, 20, 30]))
+            deals.append(
+                create_deal(
+                    actor_id=admin_id,
+                    sku_id=sku.id,
+                    title=None,
+                    group_price_fen=list_price * 7 // 10,
+                    starts_at=now - timedelta(hours=1),
+                    cutoff_at=cutoff,
+                    pickup_date=(cutoff.astimezone(SHANGHAI) + timedelta(days=1)).date(),
+                    min_group_quantity=rng.choice([1, 3, 5, 10]),
+                    limit_per_user=rng.choice([2, 5, 10]),
+                    stock_allocated=200,
+                    now=now,
+                )
+            )
+    return deals

@@ -13,10 +13,8 @@ from groupbuy.accounts.enums import Role
 from groupbuy.auth import current_user, require_roles
 from groupbuy.common.qr import qr_response
 from groupbuy.groups import service
-from groupbuy.groups.enums import GroupOpenedBy
 from groupbuy.groups.schemas import GroupOpenSchema, GroupSchema
 from groupbuy.groups.service import GroupView
-from groupbuy.leaders.service import get_active_leader
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1", description="Leader groups and share codes")
 
@@ -31,10 +29,7 @@ class LeaderGroups(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> tuple[GroupView, int]:
         """Open my group for a deal (idempotent: the same deal returns the same group)."""
-        leader = get_active_leader(user_id=current_user().id)
-        group, created = service.open_group(
-            leader_id=leader.id, deal_id=data["deal_id"], opened_by=GroupOpenedBy.LEADER, now=clock.now()
-        )
+        group, created = service.open_leader_group(user_id=current_user().id, deal_id=data["deal_id"], now=clock.now())
         return service.view_group(group), 201 if created else 200
 
 

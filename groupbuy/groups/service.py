@@ -16,6 +16,7 @@ from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.enums import GroupOpenedBy, GroupStatus
 from groupbuy.groups.models import Group, GroupEvent
 from groupbuy.leaders.models import Leader
+from groupbuy.leaders.service import get_active_leader
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,12 @@ def open_group(*, leader_id: int, deal_id: int, opened_by: GroupOpenedBy, now: d
                 raise
             return winner, False
         return group, True
+
+
+def open_leader_group(*, user_id: int, deal_id: int, now: datetime) -> tuple[Group, bool]:
+    """A leader (active, not suspended) opens their group for a deal; the same deal returns the same group."""
+    leader = get_active_leader(user_id=user_id)
+    return open_group(leader_id=leader.id, deal_id=deal_id, opened_by=GroupOpenedBy.LEADER, now=now)
 
 
 def reserve_group_units(*, group_id: int, quantity: int) -> None:

@@ -31,12 +31,24 @@ def test_create_user_reports_policy_errors(app: Flask) -> None:
     assert "weak_password" in result.output
 
 
-def test_demo_data_is_idempotent(app: Flask) -> None:
+def test_demo_data_builds_a_city_once(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    from groupbuy.catalog.models import Deal  # noqa: PLC0415
+    from groupbuy.groups.models import Group  # noqa: PLC0415
+    from groupbuy.leaders.models import Leader  # noqa: PLC0415
+
     runner = app.test_cli_runner()
     first = runner.invoke(args=["groupbuy", "demo-data"])
     second = runner.invoke(args=["groupbuy", "demo-data"])
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
+    assert "Demo city" in first.output
+    assert "Demo city" not in second.output
     assert "Demo logins" in second.output
     with app.app_context():
-        assert len(db.session.scalars(select(User)).all()) == 3
+        counts = [len(db.session.scalars(select(model)).all()) for model in (User, Leader, Deal, Group)]
+        assert counts == [13, 10, 20, 32]
+    login = client.post("/api/v1/auth/login", json={"login": "13800000003", "password": "Demo12345"})
+    headers = {"Authorization": f"Bearer {login.json['token']}"}
+    deals = client.get("/api/v1/deals?page_size=100", headers=headers).json
+    assert deals["total"] == 20
+    assert sum(1 for d in deals["items"] if d["group"] is not None) == 8
