@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
@@ -68,9 +69,9 @@ def transaction() -> Iterator[None]:
     """
     session = db.session()
     depth = session.info.get("tx_depth", 0)
-    if depth == 0 and session.in_transaction() and not _has_pending(session):
-        # Close a read-only transaction left by an earlier query (e.g. the token lookup)
-        # so the write transaction starts fresh, with IMMEDIATE on SQLite.
+    if depth == 0 and session.in_transaction() and not _has_pending(session) and _is_sqlite(session):
+        # Close a read-only transaction left by an earlier query (e.g. the token lookup) so the write
+        # transaction starts with BEGIN IMMEDIATE. PostgreSQL needs no such step (and would reload objects).
         session.rollback()
     session.info["tx_depth"] = depth + 1
     token = _write_intent.set(True)
@@ -92,6 +93,17 @@ def transaction() -> Iterator[None]:
 
 def _has_pending(session: Any) -> bool:
     return bool(session.new or session.dirty or session.deleted)
+
+
+def _is_sqlite(session: Any) -> bool:
+    return bool(session.get_bind().dialect.name == "sqlite")
+
+
+def insert_or_ignore(table: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING-capable insert for the bound dialect (PostgreSQL or SQLite)."""
+    if db.engine.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import User
 from groupbuy.accounts.service import create_user
+from groupbuy.catalog.models import Deal
 from groupbuy.catalog.service import add_sku, create_category, create_deal, create_product
 from groupbuy.db import db
 from groupbuy.groups.enums import GroupOpenedBy
@@ -126,7 +127,7 @@ def load_demo_data(*, now: datetime, echo: Callable[[str], None]) -> Iterator[st
         steps = ["leaders", *CATEGORIES, "groups"]
         with click.progressbar(steps, label="loading the demo city", show_pos=True) as bar:
             leaders: list[Leader] = []
-            deals = []
+            deals: list[Deal] = []
             for step in bar:
                 if step == "leaders":
                     leaders = _leaders(admin.id, now, rng)
@@ -145,7 +146,7 @@ def load_demo_data(*, now: datetime, echo: Callable[[str], None]) -> Iterator[st
     yield '  shopper  WeChat mini-app: POST /api/v1/auth/wechat-login {"code": "dev-alice"}'
 
 
-def _category(name: str, admin_id: int, now: datetime, rng: random.Random) -> list:  # type: ignore[type-arg]
+def _category(name: str, admin_id: int, now: datetime, rng: random.Random) -> list[Deal]:
     category = create_category(actor_id=admin_id, name=name, sort_order=CATEGORIES.index(name), now=now)
     deals = []
     for n, (product_name, spec) in enumerate(PRODUCTS[name]):

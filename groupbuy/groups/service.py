@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from groupbuy.catalog.models import Deal
 from groupbuy.catalog.service import deal_on_sale
-from groupbuy.db import db, transaction
+from groupbuy.db import db, insert_or_ignore, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.enums import GroupOpenedBy, GroupStatus
 from groupbuy.groups.models import Group, GroupEvent
@@ -88,6 +88,30 @@ def open_leader_group(*, user_id: int, deal_id: int, now: datetime) -> tuple[Gro
     """A leader (active, not suspended) opens their group for a deal; the same deal returns the same group."""
     leader = get_active_leader(user_id=user_id)
     return open_group(leader_id=leader.id, deal_id=deal_id, opened_by=GroupOpenedBy.LEADER, now=now)
+
+
+def join_group(*, leader_id: int, deal_id: int, quantity: int, now: datetime) -> int:
+    """Open the leader's group for the deal or add to it, in one upsert; 409 group_closed once it left `open`."""
+    statement = insert_or_ignore(Group).values(
+        leader_id=leader_id,
+        deal_id=deal_id,
+        status=GroupStatus.OPEN,
+        opened_by=GroupOpenedBy.ORDER,
+        units_reserved=quantity,
+        units_paid=0,
+        created_at=now,
+    )
+    with transaction():
+        joined = db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["leader_id", "deal_id"],
+                set_={"units_reserved": Group.units_reserved + statement.excluded.units_reserved},
+                where=Group.status == GroupStatus.OPEN,
+            ).returning(Group.id)
+        ).first()
+        if joined is None:
+            raise Conflict("group_closed")
+        return int(joined.id)
 
 
 def reserve_group_units(*, group_id: int, quantity: int) -> None:

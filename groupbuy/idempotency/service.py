@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
-from groupbuy.db import db, transaction
+from groupbuy.db import db, insert_or_ignore, transaction
 from groupbuy.errors import Conflict, Invalid
 from groupbuy.idempotency.models import IdempotencyKey
 
@@ -34,21 +33,21 @@ def request_fingerprint(*, method: str, path: str, body: Any) -> str:
 def claim_key(*, user_id: int, key: str, fingerprint: str, now: datetime) -> Replay | None:
     """Take the key for this request, or return the stored answer; 422 if the body differs, 409 if in flight."""
     with transaction():
-        try:
-            with db.session.begin_nested():  # a unique violation must not end the outer transaction
-                db.session.add(
-                    IdempotencyKey(
-                        user_id=user_id,
-                        key=key,
-                        request_hash=fingerprint,
-                        created_at=now,
-                        locked_until=now + IN_FLIGHT_LEASE,
-                        expires_at=now + KEEP_FOR,
-                    )
-                )
+        claimed = db.session.execute(
+            insert_or_ignore(IdempotencyKey)
+            .values(
+                user_id=user_id,
+                key=key,
+                request_hash=fingerprint,
+                created_at=now,
+                locked_until=now + IN_FLIGHT_LEASE,
+                expires_at=now + KEEP_FOR,
+            )
+            .on_conflict_do_nothing(index_elements=["user_id", "key"])
+            .returning(IdempotencyKey.id)
+        ).first()
+        if claimed is not None:
             return None
-        except IntegrityError:
-            pass
         row = db.session.scalar(
             select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
         )

@@ -11,6 +11,7 @@ from typing import cast
 from flask import current_app
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from groupbuy.accounts.enums import CodePurpose, Role, UserStatus
 from groupbuy.accounts.models import AuthToken, User, WeChatIdentity
@@ -207,6 +208,7 @@ def authenticate_token(*, token: str, now: datetime) -> User | None:
     return db.session.scalar(
         select(User)
         .join(AuthToken, AuthToken.user_id == User.id)
+        .options(joinedload(User.roles))  # one round trip: the role check needs them on every request
         .where(
             AuthToken.token_hash == token_digest(token),
             AuthToken.revoked_at.is_(None),

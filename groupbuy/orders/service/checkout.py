@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from groupbuy.accounts.models import Address, User
 from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import Deal, Product, Sku
 from groupbuy.catalog.service import deal_on_sale, reserve_deal_stock
-from groupbuy.db import db, transaction
+from groupbuy.db import db, insert_or_ignore, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
-from groupbuy.groups.enums import GroupOpenedBy
-from groupbuy.groups.service import open_group, reserve_group_units
+from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
 from groupbuy.orders.enums import Fulfilment, OrderEvent, OrderStatus
@@ -73,22 +72,16 @@ def _delivery_address(user: User, leader: Leader, fulfilment: Fulfilment, addres
 
 
 def _reserve_limit(user_id: int, deal: Deal, quantity: int) -> None:
-    """Count the units against the per-user limit in one conditional UPDATE."""
-    try:
-        with db.session.begin_nested():  # create the counter row once; a concurrent creator may win
-            db.session.add(UserDealPurchase(user_id=user_id, deal_id=deal.id, quantity=0))
-    except IntegrityError:
-        pass
+    """Count the units against the per-user limit in one conditional upsert."""
+    statement = insert_or_ignore(UserDealPurchase).values(user_id=user_id, deal_id=deal.id, quantity=quantity)
     counted = db.session.execute(
-        update(UserDealPurchase)
-        .where(
-            UserDealPurchase.user_id == user_id,
-            UserDealPurchase.deal_id == deal.id,
-            UserDealPurchase.quantity + quantity <= deal.limit_per_user,
-        )
-        .values(quantity=UserDealPurchase.quantity + quantity)
-    )
-    if counted.rowcount != 1:  # type: ignore[attr-defined]
+        statement.on_conflict_do_update(
+            index_elements=["user_id", "deal_id"],
+            set_={"quantity": UserDealPurchase.quantity + statement.excluded.quantity},
+            where=UserDealPurchase.quantity + statement.excluded.quantity <= deal.limit_per_user,
+        ).returning(UserDealPurchase.quantity)
+    ).first()
+    if counted is None or quantity > deal.limit_per_user:
         raise Conflict(
             "limit_exceeded", detail=(f"每人限购 {deal.limit_per_user} 件", f"At most {deal.limit_per_user} per person")
         )
@@ -137,7 +130,7 @@ def place_order(
         merged = _merge(items)
         leader = _leader_for(user, leader_id)
         address = _delivery_address(user, leader, fulfilment, address_id)
-        lines, reservations = [], []
+        wanted: list[tuple[Deal, int]] = []
         for item in merged:
             deal = db.session.get(Deal, item.deal_id)
             if deal is None:
@@ -147,10 +140,8 @@ def place_order(
             if deal.stock_available < item.quantity:  # a lock-free early "no"; the UPDATE below decides
                 raise Conflict("deal_sold_out")
             _reserve_limit(user_id, deal, item.quantity)
-            group, _ = open_group(leader_id=leader.id, deal_id=deal.id, opened_by=GroupOpenedBy.ORDER, now=now)
-            lines.append(_line(deal, group.id, item.quantity))
-            reservations.append((deal.id, group.id, item.quantity))
-        items_fen = sum(line.line_total_fen for line in lines)
+            wanted.append((deal, item.quantity))
+        items_fen = sum(deal.group_price_fen * quantity for deal, quantity in wanted)
         delivery_fee = leader.delivery_fee_fen if fulfilment is Fulfilment.DELIVERY else 0
         limit = int(current_app.config["MAX_ORDER_PAYABLE_FEN"])
         if items_fen + delivery_fee > limit:
@@ -163,17 +154,18 @@ def place_order(
             leader=leader,
             fulfilment=fulfilment,
             address=address,
-            lines=lines,
+            pickup_date=max(deal.pickup_date for deal, _ in wanted),
             items_fen=items_fen,
             delivery_fee=delivery_fee,
             idempotency_key=idempotency_key,
             now=now,
         )
-        # The contended rows (deal stock, group count) are locked last, so they are held only until the commit.
-        for deal_id, group_id, quantity in reservations:
-            if not reserve_deal_stock(deal_id=deal_id, quantity=quantity):
+        # The contended rows (deal stock, the group) are locked last, so they are held only until the commit.
+        for deal, quantity in wanted:
+            if not reserve_deal_stock(deal_id=deal.id, quantity=quantity):
                 raise Conflict("deal_sold_out")
-            reserve_group_units(group_id=group_id, quantity=quantity)
+            group_id = join_group(leader_id=leader.id, deal_id=deal.id, quantity=quantity, now=now)
+            order.lines.append(_line(deal, group_id, quantity))
         db.session.execute(
             delete(CartItem).where(CartItem.user_id == user_id, CartItem.deal_id.in_([i.deal_id for i in merged]))
         )
@@ -186,7 +178,7 @@ def _insert_order(
     leader: Leader,
     fulfilment: Fulfilment,
     address: dict | None,  # type: ignore[type-arg]
-    lines: list[OrderLine],
+    pickup_date: date,
     items_fen: int,
     delivery_fee: int,
     idempotency_key: str | None,
@@ -208,12 +200,12 @@ def _insert_order(
             paid_fen=0,
             refund_due_fen=0,
             refunded_fen=0,
-            pickup_date=max(line.pickup_date for line in lines),
+            pickup_date=pickup_date,
             pay_before=now + window,
             idempotency_key=idempotency_key,
             created_at=now,
             updated_at=now,
-            lines=lines,
+            lines=[],
         )
         order.events = [
             OrderTimelineEvent(
