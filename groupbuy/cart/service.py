@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import Deal, Product, Sku
 from groupbuy.catalog.service import deal_on_sale
-from groupbuy.db import db, transaction
+from groupbuy.db import db, insert_or_ignore, transaction
 from groupbuy.errors import Invalid, NotFound
 from groupbuy.orders.models import UserDealPurchase
 
@@ -41,35 +40,25 @@ class CartView:
 
 
 def add_to_cart(*, user_id: int, deal_id: int, quantity: int, now: datetime) -> CartItem:
-    """Adding a deal already in the cart adds to its line (at most 99)."""
+    """Adding a deal already in the cart adds to its line (at most 99), in one conditional upsert."""
     with transaction():
         if db.session.get(Deal, deal_id) is None:
             raise NotFound()
-        try:
-            with db.session.begin_nested():  # a concurrent add of the same deal may create the line first
-                item = CartItem(user_id=user_id, deal_id=deal_id, quantity=quantity, created_at=now, updated_at=now)
-                db.session.add(item)
-            return item
-        except IntegrityError:
-            pass
-        merged = db.session.execute(
-            update(CartItem)
-            .where(
-                CartItem.user_id == user_id, CartItem.deal_id == deal_id, CartItem.quantity + quantity <= MAX_QUANTITY
-            )
-            .values(quantity=CartItem.quantity + quantity, updated_at=now)
+        statement = insert_or_ignore(CartItem).values(
+            user_id=user_id, deal_id=deal_id, quantity=quantity, created_at=now, updated_at=now
         )
-        if merged.rowcount != 1:  # type: ignore[attr-defined]
+        merged = db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["user_id", "deal_id"],
+                set_={"quantity": CartItem.quantity + statement.excluded.quantity, "updated_at": now},
+                where=CartItem.quantity + statement.excluded.quantity <= MAX_QUANTITY,
+            ).returning(CartItem.id)
+        ).first()
+        if merged is None:
             raise Invalid("cart_quantity_exceeded", errors={"quantity": [f"at most {MAX_QUANTITY} per line"]})
-        return _own_item_by_deal(user_id, deal_id)
-
-
-def _own_item_by_deal(user_id: int, deal_id: int) -> CartItem:
-    item = db.session.scalar(select(CartItem).where(CartItem.user_id == user_id, CartItem.deal_id == deal_id))
-    if item is None:
-        raise NotFound()
-    db.session.refresh(item)
-    return item
+        item = db.session.get_one(CartItem, merged.id)
+        db.session.refresh(item)  # the upsert may have changed a line already in the session
+        return item
 
 
 def _own_item(user_id: int, item_id: int) -> CartItem:
