@@ -159,3 +159,17 @@ def test_deal_list_shows_my_leaders_group_progress(shop: Shop, client: FlaskClie
     assert detail["min_group_quantity"] == 5
     assert anonymous["group"] is None
     assert no_leader["group"] is None
+
+
+def test_a_suspended_leader_cannot_open_groups(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deal = shop.deal()
+    headers = _leader_headers(app, shop)
+    with app.app_context():
+        from groupbuy.leaders.service import suspend_leader  # noqa: PLC0415
+        from tests.factories.accounts import make_user  # noqa: PLC0415
+
+        suspend_leader(leader_id=shop.leader_id, actor_id=make_user(Role.CS).id, reason="投诉", now=T0)
+    with clock.frozen(T0):
+        response = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=headers)
+    assert response.status_code == 403
+    assert response.json["code"] == "leader_suspended"
