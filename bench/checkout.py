@@ -202,6 +202,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--processes", type=int, default=4, help="load generator processes")
     parser.add_argument("--shoppers", type=int, default=2000)
+    parser.add_argument("--ceiling-dir", type=Path, default=CEILING_DIR, help="where ceiling_app.py lives")
     args = parser.parse_args()
 
     print(f"seeding groupbuy ({args.shoppers} shoppers, 40 deals, 10 leaders)...", flush=True)
@@ -223,7 +224,7 @@ def main() -> None:
         results["groupbuy cart→order"] = run_load("127.0.0.1", 18001, plan_cart, **load)
         print("groupbuy: items → order ...", flush=True)
         results["groupbuy items→order"] = run_load("127.0.0.1", 18001, plan_items, **load)
-    with gunicorn("ceiling_app:app", 18002, args.workers, {"DB_URL": ceiling_url}, CEILING_DIR):
+    with gunicorn("ceiling_app:app", 18002, args.workers, {"DB_URL": ceiling_url}, args.ceiling_dir):
         print("ceiling: POST /orders ...", flush=True)
         results["ceiling POST /orders"] = run_load("127.0.0.1", 18002, plan_ceiling, **load)
     print(f"\n{args.clients} clients, {args.duration:.0f} s each, gunicorn sync x{args.workers}, PostgreSQL\n")
