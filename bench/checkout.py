@@ -211,7 +211,7 @@ def main() -> None:
     ceiling_url = _fresh_database("gb_bench_ceiling")
     subprocess.run(
         [sys.executable, "ceiling_app.py", "init"],
-        cwd=CEILING_DIR,
+        cwd=args.ceiling_dir,
         check=True,
         env={**os.environ, "DB_URL": ceiling_url},
         stdout=subprocess.DEVNULL,
