@@ -25,7 +25,10 @@ run: install
 	@echo "  API docs     http://$(HOST):$(PORT)/api/docs"
 	@echo "  OpenAPI      http://$(HOST):$(PORT)/api/openapi.json"
 	@echo "  Health       http://$(HOST):$(PORT)/healthz   Metrics http://$(HOST):$(PORT)/metrics"
+	@echo "  Scheduler    flask groupbuy scheduler runs in the background (jobs: GET /api/v1/admin/jobs); stops with the API"
 	@echo ""
+	@$(BIN)/flask groupbuy scheduler & scheduler=$$!; \
+	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null; trap - EXIT' INT TERM EXIT; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 4 --worker-class gthread \
 		--no-control-socket --access-logfile - wsgi:app
 

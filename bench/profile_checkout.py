@@ -1,6 +1,6 @@
 """Profile place-order in-process on PostgreSQL: SQL statements per request and pyinstrument's hottest frames.
 
-    .venv/bin/python bench/profile_checkout.py [--requests 300]
+.venv/bin/python bench/profile_checkout.py [--requests 300]
 """
 
 from __future__ import annotations
@@ -36,10 +36,14 @@ def main() -> None:
 
     def place(i: int) -> None:
         token, deal = TOKENS[i % len(TOKENS)], DEALS[i % len(DEALS)]
-        client.post("/api/v1/cart/items", json={"deal_id": deal, "quantity": 1},
-                    headers={"Authorization": f"Bearer {token}"})
-        response = client.post("/api/v1/orders", json={"from_cart": True, "fulfilment": "pickup"},
-                               headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"p{i}"})
+        client.post(
+            "/api/v1/cart/items", json={"deal_id": deal, "quantity": 1}, headers={"Authorization": f"Bearer {token}"}
+        )
+        response = client.post(
+            "/api/v1/orders",
+            json={"from_cart": True, "fulfilment": "pickup"},
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"p{i}"},
+        )
         assert response.status_code == 201, response.json
 
     place(0)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from groupbuy import clock
@@ -51,3 +55,45 @@ def demo_data_command() -> None:
 
     for line in load_demo_data(now=clock.now(), echo=click.echo):
         click.echo(line)
+
+
+@groupbuy_cli.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the job scheduler in this process until SIGTERM (the jobs of groupbuy/scheduler.py)."""
+    from groupbuy.scheduler import serve  # noqa: PLC0415 - APScheduler loads only in the scheduler process
+
+    serve(current_app._get_current_object(), echo=click.echo)  # type: ignore[attr-defined]  # the real app
+
+
+def _aware(value: str | None) -> datetime:
+    if value is None:
+        return clock.now()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not ISO 8601: {value}", param_hint="--now") from exc
+    if parsed.tzinfo is None:
+        raise click.BadParameter("give an offset, e.g. 2026-11-22T12:00:00+08:00", param_hint="--now")
+    return parsed
+
+
+@groupbuy_cli.command("run-job")
+@click.argument("name")
+@click.option("--now", "at", help="ISO 8601 with offset (default: the current time); the job sees this as now")
+@with_appcontext
+def run_job_command(name: str, at: str | None) -> None:
+    """Run one scheduled job once, now, and print what it did (counts)."""
+    from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job  # noqa: PLC0415
+
+    if name not in JOBS_BY_ID:
+        raise click.BadParameter(f"unknown job; one of: {', '.join(JOBS_BY_ID)}", param_hint="NAME")
+    now = _aware(at)
+    with clock.frozen(now):
+        outcome = run_scheduled_job(current_app._get_current_object(), JOBS_BY_ID[name], now)  # type: ignore[attr-defined]
+    if outcome.skipped:
+        click.echo(f"{name}: skipped, another process holds its job lock")
+        return
+    click.echo(f"{name} at {now.isoformat()}: {json.dumps(outcome.counts, sort_keys=True)}")
+    if outcome.errors:
+        raise click.ClickException(f"{name} failed: {outcome.errors}")

@@ -73,12 +73,35 @@ DEFAULTS: dict[str, Any] = {
     "ALIPAY_PUBLIC_KEY_FILE": "",  # Alipay's public key, not ours
     "ALIPAY_NOTIFY_URL": "",
     "ALIPAY_GATEWAY": "https://openapi.alipay.com/gateway.do",
+    "ALIPAY_SELLER_ID": "",  # our 2088… seller id: notifications naming another are flagged; empty: not checked
+    "PAYMENT_RECONCILE_AFTER_MINUTES": 5,  # a payment pending this long is queried by reconcile_payments
+    # scheduled jobs and notifications (groupbuy/scheduler.py, `flask groupbuy scheduler`)
+    "AUTO_CONFIRM_DAYS": 7,  # picked up / delivered this many days ago and not confirmed: completed by the system
+    "JOB_BATCH_SIZE": 500,  # rows a job claims and moves per transaction
+    "OUTBOX_BATCH_SIZE": 50,  # outbound messages a deliverer leases at a time
+    "OUTBOX_MAX_ATTEMPTS": 10,  # transient failures before a message is given up (failed)
+    "OUTBOX_MAX_BACKOFF_SECONDS": 3600,  # back-off doubles from 30 s up to this
+    "MINIAPP_CHANNEL": "console",  # console | wechat (subscribe messages) | off
+    "WECHAT_SUBSCRIBE_TEMPLATES": {},  # kind -> {"template_id", "page"?, "data"?: {"thing1": "{title}", ...}}
+    "WECHAT_MINIPROGRAM_STATE": "formal",  # formal | trial | developer
+    "NOTIFY_SMS_KINDS": ["leader_stock_list", "goods_arrived"],  # notices also sent by SMS
+    "NOTIFY_EMAIL_KINDS": [],  # notices also sent by e-mail
     # request bodies
     "MAX_CONTENT_LENGTH": 1024 * 1024,
 }
 
 # Keys that must never be logged or shown.
-SECRET_KEYS = frozenset({"SECRET_KEY", "WECHAT_SECRET", "SMTP_PASSWORD"})
+SECRET_KEYS = frozenset(
+    {
+        "SECRET_KEY",
+        "WECHAT_SECRET",
+        "SMTP_PASSWORD",
+        "WECHATPAY_APIV3_KEY",
+        "WECHATPAY_MERCHANT_PRIVATE_KEY_FILE",
+        "ALIPAY_PRIVATE_KEY_FILE",
+        "SANDBOX_SIGNING_KEY",
+    }
+)
 
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
@@ -136,5 +159,13 @@ def check_production(config: Mapping[str, Any]) -> None:
         problems.append("GROUPBUY_SMS_CHANNEL / GROUPBUY_EMAIL_CHANNEL must not be 'console'")
     if config["PASSWORD_HASH_PROFILE"] != "owasp":  # noqa: S105 - a profile name
         problems.append("GROUPBUY_PASSWORD_HASH_PROFILE must be 'owasp'")
+    if "sandbox" in _channel_names(config.get("PAYMENT_CHANNELS", "sandbox")):
+        problems.append("GROUPBUY_PAYMENT_CHANNELS must not include 'sandbox' (it moves no money)")
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+def _channel_names(raw: Any) -> set[str]:
+    """PAYMENT_CHANNELS as a set of names (a comma-separated string or a list)."""
+    names = raw.split(",") if isinstance(raw, str) else list(raw or ())
+    return {str(name).strip() for name in names}

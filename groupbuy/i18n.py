@@ -80,6 +80,17 @@ CATALOG: dict[str, tuple[str, str]] = {
     "pickup_code_exhausted": ("提货码生成失败，请重试", "Could not issue a pickup code; retry"),
     "order_no_exhausted": ("订单号生成失败，请重试", "Could not number the order; retry"),
     "cart_quantity_exceeded": ("单个商品最多 99 件", "At most 99 of one deal"),
+    # payments
+    "order_not_payable": ("订单已关闭或已过支付时间，不能支付", "The order can no longer be paid"),
+    "payment_channel_unavailable": ("该支付方式暂不可用", "This payment channel is not available"),
+    "wechat_login_required": ("请先用微信小程序登录", "Log in with the WeChat mini-app first"),
+    "payment_provider_unavailable": ("支付服务繁忙，请稍后重试", "The payment provider is busy; retry shortly"),
+    "payment_provider_refused": ("支付机构拒绝了该笔支付", "The payment provider refused this payment"),
+    "payment_in_progress": ("支付正在创建中，请稍后重试", "A payment is being created; retry shortly"),
+    "nothing_to_refund": ("该订单没有可退的支付", "This order has no payment to refund"),
+    "refund_exceeds_paid": ("退款金额超过已支付金额", "Refunds would exceed the amount paid"),
+    "payment_not_refundable": ("该笔支付未完成或待人工处理，不能退款", "This payment cannot be refunded"),
+    "refund_amount_invalid": ("退款金额必须为正整数（分）", "The refund amount must be a positive number of fen"),
 }
 
 LANGUAGES = ("zh", "en")

@@ -6,9 +6,11 @@ from groupbuy.cart import models as cart_models
 from groupbuy.catalog import models as catalog_models
 from groupbuy.groups import models as groups_models
 from groupbuy.idempotency import models as idempotency_models
+from groupbuy.jobs import models as jobs_models
 from groupbuy.leaders import models as leaders_models
 from groupbuy.notifications import models as notifications_models
 from groupbuy.orders import models as orders_models
+from groupbuy.payments import models as payments_models
 
 __all__ = [
     "accounts_models",
@@ -17,7 +19,9 @@ __all__ = [
     "catalog_models",
     "groups_models",
     "idempotency_models",
+    "jobs_models",
     "leaders_models",
     "notifications_models",
     "orders_models",
+    "payments_models",
 ]

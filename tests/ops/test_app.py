@@ -158,6 +158,7 @@ def test_production_starts_with_real_settings() -> None:
             "WECHAT_LOGIN_CLIENT": "http",
             "SMS_CHANNEL": "webhook",
             "EMAIL_CHANNEL": "smtp",
+            "PAYMENT_CHANNELS": "wechat_native,wechat_jsapi",
         }
     )
     assert app.config["ENV"] == "production"

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
+from groupbuy import create_app
+from groupbuy.db import db
 from groupbuy.payments.providers import AlipayProvider, AlipaySettings, WeChatPayProvider, WeChatPaySettings
+from tests.fakes import alipay_server, wechatpay_server
 from tests.fakes.alipay_server import FakeAlipay
 from tests.fakes.http_server import serving
 from tests.fakes.payment_keys import certificate_pem, private_pem, public_pem, throwaway_key, write
 from tests.fakes.wechatpay_server import FakeWeChatPay
+from tests.payments.domain import ALL_CHANNELS, SELLER_ID
 
 MCHID = "1900000109"
 APPID = "wx8888888888888888"
@@ -122,3 +128,66 @@ def alipay_settings(alipay_fake: FakeAlipay, key_files: dict[str, str]) -> Alipa
 @pytest.fixture
 def alipay(alipay_settings: AlipaySettings) -> AlipayProvider:
     return AlipayProvider(alipay_settings)
+
+
+# -- the payments domain: every channel on, WeChat Pay and Alipay pointed at the fakes -----------------------------
+
+
+def configure_payments(app: Any, key_files: dict[str, str], wechat_url: str, alipay_url: str) -> None:
+    """All four channels on this app, real providers pointed at the fake servers, short outbound timeouts."""
+    app.config.update(wechat_config(key_files, wechat_url) | alipay_config(key_files, alipay_url))
+    app.config.update(PAYMENT_CHANNELS=ALL_CHANNELS, ALIPAY_SELLER_ID=SELLER_ID, HTTP_TIMEOUT_SECONDS=0.3)
+
+
+@pytest.fixture
+def payments_on(
+    app: Any, key_files: dict[str, str], wechat_fake: FakeWeChatPay, alipay_fake: FakeAlipay
+) -> tuple[FakeWeChatPay, FakeAlipay]:
+    configure_payments(app, key_files, wechat_fake.url, alipay_fake.url)
+    return wechat_fake, alipay_fake
+
+
+@pytest.fixture
+def busy_app(
+    database_url: str, key_files: dict[str, str], payments_on: tuple[FakeWeChatPay, FakeAlipay]
+) -> Iterator[Flask]:
+    """A second app on the same database, with every thread its own connection, and payments configured."""
+    wechat, alipay = payments_on
+    busy = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "ENV": "test",
+            "PASSWORD_HASH_PROFILE": "cheapest",
+            "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
+            "PUBLIC_BASE_URL": "http://testserver",
+            "METRICS_DISABLED": True,
+            "DB_POOL_SIZE": 20,
+            "DB_POOL_TIMEOUT": 60,
+        }
+    )
+    configure_payments(busy, key_files, wechat.url, alipay.url)
+    yield busy
+    with busy.app_context():
+        db.engine.dispose()
+
+
+class _PhoneSafeSecrets:
+    """``secrets`` for the fakes, with hex references free of the digit 1: a random `…a13812345678b…` in a
+    code_url would otherwise trip the suite's raw-mobile scanner (1[3-9] and 9 more digits) once in a while."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(secrets, name)
+
+    @staticmethod
+    def token_hex(nbytes: int | None = None) -> str:
+        return secrets.token_hex(nbytes).replace("1", "f")
+
+
+@pytest.fixture(autouse=True)
+def _phone_safe_references(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake trade references (code_url, prepay_id, qr_code) and JSAPI nonces reach our responses verbatim."""
+    monkeypatch.setattr(wechatpay_server, "secrets", _PhoneSafeSecrets())
+    monkeypatch.setattr(alipay_server, "secrets", _PhoneSafeSecrets())
+    monkeypatch.setattr(
+        "groupbuy.payments.providers.wechatpay.new_nonce", lambda: secrets.token_hex(16).upper().replace("1", "F")
+    )

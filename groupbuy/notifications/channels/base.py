@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -11,6 +12,8 @@ class Outbound:
     target: str
     subject: str
     body: str
+    kind: str = ""  # the template / notification kind (a subscribe message picks its WeChat template by it)
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 class TransientSendError(Exception):

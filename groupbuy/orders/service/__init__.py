@@ -1,6 +1,13 @@
 """Order use cases."""
 
 from groupbuy.orders.service.checkout import CheckoutItem, place_order
+from groupbuy.orders.service.closing import (
+    auto_confirm_receipts,
+    close_due_groups,
+    expire_due_orders,
+    move_orders,
+    release_units,
+)
 from groupbuy.orders.service.lifecycle import (
     cancel_order,
     confirm_receipt,
@@ -9,15 +16,23 @@ from groupbuy.orders.service.lifecycle import (
     transition,
 )
 from groupbuy.orders.service.queries import get_order_for_user, list_orders_for_user
+from groupbuy.orders.service.refunds import finish_refunding_order, record_order_refund
 
 __all__ = [
     "CheckoutItem",
+    "auto_confirm_receipts",
     "cancel_order",
+    "close_due_groups",
     "confirm_receipt",
+    "expire_due_orders",
     "expire_order",
+    "finish_refunding_order",
     "get_order_for_user",
     "list_orders_for_user",
     "mark_order_paid",
+    "move_orders",
     "place_order",
+    "record_order_refund",
+    "release_units",
     "transition",
 ]

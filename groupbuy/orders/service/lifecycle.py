@@ -13,6 +13,7 @@ from groupbuy.catalog.service import release_deal_stock
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.service import count_paid_units, release_group_units
+from groupbuy.notifications.service import notify_order_event
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
 from groupbuy.orders.service.numbers import new_pickup_code
@@ -57,6 +58,8 @@ def transition(
         )
         db.session.flush()  # the timeline row and new status are visible to the refresh below
         db.session.refresh(order)
+        # The shopper's notice (pay, expire, cancel, group_fail, arrive, refund_done), in this same transaction.
+        notify_order_event(order=order, event=event, now=now)
         return order
 
 

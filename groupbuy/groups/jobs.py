@@ -1,0 +1,15 @@
+"""Scheduled group work: close every group past its cutoff (safe late, twice, and in parallel)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+
+from groupbuy.orders import service as orders
+
+
+def close_due_groups(now: datetime) -> dict[str, int]:
+    """Open groups past their deal's cutoff → succeeded / failed; failed groups' paid orders → refunding,
+    closed groups' unpaid orders → cancelled; leaders get their stock list, members their notice."""
+    return orders.close_due_groups(now=now, limit=int(current_app.config["JOB_BATCH_SIZE"]))

@@ -1,0 +1,129 @@
+"""The one trigger table: which job runs when. Only `flask groupbuy scheduler` starts a scheduler; web workers never.
+
+APScheduler only triggers. Every job is a plain function of ``now`` in its domain's jobs.py, run through
+``groupbuy.jobs.service.run_job`` (ledger row, job lock on SQLite, rollback on error) inside an app context.
+Jobs choose their work from database state, so a missed or late tick is caught up by the next run, and a
+second scheduler process is safe (rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import FrameType
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from groupbuy import clock
+from groupbuy.db import db
+from groupbuy.groups.jobs import close_due_groups
+from groupbuy.jobs.service import JobDefinition, JobFunction, RunOutcome, run_job
+from groupbuy.notifications.jobs import deliver_notifications
+from groupbuy.orders.jobs import auto_confirm_receipt, expire_unpaid_orders
+from groupbuy.payments.jobs import reconcile_payments, retry_refunds
+
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+JOB_DEFAULTS = {
+    "coalesce": True,  # missed ticks become one run: the job catches up from database state anyway
+    "max_instances": 1,
+    "misfire_grace_time": 3600,  # 3.x defaults to 1 s, which silently skips runs on a busy machine
+}
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    id: str
+    function: JobFunction
+    trigger: BaseTrigger
+    every: timedelta  # how often it should succeed: overdue after twice this
+
+
+def _every(**interval: int) -> tuple[IntervalTrigger, timedelta]:
+    return IntervalTrigger(timezone=TIMEZONE, **interval), timedelta(**interval)
+
+
+JOBS: tuple[ScheduledJob, ...] = (
+    ScheduledJob("close_due_groups", close_due_groups, *_every(minutes=1)),
+    ScheduledJob("expire_unpaid_orders", expire_unpaid_orders, *_every(minutes=1)),
+    ScheduledJob("deliver_notifications", deliver_notifications, *_every(seconds=30)),
+    ScheduledJob(
+        "auto_confirm_receipt", auto_confirm_receipt, CronTrigger(minute=15, timezone=TIMEZONE), timedelta(hours=1)
+    ),
+    ScheduledJob("reconcile_payments", reconcile_payments, *_every(minutes=5)),
+    ScheduledJob("retry_refunds", retry_refunds, *_every(minutes=5)),
+)
+JOBS_BY_ID = {job.id: job for job in JOBS}
+JOB_DEFINITIONS = tuple(JobDefinition(name=job.id, every=job.every) for job in JOBS)
+
+
+def run_scheduled_job(app: Flask, job: ScheduledJob, now: datetime | None = None) -> RunOutcome:
+    """One run in its own app context and session; the session is removed afterwards whatever happened."""
+    with app.app_context():
+        try:
+            return run_job(job=job.id, function=job.function, now=now or clock.now())
+        finally:
+            db.session.remove()
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    """A BlockingScheduler with every job of the table; each also runs once right at start (catch-up)."""
+    scheduler = BlockingScheduler(
+        timezone=TIMEZONE, job_defaults=JOB_DEFAULTS, executors={"default": ThreadPoolExecutor(max_workers=4)}
+    )
+    started = datetime.now(TIMEZONE)
+    for job in JOBS:
+        scheduler.add_job(
+            run_scheduled_job,
+            trigger=job.trigger,
+            args=(app, job),
+            id=job.id,
+            name=job.id,
+            replace_existing=True,
+            next_run_time=started,
+        )
+    return scheduler
+
+
+def serve(app: Flask, *, echo: Callable[[str], None]) -> None:
+    """Run the scheduler in this process until SIGTERM / SIGINT, then let running jobs finish."""
+    scheduler = build_scheduler(app)
+    stop_requested = threading.Event()
+    stoppers: list[threading.Thread] = []
+
+    def shut_down(reason: str) -> None:
+        echo(f"scheduler stopping ({reason}): waiting for running jobs")
+        scheduler.shutdown(wait=True)
+
+    def request_stop(reason: str) -> None:
+        # Never shut down inside the signal handler: the interrupted main thread may hold a lock a job needs.
+        stop_requested.set()
+        if scheduler.running and not stoppers:
+            stoppers.append(threading.Thread(target=shut_down, args=(reason,), name="scheduler-shutdown"))
+            stoppers[0].start()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        request_stop(signal.Signals(signum).name)
+
+    def on_started(_event: SchedulerEvent) -> None:
+        if stop_requested.is_set():  # a signal that came while start() was still setting up
+            request_stop("signal during start")
+            return
+        echo(f"scheduler running ({TIMEZONE.key}): " + ", ".join(f"{job.id} [{job.trigger}]" for job in JOBS))
+
+    scheduler.add_listener(on_started, EVENT_SCHEDULER_STARTED)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    scheduler.start()  # blocks until the shutdown thread stops it
+    for stopper in stoppers:
+        stopper.join()
+    echo("scheduler stopped")

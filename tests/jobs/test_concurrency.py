@@ -1,0 +1,176 @@
+"""Jobs against concurrent checkouts and against each other, on PostgreSQL (real row locks)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from groupbuy import clock, create_app
+from groupbuy.catalog.models import Deal
+from groupbuy.db import db
+from groupbuy.groups.enums import GroupStatus
+from groupbuy.groups.models import Group, GroupEvent
+from groupbuy.jobs.models import JobRun
+from groupbuy.notifications.enums import OutboxStatus
+from groupbuy.notifications.models import Notification, OutboxMessage
+from groupbuy.orders.enums import OrderStatus
+from groupbuy.orders.models import Order, OrderTimelineEvent
+from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
+from tests.factories.market import T0, Shop, order_body
+from tests.factories.notifications import outbox_message
+from tests.fakes.channels import install_recording_channels
+from tests.jobs.conftest import count, pay, place, run
+
+
+def _config(database_url: str) -> dict[str, Any]:
+    return {
+        "DATABASE_URL": database_url,
+        "ENV": "test",
+        "PASSWORD_HASH_PROFILE": "cheapest",
+        "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
+        "METRICS_DISABLED": True,
+        "DB_POOL_SIZE": 40,
+        "DB_POOL_TIMEOUT": 60,
+        "JOB_BATCH_SIZE": 7,  # many small batches, so runners interleave
+        "OUTBOX_BATCH_SIZE": 5,
+    }
+
+
+@pytest.fixture
+def busy_app(database_url: str) -> Iterator[Flask]:
+    app = create_app(_config(database_url))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.pg
+@pytest.mark.slow
+@pytest.mark.parametrize("round_", range(5))
+def test_an_order_racing_the_close_is_in_before_it_or_refused_group_closed(
+    shop: Shop, app: Flask, busy_app: Flask, round_: int
+) -> None:
+    deal = shop.deal(stock=100, min_group_quantity=1)
+    pay(app, place(app, shop.shopper(), deal))  # the group exists and will succeed
+    buyers = [shop.key(shop.shopper()) for _ in range(30)]
+    barrier = threading.Barrier(len(buyers) + 1)
+    answers: list[tuple[int, str]] = []
+
+    def buy(headers: dict[str, str]) -> None:
+        client = busy_app.test_client()
+        barrier.wait()
+        response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=headers)
+        answers.append((response.status_code, (response.get_json(silent=True) or {}).get("code", "")))
+
+    def close() -> None:
+        barrier.wait()
+        run_scheduled_job(busy_app, JOBS_BY_ID["close_due_groups"], shop.cutoff)
+
+    threads = [threading.Thread(target=buy, args=(h,)) for h in buyers] + [threading.Thread(target=close)]
+    with clock.frozen(T0):  # shoppers still see the deal on sale; the job runs at the cutoff
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    run(app, "close_due_groups", shop.cutoff)  # a group skipped while a checkout held its row closes now
+
+    assert set(answers) <= {(201, ""), (409, "group_closed")}, Counter(answers)
+    placed = sum(1 for status, _ in answers if status == 201)
+    assert count(app, select(Order)) == placed + 1
+    assert count(app, select(Order).where(Order.status == OrderStatus.CANCELLED)) == placed  # unpaid at the close
+    with app.app_context():
+        group = db.session.scalars(select(Group)).one()
+        assert group.status is GroupStatus.SUCCEEDED
+        assert (group.units_reserved, group.units_paid) == (1, 1)
+        assert db.session.get_one(Deal, deal).stock_available == 99
+    assert count(app, select(GroupEvent)) == 1
+
+
+def _close_in_child(database_url: str, now: datetime, barrier: Any, results: Any) -> None:
+    app = create_app(_config(database_url))  # a fresh engine: nothing is shared with the parent's pool
+    barrier.wait()
+    outcome = run_scheduled_job(app, JOBS_BY_ID["close_due_groups"], now)
+    results.put((outcome.errors, outcome.counts))
+
+
+@pytest.mark.pg
+@pytest.mark.slow
+def test_three_processes_at_once_then_two_more_runs_move_everything_once(
+    shop: Shop, app: Flask, database_url: str
+) -> None:
+    deals = [shop.deal(stock=50, min_group_quantity=2 + i % 2) for i in range(24)]  # half of them fail
+    for deal in deals:
+        for _ in range(2):
+            pay(app, place(app, shop.shopper(), deal))
+        place(app, shop.shopper(), deal, now=shop.cutoff - timedelta(minutes=3))
+    with app.app_context():
+        db.engine.dispose()  # no inherited connections in the children
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(3), context.Queue()
+    children = [
+        context.Process(target=_close_in_child, args=(database_url, shop.cutoff, barrier, results)) for _ in range(3)
+    ]
+    for child in children:
+        child.start()
+    outcomes = [results.get(timeout=120) for _ in children]
+    for child in children:
+        child.join(timeout=60)
+    assert [errors for errors, _ in outcomes] == [None, None, None]
+    totals: Counter[str] = Counter()
+    for _, counts in outcomes:
+        totals.update(counts)
+    assert (totals["groups_succeeded"], totals["groups_failed"]) == (12, 12)
+    for _ in range(2):
+        assert set(run(app, "close_due_groups", shop.cutoff).values()) == {0}
+
+    with app.app_context():
+        per_group = db.session.execute(select(GroupEvent.group_id, func.count()).group_by(GroupEvent.group_id)).all()
+        assert len(per_group) == 24 and {n for _, n in per_group} == {1}
+        per_order = db.session.execute(
+            select(OrderTimelineEvent.order_id, OrderTimelineEvent.event, func.count()).group_by(
+                OrderTimelineEvent.order_id, OrderTimelineEvent.event
+            )
+        ).all()
+        assert {n for _, _, n in per_order} == {1}
+        refunding = db.session.scalars(select(Order).where(Order.status == OrderStatus.REFUNDING)).all()
+        assert len(refunding) == 24 and all(o.refund_due_fen == o.paid_fen > 0 for o in refunding)
+        assert db.session.scalar(select(func.count()).where(Order.status == OrderStatus.CANCELLED)) == 24
+        leader_notices = select(func.count()).where(Notification.kind.in_(["leader_stock_list", "leader_group_failed"]))
+        assert db.session.scalar(leader_notices) == 24
+        assert db.session.scalar(select(func.count()).where(Notification.kind == "group_failed")) == 24 + 12
+        assert db.session.scalar(select(func.count()).select_from(JobRun).where(JobRun.errors.is_not(None))) == 0
+        assert all(d.stock_available == 50 - 2 * (d.min_group_quantity == 2) for d in db.session.scalars(select(Deal)))
+
+
+@pytest.mark.pg
+@pytest.mark.slow
+@pytest.mark.parametrize("round_", range(5))
+def test_two_deliverers_at_once_send_each_message_once(app: Flask, busy_app: Flask, round_: int) -> None:
+    recorder = install_recording_channels(busy_app)
+    with app.app_context():
+        for i in range(40):
+            outbox_message(now=T0, target=f"user{i}@example.com")
+    barrier = threading.Barrier(2)
+    errors: list[str | None] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        errors.append(run_scheduled_job(busy_app, JOBS_BY_ID["deliver_notifications"], T0).errors)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [None, None]
+    sent = Counter(message.target for message in recorder.sent)
+    assert len(sent) == 40 and set(sent.values()) == {1}
+    assert count(app, select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)) == 40

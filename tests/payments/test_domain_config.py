@@ -1,0 +1,58 @@
+"""Payment configuration: secrets marked as such, the sandbox refused in production, settings that matter."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from groupbuy import clock, create_app
+from groupbuy.config import SECRET_KEYS, ConfigError
+from groupbuy.payments import jobs
+from tests.factories.market import Shop
+from tests.payments.domain import PAY_AT, pay_link, place_order, start
+
+PRODUCTION = {
+    "ENV": "production",
+    "DATABASE_URL": "sqlite://",
+    "SECRET_KEY": "x" * 40,
+    "WECHAT_LOGIN_CLIENT": "http",
+    "SMS_CHANNEL": "webhook",
+    "EMAIL_CHANNEL": "smtp",
+}
+
+
+@pytest.mark.parametrize("channels", [None, "sandbox", "wechat_native, sandbox", ["alipay_qr", "sandbox"]])
+def test_production_refuses_the_sandbox(channels: object) -> None:
+    settings = dict(PRODUCTION) if channels is None else {**PRODUCTION, "PAYMENT_CHANNELS": channels}
+    with pytest.raises(ConfigError, match="PAYMENT_CHANNELS"):
+        create_app(settings)
+
+
+def test_production_starts_with_real_channels_only() -> None:
+    app = create_app({**PRODUCTION, "PAYMENT_CHANNELS": "wechat_native,wechat_jsapi,alipay_qr"})
+    assert app.config["ENV"] == "production"
+
+
+def test_payment_secrets_are_secret_keys() -> None:
+    assert {"WECHATPAY_APIV3_KEY", "SANDBOX_SIGNING_KEY", "ALIPAY_PRIVATE_KEY_FILE"} <= SECRET_KEYS
+    assert "WECHATPAY_MERCHANT_PRIVATE_KEY_FILE" in SECRET_KEYS
+
+
+def test_an_enabled_channel_without_settings_is_unavailable(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    app.config["PAYMENT_CHANNELS"] = "sandbox,wechat_native"  # enabled, but no merchant keys configured
+    order = place_order(shop, client)
+    response = pay_link(client, order, "wechat_native")
+    assert response.status_code == 422 and response.json["code"] == "payment_channel_unavailable"
+    assert response.json["errors"] == {"channel": ["wechat_native is not available"]}
+
+
+def test_reconcile_waits_the_configured_minutes(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    app.config["PAYMENT_RECONCILE_AFTER_MINUTES"] = 10
+    order = place_order(shop, client)
+    start(client, order, "sandbox")
+    with app.app_context(), clock.frozen(PAY_AT + timedelta(minutes=9)):
+        assert jobs.reconcile_payments(PAY_AT + timedelta(minutes=9)) == {"checked": 0}
+        assert jobs.reconcile_payments(PAY_AT + timedelta(minutes=10)) == {"checked": 1, "pending": 1}
