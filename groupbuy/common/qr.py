@@ -35,8 +35,8 @@ def render_qr(data: str, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def qr_response(data: str, fmt: str) -> Response:
-    """A cacheable image response; If-None-Match answers 304."""
+def qr_response(data: str, fmt: str, *, private: bool = False) -> Response:
+    """A cacheable image response (``private``: only the caller's own cache may keep it); If-None-Match → 304."""
     mimetype, _ = FORMATS[fmt]
     etag = hashlib.sha256(f"{fmt}:{data}".encode()).hexdigest()[:32]
     if request.if_none_match.contains(etag):
@@ -44,5 +44,5 @@ def qr_response(data: str, fmt: str) -> Response:
     else:
         response = current_app.response_class(render_qr(data, fmt), mimetype=mimetype)
     response.set_etag(etag)
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["Cache-Control"] = f"{'private' if private else 'public'}, max-age=86400"
     return response

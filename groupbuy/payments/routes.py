@@ -56,7 +56,8 @@ class PaymentQr(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, payment_id: int, fmt: str) -> Response:
         """My payment's code_url as a QR code."""
-        return qr_response(service.payment_code_url_for_user(user_id=current_user().id, payment_id=payment_id), fmt)
+        code_url = service.payment_code_url_for_user(user_id=current_user().id, payment_id=payment_id)
+        return qr_response(code_url, fmt, private=True)
 
 
 @blp.route("/payments/notify/<any(wechat, alipay, sandbox):provider>")

@@ -9,7 +9,7 @@ from groupbuy.errors import NotFound
 from groupbuy.payments import service
 
 bp = Blueprint("sandbox_checkout", __name__)
-TEMPLATE = "payments/sandbox_checkout.html"
+TEMPLATE = "sandbox_checkout.html"  # top level: package_data ships templates/*.html
 RESULTS = {"success": True, "fail": False}
 
 

@@ -75,7 +75,8 @@ def test_qr_codes_encode_the_share_url(shop: Shop, client: FlaskClient, app: Fla
         group = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=_leader_headers(app, shop)).json
     png_response = client.get(group["qr_url"])
     assert png_response.status_code == 200 and png_response.mimetype == "image/png"
-    assert "max-age" in png_response.headers["Cache-Control"] and png_response.headers["ETag"]
+    assert png_response.headers["Cache-Control"].startswith("public, max-age")
+    assert png_response.headers["ETag"]
     width, height, rows, _ = png.Reader(bytes=png_response.data).read()
     pixels = [list(row) for row in rows]
     matrix = qr_matrix(group["share_url"])
@@ -165,8 +166,8 @@ def test_a_suspended_leader_cannot_open_groups(shop: Shop, client: FlaskClient, 
     deal = shop.deal()
     headers = _leader_headers(app, shop)
     with app.app_context():
-        from groupbuy.leaders.service import suspend_leader  # noqa: PLC0415
-        from tests.factories.accounts import make_user  # noqa: PLC0415
+        from groupbuy.leaders.service import suspend_leader
+        from tests.factories.accounts import make_user
 
         suspend_leader(leader_id=shop.leader_id, actor_id=make_user(Role.CS).id, reason="投诉", now=T0)
     with clock.frozen(T0):

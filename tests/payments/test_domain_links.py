@@ -194,6 +194,7 @@ def test_status_and_qr_images_for_the_owner(shop: Shop, client: FlaskClient) -> 
 
     assert status.status_code == 200 and status.json["status"] == "pending" and status.json["paid_at"] is None
     assert png.status_code == 200 and png.mimetype == "image/png" and png.data.startswith(b"\x89PNG")
+    assert png.headers["Cache-Control"].startswith("private")  # someone's payment: no shared caches
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
 
 
