@@ -148,8 +148,11 @@ def test_deal_list_shows_my_leaders_group_progress(shop: Shop, client: FlaskClie
     with clock.frozen(T0):
         before = client.get("/api/v1/deals", headers=shop.auth(buyer)).json["items"]
         assert [d["group"] for d in before if d["id"] == deal] == [None]
-        client.post("/api/v1/orders", json={"items": [{"deal_id": deal, "quantity": 2}], "fulfilment": "pickup"},
-                    headers=shop.key(buyer))
+        client.post(
+            "/api/v1/orders",
+            json={"items": [{"deal_id": deal, "quantity": 2}], "fulfilment": "pickup"},
+            headers=shop.key(buyer),
+        )
         mine = client.get("/api/v1/deals", headers=shop.auth(buyer)).json["items"]
         detail = client.get(f"/api/v1/deals/{deal}", headers=shop.auth(buyer)).json
         anonymous = client.get(f"/api/v1/deals/{deal}").json

@@ -51,7 +51,7 @@ def test_a_failed_run_is_shown_and_does_not_count_as_success(
     def broken(now: object) -> dict[str, int]:
         raise RuntimeError("provider down")
 
-    job = scheduler.ScheduledJob("deliver_notifications", broken, *scheduler._every(seconds=30))  # noqa: SLF001
+    job = scheduler.ScheduledJob("deliver_notifications", broken, *scheduler._every(seconds=30))
     outcome = scheduler.run_scheduled_job(app, job, T0)
     assert outcome.errors == "RuntimeError: provider down"
     with clock.frozen(T0 + timedelta(seconds=1)):

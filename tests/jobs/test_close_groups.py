@@ -1,4 +1,4 @@
-"""close_due_groups: the decision, the refunds and cancellations, the notices — each exactly once, late runs catch up."""
+"""close_due_groups: the decision, refunds, cancellations and notices, each exactly once; late runs catch up."""
 
 from __future__ import annotations
 
@@ -38,12 +38,17 @@ def _snapshot(app: Flask) -> dict[str, int]:
     tables = (Group, GroupEvent, Order, OrderTimelineEvent, Notification, OutboxMessage)
     with app.app_context():
         counts = {t.__tablename__: db.session.scalar(select(func.count()).select_from(t)) or 0 for t in tables}
-        counts["open_groups"] = db.session.scalar(
-            select(func.count()).select_from(Group).where(Group.status == GroupStatus.OPEN)
-        ) or 0
-        counts["live_orders"] = db.session.scalar(
-            select(func.count()).select_from(Order).where(Order.status.in_([OrderStatus.PENDING_PAYMENT, OrderStatus.PAID]))
-        ) or 0
+        counts["open_groups"] = (
+            db.session.scalar(select(func.count()).select_from(Group).where(Group.status == GroupStatus.OPEN)) or 0
+        )
+        counts["live_orders"] = (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Order)
+                .where(Order.status.in_([OrderStatus.PENDING_PAYMENT, OrderStatus.PAID]))
+            )
+            or 0
+        )
         return counts
 
 
@@ -186,3 +191,24 @@ def test_placing_after_the_close_is_refused_with_group_closed(shop: Shop, app: F
     with clock.frozen(T0):
         response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer))
     assert response.status_code == 409 and response.json["code"] == "group_closed"
+
+
+def test_each_decision_equals_a_recount_of_paid_units_against_the_threshold(shop: Shop, app: Flask) -> None:
+    """The job applies close_group's rule: succeeded exactly when the paid units reach min_group_quantity."""
+    cases = [(threshold, paid) for threshold in (1, 2, 3) for paid in (0, threshold - 1, threshold, threshold + 1)]
+    deals = []
+    for threshold, paid in cases:
+        deal = shop.deal(stock=20, min_group_quantity=threshold)
+        place(app, shop.shopper(), deal, 2, now=shop.cutoff - timedelta(minutes=1))  # unpaid units never count
+        if paid:
+            pay(app, place(app, shop.shopper(), deal, paid))
+        deals.append(deal)
+    run(app, "close_due_groups", shop.cutoff)
+    with app.app_context():
+        for (threshold, paid), deal in zip(cases, deals, strict=True):
+            group = db.session.scalars(select(Group).where(Group.deal_id == deal)).one()
+            event = db.session.scalars(select(GroupEvent).where(GroupEvent.group_id == group.id)).one()
+            expected = GroupStatus.SUCCEEDED if paid >= threshold else GroupStatus.FAILED
+            assert (group.status, event.to_status, event.units_paid) == (expected, expected, paid), (threshold, paid)
+            assert (event.from_status, event.actor) == (GroupStatus.OPEN, "system")
+            assert group.closed_at == shop.cutoff

@@ -30,9 +30,7 @@ from tests.jobs.conftest import pay, place, run
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_web_app_starts_no_scheduler_and_no_thread(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_web_app_starts_no_scheduler_and_no_thread(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[object] = []
     monkeypatch.setattr(BaseScheduler, "start", lambda self, *a, **k: started.append(self))
     before = threading.active_count()
@@ -48,7 +46,7 @@ def test_the_web_app_starts_no_scheduler_and_no_thread(
 def test_the_scheduler_is_built_from_the_table_with_safe_defaults(app: Flask) -> None:
     built = scheduler.build_scheduler(app)
     assert str(built.timezone) == "Asia/Shanghai"
-    defaults = built._job_defaults  # noqa: SLF001 - the settings the scheduler was built with
+    defaults = built._job_defaults  # the settings it was built with
     assert defaults["coalesce"] is True and defaults["max_instances"] == 1
     assert defaults["misfire_grace_time"] >= 300
     assert {job.id for job in built.get_jobs()} == {job.id for job in scheduler.JOBS}
@@ -71,9 +69,7 @@ def _work_for_every_job(shop: Shop, app: Flask) -> None:
 
 
 @pytest.mark.parametrize("job", [job.id for job in scheduler.JOBS])
-def test_every_job_run_twice_with_the_same_now_does_nothing_the_second_time(
-    job: str, shop: Shop, app: Flask
-) -> None:
+def test_every_job_run_twice_with_the_same_now_does_nothing_the_second_time(job: str, shop: Shop, app: Flask) -> None:
     install_recording_channels(app)
     _work_for_every_job(shop, app)
     now = shop.cutoff + timedelta(days=8)
@@ -95,9 +91,7 @@ def test_my_jobs_found_work_in_that_world(shop: Shop, app: Flask) -> None:
     assert run(app, "auto_confirm_receipt", now) == {"orders_completed": 1}
     assert run(app, "deliver_notifications", now)["sent"] >= 1
     with app.app_context():
-        assert db.session.scalar(
-            select(func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)
-        ) == 0
+        assert db.session.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)) == 0
 
 
 def test_run_job_prints_what_it_did_and_refuses_bad_input(runner: object, app: Flask) -> None:
@@ -116,7 +110,7 @@ def test_a_failing_job_is_rolled_back_and_recorded(app: Flask, runner: object, m
         db.session.flush()
         raise RuntimeError("supplier feed down for 13812345678")
 
-    job = scheduler.ScheduledJob("expire_unpaid_orders", explode, *scheduler._every(minutes=1))  # noqa: SLF001
+    job = scheduler.ScheduledJob("expire_unpaid_orders", explode, *scheduler._every(minutes=1))
     monkeypatch.setitem(scheduler.JOBS_BY_ID, "expire_unpaid_orders", job)
     result = runner.invoke(args=["groupbuy", "run-job", "expire_unpaid_orders"])  # type: ignore[attr-defined]
     assert result.exit_code == 1 and "RuntimeError" in result.output

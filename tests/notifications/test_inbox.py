@@ -23,7 +23,9 @@ from tests.jobs.conftest import count, pay, place
 def _kinds(app: Flask, user_id: int) -> list[str]:
     with app.app_context():
         return list(
-            db.session.scalars(select(Notification.kind).where(Notification.user_id == user_id).order_by(Notification.id))
+            db.session.scalars(
+                select(Notification.kind).where(Notification.user_id == user_id).order_by(Notification.id)
+            )
         )
 
 
@@ -43,7 +45,10 @@ def test_order_transitions_notify_the_shopper_once_each(shop: Shop, app: Flask) 
     assert paid.title == "支付成功" and "¥25.00" in paid.body and paid.payload["order_id"] == order_id
     assert len(code) == 8 and code in arrived.body
     with app.app_context():  # a replayed event (same dedupe key) is not told twice
-        notify(notices=[Notice(user_id=buyer.id, kind="order_paid", dedupe_key=paid.dedupe_key, fields=paid.payload)], now=T0)
+        notify(
+            notices=[Notice(user_id=buyer.id, kind="order_paid", dedupe_key=paid.dedupe_key, fields=paid.payload)],
+            now=T0,
+        )
     assert _kinds(app, buyer.id) == ["order_paid", "goods_arrived"]
 
 
@@ -126,3 +131,18 @@ def test_someone_elses_notification_is_404(shop: Shop, app: Flask, client: Flask
     assert client.get("/api/v1/me/notifications", headers=shop.auth(stranger)).json["total"] == 0
     assert client.get("/api/v1/me/notifications").status_code == 401
     assert client.get("/api/v1/me/notifications?page_size=101", headers=shop.auth(owner)).status_code == 422
+
+
+def test_a_leader_hears_of_a_new_after_sale_request_once(shop: Shop, app: Flask) -> None:
+    from groupbuy.notifications.service import notify_leader_aftersale_requested
+    from tests.jobs.conftest import leader_user_id
+
+    leader = leader_user_id(app, shop)
+    with app.app_context():
+        for _ in range(2):
+            notify_leader_aftersale_requested(
+                leader_user_id=leader, request_id=7, order_no="GB2026112200001", reason="苹果有磕碰", now=T0
+            )
+        notice = db.session.scalars(select(Notification).where(Notification.user_id == leader)).one()
+    assert notice.kind == "leader_aftersale_requested"
+    assert "GB2026112200001" in notice.body and "苹果有磕碰" in notice.body

@@ -64,7 +64,9 @@ def _status(app: Flask) -> list[OutboxStatus]:
         return list(db.session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
 
 
-def test_sends_the_subscribe_message_with_one_cached_token(shop: Shop, app: Flask, wechat: responses.RequestsMock) -> None:
+def test_sends_the_subscribe_message_with_one_cached_token(
+    shop: Shop, app: Flask, wechat: responses.RequestsMock
+) -> None:
     wechat.post(TOKEN_URL, json={"access_token": "TOKEN-1", "expires_in": 7200})
     wechat.post(SEND_URL, json={"errcode": 0, "errmsg": "ok"})
     buyer, openid = _paid_order(shop, app)
@@ -109,7 +111,9 @@ def test_refused_no_quota_or_bad_openid_is_permanent(
         assert db.session.scalars(select(OutboxMessage.last_error)).one() == f"permanent: errcode {errcode}"
 
 
-def test_busy_is_retried_and_a_refused_token_is_replaced(shop: Shop, app: Flask, wechat: responses.RequestsMock) -> None:
+def test_busy_is_retried_and_a_refused_token_is_replaced(
+    shop: Shop, app: Flask, wechat: responses.RequestsMock
+) -> None:
     wechat.post(TOKEN_URL, json={"access_token": "TOKEN-1", "expires_in": 7200})
     wechat.post(SEND_URL, json={"errcode": -1, "errmsg": "system busy"})
     wechat.post(SEND_URL, json={"errcode": 40001, "errmsg": "invalid credential"})

@@ -32,9 +32,9 @@ def test_create_user_reports_policy_errors(app: Flask) -> None:
 
 
 def test_demo_data_builds_a_city_once(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
-    from groupbuy.catalog.models import Deal  # noqa: PLC0415
-    from groupbuy.groups.models import Group  # noqa: PLC0415
-    from groupbuy.leaders.models import Leader  # noqa: PLC0415
+    from groupbuy.catalog.models import Deal
+    from groupbuy.groups.models import Group
+    from groupbuy.leaders.models import Leader
 
     runner = app.test_cli_runner()
     first = runner.invoke(args=["groupbuy", "demo-data"])

@@ -59,27 +59,31 @@ def notify(*, notices: Sequence[Notice], now: datetime) -> int:
     table = cast(Table, Notification.__table__)
     with transaction():
         for chunk in _chunks(notices):
-            rows, by_key = [], {}
+            keys = {notice.dedupe_key for notice in chunk}
+            seen = set(db.session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys))))
+            fresh: dict[str, tuple[Notice, str, str]] = {}
             for notice in chunk:
-                title, body = render_notice(notice.kind, notice.fields)
-                by_key[notice.dedupe_key] = (notice, title, body)
-                rows.append(
-                    {
-                        "user_id": notice.user_id,
-                        "kind": str(notice.kind),
-                        "title": title,
-                        "body": body,
-                        "payload": notice.fields,
-                        "dedupe_key": notice.dedupe_key,
-                        "created_at": now,
-                        "read_at": None,
-                    }
-                )
-            inserted = db.session.execute(
-                insert_ignoring_duplicates(table, key=["dedupe_key"]).returning(table.c.id, table.c.dedupe_key), rows
-            ).all()
-            created += len(inserted)
-            _queue_outbound([(row.id, *by_key[row.dedupe_key]) for row in inserted], now)
+                if notice.dedupe_key not in seen and notice.dedupe_key not in fresh:
+                    fresh[notice.dedupe_key] = (notice, *render_notice(notice.kind, notice.fields))
+            if not fresh:
+                continue
+            rows = [
+                {
+                    "user_id": notice.user_id,
+                    "kind": str(notice.kind),
+                    "title": title,
+                    "body": body,
+                    "payload": notice.fields,
+                    "dedupe_key": key,
+                    "created_at": now,
+                    "read_at": None,
+                }
+                for key, (notice, title, body) in fresh.items()
+            ]
+            # A concurrent writer of the same key wins quietly (unique key); outbound copies are unique too.
+            db.session.execute(insert_ignoring_duplicates(table, key=["dedupe_key"]), rows)
+            created += len(rows)
+            _queue_outbound(fresh, now)
     return created
 
 
@@ -90,57 +94,69 @@ def _kinds(value: Any) -> set[str]:
     return {str(v) for v in value or ()}
 
 
-def _queue_outbound(created: list[tuple[int, Notice, str, str]], now: datetime) -> None:
-    """Outbox rows for new notices: mini-app to WeChat users, SMS / e-mail for the configured kinds."""
-    if not created:
-        return
+def _targets(fresh: dict[str, tuple[Notice, str, str]]) -> dict[str, list[tuple[Channel, str]]]:
+    """Per new notice: mini-app to users who logged in with WeChat, SMS / e-mail for the configured kinds."""
     config = current_app.config
     miniapp = str(config["MINIAPP_CHANNEL"])
     templates = config["WECHAT_SUBSCRIBE_TEMPLATES"] or {}
     sms_kinds, email_kinds = _kinds(config["NOTIFY_SMS_KINDS"]), _kinds(config["NOTIFY_EMAIL_KINDS"])
-    user_ids = list({notice.user_id for _, notice, _, _ in created})
+    user_ids = list({notice.user_id for notice, _, _ in fresh.values()})
     openids = dict(
         db.session.execute(
             select(WeChatIdentity.user_id, WeChatIdentity.openid).where(WeChatIdentity.user_id.in_(user_ids))
         ).all()
     )
-    contacts = {}
-    if sms_kinds or email_kinds:
+    contacts: dict[int, tuple[str | None, str | None]] = {}
+    if any(str(notice.kind) in sms_kinds | email_kinds for notice, _, _ in fresh.values()):
         contacts = {
             row.id: (row.phone, row.email)
             for row in db.session.execute(select(User.id, User.phone, User.email).where(User.id.in_(user_ids)))
         }
-    rows = []
-    for notification_id, notice, title, body in created:
+    targets: dict[str, list[tuple[Channel, str]]] = {}
+    for key, (notice, _, _) in fresh.items():
         kind = str(notice.kind)
-        targets: list[tuple[Channel, str | None]] = []
-        if miniapp == "console" or (miniapp == "wechat" and kind in templates):
-            targets.append((Channel.MINIAPP, openids.get(notice.user_id)))
         phone, email = contacts.get(notice.user_id, (None, None))
-        if kind in sms_kinds:
-            targets.append((Channel.SMS, phone))
-        if kind in email_kinds:
-            targets.append((Channel.EMAIL, email))
-        payload = {**notice.fields, "title": title, "body": body}
-        rows += [
-            {
-                "channel": channel,
-                "target": target,
-                "user_id": notice.user_id,
-                "notification_id": notification_id,
-                "template": kind,
-                "payload": payload,
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for channel, target in targets
-            if target
+        wanted = [
+            (Channel.MINIAPP, openids.get(notice.user_id) if miniapp == "console" or kind in templates else None),
+            (Channel.SMS, phone if kind in sms_kinds else None),
+            (Channel.EMAIL, email if kind in email_kinds else None),
         ]
+        found = [(channel, target) for channel, target in wanted if target]
+        if miniapp == "off":
+            found = [(channel, target) for channel, target in found if channel is not Channel.MINIAPP]
+        if found:
+            targets[key] = found
+    return targets
+
+
+def _queue_outbound(fresh: dict[str, tuple[Notice, str, str]], now: datetime) -> None:
+    """Outbox rows for the new notices that have somewhere to go (one per notice and channel)."""
+    targets = _targets(fresh)
+    if not targets:
+        return
+    ids = dict(
+        db.session.execute(
+            select(Notification.dedupe_key, Notification.id).where(Notification.dedupe_key.in_(list(targets)))
+        ).all()
+    )
+    rows = [
+        {
+            "channel": channel,
+            "target": target,
+            "user_id": fresh[key][0].user_id,
+            "notification_id": ids[key],
+            "template": str(fresh[key][0].kind),
+            "payload": {**fresh[key][0].fields, "title": fresh[key][1], "body": fresh[key][2]},
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for key, found in targets.items()
+        for channel, target in found
+    ]
     outbox = cast(Table, OutboxMessage.__table__)
-    if rows:
-        db.session.execute(insert_ignoring_duplicates(outbox, key=["notification_id", "channel"]), rows)
+    db.session.execute(insert_ignoring_duplicates(outbox, key=["notification_id", "channel"]), rows)
 
 
 def list_notifications(*, user_id: int, unread: bool | None, page: int, page_size: int) -> NotificationPage:

@@ -1,13 +1,8 @@
 """Order use cases."""
 
+from groupbuy.orders.service.bulk import move_orders, release_units
 from groupbuy.orders.service.checkout import CheckoutItem, place_order
-from groupbuy.orders.service.closing import (
-    auto_confirm_receipts,
-    close_due_groups,
-    expire_due_orders,
-    move_orders,
-    release_units,
-)
+from groupbuy.orders.service.closing import auto_confirm_receipts, close_due_groups, expire_due_orders
 from groupbuy.orders.service.lifecycle import (
     cancel_order,
     confirm_receipt,
