@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import case, select, update
+from sqlalchemy import Table, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from groupbuy.catalog.models import Deal
@@ -146,48 +147,107 @@ def count_paid_units(*, group_id: int, quantity: int) -> bool:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def _transition(
-    group_id: int, new_status: GroupStatus | None, *, min_units: int, actor: str, note: str | None, now: datetime
-) -> GroupStatus | None:
-    """open → outcome in one conditional UPDATE (the outcome decided on the row as it is), plus one event."""
-    outcome = (
-        case((Group.units_paid >= min_units, GroupStatus.SUCCEEDED.value), else_=GroupStatus.FAILED.value)
-        if new_status is None
-        else new_status.value
+@dataclass(frozen=True)
+class GroupClosure:
+    group_id: int
+    deal_id: int
+    leader_id: int
+    status: GroupStatus
+    units_paid: int
+
+
+def claim_due_groups(*, now: datetime, after_id: int, limit: int) -> list[int]:
+    """The next open groups past their deal's cutoff (by id), locked for the caller's transaction; rows another
+    runner holds are skipped, never waited for (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+    return list(
+        db.session.scalars(
+            select(Group.id)
+            .join(Deal, Deal.id == Group.deal_id)
+            .where(Group.status == GroupStatus.OPEN, Deal.cutoff_at <= now, Group.id > after_id)
+            .order_by(Group.id)
+            .limit(limit)
+            .with_for_update(of=Group, skip_locked=True)
+        )
+    )
+
+
+def close_groups(*, group_ids: list[int], now: datetime, actor: str = "system") -> list[GroupClosure]:
+    """Close open groups: succeeded when paid units reach the deal's threshold, else failed — decided in one
+    conditional UPDATE on the rows as they are, with one event per group. Groups no longer open are left alone."""
+    if not group_ids:
+        return []
+    groups, deals = cast(Table, Group.__table__), cast(Table, Deal.__table__)
+    outcome = case(
+        (groups.c.units_paid >= deals.c.min_group_quantity, GroupStatus.SUCCEEDED.value),
+        else_=GroupStatus.FAILED.value,
     )
     with transaction():
-        row = db.session.execute(
-            update(Group)
-            .where(Group.id == group_id, Group.status == GroupStatus.OPEN)
+        rows = db.session.execute(
+            update(groups)
+            .where(groups.c.id.in_(group_ids), groups.c.status == GroupStatus.OPEN, deals.c.id == groups.c.deal_id)
             .values(status=outcome, closed_at=now)
-            .returning(Group.status, Group.units_paid)
-        ).first()
-        if row is None:
-            return None
-        status = GroupStatus(row.status)
-        db.session.add(
-            GroupEvent(
-                group_id=group_id,
-                from_status=GroupStatus.OPEN,
-                to_status=status,
-                actor=actor,
-                note=note,
-                units_paid=row.units_paid,
-                at=now,
-            )
+            .returning(groups.c.id, groups.c.deal_id, groups.c.leader_id, groups.c.status, groups.c.units_paid)
+        ).all()
+        closures = sorted(
+            (
+                GroupClosure(
+                    group_id=r.id,
+                    deal_id=r.deal_id,
+                    leader_id=r.leader_id,
+                    status=GroupStatus(r.status),
+                    units_paid=r.units_paid,
+                )
+                for r in rows
+            ),
+            key=lambda c: c.group_id,
         )
-        return status
+        if closures:
+            db.session.execute(
+                insert(cast(Table, GroupEvent.__table__)),
+                [
+                    {
+                        "group_id": c.group_id,
+                        "from_status": GroupStatus.OPEN,
+                        "to_status": c.status,
+                        "actor": actor,
+                        "note": None,
+                        "units_paid": c.units_paid,
+                        "at": now,
+                    }
+                    for c in closures
+                ],
+            )
+        return closures
 
 
 def close_group(*, group_id: int, now: datetime, actor: str = "system") -> GroupStatus | None:
     """At the cutoff: succeeded if paid units reach the deal's threshold, else failed; None if already closed."""
-    group = db.session.get(Group, group_id)
-    if group is None:
+    if db.session.get(Group, group_id) is None:
         raise NotFound()
-    deal = db.session.get_one(Deal, group.deal_id)
-    return _transition(group_id, None, min_units=deal.min_group_quantity, actor=actor, note=None, now=now)
+    closed = close_groups(group_ids=[group_id], now=now, actor=actor)
+    return closed[0].status if closed else None
 
 
 def cancel_group(*, group_id: int, actor: str, reason: str, now: datetime) -> GroupStatus | None:
     """Call a group off (deal cancelled, leader suspended); None if it was no longer open."""
-    return _transition(group_id, GroupStatus.CANCELLED, min_units=0, actor=actor, note=reason, now=now)
+    with transaction():
+        row = db.session.execute(
+            update(Group)
+            .where(Group.id == group_id, Group.status == GroupStatus.OPEN)
+            .values(status=GroupStatus.CANCELLED, closed_at=now)
+            .returning(Group.units_paid)
+        ).first()
+        if row is None:
+            return None
+        db.session.add(
+            GroupEvent(
+                group_id=group_id,
+                from_status=GroupStatus.OPEN,
+                to_status=GroupStatus.CANCELLED,
+                actor=actor,
+                note=reason,
+                units_paid=row.units_paid,
+                at=now,
+            )
+        )
+        return GroupStatus.CANCELLED

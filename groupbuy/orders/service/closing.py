@@ -10,16 +10,15 @@ held (skipped, never waited for) are picked up by the sweeps that follow, which 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import ColumnElement, Row, Select, Table, case, exists, insert, select, update
+from sqlalchemy import ColumnElement, Select, exists, select
 
 from groupbuy.catalog.models import Deal
 from groupbuy.db import db, transaction
 from groupbuy.groups.enums import GroupStatus
-from groupbuy.groups.models import Group, GroupEvent
+from groupbuy.groups.models import Group
+from groupbuy.groups.service import GroupClosure, claim_due_groups, close_groups
 from groupbuy.leaders.models import Leader
 from groupbuy.notifications.service import ClosedGroup, GroupMember, notify_groups_closed
 from groupbuy.orders.enums import OrderEvent, OrderStatus
@@ -59,62 +58,23 @@ def close_due_group_batch(*, now: datetime, after_id: int, limit: int) -> tuple[
     """Close the next open groups past their deal's cutoff (close_group's rule), settle their orders, notify."""
     counts: Counter[str] = Counter()
     with transaction():
-        due = db.session.execute(
-            select(Group.id, Group.deal_id, Group.leader_id, Group.units_paid)
-            .join(Deal, Deal.id == Group.deal_id)
-            .where(Group.status == GroupStatus.OPEN, Deal.cutoff_at <= now, Group.id > after_id)
-            .order_by(Group.id)
-            .limit(limit)
-            .with_for_update(of=Group, skip_locked=True)
-        ).all()
+        due = claim_due_groups(now=now, after_id=after_id, limit=limit)
         if not due:
             return counts, None
-        closed = _close(due, now)
+        closed = _describe(close_groups(group_ids=due, now=now, actor=SYSTEM))
         counts.update(f"groups_{'succeeded' if g.succeeded else 'failed'}" for g in closed)
         counts["notices"] += notify_groups_closed(groups=closed, members=_members(closed), now=now)
         failed = Order.id.in_(_orders_of([g.group_id for g in closed if not g.succeeded]))
         every = Order.id.in_(_orders_of([g.group_id for g in closed]))
         counts["orders_refunding"] += drain(_refund, scope=failed, now=now, limit=limit)
         counts["orders_cancelled"] += drain(_cancel_unpaid, scope=every, now=now, limit=limit)
-        return counts, due[-1].id
+        return counts, due[-1]
 
 
-def _close(due: Sequence[Row[int, int, int, int]], now: datetime) -> list[ClosedGroup]:
-    """Groups' close_group for a claimed batch, set-based: the same rule (succeeded when the paid units reach
-    the deal's threshold, decided on the row as it is), one conditional UPDATE and one INSERT of events.
-
-    close_group costs ~1.5 ms of ORM work per group: 15 s of a 10,000-group catch-up (bench/close_groups.py).
-    """
-    groups, deals, events = (cast(Table, m.__table__) for m in (Group, Deal, GroupEvent))
-    outcome = case(
-        (groups.c.units_paid >= deals.c.min_group_quantity, GroupStatus.SUCCEEDED.value),
-        else_=GroupStatus.FAILED.value,
-    )
-    rows = db.session.execute(
-        update(groups)
-        .where(
-            groups.c.id.in_([g.id for g in due]), groups.c.status == GroupStatus.OPEN, deals.c.id == groups.c.deal_id
-        )
-        .values(status=outcome, closed_at=now)
-        .returning(groups.c.id, groups.c.status, groups.c.units_paid, groups.c.deal_id, groups.c.leader_id)
-    ).all()
+def _describe(rows: list[GroupClosure]) -> list[ClosedGroup]:
+    """What the notices need about each group the groups service just closed."""
     if not rows:
         return []
-    db.session.execute(
-        insert(events),
-        [
-            {
-                "group_id": r.id,
-                "from_status": GroupStatus.OPEN,
-                "to_status": r.status,
-                "actor": SYSTEM,
-                "note": None,
-                "units_paid": r.units_paid,
-                "at": now,
-            }
-            for r in rows
-        ],
-    )
     deal_of = {
         d.id: d
         for d in db.session.execute(
@@ -128,15 +88,15 @@ def _close(due: Sequence[Row[int, int, int, int]], now: datetime) -> list[Closed
     )
     return [
         ClosedGroup(
-            group_id=r.id,
+            group_id=r.group_id,
             leader_user_id=leaders[r.leader_id],
             deal_title=deal_of[r.deal_id].title,
             pickup_date=deal_of[r.deal_id].pickup_date,
             units_paid=r.units_paid,
             threshold=deal_of[r.deal_id].min_group_quantity,
-            succeeded=GroupStatus(r.status) is GroupStatus.SUCCEEDED,
+            succeeded=r.status is GroupStatus.SUCCEEDED,
         )
-        for r in sorted(rows, key=lambda r: r.id)
+        for r in rows
     ]
 
 
