@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row
 
 from groupbuy.notifications.enums import NotificationKind as K
 from groupbuy.notifications.service.inbox import Notice, notify
@@ -59,7 +62,8 @@ class GroupMember:
     order_no: str
 
 
-def facts_of(order: Order) -> OrderFacts:
+def facts_of(order: Order | Row[Any, *tuple[Any, ...]]) -> OrderFacts:
+    """The facts a notice needs, from an order or a row with the same column names."""
     return OrderFacts(
         order_id=order.id,
         user_id=order.user_id,

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, Table, bindparam, exists, insert, 
 from groupbuy.catalog.models import Deal
 from groupbuy.db import db
 from groupbuy.groups.models import Group
-from groupbuy.notifications.service import OrderFacts, notify_order_events
+from groupbuy.notifications.service import OrderFacts, facts_of, notify_order_events
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent, UserDealPurchase
 from groupbuy.orders.states import next_status
@@ -98,19 +98,7 @@ def move_orders(
             for r in rows
         ],
     )
-    facts = [
-        OrderFacts(
-            order_id=r.id,
-            user_id=r.user_id,
-            order_no=r.order_no,
-            paid_fen=r.paid_fen,
-            refund_due_fen=r.refund_due_fen,
-            refunded_fen=r.refunded_fen,
-            pickup_code=r.pickup_code,
-            pickup_date=r.pickup_date,
-        )
-        for r in rows
-    ]
+    facts = [facts_of(r) for r in rows]
     notify_order_events(facts=facts, event=event, now=now)
     return facts
 
