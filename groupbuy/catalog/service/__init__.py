@@ -7,6 +7,7 @@ from groupbuy.catalog.service.deals import (
     get_deal,
     list_deals,
     release_deal_stock,
+    release_stock_of_deals,
     reserve_deal_stock,
 )
 from groupbuy.catalog.service.listing import DealView, deal_on_sale, deal_phase, get_deal_view, list_deals_on_sale
@@ -45,6 +46,7 @@ __all__ = [
     "list_products",
     "reject_product",
     "release_deal_stock",
+    "release_stock_of_deals",
     "reserve_deal_stock",
     "update_category",
     "update_product",

@@ -14,9 +14,10 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, bindparam, exists, insert, select, update
 
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.service import release_stock_of_deals
 from groupbuy.db import db
 from groupbuy.groups.models import Group
+from groupbuy.groups.service import release_units_of_groups
 from groupbuy.notifications.service import OrderFacts, facts_of, notify_order_events
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent, UserDealPurchase
@@ -106,8 +107,8 @@ def move_orders(
 def release_units(order_ids: Sequence[int], *, paid: bool) -> None:
     """Give back stock, per-user limits and group counts of these (just moved) orders, summed per row.
 
-    The same conditional arithmetic as catalog's release_deal_stock and groups' release_group_units, done
-    as one executemany per table (CHECKs keep stock within the allocation and counters non-negative).
+    Stock and group counts go back through the catalog and groups services' bulk releases (one executemany
+    per table; CHECKs keep stock within the allocation and counters non-negative).
     Locks are taken in checkout's order (purchases, deals, groups), each sorted, so runners never deadlock.
     """
     if not order_ids:
@@ -123,23 +124,12 @@ def release_units(order_ids: Sequence[int], *, paid: bool) -> None:
         per_purchase[(user_id, deal_id)] += quantity
         per_deal[deal_id] += quantity
         per_group[group_id] += quantity
-    purchases, deals, groups = (cast(Table, m.__table__) for m in (UserDealPurchase, Deal, Group))
+    purchases = cast(Table, UserDealPurchase.__table__)
     db.session.execute(
         update(purchases)
         .where(purchases.c.user_id == bindparam("b_user"), purchases.c.deal_id == bindparam("b_deal"))
         .values(quantity=purchases.c.quantity - bindparam("b_qty")),
         [{"b_user": u, "b_deal": d, "b_qty": q} for (u, d), q in sorted(per_purchase.items())],
     )
-    db.session.execute(
-        update(deals)
-        .where(deals.c.id == bindparam("b_id"))
-        .values(stock_available=deals.c.stock_available + bindparam("b_qty")),
-        [{"b_id": d, "b_qty": q} for d, q in sorted(per_deal.items())],
-    )
-    group_values = {"units_reserved": groups.c.units_reserved - bindparam("b_qty")}
-    if paid:
-        group_values["units_paid"] = groups.c.units_paid - bindparam("b_qty")
-    db.session.execute(
-        update(groups).where(groups.c.id == bindparam("b_id")).values(**group_values),
-        [{"b_id": g, "b_qty": q} for g, q in sorted(per_group.items())],
-    )
+    release_stock_of_deals(per_deal)
+    release_units_of_groups(per_group, paid=paid)
