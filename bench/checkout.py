@@ -200,7 +200,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--processes", type=int, default=4, help="load generator processes")
+    parser.add_argument("--processes", type=int, default=1, help="load generator processes (asyncio)")
     parser.add_argument("--shoppers", type=int, default=2000)
     parser.add_argument("--ceiling-dir", type=Path, default=CEILING_DIR, help="where ceiling_app.py lives")
     args = parser.parse_args()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -101,9 +101,21 @@ def _is_sqlite(session: Any) -> bool:
 
 def insert_or_ignore(table: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING-capable insert for the bound dialect (PostgreSQL or SQLite)."""
-    if db.engine.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    return upsert_insert(db.engine.dialect.name, table)
+
+
+def upsert_insert(dialect_name: str, table: Any) -> Any:
+    """The ON CONFLICT-capable insert of a dialect, for statements built once per dialect."""
+    return postgresql.insert(table) if dialect_name == "postgresql" else sqlite.insert(table)
+
+
+def connection() -> Connection:
+    """The session's connection, in its current transaction.
+
+    Hot paths (checkout, cart, sign-in) run prebuilt Core statements here: the same transaction as the
+    ORM work around them, without the unit of work, identity map or per-call statement construction.
+    """
+    return db.session.connection()
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -31,7 +31,7 @@ from groupbuy.accounts.schemas import (
     normalize_target,
 )
 from groupbuy.accounts.service.sessions import IssuedToken
-from groupbuy.auth import ANYONE, bearer_token, current_user, require_roles
+from groupbuy.auth import ANYONE, bearer_token, current_user, current_user_id, require_roles
 from groupbuy.extensions import limiter
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts, sessions and addresses")
@@ -167,7 +167,7 @@ class Addresses(MethodView):
     @blp.response(200, AddressListSchema)
     def get(self) -> dict[str, list[Address]]:
         """My address book, default first."""
-        return {"items": service.list_addresses(user_id=current_user().id)}
+        return {"items": service.list_addresses(user_id=current_user_id())}
 
     @require_roles(*ANYONE)
     @blp.arguments(AddressCreateSchema)
@@ -176,7 +176,7 @@ class Addresses(MethodView):
     def post(self, data: dict[str, Any]) -> Address:
         """Add an address (at most 20); the first becomes the default."""
         is_default = data.pop("is_default", False)
-        return service.create_address(user_id=current_user().id, fields=data, is_default=is_default, now=clock.now())
+        return service.create_address(user_id=current_user_id(), fields=data, is_default=is_default, now=clock.now())
 
 
 @blp.route("/me/addresses/<int:address_id>")
@@ -187,14 +187,14 @@ class AddressById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, data: dict[str, Any], address_id: int) -> Address:
         """Edit one of my addresses; `is_default: true` moves the default here."""
-        return service.update_address(user_id=current_user().id, address_id=address_id, fields=data, now=clock.now())
+        return service.update_address(user_id=current_user_id(), address_id=address_id, fields=data, now=clock.now())
 
     @require_roles(*ANYONE)
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, address_id: int) -> None:
         """Delete one of my addresses; a deleted default passes to the most recent one."""
-        service.delete_address(user_id=current_user().id, address_id=address_id)
+        service.delete_address(user_id=current_user_id(), address_id=address_id)
 
 
 @blp.route("/admin/users/<int:user_id>/suspend")
@@ -205,7 +205,7 @@ class SuspendUser(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data: dict[str, Any], user_id: int) -> User:
         """Suspend an account: its tokens stop working on the next request (audited)."""
-        return service.suspend_user(user_id=user_id, actor_id=current_user().id, reason=data["reason"], now=clock.now())
+        return service.suspend_user(user_id=user_id, actor_id=current_user_id(), reason=data["reason"], now=clock.now())
 
 
 @blp.route("/admin/users/<int:user_id>/reinstate")
@@ -217,5 +217,5 @@ class ReinstateUser(MethodView):
     def post(self, data: dict[str, Any], user_id: int) -> User:
         """Lift a suspension (audited)."""
         return service.reinstate_user(
-            user_id=user_id, actor_id=current_user().id, reason=data["reason"], now=clock.now()
+            user_id=user_id, actor_id=current_user_id(), reason=data["reason"], now=clock.now()
         )

@@ -13,7 +13,7 @@ from flask import g, request
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import User
-from groupbuy.accounts.service import authenticate_token
+from groupbuy.accounts.service import Caller, get_user_if_any, identify_caller
 from groupbuy.errors import Forbidden, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,22 +28,42 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def current_user() -> User:
-    """The authenticated user of this request (only inside @require_roles routes)."""
-    user: User | None = g.get("current_user")
-    if user is None:
+def current_caller() -> Caller:
+    """Who sent this request (only inside @require_roles routes): id and roles, no user row loaded."""
+    caller: Caller | None = g.get("caller")
+    if caller is None:
         raise Unauthorized()
-    return user
+    return caller
+
+
+def current_user_id() -> int:
+    """The authenticated user's id (only inside @require_roles routes)."""
+    return current_caller().id
+
+
+def current_user() -> User:
+    """The authenticated user of this request, loaded on first use (only inside @require_roles routes)."""
+    if g.get("current_user") is None:
+        user = get_user_if_any(user_id=current_caller().id)
+        if user is None:  # deleted since the token was checked
+            raise Unauthorized()
+        g.current_user = user
+    return cast(User, g.current_user)
+
+
+def optional_caller() -> Caller | None:
+    """The caller if a valid token was sent, else None."""
+    if "caller" not in g:
+        token = bearer_token()
+        g.caller = identify_caller(token=token, now=clock.now()) if token else None
+        if g.caller is not None:
+            structlog.contextvars.bind_contextvars(user_id=g.caller.id)
+    return cast("Caller | None", g.caller)
 
 
 def optional_user() -> User | None:
-    """The caller if a valid token was sent, else None (public routes that personalise)."""
-    if "current_user" not in g:
-        token = bearer_token()
-        g.current_user = authenticate_token(token=token, now=clock.now()) if token else None
-        if g.current_user is not None:
-            structlog.contextvars.bind_contextvars(user_id=g.current_user.id)
-    return cast("User | None", g.current_user)
+    """The caller's user if a valid token was sent, else None (public routes that personalise)."""
+    return current_user() if optional_caller() is not None else None
 
 
 def require_roles(*roles: Role) -> Callable[[F], F]:
@@ -52,10 +72,10 @@ def require_roles(*roles: Role) -> Callable[[F], F]:
     def decorator(func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user = optional_user()
-            if user is None:
+            caller = optional_caller()
+            if caller is None:
                 raise Unauthorized()
-            if roles and not (user.role_names & set(roles)):
+            if roles and not (caller.role_names & set(roles)):
                 raise Forbidden()
             return func(*args, **kwargs)
 

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from groupbuy import clock
-from groupbuy.auth import ANYONE, current_user, require_roles
+from groupbuy.auth import ANYONE, current_user_id, require_roles
 from groupbuy.cart import service
 from groupbuy.cart.models import CartItem
 from groupbuy.cart.schemas import CartItemCreateSchema, CartItemSchema, CartItemUpdateSchema, CartSchema
@@ -23,7 +23,7 @@ class Cart(MethodView):
     @blp.response(200, CartSchema)
     def get(self) -> CartView:
         """My cart with live prices, stock left and per-line problems."""
-        return service.view_cart(user_id=current_user().id, now=clock.now())
+        return service.view_cart(user_id=current_user_id(), now=clock.now())
 
 
 @blp.route("/cart/items")
@@ -35,7 +35,7 @@ class CartItems(MethodView):
     def post(self, data: dict[str, Any]) -> CartItem:
         """Add a deal; adding it again adds to the same line."""
         return service.add_to_cart(
-            user_id=current_user().id, deal_id=data["deal_id"], quantity=data["quantity"], now=clock.now()
+            user_id=current_user_id(), deal_id=data["deal_id"], quantity=data["quantity"], now=clock.now()
         )
 
 
@@ -48,7 +48,7 @@ class CartItemById(MethodView):
     def patch(self, data: dict[str, Any], item_id: int) -> CartItem:
         """Change a line's quantity."""
         return service.set_cart_quantity(
-            user_id=current_user().id, item_id=item_id, quantity=data["quantity"], now=clock.now()
+            user_id=current_user_id(), item_id=item_id, quantity=data["quantity"], now=clock.now()
         )
 
     @require_roles(*ANYONE)
@@ -56,4 +56,4 @@ class CartItemById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, item_id: int) -> None:
         """Remove a line."""
-        service.remove_from_cart(user_id=current_user().id, item_id=item_id)
+        service.remove_from_cart(user_id=current_user_id(), item_id=item_id)

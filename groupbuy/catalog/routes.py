@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import current_user, optional_user, require_roles
+from groupbuy.auth import current_user_id, optional_user, require_roles
 from groupbuy.catalog import service
 from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.catalog.schemas import (
@@ -63,7 +63,7 @@ class AdminCategories(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> Category:
         """Add a category (names are unique: 409 `category_name_taken`); audited."""
-        return service.create_category(actor_id=current_user().id, now=clock.now(), **data)
+        return service.create_category(actor_id=current_user_id(), now=clock.now(), **data)
 
 
 @blp.route("/admin/categories/<int:category_id>")
@@ -76,7 +76,7 @@ class AdminCategoryById(MethodView):
     def patch(self, data: dict[str, Any], category_id: int) -> Category:
         """Rename or reorder a category; audited."""
         return service.update_category(
-            actor_id=current_user().id, category_id=category_id, fields=data, now=clock.now()
+            actor_id=current_user_id(), category_id=category_id, fields=data, now=clock.now()
         )
 
     @require_roles(Role.ADMIN)
@@ -85,7 +85,7 @@ class AdminCategoryById(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, category_id: int) -> None:
         """Delete a category that holds no products (409 `category_in_use`); audited."""
-        service.delete_category(actor_id=current_user().id, category_id=category_id, now=clock.now())
+        service.delete_category(actor_id=current_user_id(), category_id=category_id, now=clock.now())
 
 
 # --- products and SKUs -------------------------------------------------------------------------
@@ -115,7 +115,7 @@ class AdminProducts(MethodView):
 
         The same name from the same supplier within 2 hours is a 409 `duplicate_listing`.
         """
-        return service.create_product(actor_id=current_user().id, now=clock.now(), **data)
+        return service.create_product(actor_id=current_user_id(), now=clock.now(), **data)
 
 
 @blp.route("/admin/products/<int:product_id>")
@@ -134,7 +134,7 @@ class AdminProductById(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, data: dict[str, Any], product_id: int) -> Product:
         """Edit a listing (a live one failing moderation is held again); `active` deactivates or reactivates it."""
-        return service.update_product(actor_id=current_user().id, product_id=product_id, fields=data, now=clock.now())
+        return service.update_product(actor_id=current_user_id(), product_id=product_id, fields=data, now=clock.now())
 
 
 @blp.route("/admin/products/<int:product_id>/approve")
@@ -145,7 +145,7 @@ class ApproveProduct(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, product_id: int) -> Product:
         """Release a held listing (held → active; otherwise 409 `product_not_held`); audited."""
-        return service.approve_product(actor_id=current_user().id, product_id=product_id, now=clock.now())
+        return service.approve_product(actor_id=current_user_id(), product_id=product_id, now=clock.now())
 
 
 @blp.route("/admin/products/<int:product_id>/reject")
@@ -158,7 +158,7 @@ class RejectProduct(MethodView):
     def post(self, data: dict[str, Any], product_id: int) -> Product:
         """Turn a held listing down (held → inactive, reason kept); audited."""
         return service.reject_product(
-            actor_id=current_user().id, product_id=product_id, reason=data["reason"], now=clock.now()
+            actor_id=current_user_id(), product_id=product_id, reason=data["reason"], now=clock.now()
         )
 
 
@@ -171,7 +171,7 @@ class ProductSkus(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any], product_id: int) -> Sku:
         """Add a SKU (spec unique per product: 409 `duplicate_sku`); audited."""
-        return service.add_sku(actor_id=current_user().id, product_id=product_id, now=clock.now(), **data)
+        return service.add_sku(actor_id=current_user_id(), product_id=product_id, now=clock.now(), **data)
 
 
 @blp.route("/admin/skus/<int:sku_id>")
@@ -183,7 +183,7 @@ class AdminSkuById(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, data: dict[str, Any], sku_id: int) -> Sku:
         """Edit spec or list price; `stock_delta` moves free stock atomically, never below 0 (409)."""
-        return service.update_sku(actor_id=current_user().id, sku_id=sku_id, fields=data, now=clock.now())
+        return service.update_sku(actor_id=current_user_id(), sku_id=sku_id, fields=data, now=clock.now())
 
 
 # --- deals -------------------------------------------------------------------------------------
@@ -209,7 +209,7 @@ class AdminDeals(MethodView):
 
         Schedule or product problems are 422 per field; fewer free units than asked is 409 `insufficient_stock`.
         """
-        return service.create_deal(actor_id=current_user().id, title=data.pop("title", None), now=clock.now(), **data)
+        return service.create_deal(actor_id=current_user_id(), title=data.pop("title", None), now=clock.now(), **data)
 
 
 @blp.route("/admin/deals/<int:deal_id>")
@@ -230,7 +230,7 @@ class CancelDeal(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, deal_id: int) -> Deal:
         """Cancel a deal that sold nothing; its units return to the SKU once (409 deal_has_sales / deal_cancelled)."""
-        return service.cancel_deal(actor_id=current_user().id, deal_id=deal_id, now=clock.now())
+        return service.cancel_deal(actor_id=current_user_id(), deal_id=deal_id, now=clock.now())
 
 
 def my_leader_id() -> int | None:

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import current_user, require_roles
+from groupbuy.auth import current_user_id, require_roles
 from groupbuy.common.qr import qr_response
 from groupbuy.groups import service
 from groupbuy.groups.schemas import GroupOpenSchema, GroupSchema
@@ -29,7 +29,7 @@ class LeaderGroups(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> tuple[GroupView, int]:
         """Open my group for a deal (idempotent: the same deal returns the same group)."""
-        group, created = service.open_leader_group(user_id=current_user().id, deal_id=data["deal_id"], now=clock.now())
+        group, created = service.open_leader_group(user_id=current_user_id(), deal_id=data["deal_id"], now=clock.now())
         return service.view_group(group), 201 if created else 200
 
 

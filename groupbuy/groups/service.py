@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import Table, bindparam, case, insert, select, update
@@ -13,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from groupbuy.catalog.models import Deal
 from groupbuy.catalog.service import deal_on_sale
-from groupbuy.db import db, insert_or_ignore, transaction
+from groupbuy.db import connection, db, transaction, upsert_insert
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.enums import GroupOpenedBy, GroupStatus
 from groupbuy.groups.models import Group, GroupEvent
@@ -92,24 +93,31 @@ def open_leader_group(*, user_id: int, deal_id: int, now: datetime) -> tuple[Gro
     return open_group(leader_id=leader.id, deal_id=deal_id, opened_by=GroupOpenedBy.LEADER, now=now)
 
 
+@functools.cache
+def _join_statement(dialect_name: str) -> Any:
+    statement = upsert_insert(dialect_name, Group)
+    return statement.on_conflict_do_update(
+        index_elements=["leader_id", "deal_id"],
+        set_={"units_reserved": Group.units_reserved + statement.excluded.units_reserved},
+        where=Group.status == GroupStatus.OPEN,
+    ).returning(Group.id)
+
+
 def join_group(*, leader_id: int, deal_id: int, quantity: int, now: datetime) -> int:
     """Open the leader's group for the deal or add to it, in one upsert; 409 group_closed once it left `open`."""
-    statement = insert_or_ignore(Group).values(
-        leader_id=leader_id,
-        deal_id=deal_id,
-        status=GroupStatus.OPEN,
-        opened_by=GroupOpenedBy.ORDER,
-        units_reserved=quantity,
-        units_paid=0,
-        created_at=now,
-    )
     with transaction():
-        joined = db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["leader_id", "deal_id"],
-                set_={"units_reserved": Group.units_reserved + statement.excluded.units_reserved},
-                where=Group.status == GroupStatus.OPEN,
-            ).returning(Group.id)
+        conn = connection()
+        joined = conn.execute(
+            _join_statement(conn.dialect.name),
+            {
+                "leader_id": leader_id,
+                "deal_id": deal_id,
+                "status": GroupStatus.OPEN,
+                "opened_by": GroupOpenedBy.ORDER,
+                "units_reserved": quantity,
+                "units_paid": 0,
+                "created_at": now,
+            },
         ).first()
         if joined is None:
             raise Conflict("group_closed")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from copy import deepcopy
 from typing import Any, TypeVar, cast
 
-from flask import current_app, request
+from flask import Response, current_app, request
 
 from groupbuy import clock
-from groupbuy.auth import current_user
+from groupbuy.auth import current_user_id
+from groupbuy.db import transaction
 from groupbuy.errors import DomainError, Invalid, render_domain_error
 from groupbuy.idempotency.service import claim_key, request_fingerprint, store_response
 
@@ -19,8 +21,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
 
 
-def idempotent(*, required: bool) -> Callable[[F], F]:
-    """Same key + same body replays the first answer (`Idempotent-Replayed: true`); other body 422; in flight 409."""
+def idempotent(*, required: bool, atomic: bool = False) -> Callable[[F], F]:
+    """Same key + same body replays the first answer (`Idempotent-Replayed: true`); other body 422; in flight 409.
+
+    ``atomic``: store the answer in the same transaction as the handler's work (one commit, and never the
+    work without its answer). Only for handlers that call nobody outside the database: a handler that
+    commits before an outbound call (payments) must keep its own transactions.
+    """
 
     def decorator(func: F) -> F:
         @functools.wraps(func)
@@ -32,7 +39,7 @@ def idempotent(*, required: bool) -> Callable[[F], F]:
                 return func(*args, **kwargs)
             if len(key) > 100:
                 raise Invalid(errors={HEADER: ["at most 100 characters"]})
-            user_id = current_user().id
+            user_id = current_user_id()
             fingerprint = request_fingerprint(
                 method=request.method, path=request.path, body=request.get_json(silent=True)
             )
@@ -44,15 +51,15 @@ def idempotent(*, required: bool) -> Callable[[F], F]:
                 response.headers["Idempotent-Replayed"] = "true"
                 return response
             try:
-                response = current_app.make_response(func(*args, **kwargs))
-            except DomainError as error:
+                with transaction() if atomic else nullcontext():
+                    response = current_app.make_response(func(*args, **kwargs))
+                    _store(user_id, key, response)
+            except DomainError as error:  # the work rolled back; the refusal is the answer to replay
                 response = render_domain_error(error)
+                _store(user_id, key, response)
             except BaseException:
                 store_response(user_id=user_id, key=key, status=500, body=None)
                 raise
-            is_json = response.is_json or (response.mimetype or "").endswith("+json")
-            body = response.get_json(silent=True) if is_json else None
-            store_response(user_id=user_id, key=key, status=response.status_code, body=body)
             return response
 
         doc = deepcopy(getattr(func, "_apidoc", {}))
@@ -71,6 +78,12 @@ def idempotent(*, required: bool) -> Callable[[F], F]:
         return cast(F, wrapper)
 
     return decorator
+
+
+def _store(user_id: int, key: str, response: Response) -> None:
+    is_json = response.is_json or (response.mimetype or "").endswith("+json")
+    body = response.get_json(silent=True) if is_json else None
+    store_response(user_id=user_id, key=key, status=response.status_code, body=body)
 
 
 def _mimetype(status: int) -> str:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
-from groupbuy.db import db, insert_or_ignore, transaction
+from groupbuy.db import connection, db, transaction, upsert_insert
 from groupbuy.errors import Conflict, Invalid
 from groupbuy.idempotency.models import IdempotencyKey
 
@@ -30,43 +31,63 @@ def request_fingerprint(*, method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+@functools.cache
+def _claim(dialect_name: str) -> Any:
+    return (
+        upsert_insert(dialect_name, IdempotencyKey)
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(IdempotencyKey.id)
+    )
+
+
+# bindparam names differ from column names: UPDATE reserves those for its SET clause
+_THIS_KEY = (IdempotencyKey.user_id == bindparam("of_user")) & (IdempotencyKey.key == bindparam("of_key"))
+_CLAIMED = select(
+    IdempotencyKey.id, IdempotencyKey.request_hash, IdempotencyKey.response_status, IdempotencyKey.response_body
+).where(_THIS_KEY)
+_TAKE_OVER = (
+    update(IdempotencyKey)
+    .where(
+        IdempotencyKey.id == bindparam("claimed_id"),
+        IdempotencyKey.response_status.is_(None),
+        or_(IdempotencyKey.locked_until.is_(None), IdempotencyKey.locked_until < bindparam("now")),
+    )
+    .values(locked_until=bindparam("lease_until"))
+)
+_STORE = (
+    update(IdempotencyKey)
+    .where(_THIS_KEY)
+    .values(response_status=bindparam("status"), response_body=bindparam("body"), locked_until=None)
+)
+_FREE = delete(IdempotencyKey).where(_THIS_KEY)
+
+
 def claim_key(*, user_id: int, key: str, fingerprint: str, now: datetime) -> Replay | None:
     """Take the key for this request, or return the stored answer; 422 if the body differs, 409 if in flight."""
     with transaction():
-        claimed = db.session.execute(
-            insert_or_ignore(IdempotencyKey)
-            .values(
-                user_id=user_id,
-                key=key,
-                request_hash=fingerprint,
-                created_at=now,
-                locked_until=now + IN_FLIGHT_LEASE,
-                expires_at=now + KEEP_FOR,
-            )
-            .on_conflict_do_nothing(index_elements=["user_id", "key"])
-            .returning(IdempotencyKey.id)
+        conn = connection()
+        claimed = conn.execute(
+            _claim(conn.dialect.name),
+            {
+                "user_id": user_id,
+                "key": key,
+                "request_hash": fingerprint,
+                "created_at": now,
+                "locked_until": now + IN_FLIGHT_LEASE,
+                "expires_at": now + KEEP_FOR,
+            },
         ).first()
         if claimed is not None:
             return None
-        row = db.session.scalar(
-            select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-        )
+        row = conn.execute(_CLAIMED, {"of_user": user_id, "of_key": key}).first()
         if row is None:  # expired and purged between our insert and select
             raise Conflict("idempotency_key_in_flight", headers={"Retry-After": "1"})
         if row.request_hash != fingerprint:
             raise Invalid("idempotency_key_reused", errors={"Idempotency-Key": ["used with a different request"]})
         if row.response_status is not None:
             return Replay(status=row.response_status, body=row.response_body)
-        taken_over = db.session.execute(
-            update(IdempotencyKey)
-            .where(
-                IdempotencyKey.id == row.id,
-                IdempotencyKey.response_status.is_(None),
-                or_(IdempotencyKey.locked_until.is_(None), IdempotencyKey.locked_until < now),
-            )
-            .values(locked_until=now + IN_FLIGHT_LEASE)
-        )
-        if taken_over.rowcount == 1:  # type: ignore[attr-defined]  # the first worker died mid-request
+        taken_over = conn.execute(_TAKE_OVER, {"claimed_id": row.id, "now": now, "lease_until": now + IN_FLIGHT_LEASE})
+        if taken_over.rowcount == 1:  # the first worker died mid-request
             return None
         raise Conflict("idempotency_key_in_flight", headers={"Retry-After": "1"})
 
@@ -74,15 +95,10 @@ def claim_key(*, user_id: int, key: str, fingerprint: str, now: datetime) -> Rep
 def store_response(*, user_id: int, key: str, status: int, body: Any) -> None:
     """Keep the answer for replay; a 5xx frees the key so the client may retry."""
     with transaction():
-        match = (IdempotencyKey.user_id == user_id) & (IdempotencyKey.key == key)
         if status >= 500:
-            db.session.execute(delete(IdempotencyKey).where(match))
+            connection().execute(_FREE, {"of_user": user_id, "of_key": key})
         else:
-            db.session.execute(
-                update(IdempotencyKey)
-                .where(match)
-                .values(response_status=status, response_body=body, locked_until=None)
-            )
+            connection().execute(_STORE, {"of_user": user_id, "of_key": key, "status": status, "body": body})
 
 
 def purge_expired_keys(*, now: datetime) -> int:

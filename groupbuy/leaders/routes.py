@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import ANYONE, current_user, require_roles
+from groupbuy.auth import ANYONE, current_user, current_user_id, require_roles
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.leaders import service
 from groupbuy.leaders.models import Leader, LeaderApplication
@@ -40,7 +40,7 @@ class LeaderApplications(MethodView):
     def post(self, data: dict[str, Any]) -> LeaderApplication:
         """Apply to run a pickup point (one pending application at a time; 409 if already a leader)."""
         licences = data.pop("licences")
-        return service.submit_application(user_id=current_user().id, fields=data, licences=licences, now=clock.now())
+        return service.submit_application(user_id=current_user_id(), fields=data, licences=licences, now=clock.now())
 
 
 @blp.route("/leader-applications/<int:application_id>")
@@ -61,7 +61,7 @@ class MyLeaderApplication(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self) -> LeaderApplication:
         """My latest leader application (404 if I never applied)."""
-        return service.latest_application(user_id=current_user().id)
+        return service.latest_application(user_id=current_user_id())
 
 
 @blp.route("/admin/leader-applications")
@@ -85,7 +85,7 @@ class ApproveLeaderApplication(MethodView):
         """Approve a pending application: an active leader with the leader role (audited; 409 if decided)."""
         return service.approve_application(
             application_id=application_id,
-            actor_id=current_user().id,
+            actor_id=current_user_id(),
             commission_rate_bp=data.get("commission_rate_bp"),
             now=clock.now(),
         )
@@ -101,7 +101,7 @@ class RejectLeaderApplication(MethodView):
     def post(self, data: dict[str, Any], application_id: int) -> LeaderApplication:
         """Reject a pending application with a reason the applicant sees (audited; 409 if decided)."""
         return service.reject_application(
-            application_id=application_id, actor_id=current_user().id, reason=data["reason"], now=clock.now()
+            application_id=application_id, actor_id=current_user_id(), reason=data["reason"], now=clock.now()
         )
 
 
@@ -115,7 +115,7 @@ class SuspendLeader(MethodView):
     def post(self, data: dict[str, Any], leader_id: int) -> Leader:
         """Suspend a leader: off the map, not choosable, leader endpoints refuse on the next request (audited)."""
         return service.suspend_leader(
-            leader_id=leader_id, actor_id=current_user().id, reason=data["reason"], now=clock.now()
+            leader_id=leader_id, actor_id=current_user_id(), reason=data["reason"], now=clock.now()
         )
 
 
@@ -129,7 +129,7 @@ class ReinstateLeader(MethodView):
     def post(self, data: dict[str, Any], leader_id: int) -> Leader:
         """Lift a leader's suspension (audited)."""
         return service.reinstate_leader(
-            leader_id=leader_id, actor_id=current_user().id, reason=data["reason"], now=clock.now()
+            leader_id=leader_id, actor_id=current_user_id(), reason=data["reason"], now=clock.now()
         )
 
 
@@ -173,7 +173,7 @@ class MyLeader(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self) -> Leader:
         """The leader I shop with (404 if none chosen or no longer active)."""
-        return service.my_leader(user_id=current_user().id)
+        return service.my_leader(user_id=current_user_id())
 
     @require_roles(*ANYONE)
     @blp.arguments(ChooseLeaderSchema)
@@ -181,7 +181,7 @@ class MyLeader(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, data: dict[str, Any]) -> Leader:
         """Choose "my leader"; only an active leader can be chosen (404 otherwise)."""
-        return service.choose_my_leader(user_id=current_user().id, leader_id=data["leader_id"], now=clock.now())
+        return service.choose_my_leader(user_id=current_user_id(), leader_id=data["leader_id"], now=clock.now())
 
 
 @blp.route("/leader/me")
@@ -191,4 +191,4 @@ class LeaderMe(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self) -> Leader:
         """My own leader record (403 leader_suspended while suspended)."""
-        return service.get_active_leader(user_id=current_user().id)
+        return service.get_active_leader(user_id=current_user_id())

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from groupbuy import clock
-from groupbuy.auth import ANYONE, current_user, require_roles
+from groupbuy.auth import ANYONE, current_user_id, require_roles
 from groupbuy.notifications import service
 from groupbuy.notifications.models import Notification
 from groupbuy.notifications.schemas import (
@@ -30,7 +30,7 @@ class MyNotifications(MethodView):
     def get(self, query: dict[str, Any]) -> NotificationPage:
         """My notifications, newest first, with how many are unread."""
         return service.list_notifications(
-            user_id=current_user().id, unread=query.get("unread"), page=query["page"], page_size=query["page_size"]
+            user_id=current_user_id(), unread=query.get("unread"), page=query["page"], page_size=query["page_size"]
         )
 
 
@@ -42,7 +42,7 @@ class NotificationRead(MethodView):
     def post(self, notification_id: int) -> Notification:
         """Mark one of my notifications read (again is harmless)."""
         return service.mark_notification_read(
-            user_id=current_user().id, notification_id=notification_id, now=clock.now()
+            user_id=current_user_id(), notification_id=notification_id, now=clock.now()
         )
 
 
@@ -52,4 +52,4 @@ class NotificationsReadAll(MethodView):
     @blp.response(200, ReadAllSchema)
     def post(self) -> dict[str, int]:
         """Mark all my notifications read."""
-        return {"updated": service.mark_all_notifications_read(user_id=current_user().id, now=clock.now())}
+        return {"updated": service.mark_all_notifications_read(user_id=current_user_id(), now=clock.now())}

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from groupbuy import clock
-from groupbuy.auth import ANYONE, current_user, require_roles
+from groupbuy.auth import ANYONE, current_user_id, require_roles
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.idempotency.decorator import idempotent
 from groupbuy.orders import service
@@ -23,7 +23,7 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Checkout 
 @blp.route("/orders")
 class Orders(MethodView):
     @require_roles(*ANYONE)
-    @idempotent(required=True)
+    @idempotent(required=True, atomic=True)
     @blp.arguments(OrderCreateSchema)
     @blp.response(201, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -32,7 +32,7 @@ class Orders(MethodView):
         """Place an order (one per leader) in pending_payment; stock, limits and the group are reserved."""
         items = [CheckoutItem(**i) for i in data.get("items") or []]
         return service.place_order(
-            user_id=current_user().id,
+            user_id=current_user_id(),
             items=items,
             from_cart=data["from_cart"],
             fulfilment=data["fulfilment"],
@@ -48,7 +48,7 @@ class Orders(MethodView):
     def get(self, query: dict[str, Any]) -> Page[Order]:
         """My orders, newest first, optionally by status."""
         return service.list_orders_for_user(
-            user_id=current_user().id, status=query.get("status"), page=query["page"], page_size=query["page_size"]
+            user_id=current_user_id(), status=query.get("status"), page=query["page"], page_size=query["page_size"]
         )
 
 
@@ -59,7 +59,7 @@ class OrderById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, order_id: int) -> Order:
         """One of my orders with lines, totals and timeline."""
-        return service.get_order_for_user(user_id=current_user().id, order_id=order_id)
+        return service.get_order_for_user(user_id=current_user_id(), order_id=order_id)
 
 
 @blp.route("/orders/<int:order_id>/cancel")
@@ -70,7 +70,7 @@ class OrderCancel(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="illegal_transition, cutoff_passed")
     def post(self, order_id: int) -> Order:
         """Cancel before the cutoff: unpaid → cancelled; paid → refunding (refund in full)."""
-        return service.cancel_order(user_id=current_user().id, order_id=order_id, now=clock.now())
+        return service.cancel_order(user_id=current_user_id(), order_id=order_id, now=clock.now())
 
 
 @blp.route("/orders/<int:order_id>/confirm-receipt")
@@ -81,4 +81,4 @@ class OrderConfirmReceipt(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, order_id: int) -> Order:
         """I have the goods: picked up / delivered → completed."""
-        return service.confirm_receipt(user_id=current_user().id, order_id=order_id, now=clock.now())
+        return service.confirm_receipt(user_id=current_user_id(), order_id=order_id, now=clock.now())

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import ANYONE, current_user, require_roles
+from groupbuy.auth import ANYONE, current_user_id, require_roles
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.common.qr import qr_response
 from groupbuy.idempotency.decorator import idempotent
@@ -35,7 +35,7 @@ class OrderPayments(MethodView):
     def post(self, data: dict[str, Any], order_id: int) -> PaymentView:
         """Pay for my order: creates or reuses the live payment for this channel; it expires at pay_before."""
         return service.start_payment(
-            user_id=current_user().id, order_id=order_id, channel=data["channel"], now=clock.now()
+            user_id=current_user_id(), order_id=order_id, channel=data["channel"], now=clock.now()
         )
 
 
@@ -46,7 +46,7 @@ class PaymentById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, payment_id: int) -> PaymentView:
         """My payment's status."""
-        return service.get_payment_for_user(user_id=current_user().id, payment_id=payment_id)
+        return service.get_payment_for_user(user_id=current_user_id(), payment_id=payment_id)
 
 
 @blp.route("/payments/<int:payment_id>/qr.<any(png, svg):fmt>")
@@ -56,7 +56,7 @@ class PaymentQr(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, payment_id: int, fmt: str) -> Response:
         """My payment's code_url as a QR code."""
-        code_url = service.payment_code_url_for_user(user_id=current_user().id, payment_id=payment_id)
+        code_url = service.payment_code_url_for_user(user_id=current_user_id(), payment_id=payment_id)
         return qr_response(code_url, fmt, private=True)
 
 

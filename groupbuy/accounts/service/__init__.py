@@ -3,7 +3,9 @@
 from groupbuy.accounts.service.addresses import create_address, delete_address, list_addresses, update_address
 from groupbuy.accounts.service.codes import request_verification_code
 from groupbuy.accounts.service.sessions import (
+    Caller,
     authenticate_token,
+    identify_caller,
     login_with_code,
     login_with_password,
     login_with_wechat,
@@ -15,6 +17,7 @@ from groupbuy.accounts.service.sessions import (
 from groupbuy.accounts.service.users import (
     create_user,
     get_user,
+    get_user_if_any,
     grant_role,
     reinstate_user,
     suspend_user,
@@ -22,12 +25,15 @@ from groupbuy.accounts.service.users import (
 )
 
 __all__ = [
+    "Caller",
     "authenticate_token",
     "create_address",
     "create_user",
     "delete_address",
     "get_user",
+    "get_user_if_any",
     "grant_role",
+    "identify_caller",
     "list_addresses",
     "login_with_code",
     "login_with_password",

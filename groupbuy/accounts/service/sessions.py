@@ -9,12 +9,11 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from flask import current_app
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from groupbuy.accounts.enums import CodePurpose, Role, UserStatus
-from groupbuy.accounts.models import AuthToken, User, WeChatIdentity
+from groupbuy.accounts.models import AuthToken, User, UserRole, WeChatIdentity
 from groupbuy.accounts.passwords import hash_password, password_problems, verify_password
 from groupbuy.accounts.service.codes import consume_code, find_account
 from groupbuy.accounts.service.users import new_user
@@ -25,7 +24,7 @@ from groupbuy.accounts.wechat import (
     WeChatLoginClient,
     WeChatUnavailable,
 )
-from groupbuy.db import db, transaction
+from groupbuy.db import connection, db, transaction
 from groupbuy.errors import Conflict, Forbidden, Invalid, Locked, Unauthorized, Unavailable
 
 
@@ -205,17 +204,38 @@ def login_with_wechat(*, code: str, now: datetime) -> IssuedToken:
 
 def authenticate_token(*, token: str, now: datetime) -> User | None:
     """The active user a live token belongs to, or None (revoked, expired, unknown, suspended)."""
-    return db.session.scalar(
-        select(User)
-        .join(AuthToken, AuthToken.user_id == User.id)
-        .options(joinedload(User.roles))  # one round trip: the role check needs them on every request
-        .where(
-            AuthToken.token_hash == token_digest(token),
-            AuthToken.revoked_at.is_(None),
-            AuthToken.expires_at > now,
-            User.status == UserStatus.ACTIVE,
-        )
+    caller = identify_caller(token=token, now=now)
+    return db.session.get(User, caller.id) if caller is not None else None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request: enough for every role check, without loading the user."""
+
+    id: int
+    role_names: frozenset[Role]
+
+
+_CALLER = (
+    select(User.id, UserRole.role)
+    .select_from(AuthToken)
+    .join(User, User.id == AuthToken.user_id)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(
+        AuthToken.token_hash == bindparam("token_hash"),
+        AuthToken.revoked_at.is_(None),
+        AuthToken.expires_at > bindparam("now"),
+        User.status == UserStatus.ACTIVE,
     )
+)
+
+
+def identify_caller(*, token: str, now: datetime) -> Caller | None:
+    """The active user of a live token and their roles, in one statement; None if revoked, expired or suspended."""
+    rows = connection().execute(_CALLER, {"token_hash": token_digest(token), "now": now}).all()
+    if not rows:
+        return None
+    return Caller(id=rows[0].id, role_names=frozenset(Role(r.role) for r in rows if r.role is not None))
 
 
 def logout(*, token: str, now: datetime) -> None:

@@ -65,6 +65,11 @@ def create_user(
         )
 
 
+def get_user_if_any(*, user_id: int) -> User | None:
+    """The user with this id, or None."""
+    return db.session.get(User, user_id)
+
+
 def get_user(*, user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:

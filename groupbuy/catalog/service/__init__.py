@@ -8,7 +8,6 @@ from groupbuy.catalog.service.deals import (
     list_deals,
     release_deal_stock,
     release_stock_of_deals,
-    reserve_deal_stock,
 )
 from groupbuy.catalog.service.listing import DealView, deal_on_sale, deal_phase, get_deal_view, list_deals_on_sale
 from groupbuy.catalog.service.products import (
@@ -23,8 +22,10 @@ from groupbuy.catalog.service.products import (
     update_product,
     update_sku,
 )
+from groupbuy.catalog.service.sale import DealForSale, deals_for_sale, reserve_deal_stock
 
 __all__ = [
+    "DealForSale",
     "DealView",
     "add_sku",
     "adjust_sku_stock",
@@ -35,6 +36,7 @@ __all__ = [
     "create_product",
     "deal_on_sale",
     "deal_phase",
+    "deals_for_sale",
     "delete_category",
     "get_deal",
     "get_deal_view",

@@ -174,20 +174,6 @@ def cancel_deal(*, actor_id: int, deal_id: int, now: datetime) -> Deal:
         return deal
 
 
-def reserve_deal_stock(*, deal_id: int, quantity: int) -> bool:
-    """Take ``quantity`` units of an active deal for an order; False (nothing changed) if fewer are left."""
-    if quantity < 1:
-        raise ValueError("quantity must be at least 1")
-    with transaction():
-        result = db.session.execute(
-            update(Deal)
-            .where(Deal.id == deal_id, Deal.status == DealStatus.ACTIVE, Deal.stock_available >= quantity)
-            .values(stock_available=Deal.stock_available - quantity)
-            .execution_options(**NO_SYNC)
-        )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
-
-
 def release_stock_of_deals(units: Mapping[int, int]) -> None:
     """Give back many orders' units at once, {deal_id: quantity}, in deal order (the jobs' bulk path).
 

@@ -104,11 +104,16 @@ class DealView:
 
 def deal_phase(deal: Deal, *, now: datetime) -> DealPhase:
     """cancelled, else upcoming before starts_at, on sale until cutoff_at, closed from then on."""
-    if deal.status is DealStatus.CANCELLED:
+    return phase_of(status=deal.status, starts_at=deal.starts_at, cutoff_at=deal.cutoff_at, now=now)
+
+
+def phase_of(*, status: DealStatus, starts_at: datetime, cutoff_at: datetime, now: datetime) -> DealPhase:
+    """The rule of deal_phase on bare columns (the checkout reads deals as rows, not models)."""
+    if status is DealStatus.CANCELLED:
         return DealPhase.CANCELLED
-    if now < deal.starts_at:
+    if now < starts_at:
         return DealPhase.UPCOMING
-    return DealPhase.ON_SALE if now < deal.cutoff_at else DealPhase.CLOSED
+    return DealPhase.ON_SALE if now < cutoff_at else DealPhase.CLOSED
 
 
 def deal_on_sale(deal: Deal, now: datetime) -> bool:

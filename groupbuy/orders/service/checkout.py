@@ -1,19 +1,24 @@
-"""Checkout: a cart (or explicit items) becomes one order per leader, with stock, limits and groups reserved."""
+"""Checkout: a cart (or explicit items) becomes one order per leader, with stock, limits and groups reserved.
+
+The hot path of the product, so it runs prebuilt Core statements on the session's connection: one read for
+the shopper's leader (and an earlier order under the same key), one for the deals, then the conditional
+writes. The order it returns is built from what was written (a transient model), not read back.
+"""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import BigInteger, String, bindparam, delete, func, insert, select
 
 from groupbuy.accounts.models import Address, User
 from groupbuy.cart.models import CartItem
-from groupbuy.catalog.models import Deal, Product, Sku
-from groupbuy.catalog.service import deal_on_sale, reserve_deal_stock
-from groupbuy.db import db, insert_or_ignore, transaction
+from groupbuy.catalog.service import DealForSale, deals_for_sale, reserve_deal_stock
+from groupbuy.db import connection, db, transaction, upsert_insert
 from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
@@ -41,24 +46,62 @@ def _merge(items: list[CheckoutItem]) -> list[CheckoutItem]:
     return merged
 
 
-def _leader_for(user: User, leader_id: int | None) -> Leader:
-    chosen = leader_id or user.current_leader_id
-    if chosen is None:
-        raise Invalid("leader_required", errors={"leader_id": ["choose a leader (pickup point) first"]})
-    leader = db.session.get(Leader, chosen)
-    if leader is None or leader.status is not LeaderStatus.ACTIVE:
-        raise NotFound()
-    return leader
+# The shopper's chosen leader (given, else their current one) and an order already placed under this key.
+_CHOSEN = func.coalesce(bindparam("leader_id", type_=BigInteger), User.current_leader_id)
+_WHO = (
+    select(
+        _CHOSEN.label("chosen_id"),
+        Leader.id.label("leader_id"),
+        Leader.status,
+        Leader.offers_delivery,
+        Leader.delivery_fee_fen,
+        select(Order.id)
+        .where(Order.user_id == User.id, Order.idempotency_key == bindparam("key", type_=String))
+        .scalar_subquery()
+        .label("previous_id"),
+    )
+    .select_from(User)
+    .outerjoin(Leader, Leader.id == _CHOSEN)
+    .where(User.id == bindparam("user_id"))
+)
+_TAKE_CART = (
+    delete(CartItem).where(CartItem.user_id == bindparam("user_id")).returning(CartItem.deal_id, CartItem.quantity)
+)
+_CLEAR_CART_LINES = delete(CartItem).where(
+    CartItem.user_id == bindparam("user_id"), CartItem.deal_id.in_(bindparam("deal_ids", expanding=True))
+)
+_SAME_KEY = select(Order.id).where(Order.user_id == bindparam("user_id"), Order.idempotency_key == bindparam("key"))
+_ADD_LINES = insert(OrderLine).returning(OrderLine.id, sort_by_parameter_order=True)
+_ADD_PLACED_EVENT = insert(OrderTimelineEvent).returning(OrderTimelineEvent.id)
 
 
-def _delivery_address(user: User, leader: Leader, fulfilment: Fulfilment, address_id: int | None) -> dict | None:  # type: ignore[type-arg]
+@functools.cache
+def _count_limit(dialect_name: str) -> Any:
+    """Count units against the per-user limit: insert, or add to the row only while the sum stays within it."""
+    statement = upsert_insert(dialect_name, UserDealPurchase)
+    return statement.on_conflict_do_update(
+        index_elements=["user_id", "deal_id"],
+        set_={"quantity": UserDealPurchase.quantity + statement.excluded.quantity},
+        where=UserDealPurchase.quantity + statement.excluded.quantity <= bindparam("limit_per_user"),
+    ).returning(UserDealPurchase.quantity)
+
+
+@functools.cache
+def _add_order(dialect_name: str) -> Any:
+    """Insert an order unless its number (or the shopper's key) is taken: a clash returns no row, not an error."""
+    return upsert_insert(dialect_name, Order).on_conflict_do_nothing().returning(Order.id)
+
+
+def _delivery_address(
+    user_id: int, offers_delivery: bool, fulfilment: Fulfilment, address_id: int | None
+) -> dict[str, Any] | None:
     if fulfilment is Fulfilment.PICKUP:
         return None
-    if not leader.offers_delivery:
+    if not offers_delivery:
         raise Conflict("delivery_unavailable")
     if address_id is None:
         raise Invalid(errors={"address_id": ["required for home delivery"]})
-    address = db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == user.id))
+    address = db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == user_id))
     if address is None:
         raise NotFound()
     return {
@@ -71,35 +114,36 @@ def _delivery_address(user: User, leader: Leader, fulfilment: Fulfilment, addres
     }
 
 
-def _reserve_limit(user_id: int, deal: Deal, quantity: int) -> None:
-    """Count the units against the per-user limit in one conditional upsert."""
-    statement = insert_or_ignore(UserDealPurchase).values(user_id=user_id, deal_id=deal.id, quantity=quantity)
-    counted = db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["user_id", "deal_id"],
-            set_={"quantity": UserDealPurchase.quantity + statement.excluded.quantity},
-            where=UserDealPurchase.quantity + statement.excluded.quantity <= deal.limit_per_user,
-        ).returning(UserDealPurchase.quantity)
-    ).first()
-    if counted is None or quantity > deal.limit_per_user:
-        raise Conflict(
-            "limit_exceeded", detail=(f"每人限购 {deal.limit_per_user} 件", f"At most {deal.limit_per_user} per person")
+def _check_deals(merged: list[CheckoutItem], now: datetime) -> list[tuple[DealForSale, int]]:
+    deals = deals_for_sale(deal_ids=[i.deal_id for i in merged], now=now)
+    wanted = []
+    for item in merged:
+        deal = deals.get(item.deal_id)
+        if deal is None:
+            raise Invalid(errors={"items": [f"deal {item.deal_id} does not exist"]})
+        if not deal.on_sale:
+            raise Conflict("deal_closed")
+        if deal.stock_available < item.quantity:  # a lock-free early "no"; the UPDATE below decides
+            raise Conflict("deal_sold_out")
+        wanted.append((deal, item.quantity))
+    return wanted
+
+
+def _count_limits(conn: Any, user_id: int, wanted: list[tuple[DealForSale, int]]) -> None:
+    statement = _count_limit(conn.dialect.name)
+    for deal, quantity in wanted:
+        counted = (
+            quantity <= deal.limit_per_user
+            and conn.execute(
+                statement,
+                {"user_id": user_id, "deal_id": deal.id, "quantity": quantity, "limit_per_user": deal.limit_per_user},
+            ).first()
         )
-
-
-def _line(deal: Deal, group_id: int, quantity: int) -> OrderLine:
-    sku = db.session.get_one(Sku, deal.sku_id)
-    product = db.session.get_one(Product, sku.product_id)
-    return OrderLine(
-        deal_id=deal.id,
-        group_id=group_id,
-        product_name=product.name,
-        spec=sku.spec,
-        unit_price_fen=deal.group_price_fen,
-        quantity=quantity,
-        line_total_fen=deal.group_price_fen * quantity,
-        pickup_date=deal.pickup_date,
-    )
+        if not counted:
+            raise Conflict(
+                "limit_exceeded",
+                detail=(f"每人限购 {deal.limit_per_user} 件", f"At most {deal.limit_per_user} per person"),
+            )
 
 
 def place_order(
@@ -115,34 +159,25 @@ def place_order(
 ) -> Order:
     """Reserve limit, stock and group units per line in one transaction; any refusal leaves nothing behind."""
     with transaction():
-        if idempotency_key:
-            previous = db.session.scalar(
-                select(Order).where(Order.user_id == user_id, Order.idempotency_key == idempotency_key)
-            )
-            if previous is not None:  # a retry after a crash between commit and answer
-                return previous
-        user = db.session.get_one(User, user_id)
-        if from_cart:
-            rows = db.session.scalars(select(CartItem).where(CartItem.user_id == user_id)).all()
-            items = [CheckoutItem(deal_id=r.deal_id, quantity=r.quantity) for r in rows]
+        conn = connection()
+        who = conn.execute(_WHO, {"user_id": user_id, "leader_id": leader_id, "key": idempotency_key}).one()
+        if who.previous_id is not None:  # a retry after a crash between commit and answer
+            return db.session.get_one(Order, who.previous_id)
+        if who.chosen_id is None:
+            raise Invalid("leader_required", errors={"leader_id": ["choose a leader (pickup point) first"]})
+        if who.leader_id is None or who.status is not LeaderStatus.ACTIVE:
+            raise NotFound()
+        if from_cart:  # taken out of the cart now; a refusal rolls this back with everything else
+            taken = conn.execute(_TAKE_CART, {"user_id": user_id})
+            items = [CheckoutItem(deal_id=r.deal_id, quantity=r.quantity) for r in taken]
         if not items:
             raise Invalid("empty_order", errors={"items": ["nothing to order"]})
         merged = _merge(items)
-        leader = _leader_for(user, leader_id)
-        address = _delivery_address(user, leader, fulfilment, address_id)
-        wanted: list[tuple[Deal, int]] = []
-        for item in merged:
-            deal = db.session.get(Deal, item.deal_id)
-            if deal is None:
-                raise Invalid(errors={"items": [f"deal {item.deal_id} does not exist"]})
-            if not deal_on_sale(deal, now):
-                raise Conflict("deal_closed")
-            if deal.stock_available < item.quantity:  # a lock-free early "no"; the UPDATE below decides
-                raise Conflict("deal_sold_out")
-            _reserve_limit(user_id, deal, item.quantity)
-            wanted.append((deal, item.quantity))
+        address = _delivery_address(user_id, who.offers_delivery, fulfilment, address_id)
+        wanted = _check_deals(merged, now)
+        _count_limits(conn, user_id, wanted)
         items_fen = sum(deal.group_price_fen * quantity for deal, quantity in wanted)
-        delivery_fee = leader.delivery_fee_fen if fulfilment is Fulfilment.DELIVERY else 0
+        delivery_fee = who.delivery_fee_fen if fulfilment is Fulfilment.DELIVERY else 0
         limit = int(current_app.config["MAX_ORDER_PAYABLE_FEN"])
         if items_fen + delivery_fee > limit:
             raise Conflict(
@@ -150,8 +185,9 @@ def place_order(
                 detail=(f"单笔订单金额不能超过 {limit / 100:.2f} 元", f"An order may not exceed ¥{limit / 100:.2f}"),
             )
         order = _insert_order(
+            conn,
             user_id=user_id,
-            leader=leader,
+            leader_id=who.leader_id,
             fulfilment=fulfilment,
             address=address,
             pickup_date=max(deal.pickup_date for deal, _ in wanted),
@@ -161,21 +197,54 @@ def place_order(
             now=now,
         )
         # The contended rows (deal stock, the group) are locked last, so they are held only until the commit.
+        lines = []
         for deal, quantity in wanted:
             if not reserve_deal_stock(deal_id=deal.id, quantity=quantity):
                 raise Conflict("deal_sold_out")
-            group_id = join_group(leader_id=leader.id, deal_id=deal.id, quantity=quantity, now=now)
-            order.lines.append(_line(deal, group_id, quantity))
-        db.session.execute(
-            delete(CartItem).where(CartItem.user_id == user_id, CartItem.deal_id.in_([i.deal_id for i in merged]))
-        )
+            group_id = join_group(leader_id=who.leader_id, deal_id=deal.id, quantity=quantity, now=now)
+            lines.append(_line(order.id, deal, group_id, quantity))
+        line_ids = conn.execute(_ADD_LINES, [_columns(line) for line in lines]).scalars().all()
+        for line, line_id in zip(lines, line_ids, strict=True):
+            line.id = line_id
+        order.lines = lines
+        if not from_cart:
+            conn.execute(_CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in merged]})
         return order
 
 
+def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int) -> OrderLine:
+    return OrderLine(
+        order_id=order_id,
+        deal_id=deal.id,
+        group_id=group_id,
+        product_name=deal.product_name,
+        spec=deal.spec,
+        unit_price_fen=deal.group_price_fen,
+        quantity=quantity,
+        line_total_fen=deal.group_price_fen * quantity,
+        pickup_date=deal.pickup_date,
+    )
+
+
+def _columns(line: OrderLine) -> dict[str, Any]:
+    return {
+        "order_id": line.order_id,
+        "deal_id": line.deal_id,
+        "group_id": line.group_id,
+        "product_name": line.product_name,
+        "spec": line.spec,
+        "unit_price_fen": line.unit_price_fen,
+        "quantity": line.quantity,
+        "line_total_fen": line.line_total_fen,
+        "pickup_date": line.pickup_date,
+    }
+
+
 def _insert_order(
+    conn: Any,
     *,
     user_id: int,
-    leader: Leader,
+    leader_id: int,
     fulfilment: Fulfilment,
     address: dict | None,  # type: ignore[type-arg]
     pickup_date: date,
@@ -185,48 +254,46 @@ def _insert_order(
     now: datetime,
 ) -> Order:
     window = timedelta(minutes=int(current_app.config["PAYMENT_WINDOW_MINUTES"]))
+    columns: dict[str, Any] = {
+        "user_id": user_id,
+        "leader_id": leader_id,
+        "status": OrderStatus.PENDING_PAYMENT,
+        "fulfilment": fulfilment,
+        "address": address,
+        "items_fen": items_fen,
+        "delivery_fee_fen": delivery_fee,
+        "discount_fen": 0,
+        "payable_fen": items_fen + delivery_fee,
+        "paid_fen": 0,
+        "refund_due_fen": 0,
+        "refunded_fen": 0,
+        "pickup_date": pickup_date,
+        "pickup_code": None,
+        "pay_before": now + window,
+        "paid_at": None,
+        "closed_at": None,
+        "idempotency_key": idempotency_key,
+        "created_at": now,
+        "updated_at": now,
+    }
+    statement = _add_order(conn.dialect.name)
     for _ in range(5):
-        order = Order(
-            order_no=new_order_no(now),
-            user_id=user_id,
-            leader_id=leader.id,
-            status=OrderStatus.PENDING_PAYMENT,
-            fulfilment=fulfilment,
-            address=address,
-            items_fen=items_fen,
-            delivery_fee_fen=delivery_fee,
-            discount_fen=0,
-            payable_fen=items_fen + delivery_fee,
-            paid_fen=0,
-            refund_due_fen=0,
-            refunded_fen=0,
-            pickup_date=pickup_date,
-            pay_before=now + window,
-            idempotency_key=idempotency_key,
-            created_at=now,
-            updated_at=now,
-            lines=[],
-        )
-        order.events = [
-            OrderTimelineEvent(
-                event=OrderEvent.PLACE,
-                from_status=None,
-                to_status=OrderStatus.PENDING_PAYMENT,
-                actor=f"user:{user_id}",
-                at=now,
-            )
-        ]
-        try:
-            with db.session.begin_nested():  # an order_no clash (or a concurrent same-key order) surfaces here
-                db.session.add(order)
-            return order
-        except IntegrityError:
-            if (
-                idempotency_key
-                and db.session.scalar(
-                    select(Order.id).where(Order.user_id == user_id, Order.idempotency_key == idempotency_key)
-                )
-                is not None
-            ):
-                raise Conflict("idempotency_key_in_flight") from None
-    raise Conflict("order_no_exhausted")
+        columns["order_no"] = new_order_no(now)
+        order_id = conn.execute(statement, columns).scalar()
+        if order_id is not None:
+            break
+        if idempotency_key and conn.execute(_SAME_KEY, {"user_id": user_id, "key": idempotency_key}).first():
+            raise Conflict("idempotency_key_in_flight")  # a concurrent checkout under the same key got there first
+    else:
+        raise Conflict("order_no_exhausted")
+    placed = {
+        "order_id": order_id,
+        "event": OrderEvent.PLACE,
+        "from_status": None,
+        "to_status": OrderStatus.PENDING_PAYMENT,
+        "actor": f"user:{user_id}",
+        "note": None,
+        "at": now,
+    }
+    event_id = conn.execute(_ADD_PLACED_EVENT, placed).scalar_one()
+    return Order(id=order_id, **columns, events=[OrderTimelineEvent(id=event_id, **placed)])
