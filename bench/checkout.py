@@ -3,7 +3,8 @@
     .venv/bin/python bench/checkout.py [--duration 20] [--clients 32] [--workers 4]
 
 Needs PostgreSQL on 127.0.0.1 (creates/drops databases gb_bench_checkout and gb_bench_ceiling).
-Prints orders/s, p50/p99 for groupbuy (cart → order, and direct items → order) and for the ceiling
+Prints orders/s, p50/p99 for groupbuy (order from a filled cart, direct items → order, cart add + order in one
+loop) and for the ceiling
 app's POST /orders, and the ratios. Target: ≥ 50% of the ceiling, p99 < 100 ms.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import signal
 import subprocess
 import sys
@@ -22,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -29,8 +33,13 @@ from bench.loadgen import Step, run_load  # noqa: E402
 
 CEILING_DIR = ROOT.parent / "shared" / "bench"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
-TOKENS: list[str] = []
+TOKENS: list[str] = []  # shoppers with empty carts
+FILLED: list[str] = []  # shoppers whose cart holds one line: one order each, for the filled-cart run
 DEALS: list[int] = []
+CLIENTS = 32
+FILLED_CART = "groupbuy cart→order (filled cart)"
+ITEMS = "groupbuy items→order"
+ADD_THEN_ORDER = "groupbuy cart add + order (loop)"
 
 
 def _psql(sql: str) -> None:
@@ -43,14 +52,16 @@ def _fresh_database(name: str) -> str:
     return f"{PG}/{name}"
 
 
-def seed_groupbuy(url: str, *, shoppers: int, deals: int) -> None:
-    """Migrate, then 10 leaders, `deals` live deals with ample stock, `shoppers` logged-in shoppers."""
+def seed_groupbuy(url: str, *, shoppers: int, deals: int, filled_carts: int = 0) -> None:
+    """Migrate, then 10 leaders, `deals` live deals with ample stock, logged-in shoppers (some with a cart line)."""
     import flask_migrate  # noqa: PLC0415
 
     from groupbuy import create_app  # noqa: PLC0415
     from groupbuy.accounts.enums import Role  # noqa: PLC0415
-    from groupbuy.accounts.service.sessions import issue_token  # noqa: PLC0415
+    from groupbuy.accounts.models import AuthToken, User  # noqa: PLC0415
+    from groupbuy.accounts.service.sessions import token_digest  # noqa: PLC0415
     from groupbuy.accounts.service.users import new_user  # noqa: PLC0415
+    from groupbuy.cart.models import CartItem  # noqa: PLC0415
     from groupbuy.catalog.models import Category, Deal, Product, Sku  # noqa: PLC0415
     from groupbuy.db import db, transaction  # noqa: PLC0415
     from groupbuy.leaders.models import Leader  # noqa: PLC0415
@@ -113,14 +124,48 @@ def seed_groupbuy(url: str, *, shoppers: int, deals: int) -> None:
                 db.session.add(deal)
             db.session.flush()  # deal ids
             DEALS.extend(db.session.scalars(db.select(Deal.id)).all())
-            users = [
-                new_user(phone=f"1390{i:07d}", email=None, nickname=f"u{i}", roles=[], now=now) for i in range(shoppers)
+            # Shoppers, their tokens and (for the filled-cart run) one cart line each, in bulk.
+            user_rows = [
+                {
+                    "phone": f"139{i:08d}",
+                    "nickname": f"u{i}",
+                    "current_leader_id": leaders[i % len(leaders)].id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(shoppers + filled_carts)
             ]
-            db.session.flush()  # user ids for tokens
-            for n, user in enumerate(users):
-                user.current_leader_id = leaders[n % len(leaders)].id
-        for user in users:
-            TOKENS.append(issue_token(user, now).token)
+            user_ids = db.session.scalars(
+                insert(User).returning(User.id, sort_by_parameter_order=True), user_rows
+            ).all()
+            tokens = [secrets.token_urlsafe(32) for _ in user_ids]
+            db.session.execute(
+                insert(AuthToken),
+                [
+                    {
+                        "user_id": u,
+                        "token_hash": token_digest(t),
+                        "created_at": now,
+                        "expires_at": now + timedelta(days=1),
+                    }
+                    for u, t in zip(user_ids, tokens, strict=True)
+                ],
+            )
+            db.session.execute(
+                insert(CartItem),
+                [
+                    {
+                        "user_id": u,
+                        "deal_id": DEALS[n % len(DEALS)],
+                        "quantity": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for n, u in enumerate(user_ids[shoppers:])
+                ],
+            )
+            TOKENS.extend(tokens[:shoppers])
+            FILLED.extend(tokens[shoppers:])
         db.session.remove()
         db.engine.dispose()
 
@@ -159,7 +204,22 @@ def gunicorn(app_spec: str, port: int, workers: int, env: dict[str, str], cwd: P
         proc.wait(timeout=30)
 
 
-def plan_cart(client: int, seq: int) -> list[Step]:
+def plan_filled_cart(client: int, seq: int) -> list[Step]:
+    """Place-order from a cart filled beforehand: every iteration is a new shopper with one cart line."""
+    token = FILLED[(seq * CLIENTS + client) % len(FILLED)]
+    return [
+        (
+            "POST",
+            "/api/v1/orders",
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"f{client}-{seq}"},
+            {"from_cart": True, "fulfilment": "pickup"},
+            True,
+        )
+    ]
+
+
+def plan_add_then_order(client: int, seq: int) -> list[Step]:
+    """Add a deal to the cart, then order the cart: both requests in the loop, the order measured."""
     token = TOKENS[client % len(TOKENS)]
     auth = {"Authorization": f"Bearer {token}"}
     deal = DEALS[(client * 7 + seq) % len(DEALS)]
@@ -201,13 +261,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--processes", type=int, default=1, help="load generator processes (asyncio)")
-    parser.add_argument("--shoppers", type=int, default=2000)
+    parser.add_argument("--shoppers", type=int, default=2000, help="shoppers with empty carts")
+    parser.add_argument("--filled-carts", type=int, default=10000, help="shoppers with one cart line each")
     parser.add_argument("--ceiling-dir", type=Path, default=CEILING_DIR, help="where ceiling_app.py lives")
     args = parser.parse_args()
+    global CLIENTS  # noqa: PLW0603 - read by plan_filled_cart in the forked load processes
+    CLIENTS = args.clients
 
-    print(f"seeding groupbuy ({args.shoppers} shoppers, 40 deals, 10 leaders)...", flush=True)
+    print(f"seeding groupbuy ({args.shoppers} + {args.filled_carts} shoppers, 40 deals, 10 leaders)...", flush=True)
     gb_url = _fresh_database("gb_bench_checkout")
-    seed_groupbuy(gb_url, shoppers=args.shoppers, deals=40)
+    seed_groupbuy(gb_url, shoppers=args.shoppers, deals=40, filled_carts=args.filled_carts)
     ceiling_url = _fresh_database("gb_bench_ceiling")
     subprocess.run(
         [sys.executable, "ceiling_app.py", "init"],
@@ -219,20 +282,25 @@ def main() -> None:
     results: dict[str, Any] = {}
     gb_env = {"GROUPBUY_DATABASE_URL": gb_url, "GROUPBUY_LOG_LEVEL": "WARNING", "GROUPBUY_DB_POOL_SIZE": "5"}
     load = {"clients": args.clients, "processes": args.processes, "duration": args.duration}
-    with gunicorn("wsgi:app", 18001, args.workers, gb_env, ROOT):
-        print("groupbuy: cart → order ...", flush=True)
-        results["groupbuy cart→order"] = run_load("127.0.0.1", 18001, plan_cart, **load)
-        print("groupbuy: items → order ...", flush=True)
-        results["groupbuy items→order"] = run_load("127.0.0.1", 18001, plan_items, **load)
     with gunicorn("ceiling_app:app", 18002, args.workers, {"DB_URL": ceiling_url}, args.ceiling_dir):
         print("ceiling: POST /orders ...", flush=True)
         results["ceiling POST /orders"] = run_load("127.0.0.1", 18002, plan_ceiling, **load)
+    with gunicorn("wsgi:app", 18001, args.workers, gb_env, ROOT):
+        print("groupbuy: place-order from a filled cart ...", flush=True)
+        results[FILLED_CART] = run_load("127.0.0.1", 18001, plan_filled_cart, **load)
+        print("groupbuy: items → order ...", flush=True)
+        results[ITEMS] = run_load("127.0.0.1", 18001, plan_items, **load)
+        print("groupbuy: cart add + order ...", flush=True)
+        results[ADD_THEN_ORDER] = run_load("127.0.0.1", 18001, plan_add_then_order, **load)
     print(f"\n{args.clients} clients, {args.duration:.0f} s each, gunicorn sync x{args.workers}, PostgreSQL\n")
     for name, result in results.items():
-        print(f"  {name:24} {result.summary()}")
+        print(f"  {name:34} {result.summary()}")
     ceiling = results["ceiling POST /orders"].rate
-    for name in ("groupbuy cart→order", "groupbuy items→order"):
-        print(f"  ratio {name:18} {results[name].rate / ceiling:6.1%} of the ceiling")
+    print()
+    for name in (FILLED_CART, ITEMS, ADD_THEN_ORDER):
+        print(f"  ratio {name:28} {results[name].rate / ceiling:6.1%} of the ceiling")
+    if len(FILLED) < results[FILLED_CART].iterations:
+        print(f"  (filled carts ran out: raise --filled-carts above {results[FILLED_CART].iterations})")
     _psql("DROP DATABASE IF EXISTS gb_bench_checkout WITH (FORCE)")
     _psql("DROP DATABASE IF EXISTS gb_bench_ceiling WITH (FORCE)")
 

@@ -33,7 +33,8 @@ class Result:
 
     @property
     def rate(self) -> float:
-        return self.iterations / self.seconds
+        """Successful (2xx) measured requests per second: refusals and errors do not count as orders."""
+        return sum(n for status, n in self.statuses.items() if 200 <= status < 300) / self.seconds
 
     def percentile(self, p: float) -> float:
         data = sorted(self.latencies_ms)
@@ -43,7 +44,7 @@ class Result:
 
     def summary(self) -> str:
         return (
-            f"{self.rate:8.1f} it/s  p50 {self.percentile(50):6.1f} ms  p99 {self.percentile(99):6.1f} ms  "
+            f"{self.rate:8.1f} ok/s  p50 {self.percentile(50):6.1f} ms  p99 {self.percentile(99):6.1f} ms  "
             f"mean {statistics.fmean(self.latencies_ms or [0]):6.1f} ms  statuses {dict(self.statuses)}"
         )
 

@@ -69,26 +69,31 @@ def transaction() -> Iterator[None]:
     """
     session = db.session()
     depth = session.info.get("tx_depth", 0)
-    if depth == 0 and session.in_transaction() and not _has_pending(session) and _is_sqlite(session):
+    if depth:  # joining the enclosing unit of work: nothing to open, commit or roll back here
+        session.info["tx_depth"] = depth + 1
+        try:
+            yield
+        finally:
+            session.info["tx_depth"] = depth
+        return
+    if session.in_transaction() and not _has_pending(session) and _is_sqlite(session):
         # Close a read-only transaction left by an earlier query (e.g. the token lookup) so the write
         # transaction starts with BEGIN IMMEDIATE. PostgreSQL needs no such step (and would reload objects).
         session.rollback()
-    session.info["tx_depth"] = depth + 1
+    session.info["tx_depth"] = 1
     token = _write_intent.set(True)
     try:
         yield
-        if depth == 0:
-            session.commit()
+        session.commit()
     except BaseException as exc:
-        if depth == 0:
-            if getattr(exc, "persist", False):
-                session.commit()
-            else:
-                session.rollback()
+        if getattr(exc, "persist", False):
+            session.commit()
+        else:
+            session.rollback()
         raise
     finally:
         _write_intent.reset(token)
-        session.info["tx_depth"] = depth
+        session.info["tx_depth"] = 0
 
 
 def _has_pending(session: Any) -> bool:

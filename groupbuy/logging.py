@@ -52,6 +52,7 @@ def configure_logging(app: Flask) -> None:
     )
     structlog.configure(
         processors=[
+            structlog.stdlib.filter_by_level,  # below LOG_LEVEL, drop the event before any other work
             structlog.contextvars.merge_contextvars,
             structlog.stdlib.add_logger_name,
             structlog.processors.add_log_level,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import Deal, Product, Sku
 from groupbuy.catalog.service import deal_on_sale
-from groupbuy.db import db, insert_or_ignore, transaction
+from groupbuy.db import connection, db, transaction, upsert_insert
 from groupbuy.errors import Invalid, NotFound
 from groupbuy.orders.models import UserDealPurchase
 
@@ -39,26 +41,33 @@ class CartView:
         return sum(line.line_total_fen for line in self.lines if not line.problems)
 
 
+_DEAL_EXISTS = select(Deal.id).where(Deal.id == bindparam("deal_id"))
+
+
+@functools.cache
+def _merge_line(dialect_name: str) -> Any:
+    """Insert the line, or add to the one already there while the sum stays within MAX_QUANTITY."""
+    statement = upsert_insert(dialect_name, CartItem)
+    return statement.on_conflict_do_update(
+        index_elements=["user_id", "deal_id"],
+        set_={"quantity": CartItem.quantity + statement.excluded.quantity, "updated_at": statement.excluded.updated_at},
+        where=CartItem.quantity + statement.excluded.quantity <= MAX_QUANTITY,
+    ).returning(*CartItem.__table__.columns)
+
+
 def add_to_cart(*, user_id: int, deal_id: int, quantity: int, now: datetime) -> CartItem:
     """Adding a deal already in the cart adds to its line (at most 99), in one conditional upsert."""
     with transaction():
-        if db.session.get(Deal, deal_id) is None:
+        conn = connection()
+        if conn.execute(_DEAL_EXISTS, {"deal_id": deal_id}).first() is None:
             raise NotFound()
-        statement = insert_or_ignore(CartItem).values(
-            user_id=user_id, deal_id=deal_id, quantity=quantity, created_at=now, updated_at=now
-        )
-        merged = db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["user_id", "deal_id"],
-                set_={"quantity": CartItem.quantity + statement.excluded.quantity, "updated_at": now},
-                where=CartItem.quantity + statement.excluded.quantity <= MAX_QUANTITY,
-            ).returning(CartItem.id)
+        merged = conn.execute(
+            _merge_line(conn.dialect.name),
+            {"user_id": user_id, "deal_id": deal_id, "quantity": quantity, "created_at": now, "updated_at": now},
         ).first()
         if merged is None:
             raise Invalid("cart_quantity_exceeded", errors={"quantity": [f"at most {MAX_QUANTITY} per line"]})
-        item = db.session.get_one(CartItem, merged.id)
-        db.session.refresh(item)  # the upsert may have changed a line already in the session
-        return item
+        return CartItem(**merged._asdict())  # the line as written (transient): no read back
 
 
 def _own_item(user_id: int, item_id: int) -> CartItem:
