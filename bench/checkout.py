@@ -249,6 +249,20 @@ def plan_items(client: int, seq: int) -> list[Step]:
     ]
 
 
+def plan_warmup(client: int, seq: int) -> list[Step]:
+    token = TOKENS[client % len(TOKENS)]
+    deal = DEALS[(client * 3 + seq) % len(DEALS)]
+    return [
+        (
+            "POST",
+            "/api/v1/orders",
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"w{client}-{seq}"},
+            {"items": [{"deal_id": deal, "quantity": 1}], "fulfilment": "pickup"},
+            True,
+        )
+    ]
+
+
 def plan_ceiling(client: int, seq: int) -> list[Step]:
     rng = random.Random(client * 100003 + seq)
     items = [{"product_id": rng.randint(1, 10000), "qty": 1, "price_cents": 199} for _ in range(2)]
@@ -259,6 +273,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--warmup", type=float, default=3, help="unmeasured seconds before each server's runs")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--processes", type=int, default=1, help="load generator processes (asyncio)")
     parser.add_argument("--shoppers", type=int, default=2000, help="shoppers with empty carts")
@@ -282,10 +297,13 @@ def main() -> None:
     results: dict[str, Any] = {}
     gb_env = {"GROUPBUY_DATABASE_URL": gb_url, "GROUPBUY_LOG_LEVEL": "WARNING", "GROUPBUY_DB_POOL_SIZE": "5"}
     load = {"clients": args.clients, "processes": args.processes, "duration": args.duration}
+    warm = {**load, "duration": args.warmup}
     with gunicorn("ceiling_app:app", 18002, args.workers, {"DB_URL": ceiling_url}, args.ceiling_dir):
+        run_load("127.0.0.1", 18002, plan_ceiling, **warm)  # unmeasured: workers import, pools fill, caches warm
         print("ceiling: POST /orders ...", flush=True)
         results["ceiling POST /orders"] = run_load("127.0.0.1", 18002, plan_ceiling, **load)
     with gunicorn("wsgi:app", 18001, args.workers, gb_env, ROOT):
+        run_load("127.0.0.1", 18001, plan_warmup, **warm)
         print("groupbuy: place-order from a filled cart ...", flush=True)
         results[FILLED_CART] = run_load("127.0.0.1", 18001, plan_filled_cart, **load)
         print("groupbuy: items → order ...", flush=True)

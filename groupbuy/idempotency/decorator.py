@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from contextlib import nullcontext
 from copy import deepcopy
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, request
@@ -15,7 +15,7 @@ from groupbuy import clock
 from groupbuy.auth import current_user_id
 from groupbuy.db import transaction
 from groupbuy.errors import DomainError, Invalid, render_domain_error
-from groupbuy.idempotency.service import claim_key, request_fingerprint, store_response
+from groupbuy.idempotency.service import Replay, claim_key, record_answer, request_fingerprint, store_response
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
@@ -24,9 +24,11 @@ HEADER = "Idempotency-Key"
 def idempotent(*, required: bool, atomic: bool = False) -> Callable[[F], F]:
     """Same key + same body replays the first answer (`Idempotent-Replayed: true`); other body 422; in flight 409.
 
-    ``atomic``: store the answer in the same transaction as the handler's work (one commit, and never the
-    work without its answer). Only for handlers that call nobody outside the database: a handler that
-    commits before an outbound call (payments) must keep its own transactions.
+    ``atomic``: the key is claimed, the work done and its answer stored in ONE transaction, so the work
+    never commits without its answer and a crash leaves no claim behind. A duplicate sent while the first
+    is running waits on the key's unique index and then replays the first answer (rather than a 409).
+    Only for handlers that call nobody outside the database: a handler that commits before an outbound
+    call (payments) keeps its own transactions and the claim-first protocol.
     """
 
     def decorator(func: F) -> F:
@@ -39,28 +41,14 @@ def idempotent(*, required: bool, atomic: bool = False) -> Callable[[F], F]:
                 return func(*args, **kwargs)
             if len(key) > 100:
                 raise Invalid(errors={HEADER: ["at most 100 characters"]})
-            user_id = current_user_id()
-            fingerprint = request_fingerprint(
-                method=request.method, path=request.path, body=request.get_json(silent=True)
+            claim = _Claim(
+                user_id=current_user_id(),
+                key=key,
+                fingerprint=request_fingerprint(
+                    method=request.method, path=request.path, body=request.get_json(silent=True)
+                ),
             )
-            replay = claim_key(user_id=user_id, key=key, fingerprint=fingerprint, now=clock.now())
-            if replay is not None:
-                response = current_app.response_class(
-                    json.dumps(replay.body), status=replay.status, mimetype=_mimetype(replay.status)
-                )
-                response.headers["Idempotent-Replayed"] = "true"
-                return response
-            try:
-                with transaction() if atomic else nullcontext():
-                    response = current_app.make_response(func(*args, **kwargs))
-                    _store(user_id, key, response)
-            except DomainError as error:  # the work rolled back; the refusal is the answer to replay
-                response = render_domain_error(error)
-                _store(user_id, key, response)
-            except BaseException:
-                store_response(user_id=user_id, key=key, status=500, body=None)
-                raise
-            return response
+            return (_run_atomic if atomic else _run_claim_first)(claim, lambda: func(*args, **kwargs))
 
         doc = deepcopy(getattr(func, "_apidoc", {}))
         manual = doc.setdefault("manual_doc", {})
@@ -80,10 +68,66 @@ def idempotent(*, required: bool, atomic: bool = False) -> Callable[[F], F]:
     return decorator
 
 
-def _store(user_id: int, key: str, response: Response) -> None:
+@dataclass(frozen=True)
+class _Claim:
+    user_id: int
+    key: str
+    fingerprint: str
+
+
+def _run_claim_first(claim: _Claim, handler: Callable[[], Any]) -> Response:
+    """Claim (committed), run the handler in its own transactions, then store its answer."""
+    replay = claim_key(user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint, now=clock.now())
+    if replay is not None:
+        return _replayed(replay)
+    try:
+        response = current_app.make_response(handler())
+    except DomainError as error:
+        response = render_domain_error(error)
+    except BaseException:
+        store_response(user_id=claim.user_id, key=claim.key, status=500, body=None)
+        raise
+    status, body = _answer(response)
+    store_response(user_id=claim.user_id, key=claim.key, status=status, body=body)
+    return response
+
+
+def _run_atomic(claim: _Claim, handler: Callable[[], Any]) -> Response:
+    """Claim, work and answer in one transaction; a refusal is recorded after its work rolled back."""
+    now = clock.now()
+    working = False
+    try:
+        with transaction():
+            replay = claim_key(user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint, now=now)
+            if replay is not None:
+                return _replayed(replay)
+            working = True
+            response = current_app.make_response(handler())
+            status, body = _answer(response)
+            store_response(user_id=claim.user_id, key=claim.key, status=status, body=body)
+            return response
+    except DomainError as error:
+        if not working:  # the key itself was refused (reused with another body)
+            raise
+        response = render_domain_error(error)
+        status, body = _answer(response)
+        record_answer(
+            user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint, status=status, body=body, now=now
+        )
+        return response
+
+
+def _answer(response: Response) -> tuple[int, Any]:
     is_json = response.is_json or (response.mimetype or "").endswith("+json")
-    body = response.get_json(silent=True) if is_json else None
-    store_response(user_id=user_id, key=key, status=response.status_code, body=body)
+    return response.status_code, response.get_json(silent=True) if is_json else None
+
+
+def _replayed(replay: Replay) -> Response:
+    response = current_app.response_class(
+        json.dumps(replay.body), status=replay.status, mimetype=_mimetype(replay.status)
+    )
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _mimetype(status: int) -> str:

@@ -101,6 +101,32 @@ def store_response(*, user_id: int, key: str, status: int, body: Any) -> None:
             connection().execute(_STORE, {"of_user": user_id, "of_key": key, "status": status, "body": body})
 
 
+@functools.cache
+def _record(dialect_name: str) -> Any:
+    return upsert_insert(dialect_name, IdempotencyKey).on_conflict_do_nothing(index_elements=["user_id", "key"])
+
+
+def record_answer(*, user_id: int, key: str, fingerprint: str, status: int, body: Any, now: datetime) -> None:
+    """Keep the answer of a request whose work rolled back (a refusal); an answer already kept stays."""
+    if status >= 500:
+        return  # not cached: the client may retry
+    with transaction():
+        conn = connection()
+        conn.execute(
+            _record(conn.dialect.name),
+            {
+                "user_id": user_id,
+                "key": key,
+                "request_hash": fingerprint,
+                "response_status": status,
+                "response_body": body,
+                "created_at": now,
+                "locked_until": None,
+                "expires_at": now + KEEP_FOR,
+            },
+        )
+
+
 def purge_expired_keys(*, now: datetime) -> int:
     """Delete keys past their retention."""
     with transaction():
