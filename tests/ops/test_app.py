@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -11,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from groupbuy import create_app
 from groupbuy.config import ConfigError
+from groupbuy.db import db
 from groupbuy.errors import render_db_operational
 
 
@@ -168,3 +170,20 @@ def test_create_app_opens_no_connection(tmp_path) -> None:  # type: ignore[no-un
     target = tmp_path / "untouched.db"
     create_app({"DATABASE_URL": f"sqlite:///{target}", "ENV": "test"})
     assert not target.exists()
+
+
+@pytest.mark.pg
+def test_a_dropped_connection_costs_one_503_then_the_pool_recovers(app: Flask, client: FlaskClient) -> None:
+    """No pre-ping (DB_POOL_PRE_PING off): the first use of a killed connection is a 503, the next is served."""
+    assert client.get("/api/v1/deals").status_code == 200  # a pooled connection now exists
+    with app.app_context():
+        dsn = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = 'groupbuy' AND pid <> pg_backend_pid() AND datname = current_database()"
+        ).fetchone()
+    assert killed is not None and killed[0] >= 1
+    first = client.get("/api/v1/deals")
+    assert first.status_code == 503 and first.headers["Retry-After"]
+    assert client.get("/api/v1/deals").status_code == 200
