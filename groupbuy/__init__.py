@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SessionInterface, SessionMixin
 from prometheus_client import CollectorRegistry
 from prometheus_flask_exporter import PrometheusMetrics
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -26,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Configure and wire the application; no database or network I/O happens here."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
+    app.session_interface = StatelessSessions()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # send Chinese as UTF-8, not \\uXXXX
     app.config.update(_openapi_settings())
     if app.config.get("PROXY_FIX_X_FOR"):
@@ -55,6 +57,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.cli.add_command(groupbuy_cli)
     return app
+
+
+class StatelessSessions(SessionInterface):
+    """The API signs in with bearer tokens and keeps no cookie session: skip opening one on every request."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        return None  # Flask then uses a null session, which refuses writes
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Any) -> None:
+        return None
 
 
 def _configure_engines(app: Flask) -> None:

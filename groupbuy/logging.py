@@ -87,9 +87,13 @@ def _install_request_hooks(app: Flask) -> None:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
+    access_enabled = logging.getLogger("groupbuy.access").isEnabledFor(logging.INFO)
+
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        if not access_enabled:
+            return response
         elapsed_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)
         rule = request.url_rule.rule if request.url_rule else "<unmatched>"
         access.info(

@@ -49,7 +49,7 @@ def client_ip() -> str:
 @blp.route("/auth/verification-codes")
 class VerificationCodes(MethodView):
     @limiter.limit(auth_limit)
-    @blp.arguments(VerificationCodeRequestSchema)
+    @blp.arguments(VerificationCodeRequestSchema())
     @blp.response(202, VerificationCodeSentSchema)
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data: dict[str, Any]) -> dict[str, int]:
@@ -67,7 +67,7 @@ class VerificationCodes(MethodView):
 @blp.route("/auth/register")
 class Register(MethodView):
     @limiter.limit(auth_limit)
-    @blp.arguments(RegisterSchema)
+    @blp.arguments(RegisterSchema())
     @blp.response(201, SessionSchema)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> IssuedToken:
@@ -85,7 +85,7 @@ class Register(MethodView):
 @blp.route("/auth/login")
 class Login(MethodView):
     @limiter.limit(auth_limit)
-    @blp.arguments(LoginSchema)
+    @blp.arguments(LoginSchema())
     @blp.response(200, SessionSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(423, response="LOCKED")
@@ -100,7 +100,7 @@ class Login(MethodView):
 @blp.route("/auth/wechat-login")
 class WeChatLogin(MethodView):
     @limiter.limit(auth_limit)
-    @blp.arguments(WeChatLoginSchema)
+    @blp.arguments(WeChatLoginSchema())
     @blp.response(200, SessionSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
@@ -112,7 +112,7 @@ class WeChatLogin(MethodView):
 @blp.route("/auth/password-reset")
 class PasswordReset(MethodView):
     @limiter.limit(auth_limit)
-    @blp.arguments(PasswordResetSchema)
+    @blp.arguments(PasswordResetSchema())
     @blp.response(204)
     def post(self, data: dict[str, Any]) -> None:
         """Set a new password with a reset code; every session is signed out."""
@@ -127,7 +127,7 @@ class PasswordReset(MethodView):
 @blp.route("/auth/unlock")
 class Unlock(MethodView):
     @limiter.limit(auth_limit)
-    @blp.arguments(UnlockSchema)
+    @blp.arguments(UnlockSchema())
     @blp.response(204)
     def post(self, data: dict[str, Any]) -> None:
         """Lift a login lock with an unlock code."""
@@ -152,7 +152,7 @@ class Me(MethodView):
         return current_user()
 
     @require_roles(*ANYONE)
-    @blp.arguments(ProfileUpdateSchema)
+    @blp.arguments(ProfileUpdateSchema())
     @blp.response(200, UserSchema)
     def patch(self, data: dict[str, Any]) -> User:
         """Change my nickname or avatar."""
@@ -170,7 +170,7 @@ class Addresses(MethodView):
         return {"items": service.list_addresses(user_id=current_user_id())}
 
     @require_roles(*ANYONE)
-    @blp.arguments(AddressCreateSchema)
+    @blp.arguments(AddressCreateSchema())
     @blp.response(201, AddressSchema)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> Address:
@@ -200,7 +200,7 @@ class AddressById(MethodView):
 @blp.route("/admin/users/<int:user_id>/suspend")
 class SuspendUser(MethodView):
     @require_roles(Role.CS, Role.ADMIN)
-    @blp.arguments(SuspensionSchema)
+    @blp.arguments(SuspensionSchema())
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data: dict[str, Any], user_id: int) -> User:
@@ -211,7 +211,7 @@ class SuspendUser(MethodView):
 @blp.route("/admin/users/<int:user_id>/reinstate")
 class ReinstateUser(MethodView):
     @require_roles(Role.CS, Role.ADMIN)
-    @blp.arguments(SuspensionSchema)
+    @blp.arguments(SuspensionSchema())
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data: dict[str, Any], user_id: int) -> User:

@@ -29,7 +29,7 @@ class Cart(MethodView):
 @blp.route("/cart/items")
 class CartItems(MethodView):
     @require_roles(*ANYONE)
-    @blp.arguments(CartItemCreateSchema)
+    @blp.arguments(CartItemCreateSchema())
     @blp.response(201, CartItemSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data: dict[str, Any]) -> CartItem:
@@ -42,7 +42,7 @@ class CartItems(MethodView):
 @blp.route("/cart/items/<int:item_id>")
 class CartItemById(MethodView):
     @require_roles(*ANYONE)
-    @blp.arguments(CartItemUpdateSchema)
+    @blp.arguments(CartItemUpdateSchema())
     @blp.response(200, CartItemSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, data: dict[str, Any], item_id: int) -> CartItem:

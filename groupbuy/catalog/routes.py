@@ -58,7 +58,7 @@ class AdminCategories(MethodView):
         return {"items": service.list_categories()}
 
     @require_roles(Role.ADMIN)
-    @blp.arguments(CategoryCreateSchema)
+    @blp.arguments(CategoryCreateSchema())
     @blp.response(201, CategorySchema)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> Category:
@@ -69,7 +69,7 @@ class AdminCategories(MethodView):
 @blp.route("/admin/categories/<int:category_id>")
 class AdminCategoryById(MethodView):
     @require_roles(Role.ADMIN)
-    @blp.arguments(CategoryUpdateSchema)
+    @blp.arguments(CategoryUpdateSchema())
     @blp.response(200, CategorySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -94,7 +94,7 @@ class AdminCategoryById(MethodView):
 @blp.route("/admin/products")
 class AdminProducts(MethodView):
     @require_roles(Role.ADMIN)
-    @blp.arguments(ProductQuerySchema, location="query")
+    @blp.arguments(ProductQuerySchema(), location="query")
     @blp.response(200, page_of(ProductSchema))
     def get(self, args: dict[str, Any]) -> Page[Product]:
         """Every product, newest first; filter by status, category or name."""
@@ -107,7 +107,7 @@ class AdminProducts(MethodView):
         )
 
     @require_roles(Role.ADMIN)
-    @blp.arguments(ProductCreateSchema)
+    @blp.arguments(ProductCreateSchema())
     @blp.response(201, ProductSchema)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> Product:
@@ -128,7 +128,7 @@ class AdminProductById(MethodView):
         return service.get_product(product_id=product_id)
 
     @require_roles(Role.ADMIN)
-    @blp.arguments(ProductUpdateSchema)
+    @blp.arguments(ProductUpdateSchema())
     @blp.response(200, ProductSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -151,7 +151,7 @@ class ApproveProduct(MethodView):
 @blp.route("/admin/products/<int:product_id>/reject")
 class RejectProduct(MethodView):
     @require_roles(Role.ADMIN)
-    @blp.arguments(RejectionSchema)
+    @blp.arguments(RejectionSchema())
     @blp.response(200, ProductSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -165,7 +165,7 @@ class RejectProduct(MethodView):
 @blp.route("/admin/products/<int:product_id>/skus")
 class ProductSkus(MethodView):
     @require_roles(Role.ADMIN)
-    @blp.arguments(SkuCreateSchema)
+    @blp.arguments(SkuCreateSchema())
     @blp.response(201, SkuSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -177,7 +177,7 @@ class ProductSkus(MethodView):
 @blp.route("/admin/skus/<int:sku_id>")
 class AdminSkuById(MethodView):
     @require_roles(Role.ADMIN)
-    @blp.arguments(SkuUpdateSchema)
+    @blp.arguments(SkuUpdateSchema())
     @blp.response(200, SkuSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -192,7 +192,7 @@ class AdminSkuById(MethodView):
 @blp.route("/admin/deals")
 class AdminDeals(MethodView):
     @require_roles(Role.ADMIN)
-    @blp.arguments(DealQuerySchema, location="query")
+    @blp.arguments(DealQuerySchema(), location="query")
     @blp.response(200, page_of(DealSchema))
     def get(self, args: dict[str, Any]) -> Page[Deal]:
         """Every deal, newest first; filter by status or SKU."""
@@ -201,7 +201,7 @@ class AdminDeals(MethodView):
         )
 
     @require_roles(Role.ADMIN)
-    @blp.arguments(DealCreateSchema)
+    @blp.arguments(DealCreateSchema())
     @blp.response(201, DealSchema)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> Deal:
@@ -241,7 +241,7 @@ def my_leader_id() -> int | None:
 
 @blp.route("/deals")
 class Deals(MethodView):
-    @blp.arguments(DealSearchQuerySchema, location="query")
+    @blp.arguments(DealSearchQuerySchema(), location="query")
     @blp.response(200, page_of(DealCardSchema))
     def get(self, args: dict[str, Any]) -> Page[DealView]:
         """Deals on sale now: with `q`, title matches first, then description matches; then closing soonest, newest."""

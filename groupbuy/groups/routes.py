@@ -22,7 +22,7 @@ blp = Blueprint("groups", __name__, url_prefix="/api/v1", description="Leader gr
 @blp.route("/leader/groups")
 class LeaderGroups(MethodView):
     @require_roles(Role.LEADER)
-    @blp.arguments(GroupOpenSchema)
+    @blp.arguments(GroupOpenSchema())
     @blp.response(201, GroupSchema)
     @blp.alt_response(200, schema=GroupSchema, description="the group already existed")
     @blp.alt_response(404, response="NOT_FOUND")

@@ -34,7 +34,7 @@ blp = Blueprint("leaders", __name__, url_prefix="/api/v1", description="Leaders,
 @blp.route("/leader-applications")
 class LeaderApplications(MethodView):
     @require_roles(*ANYONE)
-    @blp.arguments(LeaderApplicationCreateSchema)
+    @blp.arguments(LeaderApplicationCreateSchema())
     @blp.response(201, LeaderApplicationSchema)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> LeaderApplication:
@@ -67,7 +67,7 @@ class MyLeaderApplication(MethodView):
 @blp.route("/admin/leader-applications")
 class AdminLeaderApplications(MethodView):
     @require_roles(Role.CS, Role.ADMIN)
-    @blp.arguments(LeaderApplicationQuerySchema, location="query")
+    @blp.arguments(LeaderApplicationQuerySchema(), location="query")
     @blp.response(200, page_of(LeaderApplicationSchema))
     def get(self, query: dict[str, Any]) -> Page[LeaderApplication]:
         """The application queue, oldest first, optionally by status."""
@@ -77,7 +77,7 @@ class AdminLeaderApplications(MethodView):
 @blp.route("/admin/leader-applications/<int:application_id>/approve")
 class ApproveLeaderApplication(MethodView):
     @require_roles(Role.CS, Role.ADMIN)
-    @blp.arguments(LeaderApprovalSchema)
+    @blp.arguments(LeaderApprovalSchema())
     @blp.response(200, LeaderPrivateSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -94,7 +94,7 @@ class ApproveLeaderApplication(MethodView):
 @blp.route("/admin/leader-applications/<int:application_id>/reject")
 class RejectLeaderApplication(MethodView):
     @require_roles(Role.CS, Role.ADMIN)
-    @blp.arguments(LeaderReasonSchema)
+    @blp.arguments(LeaderReasonSchema())
     @blp.response(200, LeaderApplicationSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -108,7 +108,7 @@ class RejectLeaderApplication(MethodView):
 @blp.route("/admin/leaders/<int:leader_id>/suspend")
 class SuspendLeader(MethodView):
     @require_roles(Role.CS, Role.ADMIN)
-    @blp.arguments(LeaderReasonSchema)
+    @blp.arguments(LeaderReasonSchema())
     @blp.response(200, LeaderPrivateSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -122,7 +122,7 @@ class SuspendLeader(MethodView):
 @blp.route("/admin/leaders/<int:leader_id>/reinstate")
 class ReinstateLeader(MethodView):
     @require_roles(Role.CS, Role.ADMIN)
-    @blp.arguments(LeaderReasonSchema)
+    @blp.arguments(LeaderReasonSchema())
     @blp.response(200, LeaderPrivateSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -135,7 +135,7 @@ class ReinstateLeader(MethodView):
 
 @blp.route("/leaders")
 class NearbyLeaders(MethodView):
-    @blp.arguments(NearbyLeadersQuerySchema, location="query")
+    @blp.arguments(NearbyLeadersQuerySchema(), location="query")
     @blp.response(200, page_of(NearbyLeaderSchema))
     def get(self, query: dict[str, Any]) -> service.NearbyPage:
         """Active pickup points within radius_m (default 3000, max 50000) of lat/lng, nearest first."""
@@ -176,7 +176,7 @@ class MyLeader(MethodView):
         return service.my_leader(user_id=current_user_id())
 
     @require_roles(*ANYONE)
-    @blp.arguments(ChooseLeaderSchema)
+    @blp.arguments(ChooseLeaderSchema())
     @blp.response(200, LeaderPublicSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, data: dict[str, Any]) -> Leader:

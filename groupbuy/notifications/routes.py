@@ -25,7 +25,7 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="In
 @blp.route("/me/notifications")
 class MyNotifications(MethodView):
     @require_roles(*ANYONE)
-    @blp.arguments(NotificationQuerySchema, location="query")
+    @blp.arguments(NotificationQuerySchema(), location="query")
     @blp.response(200, NotificationPageSchema)
     def get(self, query: dict[str, Any]) -> NotificationPage:
         """My notifications, newest first, with how many are unread."""

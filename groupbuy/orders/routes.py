@@ -24,7 +24,7 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Checkout 
 class Orders(MethodView):
     @require_roles(*ANYONE)
     @idempotent(required=True, atomic=True)
-    @blp.arguments(OrderCreateSchema)
+    @blp.arguments(OrderCreateSchema())
     @blp.response(201, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="deal_sold_out, limit_exceeded, deal_closed, group_closed")
@@ -43,7 +43,7 @@ class Orders(MethodView):
         )
 
     @require_roles(*ANYONE)
-    @blp.arguments(OrderQuerySchema, location="query")
+    @blp.arguments(OrderQuerySchema(), location="query")
     @blp.response(200, page_of(OrderSummarySchema))
     def get(self, query: dict[str, Any]) -> Page[Order]:
         """My orders, newest first, optionally by status."""

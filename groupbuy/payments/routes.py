@@ -26,7 +26,7 @@ blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="Payment
 class OrderPayments(MethodView):
     @require_roles(*ANYONE)
     @idempotent(required=False)
-    @blp.arguments(PaymentCreateSchema)
+    @blp.arguments(PaymentCreateSchema())
     @blp.response(201, PaymentSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="order_not_payable, payment_provider_refused")
@@ -78,7 +78,7 @@ class PaymentNotify(MethodView):
 @blp.route("/cs/refunds")
 class CsRefunds(MethodView):
     @require_roles(Role.CS, Role.ADMIN)
-    @blp.arguments(RefundQuerySchema, location="query")
+    @blp.arguments(RefundQuerySchema(), location="query")
     @blp.response(200, page_of(RefundSchema))
     def get(self, query: dict[str, Any]) -> Page[Refund]:
         """Refunds by status (`failed`: refused or stuck, waiting for a human; the job keeps retrying them)."""
