@@ -15,6 +15,7 @@ import os
 import random
 import secrets
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -22,14 +23,13 @@ import urllib.request
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.loadgen import Step, run_load  # noqa: E402
+from bench.loadgen import Result, Step, run_load  # noqa: E402
 
 CEILING_DIR = ROOT.parent / "shared" / "bench"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -37,6 +37,9 @@ TOKENS: list[str] = []  # shoppers with empty carts
 FILLED: list[str] = []  # shoppers whose cart holds one line: one order each, for the filled-cart run
 DEALS: list[int] = []
 CLIENTS = 32
+ROUND = 0  # in idempotency keys, so a later round never replays an earlier one
+FILLED_FROM = 0  # the filled carts used by earlier rounds
+CEILING = "ceiling POST /orders"
 FILLED_CART = "groupbuy cart→order (filled cart)"
 ITEMS = "groupbuy items→order"
 ADD_THEN_ORDER = "groupbuy cart add + order (loop)"
@@ -206,12 +209,12 @@ def gunicorn(app_spec: str, port: int, workers: int, env: dict[str, str], cwd: P
 
 def plan_filled_cart(client: int, seq: int) -> list[Step]:
     """Place-order from a cart filled beforehand: every iteration is a new shopper with one cart line."""
-    token = FILLED[(seq * CLIENTS + client) % len(FILLED)]
+    token = FILLED[(FILLED_FROM + seq * CLIENTS + client) % len(FILLED)]
     return [
         (
             "POST",
             "/api/v1/orders",
-            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"f{client}-{seq}"},
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"f{ROUND}-{client}-{seq}"},
             {"from_cart": True, "fulfilment": "pickup"},
             True,
         )
@@ -228,7 +231,7 @@ def plan_add_then_order(client: int, seq: int) -> list[Step]:
         (
             "POST",
             "/api/v1/orders",
-            {**auth, "Idempotency-Key": f"c{client}-{seq}"},
+            {**auth, "Idempotency-Key": f"c{ROUND}-{client}-{seq}"},
             {"from_cart": True, "fulfilment": "pickup"},
             True,
         ),
@@ -242,7 +245,7 @@ def plan_items(client: int, seq: int) -> list[Step]:
         (
             "POST",
             "/api/v1/orders",
-            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"i{client}-{seq}"},
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"i{ROUND}-{client}-{seq}"},
             {"items": [{"deal_id": deal, "quantity": 1}], "fulfilment": "pickup"},
             True,
         )
@@ -271,13 +274,14 @@ def plan_ceiling(client: int, seq: int) -> list[Step]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=20)
+    parser.add_argument("--duration", type=float, default=10, help="seconds per run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every run")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=3, help="unmeasured seconds before each server's runs")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--processes", type=int, default=1, help="load generator processes (asyncio)")
     parser.add_argument("--shoppers", type=int, default=2000, help="shoppers with empty carts")
-    parser.add_argument("--filled-carts", type=int, default=10000, help="shoppers with one cart line each")
+    parser.add_argument("--filled-carts", type=int, default=16000, help="shoppers with one cart line each")
     parser.add_argument("--ceiling-dir", type=Path, default=CEILING_DIR, help="where ceiling_app.py lives")
     args = parser.parse_args()
     global CLIENTS  # noqa: PLW0603 - read by plan_filled_cart in the forked load processes
@@ -294,31 +298,42 @@ def main() -> None:
         env={**os.environ, "DB_URL": ceiling_url},
         stdout=subprocess.DEVNULL,
     )
-    results: dict[str, Any] = {}
     gb_env = {"GROUPBUY_DATABASE_URL": gb_url, "GROUPBUY_LOG_LEVEL": "WARNING", "GROUPBUY_DB_POOL_SIZE": "5"}
     load = {"clients": args.clients, "processes": args.processes, "duration": args.duration}
     warm = {**load, "duration": args.warmup}
-    with gunicorn("ceiling_app:app", 18002, args.workers, {"DB_URL": ceiling_url}, args.ceiling_dir):
-        run_load("127.0.0.1", 18002, plan_ceiling, **warm)  # unmeasured: workers import, pools fill, caches warm
-        print("ceiling: POST /orders ...", flush=True)
-        results["ceiling POST /orders"] = run_load("127.0.0.1", 18002, plan_ceiling, **load)
-    with gunicorn("wsgi:app", 18001, args.workers, gb_env, ROOT):
+    plans = {CEILING: (18002, plan_ceiling), FILLED_CART: (18001, plan_filled_cart), ITEMS: (18001, plan_items)}
+    plans[ADD_THEN_ORDER] = (18001, plan_add_then_order)
+    runs: dict[str, list[Result]] = {name: [] for name in plans}
+    global ROUND, FILLED_FROM  # noqa: PLW0603 - read by the plans in the forked load processes
+    with (
+        gunicorn("ceiling_app:app", 18002, args.workers, {"DB_URL": ceiling_url}, args.ceiling_dir),
+        gunicorn("wsgi:app", 18001, args.workers, gb_env, ROOT),
+    ):
+        # unmeasured: workers import, pools fill, statements get prepared
+        run_load("127.0.0.1", 18002, plan_ceiling, **warm)
         run_load("127.0.0.1", 18001, plan_warmup, **warm)
-        print("groupbuy: place-order from a filled cart ...", flush=True)
-        results[FILLED_CART] = run_load("127.0.0.1", 18001, plan_filled_cart, **load)
-        print("groupbuy: items → order ...", flush=True)
-        results[ITEMS] = run_load("127.0.0.1", 18001, plan_items, **load)
-        print("groupbuy: cart add + order ...", flush=True)
-        results[ADD_THEN_ORDER] = run_load("127.0.0.1", 18001, plan_add_then_order, **load)
-    print(f"\n{args.clients} clients, {args.duration:.0f} s each, gunicorn sync x{args.workers}, PostgreSQL\n")
-    for name, result in results.items():
-        print(f"  {name:34} {result.summary()}")
-    ceiling = results["ceiling POST /orders"].rate
-    print()
-    for name in (FILLED_CART, ITEMS, ADD_THEN_ORDER):
-        print(f"  ratio {name:28} {results[name].rate / ceiling:6.1%} of the ceiling")
-    if len(FILLED) < results[FILLED_CART].iterations:
-        print(f"  (filled carts ran out: raise --filled-carts above {results[FILLED_CART].iterations})")
+        for ROUND in range(1, args.rounds + 1):  # interleaved, so drift on a shared machine hits both alike
+            for name, (port, plan) in plans.items():
+                print(f"round {ROUND}: {name} ...", flush=True)
+                runs[name].append(run_load("127.0.0.1", port, plan, **load))
+            FILLED_FROM += 2 * runs[FILLED_CART][-1].iterations  # clients progress unevenly: leave slack
+    setup = f"{args.clients} clients, {args.rounds} rounds x {args.duration:.0f} s, gunicorn sync x{args.workers}"
+    print(f"\n{setup}, PostgreSQL")
+    for name, results in runs.items():
+        print(f"\n  {name}")
+        for n, result in enumerate(results, 1):
+            print(f"    round {n}: {result.summary()}")
+    print("\n  medians over the rounds (ratio: each round against that round's ceiling)")
+    for name, results in runs.items():
+        ratios = [r.rate / c.rate for r, c in zip(results, runs[CEILING], strict=True)]
+        print(
+            f"    {name:34} {statistics.median(r.rate for r in results):7.1f} orders/s"
+            f"  p50 {statistics.median(r.percentile(50) for r in results):6.1f} ms"
+            f"  p99 {statistics.median(r.percentile(99) for r in results):6.1f} ms"
+            f"  {statistics.median(ratios):6.1%} of the ceiling"
+        )
+    if len(FILLED) < FILLED_FROM:
+        print(f"  (filled carts ran out: raise --filled-carts above {FILLED_FROM})")
     _psql("DROP DATABASE IF EXISTS gb_bench_checkout WITH (FORCE)")
     _psql("DROP DATABASE IF EXISTS gb_bench_ceiling WITH (FORCE)")
 
