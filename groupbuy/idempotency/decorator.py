@@ -14,8 +14,15 @@ from flask import Response, current_app, request
 from groupbuy import clock
 from groupbuy.auth import current_user_id
 from groupbuy.db import transaction
-from groupbuy.errors import DomainError, Invalid, render_domain_error
-from groupbuy.idempotency.service import Replay, claim_key, record_answer, request_fingerprint, store_response
+from groupbuy.errors import Conflict, DomainError, Invalid, render_domain_error
+from groupbuy.idempotency.service import (
+    Replay,
+    claim_key,
+    keep_answer,
+    request_fingerprint,
+    store_response,
+    stored_answer,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
@@ -24,8 +31,8 @@ HEADER = "Idempotency-Key"
 def idempotent(*, required: bool, atomic: bool = False) -> Callable[[F], F]:
     """Same key + same body replays the first answer (`Idempotent-Replayed: true`); other body 422; in flight 409.
 
-    ``atomic``: the key is claimed, the work done and its answer stored in ONE transaction, so the work
-    never commits without its answer and a crash leaves no claim behind. A duplicate sent while the first
+    ``atomic``: the work and its answer under the key commit in ONE transaction, so the work never
+    commits without its answer and a crash leaves nothing half-claimed. A duplicate sent while the first
     is running waits on the key's unique index and then replays the first answer (rather than a 409).
     Only for handlers that call nobody outside the database: a handler that commits before an outbound
     call (payments) keeps its own transactions and the claim-first protocol.
@@ -58,7 +65,10 @@ def idempotent(*, required: bool, atomic: bool = False) -> Callable[[F], F]:
                 "name": HEADER,
                 "required": required,
                 "schema": {"type": "string", "minLength": 1, "maxLength": 100},
-                "description": "Same key and body replays the first response; other body 422; in flight 409.",
+                "description": (
+                    "Same key and body replays the first response; other body 422; "
+                    + ("a duplicate in flight waits for the first and replays it." if atomic else "in flight 409.")
+                ),
             }
         )
         manual.setdefault("responses", {}).setdefault("409", "CONFLICT")
@@ -93,28 +103,42 @@ def _run_claim_first(claim: _Claim, handler: Callable[[], Any]) -> Response:
 
 
 def _run_atomic(claim: _Claim, handler: Callable[[], Any]) -> Response:
-    """Claim, work and answer in one transaction; a refusal is recorded after its work rolled back."""
+    """Work first, then keep the answer under the key in the same transaction; a key already kept undoes the work.
+
+    The usual request costs one statement for its key. A retry re-runs the work, finds the key taken
+    when it comes to keep its answer, rolls everything back and replays the first answer; a retry that
+    is refused this time (sold out by now) looks the key up before answering.
+    """
     now = clock.now()
-    working = False
     try:
         with transaction():
-            replay = claim_key(user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint, now=now)
-            if replay is not None:
-                return _replayed(replay)
-            working = True
             response = current_app.make_response(handler())
             status, body = _answer(response)
-            store_response(user_id=claim.user_id, key=claim.key, status=status, body=body)
+            kept = keep_answer(
+                user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint, status=status, body=body, now=now
+            )
+            if not kept:
+                raise _KeyTaken()
             return response
-    except DomainError as error:
-        if not working:  # the key itself was refused (reused with another body)
-            raise
+    except _KeyTaken:
+        earlier = stored_answer(user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint)
+        if earlier is None:  # the key was purged in between: the client may simply retry
+            raise Conflict("idempotency_key_in_flight", headers={"Retry-After": "1"}) from None
+        return _replayed(earlier)
+    except DomainError as error:  # the work rolled back
+        earlier = stored_answer(user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint)
+        if earlier is not None:
+            return _replayed(earlier)
         response = render_domain_error(error)
         status, body = _answer(response)
-        record_answer(
+        keep_answer(
             user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint, status=status, body=body, now=now
         )
         return response
+
+
+class _KeyTaken(Exception):
+    """Another request kept an answer under this key first."""
 
 
 def _answer(response: Response) -> tuple[int, Any]:

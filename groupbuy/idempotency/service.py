@@ -102,18 +102,22 @@ def store_response(*, user_id: int, key: str, status: int, body: Any) -> None:
 
 
 @functools.cache
-def _record(dialect_name: str) -> Any:
-    return upsert_insert(dialect_name, IdempotencyKey).on_conflict_do_nothing(index_elements=["user_id", "key"])
+def _keep(dialect_name: str) -> Any:
+    return (
+        upsert_insert(dialect_name, IdempotencyKey)
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(IdempotencyKey.id)
+    )
 
 
-def record_answer(*, user_id: int, key: str, fingerprint: str, status: int, body: Any, now: datetime) -> None:
-    """Keep the answer of a request whose work rolled back (a refusal); an answer already kept stays."""
+def keep_answer(*, user_id: int, key: str, fingerprint: str, status: int, body: Any, now: datetime) -> bool:
+    """Keep the answer under the key unless one is kept already (False); a 5xx is never kept (True, nothing written)."""
     if status >= 500:
-        return  # not cached: the client may retry
+        return True  # not cached: the client may retry
     with transaction():
         conn = connection()
-        conn.execute(
-            _record(conn.dialect.name),
+        kept = conn.execute(
+            _keep(conn.dialect.name),
             {
                 "user_id": user_id,
                 "key": key,
@@ -124,7 +128,20 @@ def record_answer(*, user_id: int, key: str, fingerprint: str, status: int, body
                 "locked_until": None,
                 "expires_at": now + KEEP_FOR,
             },
-        )
+        ).first()
+        return kept is not None
+
+
+def stored_answer(*, user_id: int, key: str, fingerprint: str) -> Replay | None:
+    """The answer kept under the key (None if none); 422 if it was for another request, 409 if still running."""
+    row = connection().execute(_CLAIMED, {"of_user": user_id, "of_key": key}).first()
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise Invalid("idempotency_key_reused", errors={"Idempotency-Key": ["used with a different request"]})
+    if row.response_status is None:  # claimed by a claim-first request still in flight
+        raise Conflict("idempotency_key_in_flight", headers={"Retry-After": "1"})
+    return Replay(status=row.response_status, body=row.response_body)
 
 
 def purge_expired_keys(*, now: datetime) -> int:

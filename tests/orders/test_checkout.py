@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -13,7 +14,9 @@ from groupbuy import clock
 from groupbuy.catalog.models import Deal
 from groupbuy.db import db
 from groupbuy.groups.models import Group
+from groupbuy.idempotency.models import IdempotencyKey
 from groupbuy.orders.models import Order, OrderLine, UserDealPurchase
+from groupbuy.orders.service import checkout
 from tests.factories.market import T0, Shop, order_body
 
 
@@ -218,6 +221,50 @@ def test_a_refusal_is_replayed_too(shop: Shop, client: FlaskClient) -> None:
         again = client.post("/api/v1/orders", json=order_body(deal, 2), headers=headers)
     assert first.status_code == again.status_code == 409
     assert again.json["code"] == "deal_sold_out" and again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_retry_replays_the_first_refusal_even_when_it_would_succeed_now(
+    shop: Shop, client: FlaskClient, app: Flask
+) -> None:
+    deal = shop.deal(stock=1)
+    buyer = shop.shopper()
+    headers = shop.key(buyer, "k-then-restocked")
+    with clock.frozen(T0):
+        first = client.post("/api/v1/orders", json=order_body(deal, 2), headers=headers)
+        shop.set_deal(deal, stock_allocated=5, stock_available=5)  # enough now
+        again = client.post("/api/v1/orders", json=order_body(deal, 2), headers=headers)
+    assert first.status_code == again.status_code == 409
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json == first.json
+    with app.app_context():  # the re-run's reservations were rolled back with it
+        assert _count(Order) == 0 and _count(UserDealPurchase) == 0
+        assert db.session.get_one(Deal, deal).stock_available == 5
+
+
+def test_the_answer_commits_with_the_order_and_a_crash_leaves_neither(
+    shop: Shop, client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deal = shop.deal(stock=10)
+    buyer = shop.shopper()
+    headers = shop.key(buyer, "k-crash")
+
+    def crash(**_: object) -> int:
+        raise RuntimeError("worker died after taking the stock")
+
+    monkeypatch.setattr(checkout, "join_group", crash)
+    with clock.frozen(T0):
+        crashed = client.post("/api/v1/orders", json=order_body(deal, 1), headers=headers)
+    assert crashed.status_code == 500
+    with app.app_context():
+        assert _count(Order) == 0 and _count(IdempotencyKey) == 0
+        assert db.session.get_one(Deal, deal).stock_available == 10
+    monkeypatch.undo()
+    with clock.frozen(T0):
+        retried = client.post("/api/v1/orders", json=order_body(deal, 1), headers=headers)
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    with app.app_context():
+        kept = db.session.scalars(select(IdempotencyKey)).one()
+        assert (kept.response_status, kept.response_body["id"]) == (201, retried.json["id"])
+        assert db.session.get_one(Deal, deal).stock_available == 9
 
 
 def test_order_numbers_are_not_a_sequence(shop: Shop, client: FlaskClient) -> None:
