@@ -15,7 +15,7 @@ from groupbuy.idempotency.decorator import idempotent
 from groupbuy.orders import service
 from groupbuy.orders.models import Order
 from groupbuy.orders.schemas import OrderCreateSchema, OrderQuerySchema, OrderSchema, OrderSummarySchema
-from groupbuy.orders.service import CheckoutItem
+from groupbuy.orders.service import CheckoutItem, PlacedOrder
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Checkout and orders")
 
@@ -28,7 +28,7 @@ class Orders(MethodView):
     @blp.response(201, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="deal_sold_out, limit_exceeded, deal_closed, group_closed")
-    def post(self, data: dict[str, Any]) -> Order:
+    def post(self, data: dict[str, Any]) -> PlacedOrder | Order:
         """Place an order (one per leader) in pending_payment; stock, limits and the group are reserved."""
         items = [CheckoutItem(**i) for i in data.get("items") or []]
         return service.place_order(

@@ -1,7 +1,7 @@
 """Order use cases."""
 
 from groupbuy.orders.service.bulk import move_orders, release_units
-from groupbuy.orders.service.checkout import CheckoutItem, place_order
+from groupbuy.orders.service.checkout import CheckoutItem, PlacedOrder, place_order
 from groupbuy.orders.service.closing import auto_confirm_receipts, close_due_groups, expire_due_orders
 from groupbuy.orders.service.lifecycle import (
     cancel_order,
@@ -15,6 +15,7 @@ from groupbuy.orders.service.refunds import finish_refunding_order, record_order
 
 __all__ = [
     "CheckoutItem",
+    "PlacedOrder",
     "auto_confirm_receipts",
     "cancel_order",
     "close_due_groups",

@@ -2,13 +2,14 @@
 
 The hot path of the product, so it runs prebuilt Core statements on the session's connection: one read for
 the shopper's leader (and an earlier order under the same key), one for the deals, then the conditional
-writes. The order it returns is built from what was written (a transient model), not read back.
+writes. The order it returns is a PlacedOrder built from what was written, not read back: building
+transient models cost a tenth of the request's Python time (measured with py-spy).
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,54 @@ from groupbuy.leaders.models import Leader
 from groupbuy.orders.enums import Fulfilment, OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent, UserDealPurchase
 from groupbuy.orders.service.numbers import new_order_no
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedLine:
+    id: int
+    deal_id: int
+    group_id: int
+    product_name: str
+    spec: str
+    unit_price_fen: int
+    quantity: int
+    line_total_fen: int
+    pickup_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedEvent:
+    event: OrderEvent
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    actor: str
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    """An order as checkout wrote it, with the fields of an Order that OrderSchema shows."""
+
+    id: int
+    order_no: str
+    status: OrderStatus
+    fulfilment: Fulfilment
+    leader_id: int
+    address: dict[str, Any] | None
+    items_fen: int
+    delivery_fee_fen: int
+    discount_fen: int
+    payable_fen: int
+    paid_fen: int
+    refunded_fen: int
+    pickup_date: date
+    pickup_code: str | None
+    pay_before: datetime
+    paid_at: datetime | None
+    created_at: datetime
+    lines: list[PlacedLine]
+    events: list[PlacedEvent]
 
 
 @dataclass(frozen=True)
@@ -72,7 +121,7 @@ _CLEAR_CART_LINES = delete(CartItem).where(
 )
 _SAME_KEY = select(Order.id).where(Order.user_id == bindparam("user_id"), Order.idempotency_key == bindparam("key"))
 _ADD_LINES = insert(OrderLine).returning(OrderLine.id, sort_by_parameter_order=True)
-_ADD_PLACED_EVENT = insert(OrderTimelineEvent).returning(OrderTimelineEvent.id)
+_ADD_PLACED_EVENT = insert(OrderTimelineEvent)
 
 
 @functools.cache
@@ -156,7 +205,7 @@ def place_order(
     leader_id: int | None,
     idempotency_key: str | None,
     now: datetime,
-) -> Order:
+) -> PlacedOrder | Order:
     """Reserve limit, stock and group units per line in one transaction; any refusal leaves nothing behind."""
     with transaction():
         conn = connection()
@@ -184,7 +233,7 @@ def place_order(
                 "payable_over_limit",
                 detail=(f"单笔订单金额不能超过 {limit / 100:.2f} 元", f"An order may not exceed ¥{limit / 100:.2f}"),
             )
-        order = _insert_order(
+        order_id, columns, placed = _insert_order(
             conn,
             user_id=user_id,
             leader_id=who.leader_id,
@@ -202,41 +251,35 @@ def place_order(
             if not reserve_deal_stock(deal_id=deal.id, quantity=quantity):
                 raise Conflict("deal_sold_out")
             group_id = join_group(leader_id=who.leader_id, deal_id=deal.id, quantity=quantity, now=now)
-            lines.append(_line(order.id, deal, group_id, quantity))
-        line_ids = conn.execute(_ADD_LINES, [_columns(line) for line in lines]).scalars().all()
-        for line, line_id in zip(lines, line_ids, strict=True):
-            line.id = line_id
-        order.lines = lines
+            lines.append(_line(order_id, deal, group_id, quantity))
+        line_ids = conn.execute(_ADD_LINES, lines).scalars().all()
         if not from_cart:
             conn.execute(_CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in merged]})
-        return order
+        return PlacedOrder(
+            id=order_id,
+            lines=[
+                PlacedLine(id=line_id, **{k: v for k, v in line.items() if k != "order_id"})
+                for line, line_id in zip(lines, line_ids, strict=True)
+            ],
+            events=[PlacedEvent(**{k: v for k, v in placed.items() if k != "order_id"})],
+            **{k: columns[k] for k in _SHOWN},
+        )
 
 
-def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int) -> OrderLine:
-    return OrderLine(
-        order_id=order_id,
-        deal_id=deal.id,
-        group_id=group_id,
-        product_name=deal.product_name,
-        spec=deal.spec,
-        unit_price_fen=deal.group_price_fen,
-        quantity=quantity,
-        line_total_fen=deal.group_price_fen * quantity,
-        pickup_date=deal.pickup_date,
-    )
+_SHOWN = [f.name for f in fields(PlacedOrder) if f.name not in ("id", "lines", "events")]
 
 
-def _columns(line: OrderLine) -> dict[str, Any]:
+def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int) -> dict[str, Any]:
     return {
-        "order_id": line.order_id,
-        "deal_id": line.deal_id,
-        "group_id": line.group_id,
-        "product_name": line.product_name,
-        "spec": line.spec,
-        "unit_price_fen": line.unit_price_fen,
-        "quantity": line.quantity,
-        "line_total_fen": line.line_total_fen,
-        "pickup_date": line.pickup_date,
+        "order_id": order_id,
+        "deal_id": deal.id,
+        "group_id": group_id,
+        "product_name": deal.product_name,
+        "spec": deal.spec,
+        "unit_price_fen": deal.group_price_fen,
+        "quantity": quantity,
+        "line_total_fen": deal.group_price_fen * quantity,
+        "pickup_date": deal.pickup_date,
     }
 
 
@@ -252,7 +295,8 @@ def _insert_order(
     delivery_fee: int,
     idempotency_key: str | None,
     now: datetime,
-) -> Order:
+) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """Insert the order and its `place` timeline row; its id, columns and timeline row."""
     window = timedelta(minutes=int(current_app.config["PAYMENT_WINDOW_MINUTES"]))
     columns: dict[str, Any] = {
         "user_id": user_id,
@@ -295,5 +339,5 @@ def _insert_order(
         "note": None,
         "at": now,
     }
-    event_id = conn.execute(_ADD_PLACED_EVENT, placed).scalar_one()
-    return Order(id=order_id, **columns, events=[OrderTimelineEvent(id=event_id, **placed)])
+    conn.execute(_ADD_PLACED_EVENT, placed)
+    return order_id, columns, placed
