@@ -32,12 +32,33 @@ def request_fingerprint(*, method: str, path: str, body: Any) -> str:
 
 
 @functools.cache
-def _claim(dialect_name: str) -> Any:
+def _add_unless_taken(dialect_name: str) -> Any:
     return (
         upsert_insert(dialect_name, IdempotencyKey)
         .on_conflict_do_nothing(index_elements=["user_id", "key"])
         .returning(IdempotencyKey.id)
     )
+
+
+def _add_key(
+    *, user_id: int, key: str, fingerprint: str, now: datetime, locked_until: datetime | None, answer: Replay | None
+) -> bool:
+    """Insert the key's row; False (nothing written) if the user already has that key."""
+    conn = connection()
+    row = conn.execute(
+        _add_unless_taken(conn.dialect.name),
+        {
+            "user_id": user_id,
+            "key": key,
+            "request_hash": fingerprint,
+            "response_status": answer.status if answer else None,
+            "response_body": answer.body if answer else None,
+            "created_at": now,
+            "locked_until": locked_until,
+            "expires_at": now + KEEP_FOR,
+        },
+    ).first()
+    return row is not None
 
 
 # bindparam names differ from column names: UPDATE reserves those for its SET clause
@@ -65,20 +86,11 @@ _FREE = delete(IdempotencyKey).where(_THIS_KEY)
 def claim_key(*, user_id: int, key: str, fingerprint: str, now: datetime) -> Replay | None:
     """Take the key for this request, or return the stored answer; 422 if the body differs, 409 if in flight."""
     with transaction():
-        conn = connection()
-        claimed = conn.execute(
-            _claim(conn.dialect.name),
-            {
-                "user_id": user_id,
-                "key": key,
-                "request_hash": fingerprint,
-                "created_at": now,
-                "locked_until": now + IN_FLIGHT_LEASE,
-                "expires_at": now + KEEP_FOR,
-            },
-        ).first()
-        if claimed is not None:
+        if _add_key(
+            user_id=user_id, key=key, fingerprint=fingerprint, now=now, locked_until=now + IN_FLIGHT_LEASE, answer=None
+        ):
             return None
+        conn = connection()
         row = conn.execute(_CLAIMED, {"of_user": user_id, "of_key": key}).first()
         if row is None:  # expired and purged between our insert and select
             raise Conflict("idempotency_key_in_flight", headers={"Retry-After": "1"})
@@ -101,35 +113,13 @@ def store_response(*, user_id: int, key: str, status: int, body: Any) -> None:
             connection().execute(_STORE, {"of_user": user_id, "of_key": key, "status": status, "body": body})
 
 
-@functools.cache
-def _keep(dialect_name: str) -> Any:
-    return (
-        upsert_insert(dialect_name, IdempotencyKey)
-        .on_conflict_do_nothing(index_elements=["user_id", "key"])
-        .returning(IdempotencyKey.id)
-    )
-
-
 def keep_answer(*, user_id: int, key: str, fingerprint: str, status: int, body: Any, now: datetime) -> bool:
     """Keep the answer under the key unless one is kept already (False); a 5xx is never kept (True, nothing written)."""
     if status >= 500:
         return True  # not cached: the client may retry
     with transaction():
-        conn = connection()
-        kept = conn.execute(
-            _keep(conn.dialect.name),
-            {
-                "user_id": user_id,
-                "key": key,
-                "request_hash": fingerprint,
-                "response_status": status,
-                "response_body": body,
-                "created_at": now,
-                "locked_until": None,
-                "expires_at": now + KEEP_FOR,
-            },
-        ).first()
-        return kept is not None
+        answer = Replay(status=status, body=body)
+        return _add_key(user_id=user_id, key=key, fingerprint=fingerprint, now=now, locked_until=None, answer=answer)
 
 
 def stored_answer(*, user_id: int, key: str, fingerprint: str) -> Replay | None:
