@@ -52,18 +52,13 @@ def current_user() -> User:
 
 
 def optional_caller() -> Caller | None:
-    """The caller if a valid token was sent, else None."""
+    """The caller if a valid token was sent, else None (public routes that personalise call this too)."""
     if "caller" not in g:
         token = bearer_token()
         g.caller = identify_caller(token=token, now=clock.now()) if token else None
         if g.caller is not None:
             structlog.contextvars.bind_contextvars(user_id=g.caller.id)
     return cast("Caller | None", g.caller)
-
-
-def optional_user() -> User | None:
-    """The caller's user if a valid token was sent, else None (public routes that personalise)."""
-    return current_user() if optional_caller() is not None else None
 
 
 def require_roles(*roles: Role) -> Callable[[F], F]:

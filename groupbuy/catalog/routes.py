@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import current_user_id, optional_user, require_roles
+from groupbuy.auth import current_user_id, optional_caller, require_roles
 from groupbuy.catalog import service
 from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.catalog.schemas import (
@@ -235,8 +235,8 @@ class CancelDeal(MethodView):
 
 def my_leader_id() -> int | None:
     """The caller's chosen leader, if a valid token came with the request (deal pages show that group)."""
-    user = optional_user()
-    return user.current_leader_id if user else None
+    caller = optional_caller()
+    return caller.current_leader_id if caller else None
 
 
 @blp.route("/deals")

@@ -4,7 +4,6 @@ from groupbuy.accounts.service.addresses import create_address, delete_address, 
 from groupbuy.accounts.service.codes import request_verification_code
 from groupbuy.accounts.service.sessions import (
     Caller,
-    authenticate_token,
     identify_caller,
     login_with_code,
     login_with_password,
@@ -26,7 +25,6 @@ from groupbuy.accounts.service.users import (
 
 __all__ = [
     "Caller",
-    "authenticate_token",
     "create_address",
     "create_user",
     "delete_address",

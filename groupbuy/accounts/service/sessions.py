@@ -202,22 +202,17 @@ def login_with_wechat(*, code: str, now: datetime) -> IssuedToken:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def authenticate_token(*, token: str, now: datetime) -> User | None:
-    """The active user a live token belongs to, or None (revoked, expired, unknown, suspended)."""
-    caller = identify_caller(token=token, now=now)
-    return db.session.get(User, caller.id) if caller is not None else None
-
-
 @dataclass(frozen=True)
 class Caller:
-    """Who sent a request: enough for every role check, without loading the user."""
+    """Who sent a request: enough for every role check and the shopper's leader, without loading the user."""
 
     id: int
     role_names: frozenset[Role]
+    current_leader_id: int | None
 
 
 _CALLER = (
-    select(User.id, UserRole.role)
+    select(User.id, User.current_leader_id, UserRole.role)
     .select_from(AuthToken)
     .join(User, User.id == AuthToken.user_id)
     .outerjoin(UserRole, UserRole.user_id == User.id)
@@ -235,7 +230,8 @@ def identify_caller(*, token: str, now: datetime) -> Caller | None:
     rows = connection().execute(_CALLER, {"token_hash": token_digest(token), "now": now}).all()
     if not rows:
         return None
-    return Caller(id=rows[0].id, role_names=frozenset(Role(r.role) for r in rows if r.role is not None))
+    roles = frozenset(Role(r.role) for r in rows if r.role is not None)
+    return Caller(id=rows[0].id, role_names=roles, current_leader_id=rows[0].current_leader_id)
 
 
 def logout(*, token: str, now: datetime) -> None:
