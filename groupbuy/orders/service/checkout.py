@@ -210,7 +210,7 @@ def place_order(
     with transaction():
         conn = connection()
         who = conn.execute(_WHO, {"user_id": user_id, "leader_id": leader_id, "key": idempotency_key}).one()
-        if who.previous_id is not None:  # a retry after a crash between commit and answer
+        if who.previous_id is not None:  # the same key again: nothing new (HTTP replays the kept answer)
             return db.session.get_one(Order, who.previous_id)
         if who.chosen_id is None:
             raise Invalid("leader_required", errors={"leader_id": ["choose a leader (pickup point) first"]})
