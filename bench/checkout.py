@@ -154,19 +154,12 @@ def seed_groupbuy(url: str, *, shoppers: int, deals: int, filled_carts: int = 0)
                     for u, t in zip(user_ids, tokens, strict=True)
                 ],
             )
-            db.session.execute(
-                insert(CartItem),
-                [
-                    {
-                        "user_id": u,
-                        "deal_id": DEALS[n % len(DEALS)],
-                        "quantity": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for n, u in enumerate(user_ids[shoppers:])
-                ],
-            )
+            carts = [
+                {"user_id": u, "deal_id": DEALS[n % len(DEALS)], "quantity": 1, "created_at": now, "updated_at": now}
+                for n, u in enumerate(user_ids[shoppers:])
+            ]
+            if carts:  # an empty executemany would insert one row of NULLs
+                db.session.execute(insert(CartItem), carts)
             TOKENS.extend(tokens[:shoppers])
             FILLED.extend(tokens[shoppers:])
         db.session.remove()
