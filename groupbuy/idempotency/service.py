@@ -83,6 +83,18 @@ _STORE = (
 _FREE = delete(IdempotencyKey).where(_THIS_KEY)
 
 
+def _kept_row(user_id: int, key: str, fingerprint: str) -> Any:
+    """The key's row, or None; 422 if it was kept for another request."""
+    row = connection().execute(_CLAIMED, {"of_user": user_id, "of_key": key}).first()
+    if row is not None and row.request_hash != fingerprint:
+        raise Invalid("idempotency_key_reused", errors={"Idempotency-Key": ["used with a different request"]})
+    return row
+
+
+def _in_flight() -> Conflict:
+    return Conflict("idempotency_key_in_flight", headers={"Retry-After": "1"})
+
+
 def claim_key(*, user_id: int, key: str, fingerprint: str, now: datetime) -> Replay | None:
     """Take the key for this request, or return the stored answer; 422 if the body differs, 409 if in flight."""
     with transaction():
@@ -90,18 +102,17 @@ def claim_key(*, user_id: int, key: str, fingerprint: str, now: datetime) -> Rep
             user_id=user_id, key=key, fingerprint=fingerprint, now=now, locked_until=now + IN_FLIGHT_LEASE, answer=None
         ):
             return None
-        conn = connection()
-        row = conn.execute(_CLAIMED, {"of_user": user_id, "of_key": key}).first()
+        row = _kept_row(user_id, key, fingerprint)
         if row is None:  # expired and purged between our insert and select
-            raise Conflict("idempotency_key_in_flight", headers={"Retry-After": "1"})
-        if row.request_hash != fingerprint:
-            raise Invalid("idempotency_key_reused", errors={"Idempotency-Key": ["used with a different request"]})
+            raise _in_flight()
         if row.response_status is not None:
             return Replay(status=row.response_status, body=row.response_body)
-        taken_over = conn.execute(_TAKE_OVER, {"claimed_id": row.id, "now": now, "lease_until": now + IN_FLIGHT_LEASE})
+        taken_over = connection().execute(
+            _TAKE_OVER, {"claimed_id": row.id, "now": now, "lease_until": now + IN_FLIGHT_LEASE}
+        )
         if taken_over.rowcount == 1:  # the first worker died mid-request
             return None
-        raise Conflict("idempotency_key_in_flight", headers={"Retry-After": "1"})
+        raise _in_flight()
 
 
 def store_response(*, user_id: int, key: str, status: int, body: Any) -> None:
@@ -124,13 +135,11 @@ def keep_answer(*, user_id: int, key: str, fingerprint: str, status: int, body: 
 
 def stored_answer(*, user_id: int, key: str, fingerprint: str) -> Replay | None:
     """The answer kept under the key (None if none); 422 if it was for another request, 409 if still running."""
-    row = connection().execute(_CLAIMED, {"of_user": user_id, "of_key": key}).first()
+    row = _kept_row(user_id, key, fingerprint)
     if row is None:
         return None
-    if row.request_hash != fingerprint:
-        raise Invalid("idempotency_key_reused", errors={"Idempotency-Key": ["used with a different request"]})
     if row.response_status is None:  # claimed by a claim-first request still in flight
-        raise Conflict("idempotency_key_in_flight", headers={"Retry-After": "1"})
+        raise _in_flight()
     return Replay(status=row.response_status, body=row.response_body)
 
 

@@ -71,7 +71,7 @@ def get_user_if_any(*, user_id: int) -> User | None:
 
 
 def get_user(*, user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = get_user_if_any(user_id=user_id)
     if user is None:
         raise NotFound()
     return user
