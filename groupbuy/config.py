@@ -51,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
     # orders
     "PAYMENT_WINDOW_MINUTES": 15,
     "MAX_ORDER_PAYABLE_FEN": 500_000,  # ¥5,000 per order (seed 003: configurable per-order limit)
+    "DELIVERY_FEE_REFUND": "whole_order",  # whole_order: refunded with the order's last line | never
     # database pool (PostgreSQL)
     "DB_POOL_SIZE": 5,
     "DB_POOL_TIMEOUT": 5,
@@ -123,6 +124,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    if app.config["DELIVERY_FEE_REFUND"] not in ("whole_order", "never"):
+        raise ConfigError("GROUPBUY_DELIVERY_FEE_REFUND must be 'whole_order' or 'never'")
     check_production(app.config)
 
 

@@ -12,12 +12,14 @@ from flask import current_app
 from sqlalchemy import Table, bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from groupbuy.catalog.enums import DealStatus
 from groupbuy.catalog.models import Deal
 from groupbuy.catalog.service import deal_on_sale
 from groupbuy.db import connection, db, transaction, upsert_insert
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.enums import GroupOpenedBy, GroupStatus
 from groupbuy.groups.models import Group, GroupEvent
+from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
 from groupbuy.leaders.service import get_active_leader
 
@@ -180,35 +182,53 @@ class GroupClosure:
     units_paid: int
 
 
-def claim_due_groups(*, now: datetime, after_id: int, limit: int) -> list[int]:
-    """The next open groups past their deal's cutoff (by id), locked for the caller's transaction; rows another
-    runner holds are skipped, never waited for (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
-    return list(
-        db.session.scalars(
-            select(Group.id)
-            .join(Deal, Deal.id == Group.deal_id)
-            .where(Group.status == GroupStatus.OPEN, Deal.cutoff_at <= now, Group.id > after_id)
-            .order_by(Group.id)
-            .limit(limit)
-            .with_for_update(of=Group, skip_locked=True)
-        )
+def claim_due_groups(*, now: datetime, after_leader_id: int, limit: int) -> list[int]:
+    """The open groups past their deal's cutoff of the next leaders (by leader id), about ``limit`` of them and
+    always every due group of each leader taken, so a closing batch settles whole orders (an order belongs to one
+    leader). Locked for the caller's transaction; rows another runner holds are skipped, never waited for
+    (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+    due = (
+        select(Group.id, Group.leader_id)
+        .join(Deal, Deal.id == Group.deal_id)
+        .where(Group.status == GroupStatus.OPEN, Deal.cutoff_at <= now)
+        .with_for_update(of=Group, skip_locked=True)
     )
+    first = db.session.execute(
+        due.where(Group.leader_id > after_leader_id).order_by(Group.leader_id, Group.id).limit(limit)
+    ).all()
+    if not first:
+        return []
+    last_leader = first[-1].leader_id
+    rest = db.session.scalars(
+        due.where(Group.leader_id == last_leader, Group.id > first[-1].id)
+        .order_by(Group.id)
+        .with_only_columns(Group.id)
+    ).all()
+    return [r.id for r in first] + list(rest)
 
 
 def close_groups(*, group_ids: list[int], now: datetime, actor: str = "system") -> list[GroupClosure]:
-    """Close open groups: succeeded when paid units reach the deal's threshold, else failed — decided in one
+    """Close open groups: cancelled when the deal was cancelled or the leader is suspended (nobody can hand the
+    goods out), else succeeded when paid units reach the deal's threshold, else failed — decided in one
     conditional UPDATE on the rows as they are, with one event per group. Groups no longer open are left alone."""
     if not group_ids:
         return []
-    groups, deals = cast(Table, Group.__table__), cast(Table, Deal.__table__)
+    groups, deals, leaders = cast(Table, Group.__table__), cast(Table, Deal.__table__), cast(Table, Leader.__table__)
     outcome = case(
+        (deals.c.status == DealStatus.CANCELLED.value, GroupStatus.CANCELLED.value),
+        (leaders.c.status == LeaderStatus.SUSPENDED.value, GroupStatus.CANCELLED.value),
         (groups.c.units_paid >= deals.c.min_group_quantity, GroupStatus.SUCCEEDED.value),
         else_=GroupStatus.FAILED.value,
     )
     with transaction():
         rows = db.session.execute(
             update(groups)
-            .where(groups.c.id.in_(group_ids), groups.c.status == GroupStatus.OPEN, deals.c.id == groups.c.deal_id)
+            .where(
+                groups.c.id.in_(group_ids),
+                groups.c.status == GroupStatus.OPEN,
+                deals.c.id == groups.c.deal_id,
+                leaders.c.id == groups.c.leader_id,
+            )
             .values(status=outcome, closed_at=now)
             .returning(groups.c.id, groups.c.deal_id, groups.c.leader_id, groups.c.status, groups.c.units_paid)
         ).all()

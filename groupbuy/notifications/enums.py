@@ -21,6 +21,7 @@ class NotificationKind(StrEnum):
     ORDER_EXPIRED = "order_expired"
     GROUP_SUCCEEDED = "group_succeeded"
     GROUP_FAILED = "group_failed"
+    GROUP_PARTLY_SUCCEEDED = "group_partly_succeeded"  # some lines go ahead, others refunded
     GOODS_ARRIVED = "goods_arrived"
     REFUND_DONE = "refund_done"
     LEADER_STOCK_LIST = "leader_stock_list"

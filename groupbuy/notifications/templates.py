@@ -20,18 +20,16 @@ NOTICES: dict[str, tuple[str, str]] = {
     K.ORDER_PAID: ("支付成功", "订单 {order_no} 已支付 {amount}，成团后团长将为您备货，提货日 {pickup_date}。"),
     K.ORDER_CANCELLED: ("订单已取消", "订单 {order_no} 已取消。{refund_text}"),
     K.ORDER_EXPIRED: ("订单已关闭", "订单 {order_no} 未在规定时间内支付，已自动取消。"),
-    K.GROUP_SUCCEEDED: ("拼团成功", "您参与的「{deal_title}」已成团（订单 {order_no}），提货日 {pickup_date}。"),
-    K.GROUP_FAILED: ("拼团未成功", "订单 {order_no} 所在的团未达到成团数量。{refund_text}"),
+    K.GROUP_SUCCEEDED: ("拼团成功", "订单 {order_no}：{summary}，提货日 {pickup_date}。"),
+    K.GROUP_FAILED: ("拼团未成功", "订单 {order_no}：{summary}。{refund_text}"),
+    K.GROUP_PARTLY_SUCCEEDED: ("部分拼团成功", "订单 {order_no}：{summary}，提货日 {pickup_date}。{refund_text}"),
     K.GOODS_ARRIVED: (
         "商品已到自提点",
         "订单 {order_no} 的商品已到达自提点，请于 {pickup_date} 凭提货码 {pickup_code} 提货。",
     ),
     K.REFUND_DONE: ("退款成功", "订单 {order_no} 的退款 {amount} 已原路退回，请注意查收。"),
-    K.LEADER_STOCK_LIST: ("备货清单", "「{deal_title}」已成团：共 {units} 件，提货日 {pickup_date}，请及时备货。"),
-    K.LEADER_GROUP_FAILED: (
-        "未成团通知",
-        "「{deal_title}」未达到成团数量（已付 {units} / 需 {threshold} 件），已为团员办理退款。",
-    ),
+    K.LEADER_STOCK_LIST: ("备货清单", "已成团共 {units} 件，请及时备货：{summary}。"),
+    K.LEADER_GROUP_FAILED: ("未成团通知", "以下团未能成团，已为团员办理退款：{summary}。"),
     K.LEADER_AFTERSALE_REQUESTED: ("新的售后申请", "订单 {order_no} 有新的售后申请：{reason}。请尽快处理。"),
 }
 

@@ -30,8 +30,29 @@ class OrderEvent(StrEnum):
     DELIVER = "deliver"
     CONFIRM_RECEIPT = "confirm_receipt"
     REFUND_DONE = "refund_done"
+    LINE_REFUND = "line_refund"  # some lines refunded; the order carries on in the same state
+    REFUND = "refund"  # the last active line refunded (shortage, after-sale): the whole order is refunding
 
 
 class Fulfilment(StrEnum):
     PICKUP = "pickup"
     DELIVERY = "delivery"
+
+
+class LineStatus(StrEnum):
+    """A line's own outcome: active while any unit is still to be delivered; refunding once every unit is
+    refunded and the money is on its way; refunded once it has arrived."""
+
+    ACTIVE = "active"
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+
+
+class RefundReason(StrEnum):
+    """Why units of a line were refunded."""
+
+    GROUP_FAILED = "group_failed"
+    GROUP_CANCELLED = "group_cancelled"
+    SHORTAGE = "shortage"
+    AFTER_SALE = "after_sale"
+    ORDER_CANCELLED = "order_cancelled"

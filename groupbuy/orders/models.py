@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupbuy.accounts.models import ID, enum_column
 from groupbuy.db import Base
-from groupbuy.orders.enums import Fulfilment, OrderEvent, OrderStatus
+from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
 
 
 class Order(Base):
@@ -28,7 +28,9 @@ class Order(Base):
     discount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     payable_fen: Mapped[int] = mapped_column(BigInteger)
     paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    refund_due_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # hand-off to payments' refund service
+    # Σ of the order's refunds (order_refunds): what payments owes back. Each refund also takes its amount off
+    # items/delivery/discount, so for a paid order payable_fen + refund_due_fen == paid_fen at all times.
+    refund_due_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     pickup_date: Mapped[date] = mapped_column(Date)
     pickup_code: Mapped[str | None] = mapped_column(String(8))
@@ -76,6 +78,10 @@ class OrderLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     line_total_fen: Mapped[int] = mapped_column(BigInteger)
     pickup_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[LineStatus] = mapped_column(enum_column(LineStatus, "order_line_status"), default=LineStatus.ACTIVE)
+    refund_reason: Mapped[RefundReason | None] = mapped_column(enum_column(RefundReason, "order_line_refund_reason"))
+    refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # refunds granted for its units
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -83,7 +89,54 @@ class OrderLine(Base):
         Index("ix_order_lines_deal_id", "deal_id"),
         CheckConstraint("quantity >= 1 AND quantity <= 99", name="quantity_range"),
         CheckConstraint("unit_price_fen > 0 AND line_total_fen = unit_price_fen * quantity", name="line_total"),
+        CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_quantity_range"),
+        CheckConstraint("refunded_fen >= 0 AND refunded_fen <= line_total_fen", name="refunded_within_total"),
+        CheckConstraint("(status = 'active') = (refunded_quantity < quantity)", name="active_while_units_remain"),
     )
+
+
+class OrderRefund(Base):
+    """One refund of an order: the units of its lines (order_refund_lines) and the money for them.
+
+    Written by orders.refund_lines, the only place that prices refunded units; payments sends one provider refund
+    per row (its ``order_refund_id``) and reports back when the money has arrived (``refunded_at``).
+    """
+
+    __tablename__ = "order_refunds"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[RefundReason] = mapped_column(enum_column(RefundReason, "order_refund_reason"))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # lines' share plus delivery_fee_fen
+    delivery_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    actor: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    refunded_at: Mapped[datetime | None]  # the provider confirmed the money is back
+
+    lines: Mapped[list[OrderRefundLine]] = relationship(
+        back_populates="refund", lazy="selectin", order_by="OrderRefundLine.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0 AND delivery_fee_fen >= 0 AND delivery_fee_fen <= amount_fen", name="amounts"),
+        Index("ix_order_refunds_unrefunded", "refunded_at", "id"),
+    )
+
+
+class OrderRefundLine(Base):
+    """Units of one line in one refund, and the fen they were refunded at."""
+
+    __tablename__ = "order_refund_lines"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    order_refund_id: Mapped[int] = mapped_column(ForeignKey("order_refunds.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+    refund: Mapped[OrderRefund] = relationship(back_populates="lines")
+
+    __table_args__ = (CheckConstraint("quantity >= 1 AND amount_fen >= 0", name="positive"),)
 
 
 class OrderTimelineEvent(Base):

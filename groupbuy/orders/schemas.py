@@ -9,7 +9,7 @@ from marshmallow import validates_schema
 
 from groupbuy.common.fields import Id, MaskedPhone, StrictInt
 from groupbuy.common.pagination import PageQuerySchema
-from groupbuy.orders.enums import Fulfilment, OrderEvent, OrderStatus
+from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
 
 
 class OrderItemSchema(ma.Schema):
@@ -47,6 +47,12 @@ class OrderLineSchema(ma.Schema):
     quantity = ma.fields.Integer(required=True)
     line_total_fen = ma.fields.Integer(required=True)
     pickup_date = ma.fields.Date(required=True)
+    status = ma.fields.Enum(
+        LineStatus, by_value=True, required=True, metadata={"description": "the line's own outcome"}
+    )
+    refund_reason = ma.fields.Enum(RefundReason, by_value=True, allow_none=True)
+    refunded_quantity = ma.fields.Integer(required=True, metadata={"description": "units refunded so far"})
+    refunded_fen = ma.fields.Integer(required=True, metadata={"description": "refund granted for those units"})
 
 
 class TimelineEventSchema(ma.Schema):
@@ -78,7 +84,10 @@ class OrderSummarySchema(ma.Schema):
     discount_fen = ma.fields.Integer(required=True)
     payable_fen = ma.fields.Integer(required=True)
     paid_fen = ma.fields.Integer(required=True)
-    refunded_fen = ma.fields.Integer(required=True)
+    refund_due_fen = ma.fields.Integer(
+        required=True, metadata={"description": "refunds granted; payable_fen + refund_due_fen = paid_fen once paid"}
+    )
+    refunded_fen = ma.fields.Integer(required=True, metadata={"description": "refunds that reached the shopper"})
     pickup_date = ma.fields.Date(required=True)
     pickup_code = ma.fields.String(allow_none=True, metadata={"description": "issued once paid"})
     pay_before = ma.fields.AwareDateTime(required=True)

@@ -11,6 +11,9 @@ from types import MappingProxyType
 from groupbuy.orders.enums import OrderEvent as E
 from groupbuy.orders.enums import OrderStatus as S
 
+# States in which the shopper has paid and some goods are still owed or held: lines may be refunded here.
+_HOLDING_GOODS = (S.PAID, S.CONFIRMED, S.STOCKING, S.SHIPPED, S.READY_FOR_PICKUP, S.PICKED_UP, S.DELIVERED, S.COMPLETED)
+
 TRANSITIONS = MappingProxyType(
     {
         E.PAY: {S.PENDING_PAYMENT: S.PAID},
@@ -25,6 +28,10 @@ TRANSITIONS = MappingProxyType(
         E.DELIVER: {S.SHIPPED: S.DELIVERED},
         E.CONFIRM_RECEIPT: {S.PICKED_UP: S.COMPLETED, S.DELIVERED: S.COMPLETED},
         E.REFUND_DONE: {S.REFUNDING: S.REFUNDED},
+        # Some lines refunded, others still active: the order stays where it is (a timeline row, no move).
+        E.LINE_REFUND: {s: s for s in _HOLDING_GOODS},
+        # The last active line refunded for a reason other than cancellation or a failed group.
+        E.REFUND: dict.fromkeys(_HOLDING_GOODS, S.REFUNDING),
     }
 )
 

@@ -79,6 +79,8 @@ class Refund(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
     out_refund_no: Mapped[str] = mapped_column(String(64), unique=True)
     request_key: Mapped[str | None] = mapped_column(String(100), unique=True)  # one refund per business decision
+    # The order's refund (its lines' units) this sends back; None for late payments and direct refunds.
+    order_refund_id: Mapped[int | None] = mapped_column(ForeignKey("order_refunds.id", ondelete="RESTRICT"), index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(200))
     source: Mapped[RefundSource] = mapped_column(enum_column(RefundSource, "refund_source"))

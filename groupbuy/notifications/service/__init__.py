@@ -10,13 +10,14 @@ from groupbuy.notifications.service.inbox import (
 )
 from groupbuy.notifications.service.order_events import (
     ClosedGroup,
-    GroupMember,
+    LineOutcome,
     OrderFacts,
     facts_of,
     notify_groups_closed,
     notify_leader_aftersale_requested,
     notify_order_event,
     notify_order_events,
+    notify_orders_settled,
 )
 from groupbuy.notifications.service.outbox import (
     DeliveryCounts,
@@ -31,7 +32,7 @@ from groupbuy.notifications.service.wechat_token import cached_access_token, ref
 __all__ = [
     "ClosedGroup",
     "DeliveryCounts",
-    "GroupMember",
+    "LineOutcome",
     "Notice",
     "NotificationPage",
     "OrderFacts",
@@ -50,5 +51,6 @@ __all__ = [
     "notify_leader_aftersale_requested",
     "notify_order_event",
     "notify_order_events",
+    "notify_orders_settled",
     "refresh_wechat_token",
 ]

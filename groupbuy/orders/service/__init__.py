@@ -10,11 +10,13 @@ from groupbuy.orders.service.lifecycle import (
     mark_order_paid,
     transition,
 )
+from groupbuy.orders.service.line_refunds import OrderRefundOutcome, refund_lines
 from groupbuy.orders.service.queries import get_order_for_user, list_orders_for_user
 from groupbuy.orders.service.refunds import finish_refunding_order, record_order_refund
 
 __all__ = [
     "CheckoutItem",
+    "OrderRefundOutcome",
     "PlacedOrder",
     "auto_confirm_receipts",
     "cancel_order",
@@ -29,6 +31,7 @@ __all__ = [
     "move_orders",
     "place_order",
     "record_order_refund",
+    "refund_lines",
     "release_units",
     "transition",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -37,7 +38,7 @@ def drain(batch: Callable[..., tuple[int, int | None]], **kwargs: Any) -> int:
         after = last
 
 
-def claim_orders(query: Select[*tuple[Any, ...]], limit: int) -> list[Any]:
+def claim_orders(query: Select[*tuple[Any, ...]], limit: int | None) -> list[Any]:
     """The next batch, locked for this runner; rows another transaction holds are skipped (PostgreSQL)."""
     return list(db.session.execute(query.limit(limit).with_for_update(of=Order, skip_locked=True)).all())
 
@@ -59,8 +60,11 @@ def move_orders(
     now: datetime,
     note: str | None = None,
     values: dict[str, Any] | None = None,
+    notify: bool = True,
 ) -> list[OrderFacts]:
-    """The bulk form of transition(): one conditional UPDATE from one state, a timeline row per moved order."""
+    """The bulk form of transition(): one conditional UPDATE from one state, a timeline row per moved order.
+
+    ``notify=False`` when the caller tells the shoppers itself (a closing run's one notice per order)."""
     target = next_status(event, from_status)
     if target is None:
         raise ValueError(f"{event.value} cannot start from {from_status.value}")
@@ -100,30 +104,59 @@ def move_orders(
         ],
     )
     facts = [facts_of(r) for r in rows]
-    notify_order_events(facts=facts, event=event, now=now)
+    if notify:
+        notify_order_events(facts=facts, event=event, now=now)
     return facts
 
 
+@dataclass(frozen=True)
+class LineUnits:
+    """Units of one line going back: to the deal's stock, the shopper's limit and the group's counters."""
+
+    user_id: int
+    deal_id: int
+    group_id: int
+    quantity: int
+
+
 def release_units(order_ids: Sequence[int], *, paid: bool) -> None:
-    """Give back stock, per-user limits and group counts of these (just moved) orders, summed per row.
+    """Give back the active units of these (just moved) orders: see release_line_units."""
+    if not order_ids:
+        return
+    release_line_units(
+        [
+            LineUnits(user_id=u, deal_id=d, group_id=g, quantity=q)
+            for u, d, g, q in db.session.execute(
+                select(
+                    Order.user_id,
+                    OrderLine.deal_id,
+                    OrderLine.group_id,
+                    OrderLine.quantity - OrderLine.refunded_quantity,
+                )
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(OrderLine.order_id.in_(order_ids), OrderLine.refunded_quantity < OrderLine.quantity)
+            ).all()
+        ],
+        paid=paid,
+    )
+
+
+def release_line_units(units: Sequence[LineUnits], *, paid: bool) -> None:
+    """Give back stock, per-user limits and group counts of these units, summed per row.
 
     Stock and group counts go back through the catalog and groups services' bulk releases (one executemany
     per table; CHECKs keep stock within the allocation and counters non-negative).
     Locks are taken in checkout's order (purchases, deals, groups), each sorted, so runners never deadlock.
     """
-    if not order_ids:
+    if not units:
         return
     per_purchase: Counter[tuple[int, int]] = Counter()
     per_deal: Counter[int] = Counter()
     per_group: Counter[int] = Counter()
-    for user_id, deal_id, group_id, quantity in db.session.execute(
-        select(Order.user_id, OrderLine.deal_id, OrderLine.group_id, OrderLine.quantity)
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(OrderLine.order_id.in_(order_ids))
-    ).all():
-        per_purchase[(user_id, deal_id)] += quantity
-        per_deal[deal_id] += quantity
-        per_group[group_id] += quantity
+    for unit in units:
+        per_purchase[(unit.user_id, unit.deal_id)] += unit.quantity
+        per_deal[unit.deal_id] += unit.quantity
+        per_group[unit.group_id] += unit.quantity
     purchases = cast(Table, UserDealPurchase.__table__)
     db.session.execute(
         update(purchases)

@@ -24,7 +24,7 @@ from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
-from groupbuy.orders.enums import Fulfilment, OrderEvent, OrderStatus
+from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent, UserDealPurchase
 from groupbuy.orders.service.numbers import new_order_no
 
@@ -40,6 +40,10 @@ class PlacedLine:
     quantity: int
     line_total_fen: int
     pickup_date: date
+    status: LineStatus
+    refund_reason: RefundReason | None
+    refunded_quantity: int
+    refunded_fen: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,7 @@ class PlacedOrder:
     discount_fen: int
     payable_fen: int
     paid_fen: int
+    refund_due_fen: int
     refunded_fen: int
     pickup_date: date
     pickup_code: str | None
@@ -280,6 +285,10 @@ def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int) -> dic
         "quantity": quantity,
         "line_total_fen": deal.group_price_fen * quantity,
         "pickup_date": deal.pickup_date,
+        "status": LineStatus.ACTIVE,
+        "refund_reason": None,
+        "refunded_quantity": 0,
+        "refunded_fen": 0,
     }
 
 

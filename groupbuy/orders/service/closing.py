@@ -1,15 +1,18 @@
 """Closing in bulk, for the scheduled jobs: groups past their cutoff and their orders, expiry, auto-confirm.
 
-Work is chosen from database state (not from the tick), so a late run catches up in one pass. A batch of
-due groups is closed (groups' close_group rule, set-based) and its orders are settled in the same transaction: paid
-orders of a failed group go to refunding with the whole amount due (the hand-off to payments), unpaid
-orders of any closed group are cancelled, their units released. Orders a concurrent payment or checkout
-held (skipped, never waited for) are picked up by the sweeps that follow, which look at order state only.
+Work is chosen from database state (not from the tick), so a late run catches up in one pass. A batch takes the
+due groups of the next leaders (every due group of a leader in one batch: an order belongs to one leader), closes
+them (the groups service's rule, set-based) and settles their orders in the same transaction: the lines of paid
+orders that sit in a failed or cancelled group are refunded through refund_lines (the other lines of the same
+orders carry on), unpaid orders of any closed group are cancelled and their units released. Each shopper gets one
+notice per order and batch naming every line's outcome, each leader one digest. Orders a concurrent payment or
+checkout held (skipped, never waited for) are picked up by the sweeps that follow, which look at line and group
+state only.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, exists, select
@@ -20,13 +23,25 @@ from groupbuy.groups.enums import GroupStatus
 from groupbuy.groups.models import Group
 from groupbuy.groups.service import GroupClosure, claim_due_groups, close_groups
 from groupbuy.leaders.models import Leader
-from groupbuy.notifications.service import ClosedGroup, GroupMember, notify_groups_closed
-from groupbuy.orders.enums import OrderEvent, OrderStatus
+from groupbuy.notifications.service import ClosedGroup, LineOutcome, notify_groups_closed, notify_orders_settled
+from groupbuy.orders.enums import LineStatus, OrderEvent, OrderStatus, RefundReason
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 from groupbuy.orders.service.bulk import SYSTEM, claim_orders, drain, in_group_where, move_orders, release_units
 from groupbuy.orders.service.lifecycle import expire_order
+from groupbuy.orders.service.line_refunds import REFUNDABLE_STATES, OrderRefundOutcome, refund_lines_of_orders
 
-CLOSE_COUNTS = ("groups_succeeded", "groups_failed", "notices", "orders_refunding", "orders_cancelled")
+CLOSE_COUNTS = (
+    "groups_succeeded",
+    "groups_failed",
+    "groups_cancelled",
+    "notices",
+    "orders_refunding",
+    "orders_partly_refunded",
+    "lines_refunded",
+    "orders_cancelled",
+)
+REFUNDED_GROUPS = (GroupStatus.FAILED, GroupStatus.CANCELLED)
+REASON_OF = {GroupStatus.FAILED: RefundReason.GROUP_FAILED, GroupStatus.CANCELLED: RefundReason.GROUP_CANCELLED}
 
 
 def close_due_groups(*, now: datetime, limit: int) -> dict[str, int]:
@@ -34,12 +49,18 @@ def close_due_groups(*, now: datetime, limit: int) -> dict[str, int]:
     counts: Counter[str] = Counter(dict.fromkeys(CLOSE_COUNTS, 0))
     after = 0
     while True:
-        batch, last = close_due_group_batch(now=now, after_id=after, limit=limit)
+        batch, last = close_due_group_batch(now=now, after_leader_id=after, limit=limit)
         counts.update(batch)
         if last is None:
             break
         after = last
-    counts["orders_refunding"] += drain(refund_failed_group_batch, now=now, limit=limit)
+    after = 0
+    while True:  # sweep: active lines of paid orders still sitting in failed or cancelled groups
+        batch, last = refund_lines_of_closed_groups_batch(now=now, after_id=after, limit=limit)
+        counts.update(batch)
+        if last is None:
+            break
+        after = last
     counts["orders_cancelled"] += drain(cancel_unpaid_of_closed_groups_batch, now=now, limit=limit)
     return dict(counts)
 
@@ -54,25 +75,77 @@ def auto_confirm_receipts(*, now: datetime, days: int, limit: int) -> dict[str, 
     return {"orders_completed": drain(auto_confirm_batch, now=now, days=days, limit=limit)}
 
 
-def close_due_group_batch(*, now: datetime, after_id: int, limit: int) -> tuple[Counter[str], int | None]:
-    """Close the next open groups past their deal's cutoff (close_group's rule), settle their orders, notify."""
+def close_due_group_batch(*, now: datetime, after_leader_id: int, limit: int) -> tuple[Counter[str], int | None]:
+    """Close the due groups of the next leaders (close_groups' rule), settle their orders line by line, notify."""
     counts: Counter[str] = Counter()
     with transaction():
-        due = claim_due_groups(now=now, after_id=after_id, limit=limit)
+        due = claim_due_groups(now=now, after_leader_id=after_leader_id, limit=limit)
         if not due:
             return counts, None
-        closed = _describe(close_groups(group_ids=due, now=now, actor=SYSTEM))
-        counts.update(f"groups_{'succeeded' if g.succeeded else 'failed'}" for g in closed)
-        counts["notices"] += notify_groups_closed(groups=closed, members=_members(closed), now=now)
-        failed = Order.id.in_(_orders_of([g.group_id for g in closed if not g.succeeded]))
-        every = Order.id.in_(_orders_of([g.group_id for g in closed]))
-        counts["orders_refunding"] += drain(_refund, scope=failed, now=now, limit=limit)
+        closures = close_groups(group_ids=due, now=now, actor=SYSTEM)
+        counts.update(f"groups_{c.status.value}" for c in closures)
+        status_of = {c.group_id: c.status for c in closures}
+        outcomes: list[OrderRefundOutcome] = []
+        for status in REFUNDED_GROUPS:
+            outcomes += _refund_lines_in(
+                [g for g, s in status_of.items() if s is status], reason=REASON_OF[status], now=now, after_id=0
+            )[0]
+        counts.update(_count(outcomes))
+        counts["notices"] += notify_groups_closed(groups=_describe(closures), now=now)
+        counts["notices"] += notify_orders_settled(
+            outcomes=_settled(list(status_of), outcomes), delivery_fees=_fees(outcomes), now=now
+        )
+        every = Order.id.in_(_orders_of(list(status_of)))
         counts["orders_cancelled"] += drain(_cancel_unpaid, scope=every, now=now, limit=limit)
-        return counts, due[-1]
+        leader = db.session.scalar(select(Group.leader_id).where(Group.id == due[-1]))
+        return counts, leader
+
+
+def _fees(outcomes: list[OrderRefundOutcome]) -> dict[int, int]:
+    return {o.order_id: o.delivery_fee_fen for o in outcomes if o.delivery_fee_fen}
+
+
+def _count(outcomes: list[OrderRefundOutcome]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for outcome in outcomes:
+        counts["orders_refunding" if outcome.whole_order else "orders_partly_refunded"] += 1
+        counts["lines_refunded"] += len(outcome.lines)
+    return counts
+
+
+def _refund_lines_in(
+    group_ids: list[int], *, reason: RefundReason, now: datetime, after_id: int, limit: int | None = None
+) -> tuple[list[OrderRefundOutcome], int | None]:
+    # The batch's groups are bounded (about JOB_BATCH_SIZE), so their paid orders are taken in one go.
+    """Refund every active unit of paid orders in these groups (orders another transaction holds are skipped)."""
+    if not group_ids:
+        return [], None
+    query = (
+        select(Order.id)
+        .where(
+            Order.status.in_(REFUNDABLE_STATES),
+            Order.id > after_id,
+            in_group_where(Group.id.in_(group_ids) & (OrderLine.status == LineStatus.ACTIVE)),
+        )
+        .order_by(Order.id)
+    )
+    claimed = [r.id for r in claim_orders(query, limit)]
+    if not claimed:
+        return [], None
+    requests: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for order_id, line_id, remaining in db.session.execute(
+        select(OrderLine.order_id, OrderLine.id, OrderLine.quantity - OrderLine.refunded_quantity).where(
+            OrderLine.order_id.in_(claimed),
+            OrderLine.group_id.in_(group_ids),
+            OrderLine.status == LineStatus.ACTIVE,
+        )
+    ):
+        requests[order_id].append((line_id, remaining))
+    return refund_lines_of_orders(requests=requests, reason=reason, actor=SYSTEM, now=now), claimed[-1]
 
 
 def _describe(rows: list[GroupClosure]) -> list[ClosedGroup]:
-    """What the notices need about each group the groups service just closed."""
+    """What the leaders' digests need about each group the groups service just closed."""
     if not rows:
         return []
     deal_of = {
@@ -94,45 +167,50 @@ def _describe(rows: list[GroupClosure]) -> list[ClosedGroup]:
             pickup_date=deal_of[r.deal_id].pickup_date,
             units_paid=r.units_paid,
             threshold=deal_of[r.deal_id].min_group_quantity,
-            succeeded=r.status is GroupStatus.SUCCEEDED,
+            status=r.status.value,
         )
         for r in rows
     ]
 
 
+def _settled(group_ids: list[int], outcomes: list[OrderRefundOutcome]) -> list[LineOutcome]:
+    """Every paid line in these just-closed groups, with what happened to it (refunded now, or carrying on)."""
+    refunded = {line.line_id: line.amount_fen for o in outcomes for line in o.lines}
+    rows = db.session.execute(
+        select(
+            OrderLine.id,
+            OrderLine.order_id,
+            Order.user_id,
+            Order.order_no,
+            OrderLine.product_name,
+            OrderLine.quantity,
+            OrderLine.pickup_date,
+            OrderLine.status.label("line_status"),
+            Group.status,
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Group, Group.id == OrderLine.group_id)
+        .where(OrderLine.group_id.in_(group_ids), Order.paid_at.is_not(None))
+        .order_by(OrderLine.order_id, OrderLine.id)
+    ).all()
+    return [
+        LineOutcome(
+            order_id=r.order_id,
+            user_id=r.user_id,
+            order_no=r.order_no,
+            product_name=r.product_name,
+            quantity=r.quantity,
+            pickup_date=r.pickup_date,
+            group_status=r.status.value,
+            refunded_fen=refunded.get(r.id),
+        )
+        for r in rows
+        if (r.status is GroupStatus.SUCCEEDED and r.line_status is LineStatus.ACTIVE) or r.id in refunded
+    ]
+
+
 def _orders_of(group_ids: list[int]) -> Select[int]:
     return select(OrderLine.order_id).where(OrderLine.group_id.in_(group_ids))
-
-
-def _members(closed: list[ClosedGroup]) -> list[GroupMember]:
-    succeeded = [g.group_id for g in closed if g.succeeded]
-    if not succeeded:
-        return []
-    rows = db.session.execute(
-        select(OrderLine.group_id, Order.id, Order.user_id, Order.order_no)
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(OrderLine.group_id.in_(succeeded), Order.status == OrderStatus.PAID)
-    ).all()
-    return [GroupMember(group_id=g, order_id=o, user_id=u, order_no=n) for g, o, u, n in rows]
-
-
-def _refund(*, scope: ColumnElement[bool], now: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
-    """Paid orders in ``scope`` → refunding with the whole paid amount due (GROUP_FAIL); units released."""
-    claimed = claim_orders(
-        select(Order.id).where(Order.status == OrderStatus.PAID, Order.id > after_id, scope).order_by(Order.id), limit
-    )
-    if not claimed:
-        return 0, None
-    moved = move_orders(
-        order_ids=[r.id for r in claimed],
-        event=OrderEvent.GROUP_FAIL,
-        from_status=OrderStatus.PAID,
-        now=now,
-        note="group failed: refund in full",
-        values={"refund_due_fen": Order.paid_fen},
-    )
-    release_units([m.order_id for m in moved], paid=True)
-    return len(moved), claimed[-1].id
 
 
 def _cancel_unpaid(*, scope: ColumnElement[bool], now: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
@@ -169,12 +247,40 @@ def _cancel_unpaid(*, scope: ColumnElement[bool], now: datetime, after_id: int, 
     return len(moved), ids[-1]
 
 
-def refund_failed_group_batch(*, now: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
-    """Sweep: paid orders with a line in any failed group → refunding (one transaction per batch)."""
+def refund_lines_of_closed_groups_batch(*, now: datetime, after_id: int, limit: int) -> tuple[Counter[str], int | None]:
+    """Sweep: active lines of paid orders in any failed or cancelled group → refunded (one transaction per batch)."""
+    counts: Counter[str] = Counter()
     with transaction():
-        return _refund(
-            scope=in_group_where(Group.status == GroupStatus.FAILED), now=now, after_id=after_id, limit=limit
+        groups = in_group_where(Group.status.in_(REFUNDED_GROUPS) & (OrderLine.status == LineStatus.ACTIVE))
+        claimed = claim_orders(
+            select(Order.id).where(Order.status.in_(REFUNDABLE_STATES), Order.id > after_id, groups).order_by(Order.id),
+            limit,
         )
+        if not claimed:
+            return counts, None
+        ids = [r.id for r in claimed]
+        lines = db.session.execute(
+            select(OrderLine.order_id, OrderLine.id, OrderLine.quantity - OrderLine.refunded_quantity, Group.status)
+            .join(Group, Group.id == OrderLine.group_id)
+            .where(
+                OrderLine.order_id.in_(ids),
+                OrderLine.status == LineStatus.ACTIVE,
+                Group.status.in_(REFUNDED_GROUPS),
+            )
+        ).all()
+        outcomes: list[OrderRefundOutcome] = []
+        for status in REFUNDED_GROUPS:
+            requests: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for order_id, line_id, remaining, group_status in lines:
+                if group_status is status:
+                    requests[order_id].append((line_id, remaining))
+            outcomes += refund_lines_of_orders(requests=requests, reason=REASON_OF[status], actor=SYSTEM, now=now)
+        counts.update(_count(outcomes))
+        refunded_groups = sorted({line.group_id for o in outcomes for line in o.lines})
+        counts["notices"] += notify_orders_settled(
+            outcomes=_settled(refunded_groups, outcomes), delivery_fees=_fees(outcomes), now=now
+        )
+        return counts, ids[-1]
 
 
 def cancel_unpaid_of_closed_groups_batch(*, now: datetime, after_id: int, limit: int) -> tuple[int, int | None]:

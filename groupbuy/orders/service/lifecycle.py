@@ -14,8 +14,9 @@ from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.service import count_paid_units, release_group_units
 from groupbuy.notifications.service import notify_order_event
-from groupbuy.orders.enums import OrderEvent, OrderStatus
+from groupbuy.orders.enums import OrderEvent, OrderStatus, RefundReason
 from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.service.line_refunds import refund_lines
 from groupbuy.orders.service.numbers import new_pickup_code
 from groupbuy.orders.states import next_status
 
@@ -83,22 +84,32 @@ def _own_order(user_id: int, order_id: int) -> Order:
 
 
 def cancel_order(*, user_id: int, order_id: int, now: datetime) -> Order:
-    """Before the cutoff a shopper may cancel: unpaid → cancelled, paid → refunding (refund due in full)."""
+    """Before the cutoff a shopper may cancel: unpaid → cancelled; paid → every line refunded (refunding)."""
     with transaction():
         order = _own_order(user_id, order_id)
         if any(_cutoff_of(line.deal_id) <= now for line in order.lines):
             raise Conflict("cutoff_passed")
-        was_paid = order.status is OrderStatus.PAID
-        values = {"refund_due_fen": order.paid_fen} if was_paid else {"closed_at": now}
+        if order.status is OrderStatus.PAID:
+            refund_lines(
+                order_id=order_id,
+                lines=[(line.id, line.quantity - line.refunded_quantity) for line in order.lines],
+                reason=RefundReason.ORDER_CANCELLED,
+                actor=f"user:{user_id}",
+                now=now,
+            )
+            db.session.expire_all()  # refund_lines wrote with Core: read the order as it is now
+            cancelled = db.session.get_one(Order, order_id)
+            notify_order_event(order=cancelled, event=OrderEvent.CANCEL, now=now)
+            return cancelled
         moved = transition(
             order_id=order_id,
             event=OrderEvent.CANCEL,
             actor=f"user:{user_id}",
             now=now,
             note="shopper cancelled",
-            values=values,
+            values={"closed_at": now},
         )
-        _release_units(moved, paid=was_paid)
+        _release_units(moved, paid=False)
         return moved
 
 

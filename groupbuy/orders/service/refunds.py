@@ -11,10 +11,12 @@ from groupbuy.errors import Conflict
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order
 from groupbuy.orders.service.lifecycle import transition
+from groupbuy.orders.service.line_refunds import order_refund_done
 
 
-def record_order_refund(*, order_id: int, amount_fen: int, now: datetime) -> Order:
-    """A refund reached the shopper: refunded_fen grows (never past paid_fen), then the order may be refunded."""
+def record_order_refund(*, order_id: int, amount_fen: int, now: datetime, order_refund_id: int | None = None) -> Order:
+    """A refund reached the shopper: refunded_fen grows (never past paid_fen), the lines it paid back are
+    refunded, then the order may be refunded."""
     if type(amount_fen) is not int or amount_fen <= 0:
         raise Conflict("refund_amount_invalid")
     with transaction():
@@ -25,6 +27,8 @@ def record_order_refund(*, order_id: int, amount_fen: int, now: datetime) -> Ord
         )
         if counted.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("refund_exceeds_paid")
+        if order_refund_id is not None:
+            order_refund_done(order_refund_id=order_refund_id, now=now)
         return finish_refunding_order(order_id=order_id, now=now)
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from groupbuy.common.pagination import Page, paginate
 from groupbuy.db import db, transaction
 from groupbuy.errors import DomainError
-from groupbuy.orders.enums import OrderEvent, OrderStatus
-from groupbuy.orders.models import Order, OrderTimelineEvent
+from groupbuy.orders.enums import OrderStatus, RefundReason
+from groupbuy.orders.models import Order, OrderRefund
 from groupbuy.orders.service import finish_refunding_order
 from groupbuy.payments.enums import RefundSource, RefundState
 from groupbuy.payments.models import Payment, Refund
@@ -20,14 +20,34 @@ from groupbuy.payments.service.refunds import OPEN_STATES, refund
 log = structlog.get_logger(__name__)
 
 
+SOURCE_OF = {
+    RefundReason.GROUP_FAILED: RefundSource.GROUP_FAILED,
+    RefundReason.GROUP_CANCELLED: RefundSource.GROUP_FAILED,
+    RefundReason.ORDER_CANCELLED: RefundSource.CANCELLATION,
+    RefundReason.SHORTAGE: RefundSource.SHORTAGE,
+    RefundReason.AFTER_SALE: RefundSource.AFTER_SALE,
+}
+REASON_TEXT = {
+    RefundReason.GROUP_FAILED: "拼团未成功，款项原路退回",
+    RefundReason.GROUP_CANCELLED: "拼团已取消，款项原路退回",
+    RefundReason.ORDER_CANCELLED: "订单取消，款项原路退回",
+    RefundReason.SHORTAGE: "商品缺货，款项原路退回",
+    RefundReason.AFTER_SALE: "售后退款",
+}
+
+
 def process_due_refunds(*, now: datetime, limit: int = 200) -> dict[str, int]:
-    """Every refunding order owed more than has been requested gets a refund for the difference (one per amount due)."""
+    """Every order refund (orders' ledger) gets exactly one provider refund of its amount, keyed by its id;
+    refunding orders whose money is all back are finished."""
     with transaction():
         owed = db.session.execute(
-            select(Order.id, Order.refund_due_fen, Payment.id, Payment.refunded_fen)
-            .join(Payment, (Payment.order_id == Order.id) & Payment.applied_to_order)
-            .where(Order.status == OrderStatus.REFUNDING, Order.refund_due_fen > Payment.refunded_fen)
-            .order_by(Order.id)
+            select(OrderRefund.id, OrderRefund.order_id, OrderRefund.amount_fen, OrderRefund.reason, Payment.id)
+            .join(Payment, (Payment.order_id == OrderRefund.order_id) & Payment.applied_to_order)
+            .where(
+                OrderRefund.refunded_at.is_(None),
+                ~select(Refund.id).where(Refund.order_refund_id == OrderRefund.id).exists(),
+            )
+            .order_by(OrderRefund.id)
             .limit(limit)
         ).all()
         finished = list(
@@ -38,15 +58,16 @@ def process_due_refunds(*, now: datetime, limit: int = 200) -> dict[str, int]:
             )
         )
     counts = {"requested": 0, "refused": 0, "finished": 0}
-    for order_id, due_fen, payment_id, requested_fen in owed:
+    for order_refund_id, order_id, amount_fen, reason, payment_id in owed:
         try:
             refund(
                 payment_id=payment_id,
-                amount_fen=due_fen - requested_fen,
-                reason="订单取消或拼团失败，款项原路退回",
-                source=_source_of(order_id),
+                amount_fen=amount_fen,
+                reason=REASON_TEXT[reason],
+                source=SOURCE_OF[reason],
                 now=now,
-                request_key=f"due:{order_id}:{due_fen}",
+                request_key=f"order_refund:{order_refund_id}",
+                order_refund_id=order_refund_id,
             )
             counts["requested"] += 1
         except DomainError as exc:
@@ -56,18 +77,6 @@ def process_due_refunds(*, now: datetime, limit: int = 200) -> dict[str, int]:
         if finish_refunding_order(order_id=order_id, now=now).status is OrderStatus.REFUNDED:
             counts["finished"] += 1
     return counts
-
-
-def _source_of(order_id: int) -> RefundSource:
-    with transaction():
-        group_failed = db.session.scalar(
-            select(OrderTimelineEvent.id).where(
-                OrderTimelineEvent.order_id == order_id,
-                OrderTimelineEvent.event == OrderEvent.GROUP_FAIL,
-                OrderTimelineEvent.to_status == OrderStatus.REFUNDING,
-            )
-        )
-    return RefundSource.GROUP_FAILED if group_failed is not None else RefundSource.CANCELLATION
 
 
 def refunds_due_for_retry(*, now: datetime, limit: int = 200) -> list[int]:

@@ -73,6 +73,7 @@ def request_refund(
     order_id: int | None = None,
     payment_id: int | None = None,
     request_key: str | None = None,
+    order_refund_id: int | None = None,
 ) -> Refund:
     """Reserve the amount on a paid payment (never past what was paid) and record the refund; same key, same refund."""
     if type(amount_fen) is not int or amount_fen <= 0:
@@ -87,7 +88,9 @@ def request_refund(
             raise Conflict("payment_not_refundable")
         try:
             with db.session.begin_nested():  # a concurrent request with the same key: theirs stands, ours undone
-                return _reserve_and_record(payment, amount_fen, reason, source, now, actor, request_key)
+                return _reserve_and_record(
+                    payment, amount_fen, reason, source, now, actor, request_key, order_refund_id
+                )
         except IntegrityError:
             existing = db.session.scalar(select(Refund).where(Refund.request_key == request_key))
             if request_key is None or existing is None:
@@ -103,6 +106,7 @@ def _reserve_and_record(
     now: datetime,
     actor: str,
     request_key: str | None,
+    order_refund_id: int | None,
 ) -> Refund:
     reserved = db.session.execute(
         update(Payment)
@@ -120,6 +124,7 @@ def _reserve_and_record(
         order_id=payment.order_id,
         out_refund_no=_next_refund_no(payment),
         request_key=request_key,
+        order_refund_id=order_refund_id,
         amount_fen=amount_fen,
         reason=reason[:200],
         source=source,
@@ -145,6 +150,7 @@ def refund(
     order_id: int | None = None,
     payment_id: int | None = None,
     request_key: str | None = None,
+    order_refund_id: int | None = None,
 ) -> Refund:
     """The one refund door (cancellation, failed groups, shortages, after-sale, CS): record, then ask the provider.
 
@@ -160,6 +166,7 @@ def refund(
         order_id=order_id,
         payment_id=payment_id,
         request_key=request_key,
+        order_refund_id=order_refund_id,
     )
     if nested or created.status not in OPEN_STATES:
         return created
@@ -270,7 +277,12 @@ def refund_succeeded(
         )
         refund_row = _fresh(refund_id)
         if moved.rowcount == 1 and fresh_row(Payment, refund_row.payment_id).applied_to_order:  # type: ignore[attr-defined]
-            record_order_refund(order_id=refund_row.order_id, amount_fen=refund_row.amount_fen, now=now)
+            record_order_refund(
+                order_id=refund_row.order_id,
+                amount_fen=refund_row.amount_fen,
+                order_refund_id=refund_row.order_refund_id,
+                now=now,
+            )
         return refund_row
 
 
@@ -293,6 +305,7 @@ def refund_closed(*, refund_id: int, now: datetime) -> Refund:
             payment_id=old.payment_id,
             order_id=old.order_id,
             out_refund_no=_next_refund_no(payment),
+            order_refund_id=old.order_refund_id,
             amount_fen=old.amount_fen,
             reason=old.reason,
             source=old.source,

@@ -1,0 +1,403 @@
+"""Refunds line by line: the one place that decides how much money goes back for which units.
+
+A refund takes units off order lines (a failed or cancelled group, a shortage, an after-sale, a cancelled order),
+prices them, writes one ``order_refunds`` row (the ledger payments works from: one provider refund per row),
+takes the amount off the order's totals (so ``payable_fen + refund_due_fen == paid_fen``), gives the units
+back (stock, per-user limit, group counters) and writes one timeline row per line. When no active unit is
+left the order moves to ``refunding`` (and to ``refunded`` once payments reports the money back).
+
+The bulk form serves the closing job (set-based: a fixed number of statements per batch, whatever its size);
+the single form locks its order and calls the bulk form, so both follow the same rules.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from flask import current_app
+from sqlalchemy import Table, bindparam, insert, select, update
+
+from groupbuy.db import db, transaction
+from groupbuy.errors import Conflict, Invalid, NotFound
+from groupbuy.notifications.templates import yuan
+from groupbuy.orders.enums import LineStatus, OrderEvent, OrderStatus, RefundReason
+from groupbuy.orders.models import Order, OrderLine, OrderRefund, OrderRefundLine, OrderTimelineEvent
+from groupbuy.orders.service.bulk import LineUnits, move_orders, release_line_units
+from groupbuy.orders.states import TRANSITIONS, next_status
+
+# Paid orders whose lines may still be refunded (the states LINE_REFUND may start from).
+REFUNDABLE_STATES = frozenset(TRANSITIONS[OrderEvent.LINE_REFUND])
+
+REASON_TEXT = {
+    RefundReason.GROUP_FAILED: "未成团",
+    RefundReason.GROUP_CANCELLED: "团已取消",
+    RefundReason.SHORTAGE: "缺货",
+    RefundReason.AFTER_SALE: "售后",
+    RefundReason.ORDER_CANCELLED: "订单取消",
+}
+# The event that moves an order whose last active line was refunded, by reason (REFUND otherwise).
+WHOLE_ORDER_EVENT = {
+    RefundReason.GROUP_FAILED: OrderEvent.GROUP_FAIL,
+    RefundReason.GROUP_CANCELLED: OrderEvent.GROUP_FAIL,
+    RefundReason.ORDER_CANCELLED: OrderEvent.CANCEL,
+}
+
+
+@dataclass(frozen=True)
+class RefundedLine:
+    line_id: int
+    group_id: int
+    product_name: str
+    quantity: int
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class OrderRefundOutcome:
+    """What one refund did to one order."""
+
+    order_id: int
+    user_id: int
+    order_no: str
+    order_refund_id: int
+    amount_fen: int
+    delivery_fee_fen: int
+    lines: tuple[RefundedLine, ...]
+    whole_order: bool  # no active unit left: the order moved to refunding
+    status: OrderStatus  # the order's status afterwards
+
+
+def refund_lines(
+    *, order_id: int, lines: Sequence[tuple[int, int]], reason: RefundReason, actor: str, now: datetime
+) -> OrderRefundOutcome:
+    """Refund ``quantity`` units of each ``(line_id, quantity)`` of a paid order: priced here, owed by payments."""
+    with transaction():
+        status = db.session.scalar(
+            select(Order.status).where(Order.id == order_id).with_for_update()  # one refund of an order at a time
+        )
+        if status is None:
+            raise NotFound()
+        if status not in REFUNDABLE_STATES:
+            raise Conflict("order_not_refundable")
+        outcomes = refund_lines_of_orders(requests={order_id: lines}, reason=reason, actor=actor, now=now, strict=True)
+        return outcomes[0]
+
+
+def refund_lines_of_orders(
+    *,
+    requests: Mapping[int, Sequence[tuple[int, int]]],
+    reason: RefundReason,
+    actor: str,
+    now: datetime,
+    strict: bool = False,
+) -> list[OrderRefundOutcome]:
+    """refund_lines for many orders at once ({order_id: [(line_id, quantity)]}); callers hold the order rows.
+
+    Not strict (the jobs): orders no longer refundable and units already refunded are skipped.
+    Strict (a person asked): either of those is refused and nothing changes.
+    """
+    if not requests:
+        return []
+    with transaction():
+        orders = {
+            r.id: r
+            for r in db.session.execute(
+                select(
+                    Order.id,
+                    Order.user_id,
+                    Order.order_no,
+                    Order.status,
+                    Order.items_fen,
+                    Order.delivery_fee_fen,
+                    Order.discount_fen,
+                    Order.payable_fen,
+                    Order.refund_due_fen,
+                ).where(Order.id.in_(sorted(requests)))
+            )
+        }
+        lines_of: dict[int, list[Any]] = defaultdict(list)
+        for line in db.session.execute(
+            select(
+                OrderLine.id,
+                OrderLine.order_id,
+                OrderLine.deal_id,
+                OrderLine.group_id,
+                OrderLine.product_name,
+                OrderLine.unit_price_fen,
+                OrderLine.quantity,
+                OrderLine.line_total_fen,
+                OrderLine.refunded_quantity,
+                OrderLine.refunded_fen,
+            )
+            .where(OrderLine.order_id.in_(list(orders)))
+            .order_by(OrderLine.id)
+        ):
+            lines_of[line.order_id].append(line)
+        plans = []
+        for order_id in sorted(requests):
+            order = orders.get(order_id)
+            if order is None or order.status not in REFUNDABLE_STATES:
+                if strict:
+                    raise Conflict("order_not_refundable")
+                continue
+            plan = _plan(order, lines_of[order_id], requests[order_id], reason, strict)
+            if plan is not None:
+                plans.append(plan)
+        return _apply(plans, reason=reason, actor=actor, now=now)
+
+
+@dataclass
+class _Plan:
+    order: Any
+    units: list[tuple[Any, int, int]]  # (line row, quantity, fen)
+    discount_back_fen: int
+    delivery_fee_fen: int
+    whole_order: bool
+
+    @property
+    def amount_fen(self) -> int:
+        return sum(fen for _, _, fen in self.units) + self.delivery_fee_fen
+
+
+def _plan(
+    order: Any, lines: list[Any], wanted: Sequence[tuple[int, int]], reason: RefundReason, strict: bool
+) -> _Plan | None:
+    """Price the units asked for: their value less their share of the order's discount (exact over many refunds)."""
+    by_id = {line.id: line for line in lines}
+    asked: Counter[int] = Counter()
+    for line_id, quantity in wanted:
+        if line_id not in by_id or quantity < 1:
+            raise Invalid(errors={"lines": [f"line {line_id}: not a line of order {order.id} or quantity < 1"]})
+        asked[line_id] += quantity
+    items0 = sum(line.line_total_fen for line in lines)  # the snapshot at checkout never changes
+    value_back = sum(line.unit_price_fen * line.refunded_quantity for line in lines)
+    discount_back = value_back - sum(line.refunded_fen for line in lines)
+    discount0 = order.discount_fen + discount_back
+
+    def net(value: int) -> int:  # what ``value`` of goods cost after the discount, cumulatively
+        return value - (discount0 * value // items0 if items0 else 0)
+
+    units: list[tuple[Any, int, int]] = []
+    for line_id in sorted(asked):
+        line = by_id[line_id]
+        quantity = min(asked[line_id], line.quantity - line.refunded_quantity)
+        if quantity < asked[line_id] and strict:
+            raise Conflict("refund_exceeds_line")
+        if quantity <= 0:
+            continue
+        value = line.unit_price_fen * quantity
+        units.append((line, quantity, net(value_back + value) - net(value_back)))
+        value_back += value
+    if not units:
+        return None
+    left = sum(line.quantity - line.refunded_quantity for line in lines) - sum(q for _, q, _ in units)
+    fee = order.delivery_fee_fen if left == 0 and current_app.config["DELIVERY_FEE_REFUND"] == "whole_order" else 0
+    return _Plan(
+        order=order,
+        units=units,
+        discount_back_fen=sum(line.unit_price_fen * q - fen for line, q, fen in units),
+        delivery_fee_fen=fee,
+        whole_order=left == 0,
+    )
+
+
+_SET_LINE = (
+    update(cast(Table, OrderLine.__table__))
+    .where(
+        OrderLine.__table__.c.id == bindparam("b_id"),
+        OrderLine.__table__.c.refunded_quantity == bindparam("b_before"),
+    )
+    .values(
+        refunded_quantity=bindparam("b_quantity"),
+        refunded_fen=bindparam("b_fen"),
+        status=bindparam("b_status"),
+        refund_reason=bindparam("b_reason"),
+    )
+)
+_SET_ORDER = (
+    update(cast(Table, Order.__table__))
+    .where(
+        Order.__table__.c.id == bindparam("b_id"),
+        Order.__table__.c.refund_due_fen == bindparam("b_due_before"),
+        Order.__table__.c.status == bindparam("b_status"),
+    )
+    .values(
+        items_fen=bindparam("b_items"),
+        discount_fen=bindparam("b_discount"),
+        delivery_fee_fen=bindparam("b_fee"),
+        payable_fen=bindparam("b_payable"),
+        refund_due_fen=bindparam("b_due"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_ADD_REFUND = insert(OrderRefund).returning(OrderRefund.id, sort_by_parameter_order=True)
+
+
+def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetime) -> list[OrderRefundOutcome]:
+    """Write the planned refunds: a fixed number of statements however many orders (each guarded on its state)."""
+    if not plans:
+        return []
+    refund_ids = (
+        db.session.execute(
+            _ADD_REFUND,
+            [
+                {
+                    "order_id": p.order.id,
+                    "reason": reason,
+                    "amount_fen": p.amount_fen,
+                    "delivery_fee_fen": p.delivery_fee_fen,
+                    "actor": actor[:40],
+                    "created_at": now,
+                    "refunded_at": None,
+                }
+                for p in plans
+            ],
+        )
+        .scalars()
+        .all()
+    )
+    db.session.execute(
+        insert(cast(Table, OrderRefundLine.__table__)),
+        [
+            {"order_refund_id": refund_id, "line_id": line.id, "quantity": quantity, "amount_fen": fen}
+            for p, refund_id in zip(plans, refund_ids, strict=True)
+            for line, quantity, fen in p.units
+        ],
+    )
+    line_rows = [
+        {
+            "b_id": line.id,
+            "b_before": line.refunded_quantity,
+            "b_quantity": line.refunded_quantity + quantity,
+            "b_fen": line.refunded_fen + fen,
+            "b_status": (
+                LineStatus.ACTIVE if line.refunded_quantity + quantity < line.quantity else LineStatus.REFUNDING
+            ),
+            "b_reason": reason,
+        }
+        for p in plans
+        for line, quantity, fen in p.units
+    ]
+    _guarded(_SET_LINE, line_rows)
+    _guarded(
+        _SET_ORDER,
+        [
+            {
+                "b_id": p.order.id,
+                "b_due_before": p.order.refund_due_fen,
+                "b_status": p.order.status,
+                "b_items": p.order.items_fen - sum(line.unit_price_fen * q for line, q, _ in p.units),
+                "b_discount": p.order.discount_fen - p.discount_back_fen,
+                "b_fee": p.order.delivery_fee_fen - p.delivery_fee_fen,
+                "b_payable": p.order.payable_fen - p.amount_fen,
+                "b_due": p.order.refund_due_fen + p.amount_fen,
+                "b_now": now,
+            }
+            for p in plans
+        ],
+    )
+    release_line_units(
+        [
+            LineUnits(user_id=p.order.user_id, deal_id=line.deal_id, group_id=line.group_id, quantity=quantity)
+            for p in plans
+            for line, quantity, _ in p.units
+        ],
+        paid=True,
+    )
+    db.session.execute(
+        insert(cast(Table, OrderTimelineEvent.__table__)),
+        [
+            {
+                "order_id": p.order.id,
+                "event": OrderEvent.LINE_REFUND,
+                "from_status": p.order.status,
+                "to_status": p.order.status,
+                "actor": actor[:40],
+                "note": f"{line.product_name} ×{quantity} {REASON_TEXT[reason]}，已退款 {yuan(fen)}"[:500],
+                "at": now,
+            }
+            for p in plans
+            for line, quantity, fen in p.units
+        ],
+    )
+    moved = _move_whole_orders([p for p in plans if p.whole_order], reason=reason, now=now)
+    return [
+        OrderRefundOutcome(
+            order_id=p.order.id,
+            user_id=p.order.user_id,
+            order_no=p.order.order_no,
+            order_refund_id=refund_id,
+            amount_fen=p.amount_fen,
+            delivery_fee_fen=p.delivery_fee_fen,
+            lines=tuple(
+                RefundedLine(
+                    line_id=line.id,
+                    group_id=line.group_id,
+                    product_name=line.product_name,
+                    quantity=quantity,
+                    amount_fen=fen,
+                )
+                for line, quantity, fen in p.units
+            ),
+            whole_order=p.whole_order,
+            status=OrderStatus.REFUNDING if p.order.id in moved else p.order.status,
+        )
+        for p, refund_id in zip(plans, refund_ids, strict=True)
+    ]
+
+
+def _guarded(statement: Any, rows: list[dict[str, Any]]) -> None:
+    """Run a conditional UPDATE for many rows; any row no longer as read means someone else moved it: undo all."""
+    if not rows:
+        return
+    done = db.session.execute(statement, rows)
+    if done.rowcount != len(rows):  # type: ignore[attr-defined]
+        raise Conflict("order_changed")
+
+
+def _move_whole_orders(plans: list[_Plan], *, reason: RefundReason, now: datetime) -> set[int]:
+    """Orders left with no active unit → refunding (one transition per order, from the state each is in)."""
+    by_move: dict[tuple[OrderEvent, OrderStatus], list[int]] = defaultdict(list)
+    for p in plans:
+        event = WHOLE_ORDER_EVENT.get(reason, OrderEvent.REFUND)
+        if next_status(event, p.order.status) is None:
+            event = OrderEvent.REFUND
+        by_move[(event, p.order.status)].append(p.order.id)
+    moved: set[int] = set()
+    for (event, from_status), order_ids in sorted(by_move.items()):
+        note = "全部商品已退款，订单退款中"
+        facts = move_orders(order_ids=order_ids, event=event, from_status=from_status, now=now, note=note, notify=False)
+        if len(facts) != len(order_ids):
+            raise Conflict("order_changed")
+        moved.update(f.order_id for f in facts)
+    return moved
+
+
+def order_refund_done(*, order_refund_id: int, now: datetime) -> None:
+    """The money of one order refund reached the shopper: its lines with nothing else pending become refunded."""
+    with transaction():
+        marked = db.session.execute(
+            update(OrderRefund)
+            .where(OrderRefund.id == order_refund_id, OrderRefund.refunded_at.is_(None))
+            .values(refunded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]  # already recorded (or unknown)
+            return
+        line_ids = select(OrderRefundLine.line_id).where(OrderRefundLine.order_refund_id == order_refund_id)
+        still_owed = (
+            select(OrderRefundLine.id)
+            .join(OrderRefund, OrderRefund.id == OrderRefundLine.order_refund_id)
+            .where(OrderRefundLine.line_id == OrderLine.id, OrderRefund.refunded_at.is_(None))
+            .exists()
+        )
+        db.session.execute(
+            update(OrderLine)
+            .where(OrderLine.id.in_(line_ids), OrderLine.status == LineStatus.REFUNDING, ~still_owed)
+            .values(status=LineStatus.REFUNDED)
+            .execution_options(synchronize_session=False)
+        )
