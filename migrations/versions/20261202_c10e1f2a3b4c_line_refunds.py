@@ -61,8 +61,6 @@ def upgrade():
         batch_op.add_column(sa.Column('refunded_quantity', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('refunded_fen', sa.BigInteger(), nullable=False, server_default='0'))
         batch_op.create_check_constraint(batch_op.f('ck_order_lines_active_while_units_remain'), "(status = 'active') = (refunded_quantity < quantity)")
-        batch_op.create_check_constraint(batch_op.f('ck_order_lines_order_line_refund_reason'), "refund_reason IN ('group_failed', 'group_cancelled', 'shortage', 'after_sale', 'order_cancelled')")
-        batch_op.create_check_constraint(batch_op.f('ck_order_lines_order_line_status'), "status IN ('active', 'refunding', 'refunded')")
         batch_op.create_check_constraint(batch_op.f('ck_order_lines_refunded_quantity_range'), 'refunded_quantity >= 0 AND refunded_quantity <= quantity')
         batch_op.create_check_constraint(batch_op.f('ck_order_lines_refunded_within_total'), 'refunded_fen >= 0 AND refunded_fen <= line_total_fen')
 
