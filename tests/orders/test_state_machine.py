@@ -1,4 +1,5 @@
-"""A Hypothesis state machine over checkout/pay/cancel/expire/fulfil/confirm; invariants after every step."""
+"""A Hypothesis state machine over checkout/pay/cancel/expire/fulfil/confirm, groups failing and lines refunded
+in part, with payments' refunds sent; invariants after every step (stock, limits, groups, timeline, money)."""
 
 # ruff: noqa: PT017 - whether a step may fail depends on the state drawn, so rules assert on the error they caught
 
@@ -19,18 +20,25 @@ from groupbuy.catalog.models import Deal
 from groupbuy.db import db
 from groupbuy.errors import DomainError
 from groupbuy.groups.models import Group
-from groupbuy.orders.enums import Fulfilment, OrderEvent, OrderStatus
-from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
+from groupbuy.orders.models import Order, OrderLine, OrderRefund, OrderTimelineEvent, UserDealPurchase
 from groupbuy.orders.service import (
     CheckoutItem,
     cancel_order,
+    close_due_groups,
     confirm_receipt,
     expire_order,
     mark_order_paid,
     place_order,
+    refund_lines,
     transition,
 )
 from groupbuy.orders.states import LIVE_STATES
+from groupbuy.payments import jobs as payment_jobs
+from groupbuy.payments.enums import PaymentStatus, RefundState
+from groupbuy.payments.models import Payment, Refund
+from groupbuy.payments.providers import PaymentChannel
+from groupbuy.payments.service import pay_in_sandbox, start_payment
 from tests.conftest import _empty_tables
 from tests.factories.market import T0, Shop
 
@@ -47,6 +55,7 @@ class OrderMachine(RuleBasedStateMachine):
         self.shop = Shop(self.app)
         self.deals = [self.shop.deal(stock=6, limit_per_user=3), self.shop.deal(stock=4, limit_per_user=4)]
         self.users = [self.shop.shopper() for _ in range(3)]
+        self.closed: set[int] = set()  # deals whose group failed (closed early, at a cutoff moved to now)
         self.ctx = self.app.app_context()
         self.ctx.push()
 
@@ -78,20 +87,28 @@ class OrderMachine(RuleBasedStateMachine):
                 now=self.now,
             )
         except DomainError as error:
-            late = {"deal_closed"} if self.now >= self.shop.cutoff else set()
+            late = {"deal_closed", "group_closed"} if self.closed else set()
             assert error.code in {"deal_sold_out", "limit_exceeded", *late}, error.code
 
     @rule(pick=st.integers(0, 50))
     def pay(self, pick: int) -> None:
+        """Through the payments service and the signed sandbox notification, as a shopper pays."""
         orders = self._orders()
         if orders:
             order = orders[pick % len(orders)]
             before = order.status
             try:
-                mark_order_paid(order_id=order.id, amount_fen=order.payable_fen, actor="provider", now=self.now)
-                assert before is OrderStatus.PENDING_PAYMENT
+                view = start_payment(
+                    user_id=order.user_id, order_id=order.id, channel=PaymentChannel.SANDBOX, now=self.now
+                )
             except DomainError as error:
-                assert before is not OrderStatus.PENDING_PAYMENT, error.code
+                assert before is not OrderStatus.PENDING_PAYMENT or order.pay_before <= self.now, error.code
+                return
+            assert view.code_url is not None
+            pay_in_sandbox(token=view.code_url.rsplit("/", 1)[1], succeed=True, now=self.now)
+            after = db.session.get_one(Order, order.id, populate_existing=True).status
+            late = any(line.deal_id in self.closed for line in order.lines)
+            assert after is (OrderStatus.PENDING_PAYMENT if late else OrderStatus.PAID)  # late money is refunded
 
     @rule(pick=st.integers(0, 50))
     def duplicate_notification(self, pick: int) -> None:
@@ -115,7 +132,7 @@ class OrderMachine(RuleBasedStateMachine):
                 assert before in {OrderStatus.PENDING_PAYMENT, OrderStatus.PAID}
             except DomainError as error:
                 if error.code == "cutoff_passed":
-                    assert self.now >= self.shop.cutoff
+                    assert self.now >= self.shop.cutoff or any(line.deal_id in self.closed for line in order.lines)
                 else:
                     assert before not in {OrderStatus.PENDING_PAYMENT, OrderStatus.PAID}, error.code
 
@@ -154,15 +171,77 @@ class OrderMachine(RuleBasedStateMachine):
             except DomainError as error:
                 assert before is not OrderStatus.PICKED_UP, error.code
 
+    @rule(deal=st.integers(0, 1))
+    def group_fails(self, deal: int) -> None:
+        """One deal's group fails at a cutoff moved to now: its paid lines refunded, other lines untouched."""
+        deal_id = self.deals[deal]
+        if deal_id in self.closed:
+            return
+        self.closed.add(deal_id)
+        others = select(OrderLine.id, OrderLine.status, OrderLine.refunded_quantity).where(
+            OrderLine.deal_id != deal_id
+        )
+        untouched = set(db.session.execute(others).all())
+        self.shop.set_deal(deal_id, cutoff_at=self.now, min_group_quantity=99)
+        close_due_groups(now=self.now, limit=3)  # small batches: several batches and the sweeps run
+        db.session.expire_all()
+        assert set(db.session.execute(others).all()) == untouched  # the other group's lines carry on
+        for line in db.session.scalars(select(OrderLine).where(OrderLine.deal_id == deal_id)):
+            order = db.session.get_one(Order, line.order_id)
+            if order.paid_at is not None and order.status is not OrderStatus.COMPLETED:
+                assert line.status is not LineStatus.ACTIVE, (order.status, line.status)
+
+    @rule(pick=st.integers(0, 50), share=st.integers(1, 4))
+    def partial_refund(self, pick: int, share: int) -> None:
+        """A shortage refunds some units of one active line (never more than are left)."""
+        lines = [
+            (line, order)
+            for order in self._orders()
+            if order.paid_at is not None and order.status in PAID_STATES
+            for line in order.lines
+            if line.status is LineStatus.ACTIVE
+        ]
+        if lines:
+            line, order = lines[pick % len(lines)]
+            left = line.quantity - line.refunded_quantity
+            quantity = max(1, left * share // 4)
+            outcome = refund_lines(
+                order_id=order.id,
+                lines=[(line.id, quantity)],
+                reason=RefundReason.SHORTAGE,
+                actor="leader",
+                now=self.now,
+            )
+            assert outcome.amount_fen >= quantity * line.unit_price_fen  # plus the delivery fee at the last unit
+            others = sum(o.quantity - o.refunded_quantity for o in order.lines) - quantity
+            assert outcome.whole_order == (others == 0)
+
+    @rule()
+    def refunds_are_sent(self) -> None:
+        """The payments job: one provider refund per ledger row, money back, refunded orders finished."""
+        payment_jobs.retry_refunds(self.now)
+        db.session.expire_all()
+        for ledger in db.session.scalars(select(OrderRefund)):
+            sent = db.session.scalars(select(Refund).where(Refund.order_refund_id == ledger.id)).all()
+            assert [r.amount_fen for r in sent] == [ledger.amount_fen]
+            assert sent[0].status is RefundState.SUCCEEDED and ledger.refunded_at is not None
+        for order in self._orders():
+            if order.status is OrderStatus.REFUNDING:
+                raise AssertionError(f"order {order.id} still refunding after its refunds were sent")
+
     @invariant()
     def stock_is_conserved_and_limits_hold(self) -> None:
         if not hasattr(self, "ctx"):
             return
         db.session.expire_all()
         lines = db.session.execute(
-            select(OrderLine.deal_id, OrderLine.group_id, OrderLine.quantity, Order.user_id, Order.status).join(
-                Order, Order.id == OrderLine.order_id
-            )
+            select(
+                OrderLine.deal_id,
+                OrderLine.group_id,
+                OrderLine.quantity - OrderLine.refunded_quantity,
+                Order.user_id,
+                Order.status,
+            ).join(Order, Order.id == OrderLine.order_id)
         ).all()
         live = Counter()  # type: ignore[var-annotated]
         per_user = Counter()  # type: ignore[var-annotated]
@@ -183,6 +262,35 @@ class OrderMachine(RuleBasedStateMachine):
             assert row.quantity <= db.session.get_one(Deal, row.deal_id).limit_per_user
         for group in db.session.scalars(select(Group)):
             assert (group.units_reserved, group.units_paid) == (reserved[group.id], paid[group.id])
+
+    @invariant()
+    def money_adds_up(self) -> None:
+        """Σ line refunds (+ delivery fees) = Σ order refunds = Σ ledger = Σ payment refunds sent so far ≤ paid."""
+        if not hasattr(self, "ctx"):
+            return
+        db.session.expire_all()
+        for order in self._orders():
+            ledger = db.session.scalars(select(OrderRefund).where(OrderRefund.order_id == order.id)).all()
+            fees = sum(r.delivery_fee_fen for r in ledger)
+            assert sum(line.refunded_fen for line in order.lines) + fees == order.refund_due_fen
+            assert sum(r.amount_fen for r in ledger) == order.refund_due_fen
+            assert sum(sum(x.amount_fen for x in r.lines) for r in ledger) + fees == order.refund_due_fen
+            assert order.refunded_fen == sum(r.amount_fen for r in ledger if r.refunded_at is not None)
+            assert order.refunded_fen <= order.refund_due_fen <= order.paid_fen
+            if order.paid_at is not None:
+                assert order.payable_fen + order.refund_due_fen == order.paid_fen
+                applied = db.session.scalars(
+                    select(Payment).where(Payment.order_id == order.id, Payment.applied_to_order)
+                ).one()
+                sent = db.session.scalars(select(Refund).where(Refund.payment_id == applied.id)).all()
+                assert sum(r.amount_fen for r in sent) == applied.refunded_fen <= applied.amount_fen
+                assert {r.order_refund_id for r in sent} <= {r.id for r in ledger}
+            else:
+                assert (order.paid_fen, order.refund_due_fen) == (0, 0) and not ledger
+            for line in order.lines:
+                assert line.refunded_fen == line.unit_price_fen * line.refunded_quantity  # no discounts here
+        for payment in db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.PAID)):
+            assert payment.refunded_fen <= payment.amount_fen
 
     @invariant()
     def one_timeline_row_per_transition(self) -> None:
@@ -206,8 +314,8 @@ def test_order_state_machine(app: Flask) -> None:
         run_state_machine_as_test(
             OrderMachine,
             settings=settings(
-                max_examples=25,
-                stateful_step_count=25,
+                max_examples=30,
+                stateful_step_count=30,
                 deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             ),
