@@ -83,17 +83,24 @@ def _aware(value: str | None) -> datetime:
 @click.option("--now", "at", help="ISO 8601 with offset (default: the current time); the job sees this as now")
 @with_appcontext
 def run_job_command(name: str, at: str | None) -> None:
-    """Run one scheduled job once, now, and print what it did (counts)."""
+    """Run one scheduled job once, now, and print what it did (counts).
+
+    With --now the run is simulated: the ledger row is dated at the real time and labelled with the given
+    time (it never counts as the job's last success), and messages it queues are due at the real time.
+    """
     from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job  # noqa: PLC0415
 
     if name not in JOBS_BY_ID:
         raise click.BadParameter(f"unknown job; one of: {', '.join(JOBS_BY_ID)}", param_hint="NAME")
+    real_now = clock.now()
     now = _aware(at)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     with clock.frozen(now):
-        outcome = run_scheduled_job(current_app._get_current_object(), JOBS_BY_ID[name], now)  # type: ignore[attr-defined]
+        outcome = run_scheduled_job(app, JOBS_BY_ID[name], now, real_now=real_now if at is not None else None)
     if outcome.skipped:
         click.echo(f"{name}: skipped, another process holds its job lock")
         return
-    click.echo(f"{name} at {now.isoformat()}: {json.dumps(outcome.counts, sort_keys=True)}")
+    label = " (simulated)" if at is not None else ""
+    click.echo(f"{name} at {now.isoformat()}{label}: {json.dumps(outcome.counts, sort_keys=True)}")
     if outcome.errors:
         raise click.ClickException(f"{name} failed: {outcome.errors}")

@@ -12,6 +12,10 @@ class JobRunSchema(ma.Schema):
     items_done = ma.fields.Integer(required=True)
     counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
     errors = ma.fields.String(allow_none=True)
+    simulated_now = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "set for `run-job --now`: the time the job was told it was (not a real run)"},
+    )
 
 
 class JobStatusSchema(ma.Schema):
