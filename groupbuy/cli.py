@@ -48,13 +48,16 @@ def create_user_command(
 
 
 @groupbuy_cli.command("demo-data")
+@click.option("--now", "at", help="ISO 8601 with offset (default: the current time): load as if it were then")
 @with_appcontext
-def demo_data_command() -> None:
-    """Load demo accounts (idempotent) and print their logins."""
+def demo_data_command(at: str | None) -> None:
+    """Load the demo city once, top its deals up when none is live (idempotent), and print the logins."""
     from groupbuy.demo import load_demo_data  # noqa: PLC0415 - demo code only loads when asked for
 
-    for line in load_demo_data(now=clock.now(), echo=click.echo):
-        click.echo(line)
+    now = _aware(at)
+    with clock.frozen(now):
+        for line in load_demo_data(now=now, echo=click.echo):
+            click.echo(line)
 
 
 @groupbuy_cli.command("scheduler")
