@@ -25,13 +25,19 @@ def groupbuy_cli() -> None:
 @click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]), default=["shopper"])
 @click.option("--phone")
 @click.option("--email")
-@click.option("--password", required=True, help="6-20 chars, two of upper/lower/digit/punctuation")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="6-20 chars, two of upper/lower/digit/punctuation (asked for when not given)",
+)
 @click.option("--nickname", default="")
 @with_appcontext
 def create_user_command(
     roles: tuple[str, ...], phone: str | None, email: str | None, password: str, nickname: str
 ) -> None:
-    """Create a user non-interactively (for scripts)."""
+    """Create a user (`make user ROLE=cs PHONE=...`); the password is asked for unless --password is given."""
     try:
         user = create_user(
             phone=phone,

@@ -98,3 +98,14 @@ def test_demo_data_tops_the_city_up_when_no_deal_is_live(app: Flask, client) -> 
         login = client.post("/api/v1/auth/login", json={"login": "13800000003", "password": "Demo12345"})
         deals = client.get("/api/v1/deals?page_size=100", headers={"Authorization": f"Bearer {login.json['token']}"})
     assert deals.json["total"] == 20
+
+
+def test_create_user_asks_for_the_password(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["groupbuy", "create-user", "--role", "cs", "--phone", "13700000001"], input="Staff12345\nStaff12345\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Staff12345" not in result.output  # not echoed
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.phone == "13700000001"))
+        assert Role.CS in user.role_names
