@@ -103,6 +103,7 @@ CATALOG: dict[str, str] = {
     "invalid or expired": "错误或已失效",
     "too many wrong tries": "错误次数过多",
     "choose another default address instead": "请先把另一个地址设为默认",
+    "line {line}: not a line of order {order} or quantity < 1": "第 {line} 行：不是订单 {order} 的商品行，或数量小于 1",
 }
 
 _FREE_TEXT = {"choices", "values"}  # lists of words; every other placeholder is one token (a number, an id)
