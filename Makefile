@@ -2,22 +2,31 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint check-migrations clean
+.PHONY: install install-runtime run test lint check-migrations clean job shell user demo env-size
 
-$(STAMP): setup.cfg pyproject.toml requirements/constraints.txt
+# Serving needs only the runtime requirements; tests and lint add the test and dev extras on top.
+$(RUNTIME_STAMP): setup.cfg pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test,dev]'
-	@touch $(STAMP)
+	$(PIP_INSTALL) -e .
+	@touch $(RUNTIME_STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): $(RUNTIME_STAMP)
+	$(PIP_INSTALL) -e '.[test,dev]'
+	@touch $(DEV_STAMP)
 
-run: install
+install-runtime: $(RUNTIME_STAMP)
+
+install: $(DEV_STAMP)
+
+run: install-runtime
 	$(BIN)/flask db upgrade
 	$(BIN)/flask groupbuy demo-data
 	@echo ""
@@ -25,7 +34,8 @@ run: install
 	@echo "  API docs     http://$(HOST):$(PORT)/api/docs"
 	@echo "  OpenAPI      http://$(HOST):$(PORT)/api/openapi.json"
 	@echo "  Health       http://$(HOST):$(PORT)/healthz   Metrics http://$(HOST):$(PORT)/metrics"
-	@echo "  Scheduler    flask groupbuy scheduler runs in the background (jobs: GET /api/v1/admin/jobs); stops with the API"
+	@echo "  Scheduler    runs in the background (jobs: GET /api/v1/admin/jobs); stops with the API"
+	@echo "  Operator     make job NAME=close_due_groups | make shell | make user ROLE=cs PHONE=... | make demo"
 	@echo ""
 	@$(BIN)/flask groupbuy scheduler & scheduler=$$!; \
 	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null; trap - EXIT' INT TERM EXIT; \
@@ -45,6 +55,29 @@ check-migrations: install
 	@db=$$(mktemp -d)/check.db; \
 	GROUPBUY_DATABASE_URL=sqlite:///$$db $(BIN)/flask db upgrade >/dev/null 2>&1 && \
 	GROUPBUY_DATABASE_URL=sqlite:///$$db $(BIN)/flask db check
+
+# Operator commands, without the virtualenv on PATH (they run .venv/bin/flask).
+job: install-runtime
+	@test -n "$(NAME)" || { echo "usage: make job NAME=close_due_groups [NOW=2026-11-22T20:00:00+08:00]"; exit 2; }
+	$(BIN)/flask groupbuy run-job $(NAME) $(if $(NOW),--now $(NOW))
+
+shell: install-runtime
+	$(BIN)/flask shell
+
+user: install-runtime
+	@test -n "$(PHONE)$(EMAIL)" || { echo "usage: make user ROLE=cs PHONE=13800000009 [EMAIL=...] (asks for the password)"; exit 2; }
+	$(BIN)/flask groupbuy create-user --role $(or $(ROLE),shopper) $(if $(PHONE),--phone $(PHONE)) \
+		$(if $(EMAIL),--email $(EMAIL)) $(if $(NICKNAME),--nickname $(NICKNAME))
+
+demo: install-runtime
+	$(BIN)/flask db upgrade
+	$(BIN)/flask groupbuy demo-data $(if $(NOW),--now $(NOW))
+
+# Size of the environment `make run` builds (a runtime-only venv in a temporary directory).
+env-size:
+	@tmp=$$(mktemp -d) && $(PYTHON) -m venv $$tmp/venv && \
+	$$tmp/venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt . && \
+	du -sh $$tmp/venv && rm -rf $$tmp
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

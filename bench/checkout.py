@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import Result, Step, run_load  # noqa: E402
 
-CEILING_DIR = ROOT.parent / "shared" / "bench"
+CEILING_DIR = ROOT / "bench"  # ceiling_app.py: the reference checkout, carried here
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 TOKENS: list[str] = []  # shoppers with empty carts
 FILLED: list[str] = []  # shoppers whose cart holds one line: one order each, for the filled-cart run

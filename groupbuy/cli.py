@@ -25,13 +25,19 @@ def groupbuy_cli() -> None:
 @click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]), default=["shopper"])
 @click.option("--phone")
 @click.option("--email")
-@click.option("--password", required=True, help="6-20 chars, two of upper/lower/digit/punctuation")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="6-20 chars, two of upper/lower/digit/punctuation (asked for when not given)",
+)
 @click.option("--nickname", default="")
 @with_appcontext
 def create_user_command(
     roles: tuple[str, ...], phone: str | None, email: str | None, password: str, nickname: str
 ) -> None:
-    """Create a user non-interactively (for scripts)."""
+    """Create a user (`make user ROLE=cs PHONE=...`); the password is asked for unless --password is given."""
     try:
         user = create_user(
             phone=phone,
@@ -48,13 +54,16 @@ def create_user_command(
 
 
 @groupbuy_cli.command("demo-data")
+@click.option("--now", "at", help="ISO 8601 with offset (default: the current time): load as if it were then")
 @with_appcontext
-def demo_data_command() -> None:
-    """Load demo accounts (idempotent) and print their logins."""
+def demo_data_command(at: str | None) -> None:
+    """Load the demo city once, top its deals up when none is live (idempotent), and print the logins."""
     from groupbuy.demo import load_demo_data  # noqa: PLC0415 - demo code only loads when asked for
 
-    for line in load_demo_data(now=clock.now(), echo=click.echo):
-        click.echo(line)
+    now = _aware(at)
+    with clock.frozen(now):
+        for line in load_demo_data(now=now, echo=click.echo):
+            click.echo(line)
 
 
 @groupbuy_cli.command("scheduler")
@@ -83,17 +92,24 @@ def _aware(value: str | None) -> datetime:
 @click.option("--now", "at", help="ISO 8601 with offset (default: the current time); the job sees this as now")
 @with_appcontext
 def run_job_command(name: str, at: str | None) -> None:
-    """Run one scheduled job once, now, and print what it did (counts)."""
+    """Run one scheduled job once, now, and print what it did (counts).
+
+    With --now the run is simulated: the ledger row is dated at the real time and labelled with the given
+    time (it never counts as the job's last success), and messages it queues are due at the real time.
+    """
     from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job  # noqa: PLC0415
 
     if name not in JOBS_BY_ID:
         raise click.BadParameter(f"unknown job; one of: {', '.join(JOBS_BY_ID)}", param_hint="NAME")
+    real_now = clock.now()
     now = _aware(at)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     with clock.frozen(now):
-        outcome = run_scheduled_job(current_app._get_current_object(), JOBS_BY_ID[name], now)  # type: ignore[attr-defined]
+        outcome = run_scheduled_job(app, JOBS_BY_ID[name], now, real_now=real_now if at is not None else None)
     if outcome.skipped:
         click.echo(f"{name}: skipped, another process holds its job lock")
         return
-    click.echo(f"{name} at {now.isoformat()}: {json.dumps(outcome.counts, sort_keys=True)}")
+    label = " (simulated)" if at is not None else ""
+    click.echo(f"{name} at {now.isoformat()}{label}: {json.dumps(outcome.counts, sort_keys=True)}")
     if outcome.errors:
         raise click.ClickException(f"{name} failed: {outcome.errors}")

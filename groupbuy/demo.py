@@ -2,6 +2,10 @@
 
 Everything goes through the same services the API uses (applications approved by the demo admin, products through
 moderation, deals allocated from SKU stock), so the demo also shows the rules at work.
+
+The city is built once, into a database without leaders. Deals have cutoffs hours ahead, so on every later load
+with no demo deal live any more, the demo catalog gets new deals dated from ``now`` (and their groups). Only demo
+rows are read or changed: products the demo admin listed under the demo names, leaders of the demo phones.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from sqlalchemy import select
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import User
 from groupbuy.accounts.service import create_user
-from groupbuy.catalog.models import Deal
-from groupbuy.catalog.service import add_sku, create_category, create_deal, create_product
+from groupbuy.catalog.enums import DealStatus, ProductStatus
+from groupbuy.catalog.models import Category, Deal, Product, Sku
+from groupbuy.catalog.service import add_sku, adjust_sku_stock, create_category, create_deal, create_product
 from groupbuy.db import db
 from groupbuy.groups.enums import GroupOpenedBy
 from groupbuy.groups.service import open_group
@@ -31,6 +36,8 @@ DEMO_USERS = [
     ("13800000002", "客服小美", [Role.CS]),
     ("13800000003", "邻居小王", [Role.SHOPPER]),
 ]
+LEADER_PHONES = [f"1380000{1000 + i}" for i in range(10)]
+DEAL_UNITS = 200
 CENTRE = (30.2741, 120.1551)  # West Lake, Hangzhou
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CATEGORIES = ["水果", "蔬菜", "肉禽蛋", "乳品烘焙", "粮油调味"]
@@ -93,7 +100,7 @@ def _leaders(admin_id: int, now: datetime, rng: random.Random) -> list[Leader]:
     leaders = []
     for i in range(10):
         user = create_user(
-            phone=f"1380000{1000 + i}", email=None, password=DEMO_PASSWORD, roles=[], nickname=f"团长{i + 1}", now=now
+            phone=LEADER_PHONES[i], email=None, password=DEMO_PASSWORD, roles=[], nickname=f"团长{i + 1}", now=now
         )
         lat = CENTRE[0] + rng.uniform(-0.03, 0.03)
         lng = CENTRE[1] + rng.uniform(-0.03, 0.03)
@@ -139,6 +146,9 @@ def load_demo_data(*, now: datetime, echo: Callable[[str], None]) -> Iterator[st
                     deals += _category(step, admin.id, now, rng)
         choose_my_leader(user_id=shopper.id, leader_id=leaders[0].id, now=now)
         yield f"Demo city: {len(leaders)} leaders, {len(CATEGORIES) * 6} products, {len(deals)} live deals."
+    elif not _demo_deal_live(admin.id, now):
+        deals = _top_up(admin.id, now)
+        yield f"Demo city topped up: no demo deal was live, {len(deals)} new ones start now."
     yield "Demo logins (password for all: " + DEMO_PASSWORD + "):"
     for phone, nickname, roles in DEMO_USERS:
         yield f"  {', '.join(r.value for r in roles):8} {phone}  {nickname}"
@@ -164,20 +174,78 @@ def _category(name: str, admin_id: int, now: datetime, rng: random.Random) -> li
             actor_id=admin_id, product_id=product.id, spec=spec, list_price_fen=list_price, stock=500, now=now
         )
         if n < 4:  # four live deals per category: 20 in all
-            cutoff = now + timedelta(hours=rng.choice([3, 6, 10, 20, 30]))
-            deals.append(
-                create_deal(
-                    actor_id=admin_id,
-                    sku_id=sku.id,
-                    title=None,
-                    group_price_fen=list_price * 7 // 10,
-                    starts_at=now - timedelta(hours=1),
-                    cutoff_at=cutoff,
-                    pickup_date=(cutoff.astimezone(SHANGHAI) + timedelta(days=1)).date(),
-                    min_group_quantity=rng.choice([1, 3, 5, 10]),
-                    limit_per_user=rng.choice([2, 5, 10]),
-                    stock_allocated=200,
-                    now=now,
-                )
-            )
+            deals.append(_deal(sku, admin_id, now, rng))
+    return deals
+
+
+def _deal(sku: Sku, admin_id: int, now: datetime, rng: random.Random) -> Deal:
+    cutoff = now + timedelta(hours=rng.choice([3, 6, 10, 20, 30]))
+    return create_deal(
+        actor_id=admin_id,
+        sku_id=sku.id,
+        title=None,
+        group_price_fen=sku.list_price_fen * 7 // 10,
+        starts_at=now - timedelta(hours=1),
+        cutoff_at=cutoff,
+        pickup_date=(cutoff.astimezone(SHANGHAI) + timedelta(days=1)).date(),
+        min_group_quantity=rng.choice([1, 3, 5, 10]),
+        limit_per_user=rng.choice([2, 5, 10]),
+        stock_allocated=DEAL_UNITS,
+        now=now,
+    )
+
+
+def _demo_products(admin_id: int) -> list[Product]:
+    """The demo catalog: products the demo admin listed under the demo names in the demo categories."""
+    names = [name for products in PRODUCTS.values() for name, _spec in products]
+    return list(
+        db.session.scalars(
+            select(Product)
+            .join(Category, Product.category_id == Category.id)
+            .where(Product.created_by_id == admin_id, Product.name.in_(names), Category.name.in_(CATEGORIES))
+            .order_by(Product.id)
+        )
+    )
+
+
+def _demo_deal_live(admin_id: int, now: datetime) -> bool:
+    """Is any deal of the demo catalog on sale now with units left?"""
+    product_ids = [product.id for product in _demo_products(admin_id)]
+    live = db.session.scalar(
+        select(Deal.id)
+        .join(Sku, Deal.sku_id == Sku.id)
+        .where(
+            Sku.product_id.in_(product_ids),
+            Deal.status == DealStatus.ACTIVE,
+            Deal.starts_at <= now,
+            Deal.cutoff_at > now,
+            Deal.stock_available > 0,
+        )
+        .limit(1)
+    )
+    return live is not None
+
+
+def _top_up(admin_id: int, now: datetime) -> list[Deal]:
+    """New deals from now for the first four active demo products of each category, groups for eight of them."""
+    rng = random.Random(int(now.timestamp()))
+    per_category: dict[int, list[Product]] = {}
+    for product in _demo_products(admin_id):
+        if product.status is ProductStatus.ACTIVE and product.skus:
+            per_category.setdefault(product.category_id, []).append(product)
+    deals = []
+    for products in per_category.values():
+        for product in products[:4]:
+            sku = product.skus[0]
+            db.session.refresh(sku)
+            if sku.stock < DEAL_UNITS:  # the demo's own SKU: restock what the expired deals used up
+                adjust_sku_stock(sku_id=sku.id, delta=DEAL_UNITS - sku.stock, now=now)
+                db.session.refresh(sku)
+            deals.append(_deal(sku, admin_id, now, rng))
+    leaders = db.session.scalars(
+        select(Leader).join(User, Leader.user_id == User.id).where(User.phone.in_(LEADER_PHONES)).order_by(Leader.id)
+    ).all()
+    for deal in deals[:8]:
+        for leader in leaders[:4]:
+            open_group(leader_id=leader.id, deal_id=deal.id, opened_by=GroupOpenedBy.LEADER, now=now)
     return deals

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from groupbuy.field_messages import localize_field_errors
 from groupbuy.i18n import localized, title_for
 
 log = structlog.get_logger(__name__)
@@ -102,7 +103,7 @@ def problem(
         "code": code,
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = localize_field_errors(errors)
     response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for key, value in (headers or {}).items():
         response.headers[key] = value

@@ -66,11 +66,16 @@ JOBS_BY_ID = {job.id: job for job in JOBS}
 JOB_DEFINITIONS = tuple(JobDefinition(name=job.id, every=job.every) for job in JOBS)
 
 
-def run_scheduled_job(app: Flask, job: ScheduledJob, now: datetime | None = None) -> RunOutcome:
-    """One run in its own app context and session; the session is removed afterwards whatever happened."""
+def run_scheduled_job(
+    app: Flask, job: ScheduledJob, now: datetime | None = None, *, real_now: datetime | None = None
+) -> RunOutcome:
+    """One run in its own app context and session; the session is removed afterwards whatever happened.
+
+    ``real_now`` (with ``now``) makes it a simulated run, see ``run_job``.
+    """
     with app.app_context():
         try:
-            return run_job(job=job.id, function=job.function, now=now or clock.now())
+            return run_job(job=job.id, function=job.function, now=now or clock.now(), real_now=real_now)
         finally:
             db.session.remove()
 

@@ -9,7 +9,7 @@ import marshmallow as ma
 from marshmallow import validate, validates_schema
 
 from groupbuy.accounts.enums import CodeChannel, CodePurpose, Role, Tier, UserStatus
-from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, mask_email
+from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, UtcDateTime, mask_email
 
 
 def password_field(**kwargs: Any) -> ma.fields.String:
@@ -103,7 +103,7 @@ class UserSchema(ma.Schema):
     status = ma.fields.Enum(UserStatus, by_value=True, required=True)
     tier = ma.fields.Enum(Tier, by_value=True, required=True)
     current_leader_id = ma.fields.Integer(allow_none=True, dump_only=True, metadata={"description": "my leader"})
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
     def _roles(self, user: Any) -> list[str]:
         return sorted(r.value for r in user.role_names)
@@ -111,7 +111,7 @@ class UserSchema(ma.Schema):
 
 class SessionSchema(ma.Schema):
     token = ma.fields.String(required=True)
-    expires_at = ma.fields.AwareDateTime(required=True)
+    expires_at = UtcDateTime(required=True)
     user = ma.fields.Nested(UserSchema, required=True)
     is_new = ma.fields.Boolean(required=True)
 
@@ -150,8 +150,8 @@ class AddressSchema(ma.Schema):
     lat = ma.fields.Float(allow_none=True)
     lng = ma.fields.Float(allow_none=True)
     is_default = ma.fields.Boolean(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
-    updated_at = ma.fields.AwareDateTime(required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
 
 
 class AddressListSchema(ma.Schema):

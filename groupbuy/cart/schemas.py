@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from groupbuy.common.fields import Id, StrictInt
+from groupbuy.common.fields import Id, StrictInt, UtcDateTime
 
 PROBLEMS = ["sold_out", "over_limit", "deal_closed"]
 
@@ -33,7 +33,7 @@ class CartLineSchema(ma.Schema):
     line_total_fen = ma.fields.Integer(required=True)
     stock_left = ma.fields.Integer(attribute="deal.stock_available", required=True)
     limit_per_user = ma.fields.Integer(attribute="deal.limit_per_user", required=True)
-    cutoff_at = ma.fields.AwareDateTime(attribute="deal.cutoff_at", required=True)
+    cutoff_at = UtcDateTime(attribute="deal.cutoff_at", required=True)
     problems = ma.fields.List(ma.fields.String(metadata={"enum": PROBLEMS}), required=True)
 
 

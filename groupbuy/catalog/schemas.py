@@ -12,7 +12,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
-from groupbuy.common.fields import MAX_FEN, Fen, Id, StrictInt
+from groupbuy.common.fields import MAX_FEN, Fen, Id, StrictInt, UtcDateTime
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.groups.enums import GroupStatus
 
@@ -107,8 +107,8 @@ class SkuSchema(ma.Schema):
     spec = ma.fields.String(required=True)
     list_price_fen = ma.fields.Integer(required=True)
     stock = ma.fields.Integer(required=True, metadata={"description": "units not allocated to any deal"})
-    created_at = ma.fields.AwareDateTime(required=True)
-    updated_at = ma.fields.AwareDateTime(required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
 
 
 class ProductSchema(ma.Schema):
@@ -121,8 +121,8 @@ class ProductSchema(ma.Schema):
     status = ma.fields.Enum(ProductStatus, by_value=True, required=True)
     moderation_reason = ma.fields.String(allow_none=True)
     skus = ma.fields.List(ma.fields.Nested(SkuSchema), required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
-    updated_at = ma.fields.AwareDateTime(required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
 
 
 # --- deals -------------------------------------------------------------------------------------
@@ -132,8 +132,8 @@ class DealCreateSchema(ma.Schema):
     sku_id = Id(required=True)
     title = _text(120, metadata={"description": "defaults to the product name and the spec"})
     group_price_fen = Fen(required=True, validate=validate.Range(min=1, max=MAX_FEN))
-    starts_at = ma.fields.AwareDateTime(required=True)
-    cutoff_at = ma.fields.AwareDateTime(required=True)
+    starts_at = UtcDateTime(required=True)
+    cutoff_at = UtcDateTime(required=True)
     pickup_date = ma.fields.Date(required=True)
     min_group_quantity = StrictInt(
         1, MAX_UNITS, load_default=1, metadata={"description": "units per leader for the group to succeed"}
@@ -157,16 +157,16 @@ class DealSchema(ma.Schema):
     product_id = ma.fields.Integer(required=True, attribute="sku.product_id")
     title = ma.fields.String(required=True)
     group_price_fen = ma.fields.Integer(required=True)
-    starts_at = ma.fields.AwareDateTime(required=True)
-    cutoff_at = ma.fields.AwareDateTime(required=True)
+    starts_at = UtcDateTime(required=True)
+    cutoff_at = UtcDateTime(required=True)
     pickup_date = ma.fields.Date(required=True)
     min_group_quantity = ma.fields.Integer(required=True)
     limit_per_user = ma.fields.Integer(required=True)
     stock_allocated = ma.fields.Integer(required=True)
     stock_available = ma.fields.Integer(required=True)
     status = ma.fields.Enum(DealStatus, by_value=True, required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
-    cancelled_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = UtcDateTime(required=True)
+    cancelled_at = UtcDateTime(allow_none=True)
 
 
 class DealSearchQuerySchema(PageQuerySchema):
@@ -196,7 +196,7 @@ class DealCardSchema(ma.Schema):
     list_price_fen = ma.fields.Integer(required=True)
     stock_left = ma.fields.Integer(required=True)
     sold_out = ma.fields.Boolean(required=True)
-    cutoff_at = ma.fields.AwareDateTime(required=True)
+    cutoff_at = UtcDateTime(required=True)
     seconds_to_cutoff = ma.fields.Integer(required=True)
     pickup_date = ma.fields.Date(required=True)
     min_group_quantity = ma.fields.Integer(required=True)
@@ -215,5 +215,5 @@ class DealDetailSchema(DealCardSchema):
     description = ma.fields.String(required=True)
     images = ma.fields.List(ma.fields.String(), required=True)
     category = ma.fields.Nested(CategorySchema, required=True)
-    starts_at = ma.fields.AwareDateTime(required=True)
+    starts_at = UtcDateTime(required=True)
     status = ma.fields.Enum(DealPhase, by_value=True, required=True)

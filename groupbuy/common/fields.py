@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -28,6 +29,20 @@ def Id(**kwargs: Any) -> ma.fields.Integer:  # noqa: N802
 def StrictInt(min_value: int, max_value: int, **kwargs: Any) -> ma.fields.Integer:  # noqa: N802
     """A strict integer within a range."""
     return ma.fields.Integer(strict=True, validate=validate.Range(min=min_value, max=max_value), **kwargs)
+
+
+class UtcDateTime(ma.fields.AwareDateTime):
+    """A time: any offset is accepted on input; every response gives UTC, to the second, as 2026-11-22T02:00:00+00:00.
+
+    One format everywhere, whatever offset the value was created with (a deal posted with +08:00 answers in UTC).
+    """
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"{attr}: an aware datetime is required, got {value!r}")
+        return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class Phone(ma.fields.String):

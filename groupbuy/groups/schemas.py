@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from groupbuy.common.fields import Id
+from groupbuy.common.fields import Id, UtcDateTime
 from groupbuy.groups.enums import GroupStatus
 
 
@@ -16,7 +16,7 @@ class GroupDealSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     title = ma.fields.String(required=True)
     group_price_fen = ma.fields.Integer(required=True)
-    cutoff_at = ma.fields.AwareDateTime(required=True)
+    cutoff_at = UtcDateTime(required=True)
     pickup_date = ma.fields.Date(required=True)
 
 
@@ -41,9 +41,9 @@ class GroupSchema(ma.Schema):
         required=True,
         metadata={"description": "paid units needed for the group to succeed"},
     )
-    cutoff_at = ma.fields.AwareDateTime(attribute="deal.cutoff_at", required=True)
+    cutoff_at = UtcDateTime(attribute="deal.cutoff_at", required=True)
     deal = ma.fields.Nested(GroupDealSchema, required=True)
     leader = ma.fields.Nested(GroupLeaderSchema, required=True)
     share_url = ma.fields.String(required=True)
     qr_url = ma.fields.String(required=True)
-    created_at = ma.fields.AwareDateTime(attribute="group.created_at", required=True)
+    created_at = UtcDateTime(attribute="group.created_at", required=True)

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from flask import current_app
 from sqlalchemy import Table, bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from groupbuy.catalog.enums import DealStatus
 from groupbuy.catalog.models import Deal
 from groupbuy.catalog.service import deal_on_sale
+from groupbuy.common.urls import absolute_url
 from groupbuy.db import connection, db, transaction, upsert_insert
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.enums import GroupOpenedBy, GroupStatus
@@ -35,14 +35,18 @@ class GroupView:
 
 def share_url(group_id: int) -> str:
     """The link a leader shares (the mini-app opens the group page from it)."""
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/groups/{group_id}"
+    return absolute_url(f"/groups/{group_id}")
 
 
 def view_group(group: Group) -> GroupView:
     deal = db.session.get_one(Deal, group.deal_id)
     leader = db.session.get_one(Leader, group.leader_id)
     return GroupView(
-        group=group, deal=deal, leader=leader, share_url=share_url(group.id), qr_url=f"/api/v1/groups/{group.id}/qr.png"
+        group=group,
+        deal=deal,
+        leader=leader,
+        share_url=share_url(group.id),
+        qr_url=absolute_url(f"/api/v1/groups/{group.id}/qr.png"),
     )
 
 

@@ -24,6 +24,9 @@ class JobRun(Base):
     items_done: Mapped[int] = mapped_column(Integer, default=0)
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     errors: Mapped[str | None] = mapped_column(Text)
+    # `run-job --now`: the time the job was told it was. The row itself is dated at the real time, and a
+    # simulated run never counts as the job's last success.
+    simulated_now: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_job_runs_job_started", "job", "started_at"),

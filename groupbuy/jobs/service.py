@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from groupbuy.common.fields import mask_mobiles_in_text
 from groupbuy.db import db, transaction
 from groupbuy.jobs.models import JobLock, JobRun
+from groupbuy.notifications.enums import OutboxStatus
+from groupbuy.notifications.models import OutboxMessage
 
 log = structlog.get_logger(__name__)
 
@@ -92,15 +94,45 @@ def _describe(exc: BaseException) -> str:
     return mask_mobiles_in_text(f"{type(exc).__name__}: {message[0] if message else ''}")[:1000]
 
 
-def run_job(*, job: str, function: JobFunction, now: datetime) -> RunOutcome:
-    """Run ``function(now)`` once: ledger row first, the job lock on SQLite, rollback and record on error."""
+def release_simulated_messages(*, simulated_now: datetime, real_now: datetime) -> int:
+    """Messages a simulated run queued (created at its future time) become due now instead of then."""
+    with transaction():
+        moved = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.created_at >= simulated_now,
+                OutboxMessage.next_attempt_at > real_now,
+            )
+            .values(next_attempt_at=real_now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(moved.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+
+
+def run_job(*, job: str, function: JobFunction, now: datetime, real_now: datetime | None = None) -> RunOutcome:
+    """Run ``function(now)`` once: ledger row first, the job lock on SQLite, rollback and record on error.
+
+    ``real_now`` makes it a simulated run (`run-job --now`): the job sees ``now``, but the lock and the ledger
+    row use the real time, the row is labelled with ``now``, and outbox messages queued for a future ``now``
+    are due at the real time (they are real messages to real people).
+    """
+    simulated = real_now is not None
+    at = real_now if real_now is not None else now
     holder = runner_name()
     locked = needs_job_lock()
-    if locked and not claim_job_lock(job=job, holder=holder, now=now):
+    if locked and not claim_job_lock(job=job, holder=holder, now=at):
         log.info("job_skipped_locked", job=job)
         return RunOutcome(job=job, skipped=True)
     with transaction():
-        run = JobRun(job=job, runner=holder, started_at=now, items_done=0, counts={})
+        run = JobRun(
+            job=job,
+            runner=holder,
+            started_at=at,
+            items_done=0,
+            counts={},
+            simulated_now=now if simulated else None,
+        )
         db.session.add(run)
     started = time.monotonic()
     counts: dict[str, int] = {}
@@ -114,7 +146,7 @@ def run_job(*, job: str, function: JobFunction, now: datetime) -> RunOutcome:
         log.error("job_failed", job=job, error=errors, traceback=trace)
     finally:
         db.session.rollback()  # nothing of a half-done batch survives into the ledger write
-        finished = now + timedelta(seconds=time.monotonic() - started)
+        finished = at + timedelta(seconds=time.monotonic() - started)
         with transaction():
             db.session.execute(
                 update(JobRun)
@@ -124,7 +156,9 @@ def run_job(*, job: str, function: JobFunction, now: datetime) -> RunOutcome:
             )
         if locked:
             release_job_lock(job=job, holder=holder)
-    log.info("job_finished", job=job, counts=counts, failed=errors is not None)
+        if real_now is not None and now > real_now:
+            release_simulated_messages(simulated_now=now, real_now=real_now)
+    log.info("job_finished", job=job, counts=counts, failed=errors is not None, simulated=simulated)
     return RunOutcome(job=job, counts=counts, errors=errors)
 
 
@@ -137,7 +171,10 @@ def job_statuses(*, jobs: Sequence[JobDefinition], now: datetime) -> list[JobSta
         )
         last_success = db.session.scalar(
             select(func.max(JobRun.started_at)).where(
-                JobRun.job == job.name, JobRun.finished_at.is_not(None), JobRun.errors.is_(None)
+                JobRun.job == job.name,
+                JobRun.finished_at.is_not(None),
+                JobRun.errors.is_(None),
+                JobRun.simulated_now.is_(None),
             )
         )
         statuses.append(

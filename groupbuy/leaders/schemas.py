@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from groupbuy.common.fields import Id, MaskedPhone, Phone, StrictInt
+from groupbuy.common.fields import Id, MaskedPhone, Phone, StrictInt, UtcDateTime
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.leaders.enums import ApplicationStatus, CreditKind, LeaderStatus, LicenceKind
 from groupbuy.leaders.service.nearby import DEFAULT_RADIUS_M, MAX_RADIUS_M
@@ -93,16 +93,16 @@ class LeaderApplicationSchema(ma.Schema):
     opening_hours = ma.fields.String(required=True)
     licences = ma.fields.List(ma.fields.Nested(LeaderLicenceOutSchema), required=True)
     reject_reason = ma.fields.String(allow_none=True)
-    reviewed_at = ma.fields.AwareDateTime(allow_none=True)
-    created_at = ma.fields.AwareDateTime(required=True)
-    updated_at = ma.fields.AwareDateTime(required=True)
+    reviewed_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
 
 
 class LeaderCreditEventSchema(ma.Schema):
     kind = ma.fields.Enum(CreditKind, by_value=True, required=True)
     points = ma.fields.Integer(required=True)
     ref = ma.fields.String(required=True)
-    at = ma.fields.AwareDateTime(required=True)
+    at = UtcDateTime(required=True)
 
 
 class LeaderCreditSchema(ma.Schema):
@@ -125,7 +125,7 @@ class LeaderPublicSchema(ma.Schema):
     identity_verified = ma.fields.Boolean(required=True)
     rating_bp = ma.fields.Integer(allow_none=True, metadata={"description": "positive reviews x 10000; null: none"})
     credit_score = ma.fields.Integer(required=True)
-    active_since = ma.fields.AwareDateTime(required=True)
+    active_since = UtcDateTime(required=True)
 
 
 class _LeaderWrapperSchema(LeaderPublicSchema):
@@ -158,5 +158,5 @@ class LeaderPrivateSchema(LeaderPublicSchema):
     phone = MaskedPhone(required=True)
     status = ma.fields.Enum(LeaderStatus, by_value=True, required=True)
     commission_rate_bp = ma.fields.Integer(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
-    updated_at = ma.fields.AwareDateTime(required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from groupbuy.common.fields import StrictInt
+from groupbuy.common.fields import StrictInt, UtcDateTime
 from groupbuy.common.pagination import MAX_PAGE_SIZE, PageQuerySchema
 
 
@@ -18,8 +18,8 @@ class NotificationSchema(ma.Schema):
     title = ma.fields.String(required=True)
     body = ma.fields.String(required=True)
     payload = ma.fields.Dict(required=True, metadata={"description": "ids and values the app links to"})
-    created_at = ma.fields.AwareDateTime(required=True)
-    read_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = UtcDateTime(required=True)
+    read_at = UtcDateTime(allow_none=True)
 
 
 class NotificationPageSchema(ma.Schema):

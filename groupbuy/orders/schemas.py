@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validates_schema
 
-from groupbuy.common.fields import Id, MaskedPhone, StrictInt
+from groupbuy.common.fields import Id, MaskedPhone, StrictInt, UtcDateTime
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
 
@@ -61,7 +61,7 @@ class TimelineEventSchema(ma.Schema):
     to_status = ma.fields.Enum(OrderStatus, by_value=True, required=True)
     actor = ma.fields.String(required=True)
     note = ma.fields.String(allow_none=True)
-    at = ma.fields.AwareDateTime(required=True)
+    at = UtcDateTime(required=True)
 
 
 class DeliveryAddressSchema(ma.Schema):
@@ -90,9 +90,9 @@ class OrderSummarySchema(ma.Schema):
     refunded_fen = ma.fields.Integer(required=True, metadata={"description": "refunds that reached the shopper"})
     pickup_date = ma.fields.Date(required=True)
     pickup_code = ma.fields.String(allow_none=True, metadata={"description": "issued once paid"})
-    pay_before = ma.fields.AwareDateTime(required=True)
-    paid_at = ma.fields.AwareDateTime(allow_none=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    pay_before = UtcDateTime(required=True)
+    paid_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime(required=True)
 
 
 class OrderSchema(OrderSummarySchema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from groupbuy.common.fields import UtcDateTime
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.payments.enums import PaymentStatus, RefundSource, RefundState
 from groupbuy.payments.providers import PaymentChannel
@@ -31,8 +32,8 @@ class PaymentSchema(ma.Schema):
     code_url = ma.fields.String(allow_none=True, metadata={"description": "what the QR code encodes; none for JSAPI"})
     qr_png_url = ma.fields.String(allow_none=True)
     qr_svg_url = ma.fields.String(allow_none=True)
-    expires_at = ma.fields.AwareDateTime(required=True, metadata={"description": "the order's pay_before"})
-    paid_at = ma.fields.AwareDateTime(allow_none=True)
+    expires_at = UtcDateTime(required=True, metadata={"description": "the order's pay_before"})
+    paid_at = UtcDateTime(allow_none=True)
     jsapi_params = ma.fields.Nested(
         JsapiParamsSchema, allow_none=True, metadata={"description": "wx.requestPayment arguments (wechat_jsapi)"}
     )
@@ -52,7 +53,7 @@ class RefundSchema(ma.Schema):
     source = ma.fields.Enum(RefundSource, by_value=True, required=True)
     status = ma.fields.Enum(RefundState, by_value=True, required=True)
     attempts = ma.fields.Integer(required=True)
-    next_attempt_at = ma.fields.AwareDateTime(allow_none=True)
+    next_attempt_at = UtcDateTime(allow_none=True)
     last_error = ma.fields.String(allow_none=True)
-    created_at = ma.fields.AwareDateTime(required=True)
-    succeeded_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = UtcDateTime(required=True)
+    succeeded_at = UtcDateTime(allow_none=True)

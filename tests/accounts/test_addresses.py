@@ -77,7 +77,7 @@ def test_missing_required_fields(client: FlaskClient, headers: dict[str, str]) -
 def test_unknown_field_is_422(client: FlaskClient, headers: dict[str, str]) -> None:
     response = _add(client, headers, user_id=1)
     assert response.status_code == 422
-    assert response.json["errors"] == {"user_id": ["Unknown field."]}
+    assert response.json["errors"] == {"user_id": ["不支持该字段"]}
     assert response.content_type == "application/problem+json"
 
 

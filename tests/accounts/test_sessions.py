@@ -66,7 +66,7 @@ def test_mass_assignment_is_refused(client: FlaskClient, outbox: RecordingChanne
         json={"phone": PHONE, "password": DEFAULT_PASSWORD, "code": outbox.last_code(PHONE), "roles": ["admin"]},
     )
     assert response.status_code == 422
-    assert response.json["errors"] == {"roles": ["Unknown field."]}
+    assert response.json["errors"] == {"roles": ["不支持该字段"]}
 
 
 def test_login_with_password(client: FlaskClient, app: Flask) -> None:

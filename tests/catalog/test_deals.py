@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from groupbuy.catalog.models import Deal
 from groupbuy.db import db
 from tests.catalog.conftest import T0, allocated_to_live_deals, audit_actions, deal_body, sku_stock
 from tests.factories.catalog import ProductFactory, SkuFactory
+
+CHINA = timezone(timedelta(hours=8))
 
 
 def _create(client: FlaskClient, headers: dict[str, str], sku_id: int, /, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -187,3 +190,17 @@ def test_deal_routes_need_the_admin_role(client: FlaskClient, shopper_headers: d
     assert client.get("/api/v1/admin/deals", headers=shopper_headers).status_code == 403
     assert client.get("/api/v1/admin/deals/1", headers=shopper_headers).status_code == 403
     assert client.post("/api/v1/admin/deals/1/cancel", headers=shopper_headers).status_code == 403
+
+
+def test_a_deal_posted_with_plus_eight_answers_in_utc_on_post_and_get(
+    client: FlaskClient, admin_headers: dict[str, str], sku_id: int
+) -> None:
+    starts, cutoff = T0.astimezone(CHINA), (T0 + timedelta(hours=30)).astimezone(CHINA)
+    body = deal_body(sku_id, starts_at=starts.isoformat(), cutoff_at=cutoff.isoformat(), pickup_date="2026-11-23")
+    created = client.post("/api/v1/admin/deals", json=body, headers=admin_headers)
+    assert created.status_code == 201, created.json
+    assert created.json["starts_at"] == "2026-11-20T02:00:00+00:00"
+    assert created.json["cutoff_at"] == "2026-11-21T08:00:00+00:00"
+    fetched = client.get(f"/api/v1/admin/deals/{created.json['id']}", headers=admin_headers)
+    for key in ("starts_at", "cutoff_at", "created_at"):
+        assert created.json[key] == fetched.json[key], key

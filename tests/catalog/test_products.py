@@ -152,9 +152,7 @@ def test_edit_content(client: FlaskClient, admin_headers: dict[str, str], catego
         [],
         "active",
     )
-    assert _patch(client, admin_headers, product, category_id=999999).json["errors"] == {
-        "category_id": ["no such category"]
-    }
+    assert _patch(client, admin_headers, product, category_id=999999).json["errors"] == {"category_id": ["分类不存在"]}
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "product.update"))
         assert entry.before["images"] == ["https://img.example.com/apple.jpg"]

@@ -44,7 +44,7 @@ def test_open_is_idempotent(shop: Shop, client: FlaskClient, app: Flask) -> None
     body = first.json
     assert body["status"] == "open" and body["threshold"] == 1 and body["units_ordered"] == 0
     assert body["share_url"].endswith(f"/groups/{body['id']}")
-    assert body["qr_url"] == f"/api/v1/groups/{body['id']}/qr.png"
+    assert body["qr_url"] == f"http://testserver/api/v1/groups/{body['id']}/qr.png"
     assert body["leader"]["id"] == shop.leader_id and body["deal"]["id"] == deal
 
 

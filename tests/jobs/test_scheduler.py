@@ -97,7 +97,8 @@ def test_my_jobs_found_work_in_that_world(shop: Shop, app: Flask) -> None:
 def test_run_job_prints_what_it_did_and_refuses_bad_input(runner: object, app: Flask) -> None:
     result = runner.invoke(args=["groupbuy", "run-job", "expire_unpaid_orders", "--now", "2026-11-22T12:00:00+08:00"])  # type: ignore[attr-defined]
     assert result.exit_code == 0
-    assert result.output.strip() == 'expire_unpaid_orders at 2026-11-22T12:00:00+08:00: {"orders_expired": 0}'
+    expected = 'expire_unpaid_orders at 2026-11-22T12:00:00+08:00 (simulated): {"orders_expired": 0}'
+    assert result.output.strip() == expected
     naive = runner.invoke(args=["groupbuy", "run-job", "expire_unpaid_orders", "--now", "2026-11-22T12:00:00"])  # type: ignore[attr-defined]
     assert naive.exit_code != 0 and "offset" in naive.output
     unknown = runner.invoke(args=["groupbuy", "run-job", "make_coffee"])  # type: ignore[attr-defined]

@@ -46,7 +46,7 @@ def test_an_enabled_channel_without_settings_is_unavailable(shop: Shop, client: 
     order = place_order(shop, client)
     response = pay_link(client, order, "wechat_native")
     assert response.status_code == 422 and response.json["code"] == "payment_channel_unavailable"
-    assert response.json["errors"] == {"channel": ["wechat_native is not available"]}
+    assert response.json["errors"] == {"channel": ["wechat_native 暂不可用"]}
 
 
 def test_reconcile_waits_the_configured_minutes(shop: Shop, client: FlaskClient, app: Flask) -> None:

@@ -28,8 +28,8 @@ def test_sandbox_link_points_at_our_checkout_page(shop: Shop, client: FlaskClien
 
     assert body["amount_fen"] == 1990 and body["status"] == "pending" and body["order_id"] == order.id
     assert body["code_url"].startswith("http://testserver/pay/sandbox/")
-    assert body["qr_png_url"] == f"/api/v1/payments/{body['payment_id']}/qr.png"
-    assert body["qr_svg_url"] == f"/api/v1/payments/{body['payment_id']}/qr.svg"
+    assert body["qr_png_url"] == f"http://testserver/api/v1/payments/{body['payment_id']}/qr.png"
+    assert body["qr_svg_url"] == f"http://testserver/api/v1/payments/{body['payment_id']}/qr.svg"
     assert body["expires_at"] == client.get(f"/api/v1/orders/{order.id}", headers=order.headers).json["pay_before"]
     assert body["jsapi_params"] is None
     assert payment_of(app, body["payment_id"]).out_trade_no == f"{order.order_no}S1"

@@ -7,7 +7,7 @@ deal is created or cancelled; per deal, ``stock_available`` stays within ``0..st
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -81,6 +81,7 @@ def create_deal(
     now: datetime,
 ) -> Deal:
     """Open a deal on an active product's SKU; its units are taken from the SKU's stock atomically (409 if short)."""
+    starts_at, cutoff_at = starts_at.astimezone(UTC), cutoff_at.astimezone(UTC)  # kept and echoed in UTC
     errors = schedule_problems(starts_at=starts_at, cutoff_at=cutoff_at, pickup_date=pickup_date, now=now)
     with transaction():
         sku = db.session.get(Sku, sku_id)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from groupbuy.accounts.models import WeChatIdentity
+from groupbuy.common.urls import absolute_url
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound, Unavailable
 from groupbuy.orders.enums import OrderStatus
@@ -44,7 +45,7 @@ class PaymentView:
 
 
 def payment_view(payment: Payment, jsapi_params: dict[str, str] | None = None) -> PaymentView:
-    qr = f"/api/v1/payments/{payment.id}/qr" if payment.code_url else None
+    qr = absolute_url(f"/api/v1/payments/{payment.id}/qr") if payment.code_url else None
     return PaymentView(
         payment_id=payment.id,
         order_id=payment.order_id,
