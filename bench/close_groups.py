@@ -4,9 +4,12 @@
 
 Needs PostgreSQL on 127.0.0.1 (creates and drops the database gb_bench_close). The world is bulk-inserted
 with SQLAlchemy Core: leaders × deals groups, each with per-group orders of one unit from distinct shoppers,
-all paid but one pending per group. Half the deals need more paid units than a group has, so half the groups
-fail (their paid orders go to refunding) and half succeed; every pending order is cancelled. Prints the
-seconds, rows/s and the peak RSS before and after the run (target: under 30 s, memory flat). Not a test.
+all paid but one pending per group. Half the deals (the odd ones) need more paid units than a group has, so
+half the groups fail and half succeed. A third of all orders span two groups: two in three orders of a
+succeeding deal also hold one unit of the next (failing) deal, so those orders are refunded line by line (the
+failing line refunded, the other carrying on); single-line orders of failing groups are refunded whole; every
+pending order is cancelled. Prints the seconds, rows/s and the peak RSS before and after the run (target: under
+30 s, memory flat), then checks conservation and the money. Not a test.
 """
 
 from __future__ import annotations
@@ -121,30 +124,32 @@ def seed(app: Any, *, leaders: int, deals: int, per_group: int) -> tuple[int, in
         _insert(conn, t[Group], groups)
         order_id = 0
         for leader in range(leaders):  # one leader's orders at a time keeps the lists small
-            orders, lines, events, purchases = [], [], [], []
+            orders, lines, events = [], [], []
             for d in range(deals):
                 for k in range(per_group):
                     order_id += 1
                     shopper = leaders + leader * per_group + k + 1
                     paid = k < per_group - 1
+                    n = 2 if d % 2 == 0 and d + 1 < deals and k % 3 != 2 else 1  # lines in this order
                     orders.append(
                         {"id": order_id, "order_no": f"GB{order_id:018d}", "user_id": shopper}
                         | {"leader_id": leader + 1, "status": "paid" if paid else "pending_payment"}
-                        | {"fulfilment": "pickup", "items_fen": 990, "delivery_fee_fen": 0, "discount_fen": 0}
-                        | {"payable_fen": 990, "paid_fen": 990 if paid else 0, "refund_due_fen": 0}
+                        | {"fulfilment": "pickup", "items_fen": 990 * n, "delivery_fee_fen": 0, "discount_fen": 0}
+                        | {"payable_fen": 990 * n, "paid_fen": 990 * n if paid else 0, "refund_due_fen": 0}
                         | {"refunded_fen": 0, "pickup_date": PICKUP, "pickup_code": f"{order_id:08d}" if paid else None}
                         | {"pay_before": CUTOFF + timedelta(minutes=10), "paid_at": start if paid else None}
                         | stamp
                     )
-                    lines.append(
-                        {"id": order_id, "order_id": order_id, "deal_id": d + 1, "group_id": leader * deals + d + 1}
-                        | {"product_name": f"苹果{d}", "spec": "1 kg", "unit_price_fen": 990, "quantity": 1}
-                        | {"line_total_fen": 990, "pickup_date": PICKUP}
-                    )
+                    mixed = d % 2 == 0 and d + 1 < deals and k % 3 != 2  # also one unit of the next, failing deal
+                    for deal in (d, d + 1) if mixed else (d,):
+                        lines.append(
+                            {"order_id": order_id, "deal_id": deal + 1, "group_id": leader * deals + deal + 1}
+                            | {"product_name": f"苹果{deal}", "spec": "1 kg", "unit_price_fen": 990, "quantity": 1}
+                            | {"line_total_fen": 990, "pickup_date": PICKUP}
+                        )
                     events.append({"order_id": order_id, "event": "place", "from_status": None})
                     if paid:
                         events.append({"order_id": order_id, "event": "pay", "from_status": "pending_payment"})
-                    purchases.append({"user_id": shopper, "deal_id": d + 1, "quantity": 1})
             _insert(conn, o[Order], orders)
             _insert(conn, o[OrderLine], lines)
             _insert(
@@ -156,7 +161,20 @@ def seed(app: Any, *, leaders: int, deals: int, per_group: int) -> tuple[int, in
                     for e in events
                 ],
             )
-            _insert(conn, o[UserDealPurchase], purchases)
+        # Counters from the lines as written: per-user purchases, group units, stock left.
+        conn.exec_driver_sql(
+            "INSERT INTO user_deal_purchases (user_id, deal_id, quantity) SELECT o.user_id, l.deal_id, sum(l.quantity)"
+            " FROM order_lines l JOIN orders o ON o.id = l.order_id GROUP BY o.user_id, l.deal_id"
+        )
+        conn.exec_driver_sql(
+            "UPDATE groups g SET units_reserved = s.reserved, units_paid = s.paid FROM (SELECT l.group_id,"
+            " sum(l.quantity) AS reserved, sum(CASE WHEN o.status = 'paid' THEN l.quantity ELSE 0 END) AS paid"
+            " FROM order_lines l JOIN orders o ON o.id = l.order_id GROUP BY l.group_id) s WHERE s.group_id = g.id"
+        )
+        conn.exec_driver_sql(
+            "UPDATE deals d SET stock_allocated = 2 * s.units, stock_available = s.units FROM (SELECT deal_id,"
+            " sum(quantity) AS units FROM order_lines GROUP BY deal_id) s WHERE s.deal_id = d.id"
+        )
         for table in ("users", "leaders", "categories", "products", "skus", "deals", "groups", "orders", "order_lines"):
             conn.exec_driver_sql(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608 - our names
@@ -166,14 +184,16 @@ def seed(app: Any, *, leaders: int, deals: int, per_group: int) -> tuple[int, in
 
 
 def check(app: Any) -> dict[str, int]:
-    """Outcome counts, and stock conservation per deal (allocated = available + live units)."""
+    """Outcome counts; stock conservation per deal (allocated = available + live units), Σ line refunds = Σ ledger
+    = Σ refund_due_fen, and every group's units_paid = its paid orders' active units."""
     from sqlalchemy import func, select  # noqa: PLC0415
 
     from groupbuy.catalog.models import Deal  # noqa: PLC0415
     from groupbuy.db import db  # noqa: PLC0415
     from groupbuy.groups.models import Group  # noqa: PLC0415
     from groupbuy.notifications.models import Notification  # noqa: PLC0415
-    from groupbuy.orders.models import Order, OrderLine  # noqa: PLC0415
+    from groupbuy.orders.enums import LineStatus, OrderStatus  # noqa: PLC0415
+    from groupbuy.orders.models import Order, OrderLine, OrderRefund  # noqa: PLC0415
     from groupbuy.orders.states import LIVE_STATES  # noqa: PLC0415
 
     with app.app_context():
@@ -186,7 +206,7 @@ def check(app: Any) -> dict[str, int]:
         found["notifications"] = db.session.scalar(select(func.count()).select_from(Notification)) or 0
         live = dict(
             db.session.execute(
-                select(OrderLine.deal_id, func.sum(OrderLine.quantity))
+                select(OrderLine.deal_id, func.sum(OrderLine.quantity - OrderLine.refunded_quantity))
                 .join(Order, Order.id == OrderLine.order_id)
                 .where(Order.status.in_(list(LIVE_STATES)))
                 .group_by(OrderLine.deal_id)
@@ -194,6 +214,24 @@ def check(app: Any) -> dict[str, int]:
         )
         for deal in db.session.scalars(select(Deal)):
             assert deal.stock_allocated == deal.stock_available + int(live.get(deal.id, 0)), deal.id
+        found["lines_refunding"] = db.session.scalar(
+            select(func.count()).select_from(OrderLine).where(OrderLine.status == LineStatus.REFUNDING)
+        )
+        line_refunds = db.session.scalar(select(func.sum(OrderLine.refunded_fen))) or 0
+        ledger = db.session.scalar(select(func.sum(OrderRefund.amount_fen))) or 0
+        owed = db.session.scalar(select(func.sum(Order.refund_due_fen))) or 0
+        assert line_refunds == ledger == owed, (line_refunds, ledger, owed)
+        found["refund_due_fen"] = owed
+        paid_units = dict(
+            db.session.execute(
+                select(OrderLine.group_id, func.sum(OrderLine.quantity - OrderLine.refunded_quantity))
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(Order.status.in_([OrderStatus.PAID]))
+                .group_by(OrderLine.group_id)
+            ).all()
+        )
+        for group in db.session.scalars(select(Group)):
+            assert group.units_paid == int(paid_units.get(group.id, 0)), group.id
         db.session.remove()
     return found
 
@@ -228,7 +266,7 @@ def main() -> None:
         rss_after = _peak_rss_mb()
         assert outcome.errors is None, outcome.errors
         counts = outcome.counts
-        moved = counts["orders_refunding"] + counts["orders_cancelled"]
+        moved = counts["orders_refunding"] + counts["orders_partly_refunded"] + counts["orders_cancelled"]
         closed = counts["groups_succeeded"] + counts["groups_failed"]
         print(f"close_due_groups: {counts}")
         print(f"  {seconds:.2f} s   {closed / seconds:,.0f} groups/s   {moved / seconds:,.0f} orders moved/s")

@@ -205,6 +205,7 @@ class OrderMachine(RuleBasedStateMachine):
             line, order = lines[pick % len(lines)]
             left = line.quantity - line.refunded_quantity
             quantity = max(1, left * share // 4)
+            others = sum(o.quantity - o.refunded_quantity for o in order.lines) - quantity  # before the commit
             outcome = refund_lines(
                 order_id=order.id,
                 lines=[(line.id, quantity)],
@@ -213,7 +214,6 @@ class OrderMachine(RuleBasedStateMachine):
                 now=self.now,
             )
             assert outcome.amount_fen >= quantity * line.unit_price_fen  # plus the delivery fee at the last unit
-            others = sum(o.quantity - o.refunded_quantity for o in order.lines) - quantity
             assert outcome.whole_order == (others == 0)
 
     @rule()
