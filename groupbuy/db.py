@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+import enum
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Connection, DateTime, Engine, MetaData, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, Table, bindparam, event, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -112,6 +114,99 @@ def insert_or_ignore(table: Any) -> Any:
 def upsert_insert(dialect_name: str, table: Any) -> Any:
     """The ON CONFLICT-capable insert of a dialect, for statements built once per dialect."""
     return postgresql.insert(table) if dialect_name == "postgresql" else sqlite.insert(table)
+
+
+def update_many(
+    table: Table, rows: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], *, add: Sequence[str] = ()
+) -> int:
+    """UPDATE many rows, each ``(match, values)``: the row whose columns equal ``match`` (its key and the state it
+    was read in) gets ``values`` (columns named in ``add`` get the value added to what they hold). Returns how
+    many rows changed, so callers can tell a row that moved meanwhile.
+
+    PostgreSQL: one statement joining unnest() arrays (an executemany would be one statement per row: the bulk
+    refunds of a closing run spent most of their time there). SQLite: an executemany, in-process and cheap.
+    """
+    if not rows:
+        return 0
+    match_cols, set_cols = list(rows[0][0]), list(rows[0][1])
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":
+        statement = (
+            update(table)
+            .where(*(table.c[c] == bindparam(f"m_{c}") for c in match_cols))
+            .values({c: (table.c[c] + bindparam(f"s_{c}")) if c in add else bindparam(f"s_{c}") for c in set_cols})
+        )
+        params = [{**{f"m_{k}": v for k, v in m.items()}, **{f"s_{k}": v for k, v in s.items()}} for m, s in rows]
+        return int(session.execute(statement, params).rowcount)  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect
+    names = [f"m_{c}" for c in match_cols] + [f"s_{c}" for c in set_cols]
+    columns = [table.c[c] for c in match_cols] + [table.c[c] for c in set_cols]
+    arrays = ", ".join(
+        f"CAST(:{name} AS {column.type.compile(dialect=dialect)}[])"
+        for name, column in zip(names, columns, strict=True)
+    )
+    sets = ", ".join(f'"{c}" = {f"t.{c} + " if c in add else ""}v.s_{c}' for c in set_cols)
+    where = " AND ".join(f't."{c}" = v.m_{c}' for c in match_cols)
+    sql = f'UPDATE "{table.name}" AS t SET {sets} FROM unnest({arrays}) AS v({", ".join(names)}) WHERE {where}'  # noqa: S608 - names are our columns
+    values = {
+        name: [_plain(row[0][name[2:]] if name.startswith("m_") else row[1][name[2:]]) for row in rows]
+        for name in names
+    }
+    return int(session.execute(text(sql), values).rowcount)  # type: ignore[attr-defined]
+
+
+def insert_many(
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    returning: Sequence[str] = (),
+    skip_conflicts_on: Sequence[str] = (),
+) -> list[Any]:
+    """INSERT many rows (all with the same keys); the ``returning`` columns of each row inserted, in no set order.
+    ``skip_conflicts_on``: rows clashing on this unique key are skipped (ON CONFLICT DO NOTHING).
+
+    PostgreSQL: one short statement over unnest() arrays. psycopg sends an executemany as one statement per row,
+    and a multi-row VALUES text costs it more to parse than the rows cost to insert (measured on a closing run).
+    SQLite: an executemany.
+    """
+    if not rows:
+        return []
+    session = db.session
+    dialect = session.get_bind().dialect
+    names = list(rows[0])
+    if dialect.name != "postgresql":
+        build = sqlite.insert if dialect.name == "sqlite" else postgresql.insert
+        statement: Any = build(table)
+        if skip_conflicts_on:
+            statement = statement.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+        if not returning:
+            session.execute(statement, [dict(row) for row in rows])
+            return []
+        statement = statement.returning(*(table.c[c] for c in returning), sort_by_parameter_order=True)
+        return list(session.execute(statement, [dict(row) for row in rows]).all())
+    types = [table.c[name].type.compile(dialect=dialect) for name in names]
+    arrays = ", ".join(f"CAST(:a_{n} AS {t}[])" for n, t in zip(names, types, strict=True))
+    columns = ", ".join(f'"{n}"' for n in names)
+    sql = f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM unnest({arrays})'  # noqa: S608 - our columns
+    if skip_conflicts_on:
+        sql += f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
+    values = {f"a_{n}": [_array_item(table.c[n], row[n]) for row in rows] for n in names}
+    result = session.execute(text(sql), values)
+    return list(result.all()) if returning else []
+
+
+def _array_item(column: Any, value: Any) -> Any:
+    """A value as an element of a parameter array: enums as their values, JSON as its text."""
+    if value is not None and isinstance(column.type, JSON):
+        return json.dumps(value, ensure_ascii=False)
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    """Enum members as their stored values (the driver adapts plain types only inside arrays)."""
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def connection() -> Connection:

@@ -178,9 +178,7 @@ class OrderMachine(RuleBasedStateMachine):
         if deal_id in self.closed:
             return
         self.closed.add(deal_id)
-        others = select(OrderLine.id, OrderLine.status, OrderLine.refunded_quantity).where(
-            OrderLine.deal_id != deal_id
-        )
+        others = select(OrderLine.id, OrderLine.status, OrderLine.refunded_quantity).where(OrderLine.deal_id != deal_id)
         untouched = set(db.session.execute(others).all())
         self.shop.set_deal(deal_id, cutoff_at=self.now, min_group_quantity=99)
         close_due_groups(now=self.now, limit=3)  # small batches: several batches and the sweeps run

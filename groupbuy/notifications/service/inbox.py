@@ -8,12 +8,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Insert, Table, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, func, select, update
 
 from groupbuy.accounts.models import User, WeChatIdentity
 from groupbuy.common.pagination import paginate
-from groupbuy.db import db, transaction
+from groupbuy.db import db, insert_many, transaction
 from groupbuy.errors import NotFound
 from groupbuy.notifications.enums import Channel, OutboxStatus
 from groupbuy.notifications.models import Notification, OutboxMessage
@@ -39,13 +38,6 @@ class NotificationPage:
     page_size: int
     total: int
     unread_count: int
-
-
-def insert_ignoring_duplicates(table: Table, *, key: list[str]) -> Insert:
-    """An INSERT (run it with a list of rows) that skips rows whose ``key`` already exists (PostgreSQL, SQLite)."""
-    dialect = db.session.get_bind().dialect.name
-    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return build(table).on_conflict_do_nothing(index_elements=key)
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -81,7 +73,7 @@ def notify(*, notices: Sequence[Notice], now: datetime) -> int:
                 for key, (notice, title, body) in fresh.items()
             ]
             # A concurrent writer of the same key wins quietly (unique key); outbound copies are unique too.
-            db.session.execute(insert_ignoring_duplicates(table, key=["dedupe_key"]), rows)
+            insert_many(table, rows, skip_conflicts_on=["dedupe_key"])
             created += len(rows)
             _queue_outbound(fresh, now)
     return created
@@ -156,7 +148,7 @@ def _queue_outbound(fresh: dict[str, tuple[Notice, str, str]], now: datetime) ->
         for channel, target in found
     ]
     outbox = cast(Table, OutboxMessage.__table__)
-    db.session.execute(insert_ignoring_duplicates(outbox, key=["notification_id", "channel"]), rows)
+    insert_many(outbox, rows, skip_conflicts_on=["notification_id", "channel"])
 
 
 def list_notifications(*, user_id: int, unread: bool | None, page: int, page_size: int) -> NotificationPage:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, exists, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, exists, select, update
 
 from groupbuy.catalog.service import release_stock_of_deals
-from groupbuy.db import db
+from groupbuy.db import db, insert_many, update_many
 from groupbuy.groups.models import Group
 from groupbuy.groups.service import release_units_of_groups
 from groupbuy.notifications.service import OrderFacts, facts_of, notify_order_events
@@ -60,11 +60,8 @@ def move_orders(
     now: datetime,
     note: str | None = None,
     values: dict[str, Any] | None = None,
-    notify: bool = True,
 ) -> list[OrderFacts]:
-    """The bulk form of transition(): one conditional UPDATE from one state, a timeline row per moved order.
-
-    ``notify=False`` when the caller tells the shoppers itself (a closing run's one notice per order)."""
+    """The bulk form of transition(): one conditional UPDATE from one state, a timeline row per moved order."""
     target = next_status(event, from_status)
     if target is None:
         raise ValueError(f"{event.value} cannot start from {from_status.value}")
@@ -88,8 +85,8 @@ def move_orders(
     ).all()
     if not rows:
         return []
-    db.session.execute(
-        insert(cast(Table, OrderTimelineEvent.__table__)),
+    insert_many(
+        cast(Table, OrderTimelineEvent.__table__),
         [
             {
                 "order_id": r.id,
@@ -104,8 +101,7 @@ def move_orders(
         ],
     )
     facts = [facts_of(r) for r in rows]
-    if notify:
-        notify_order_events(facts=facts, event=event, now=now)
+    notify_order_events(facts=facts, event=event, now=now)
     return facts
 
 
@@ -158,11 +154,10 @@ def release_line_units(units: Sequence[LineUnits], *, paid: bool) -> None:
         per_deal[unit.deal_id] += unit.quantity
         per_group[unit.group_id] += unit.quantity
     purchases = cast(Table, UserDealPurchase.__table__)
-    db.session.execute(
-        update(purchases)
-        .where(purchases.c.user_id == bindparam("b_user"), purchases.c.deal_id == bindparam("b_deal"))
-        .values(quantity=purchases.c.quantity - bindparam("b_qty")),
-        [{"b_user": u, "b_deal": d, "b_qty": q} for (u, d), q in sorted(per_purchase.items())],
+    update_many(
+        purchases,
+        [({"user_id": u, "deal_id": d}, {"quantity": -q}) for (u, d), q in sorted(per_purchase.items())],
+        add=["quantity"],
     )
     release_stock_of_deals(per_deal)
     release_units_of_groups(per_group, paid=paid)

@@ -92,7 +92,11 @@ def cancel_order(*, user_id: int, order_id: int, now: datetime) -> Order:
         if order.status is OrderStatus.PAID:
             refund_lines(
                 order_id=order_id,
-                lines=[(line.id, line.quantity - line.refunded_quantity) for line in order.lines],
+                lines=[
+                    (line.id, line.quantity - line.refunded_quantity)
+                    for line in order.lines
+                    if line.refunded_quantity < line.quantity
+                ],
                 reason=RefundReason.ORDER_CANCELLED,
                 actor=f"user:{user_id}",
                 now=now,

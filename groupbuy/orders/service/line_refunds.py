@@ -19,14 +19,14 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select, update
 
-from groupbuy.db import db, transaction
+from groupbuy.db import db, insert_many, transaction, update_many
 from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.notifications.templates import yuan
 from groupbuy.orders.enums import LineStatus, OrderEvent, OrderStatus, RefundReason
 from groupbuy.orders.models import Order, OrderLine, OrderRefund, OrderRefundLine, OrderTimelineEvent
-from groupbuy.orders.service.bulk import LineUnits, move_orders, release_line_units
+from groupbuy.orders.service.bulk import LineUnits, release_line_units
 from groupbuy.orders.states import TRANSITIONS, next_status
 
 # Paid orders whose lines may still be refunded (the states LINE_REFUND may start from).
@@ -205,45 +205,25 @@ def _plan(
     )
 
 
-_SET_LINE = (
-    update(cast(Table, OrderLine.__table__))
-    .where(
-        OrderLine.__table__.c.id == bindparam("b_id"),
-        OrderLine.__table__.c.refunded_quantity == bindparam("b_before"),
-    )
-    .values(
-        refunded_quantity=bindparam("b_quantity"),
-        refunded_fen=bindparam("b_fen"),
-        status=bindparam("b_status"),
-        refund_reason=bindparam("b_reason"),
-    )
-)
-_SET_ORDER = (
-    update(cast(Table, Order.__table__))
-    .where(
-        Order.__table__.c.id == bindparam("b_id"),
-        Order.__table__.c.refund_due_fen == bindparam("b_due_before"),
-        Order.__table__.c.status == bindparam("b_status"),
-    )
-    .values(
-        items_fen=bindparam("b_items"),
-        discount_fen=bindparam("b_discount"),
-        delivery_fee_fen=bindparam("b_fee"),
-        payable_fen=bindparam("b_payable"),
-        refund_due_fen=bindparam("b_due"),
-        updated_at=bindparam("b_now"),
-    )
-)
-_ADD_REFUND = insert(OrderRefund).returning(OrderRefund.id, sort_by_parameter_order=True)
+_LINES = cast(Table, OrderLine.__table__)
+_ORDERS = cast(Table, Order.__table__)
+_REFUNDS = cast(Table, OrderRefund.__table__)
+_REFUND_LINES = cast(Table, OrderRefundLine.__table__)
+_TIMELINE = cast(Table, OrderTimelineEvent.__table__)
 
 
 def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetime) -> list[OrderRefundOutcome]:
-    """Write the planned refunds: a fixed number of statements however many orders (each guarded on its state)."""
+    """Write the planned refunds: a fixed number of statements however many orders (each guarded on its state).
+
+    An order left with no active unit moves to refunding in the same guarded UPDATE; its last line's timeline row
+    is that transition (GROUP_FAIL, CANCEL or REFUND), the other lines' rows are LINE_REFUND (no move).
+    """
     if not plans:
         return []
-    refund_ids = (
-        db.session.execute(
-            _ADD_REFUND,
+    target = {p.order.id: _whole_order_event(p.order.status, reason) if p.whole_order else None for p in plans}
+    refund_of = dict(
+        insert_many(
+            _REFUNDS,
             [
                 {
                     "order_id": p.order.id,
@@ -256,47 +236,50 @@ def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetim
                 }
                 for p in plans
             ],
+            returning=["order_id", "id"],
         )
-        .scalars()
-        .all()
     )
-    db.session.execute(
-        insert(cast(Table, OrderRefundLine.__table__)),
+    insert_many(
+        _REFUND_LINES,
         [
-            {"order_refund_id": refund_id, "line_id": line.id, "quantity": quantity, "amount_fen": fen}
-            for p, refund_id in zip(plans, refund_ids, strict=True)
+            {"order_refund_id": refund_of[p.order.id], "line_id": line.id, "quantity": quantity, "amount_fen": fen}
+            for p in plans
             for line, quantity, fen in p.units
         ],
     )
-    line_rows = [
-        {
-            "b_id": line.id,
-            "b_before": line.refunded_quantity,
-            "b_quantity": line.refunded_quantity + quantity,
-            "b_fen": line.refunded_fen + fen,
-            "b_status": (
-                LineStatus.ACTIVE if line.refunded_quantity + quantity < line.quantity else LineStatus.REFUNDING
-            ),
-            "b_reason": reason,
-        }
-        for p in plans
-        for line, quantity, fen in p.units
-    ]
-    _guarded(_SET_LINE, line_rows)
     _guarded(
-        _SET_ORDER,
+        _LINES,
         [
-            {
-                "b_id": p.order.id,
-                "b_due_before": p.order.refund_due_fen,
-                "b_status": p.order.status,
-                "b_items": p.order.items_fen - sum(line.unit_price_fen * q for line, q, _ in p.units),
-                "b_discount": p.order.discount_fen - p.discount_back_fen,
-                "b_fee": p.order.delivery_fee_fen - p.delivery_fee_fen,
-                "b_payable": p.order.payable_fen - p.amount_fen,
-                "b_due": p.order.refund_due_fen + p.amount_fen,
-                "b_now": now,
-            }
+            (
+                {"id": line.id, "refunded_quantity": line.refunded_quantity},
+                {
+                    "refunded_quantity": line.refunded_quantity + quantity,
+                    "refunded_fen": line.refunded_fen + fen,
+                    "status": (
+                        LineStatus.ACTIVE if line.refunded_quantity + quantity < line.quantity else LineStatus.REFUNDING
+                    ),
+                    "refund_reason": reason,
+                },
+            )
+            for p in plans
+            for line, quantity, fen in p.units
+        ],
+    )
+    _guarded(
+        _ORDERS,
+        [
+            (
+                {"id": p.order.id, "refund_due_fen": p.order.refund_due_fen, "status": p.order.status},
+                {
+                    "status": OrderStatus.REFUNDING if target[p.order.id] else p.order.status,
+                    "items_fen": p.order.items_fen - sum(line.unit_price_fen * q for line, q, _ in p.units),
+                    "discount_fen": p.order.discount_fen - p.discount_back_fen,
+                    "delivery_fee_fen": p.order.delivery_fee_fen - p.delivery_fee_fen,
+                    "payable_fen": p.order.payable_fen - p.amount_fen,
+                    "refund_due_fen": p.order.refund_due_fen + p.amount_fen,
+                    "updated_at": now,
+                },
+            )
             for p in plans
         ],
     )
@@ -308,29 +291,13 @@ def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetim
         ],
         paid=True,
     )
-    db.session.execute(
-        insert(cast(Table, OrderTimelineEvent.__table__)),
-        [
-            {
-                "order_id": p.order.id,
-                "event": OrderEvent.LINE_REFUND,
-                "from_status": p.order.status,
-                "to_status": p.order.status,
-                "actor": actor[:40],
-                "note": f"{line.product_name} ×{quantity} {REASON_TEXT[reason]}，已退款 {yuan(fen)}"[:500],
-                "at": now,
-            }
-            for p in plans
-            for line, quantity, fen in p.units
-        ],
-    )
-    moved = _move_whole_orders([p for p in plans if p.whole_order], reason=reason, now=now)
+    insert_many(_TIMELINE, [row for p in plans for row in _timeline(p, target[p.order.id], reason, actor, now)])
     return [
         OrderRefundOutcome(
             order_id=p.order.id,
             user_id=p.order.user_id,
             order_no=p.order.order_no,
-            order_refund_id=refund_id,
+            order_refund_id=refund_of[p.order.id],
             amount_fen=p.amount_fen,
             delivery_fee_fen=p.delivery_fee_fen,
             lines=tuple(
@@ -344,37 +311,43 @@ def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetim
                 for line, quantity, fen in p.units
             ),
             whole_order=p.whole_order,
-            status=OrderStatus.REFUNDING if p.order.id in moved else p.order.status,
+            status=OrderStatus.REFUNDING if target[p.order.id] else p.order.status,
         )
-        for p, refund_id in zip(plans, refund_ids, strict=True)
+        for p in plans
     ]
 
 
-def _guarded(statement: Any, rows: list[dict[str, Any]]) -> None:
-    """Run a conditional UPDATE for many rows; any row no longer as read means someone else moved it: undo all."""
-    if not rows:
-        return
-    done = db.session.execute(statement, rows)
-    if done.rowcount != len(rows):  # type: ignore[attr-defined]
+def _whole_order_event(status: OrderStatus, reason: RefundReason) -> OrderEvent:
+    """The transition of an order whose last active unit is refunded: by reason where it may start here."""
+    event = WHOLE_ORDER_EVENT.get(reason, OrderEvent.REFUND)
+    return event if next_status(event, status) is OrderStatus.REFUNDING else OrderEvent.REFUND
+
+
+def _timeline(
+    plan: _Plan, move: OrderEvent | None, reason: RefundReason, actor: str, now: datetime
+) -> list[dict[str, Any]]:
+    """One row per refunded line; an order moving to refunding gets the move on its last line's row."""
+    rows = []
+    for index, (line, quantity, fen) in enumerate(plan.units):
+        last = move is not None and index == len(plan.units) - 1
+        rows.append(
+            {
+                "order_id": plan.order.id,
+                "event": move if last else OrderEvent.LINE_REFUND,
+                "from_status": plan.order.status,
+                "to_status": OrderStatus.REFUNDING if last else plan.order.status,
+                "actor": actor[:40],
+                "note": f"{line.product_name} ×{quantity} {REASON_TEXT[reason]}，已退款 {yuan(fen)}"[:500],
+                "at": now,
+            }
+        )
+    return rows
+
+
+def _guarded(table: Table, rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Conditional UPDATEs of many rows; any row no longer as it was read means someone else moved it: undo all."""
+    if update_many(table, rows) != len(rows):
         raise Conflict("order_changed")
-
-
-def _move_whole_orders(plans: list[_Plan], *, reason: RefundReason, now: datetime) -> set[int]:
-    """Orders left with no active unit → refunding (one transition per order, from the state each is in)."""
-    by_move: dict[tuple[OrderEvent, OrderStatus], list[int]] = defaultdict(list)
-    for p in plans:
-        event = WHOLE_ORDER_EVENT.get(reason, OrderEvent.REFUND)
-        if next_status(event, p.order.status) is None:
-            event = OrderEvent.REFUND
-        by_move[(event, p.order.status)].append(p.order.id)
-    moved: set[int] = set()
-    for (event, from_status), order_ids in sorted(by_move.items()):
-        note = "全部商品已退款，订单退款中"
-        facts = move_orders(order_ids=order_ids, event=event, from_status=from_status, now=now, note=note, notify=False)
-        if len(facts) != len(order_ids):
-            raise Conflict("order_changed")
-        moved.update(f.order_id for f in facts)
-    return moved
 
 
 def order_refund_done(*, order_refund_id: int, now: datetime) -> None:
