@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, Table, bindparam, event, text, update
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, Table, bindparam, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -142,7 +142,7 @@ def update_many(
     names = [f"m_{c}" for c in match_cols] + [f"s_{c}" for c in set_cols]
     columns = [table.c[c] for c in match_cols] + [table.c[c] for c in set_cols]
     arrays = ", ".join(
-        f"CAST(:{name} AS {column.type.compile(dialect=dialect)}[])"
+        f"CAST(%({name})b AS {column.type.compile(dialect=dialect)}[])"
         for name, column in zip(names, columns, strict=True)
     )
     sets = ", ".join(f'"{c}" = {f"t.{c} + " if c in add else ""}v.s_{c}' for c in set_cols)
@@ -152,7 +152,7 @@ def update_many(
         name: [_plain(row[0][name[2:]] if name.startswith("m_") else row[1][name[2:]]) for row in rows]
         for name in names
     }
-    return int(session.execute(text(sql), values).rowcount)  # type: ignore[attr-defined]
+    return _run_arrays(sql, values)[0]
 
 
 def insert_many(
@@ -185,7 +185,7 @@ def insert_many(
         statement = statement.returning(*(table.c[c] for c in returning), sort_by_parameter_order=True)
         return list(session.execute(statement, [dict(row) for row in rows]).all())
     types = [table.c[name].type.compile(dialect=dialect) for name in names]
-    arrays = ", ".join(f"CAST(:a_{n} AS {t}[])" for n, t in zip(names, types, strict=True))
+    arrays = ", ".join(f"CAST(%(a_{n})b AS {t}[])" for n, t in zip(names, types, strict=True))
     columns = ", ".join(f'"{n}"' for n in names)
     sql = f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM unnest({arrays})'  # noqa: S608 - our columns
     if skip_conflicts_on:
@@ -193,8 +193,7 @@ def insert_many(
     if returning:
         sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
     values = {f"a_{n}": [_array_item(table.c[n], row[n]) for row in rows] for n in names}
-    result = session.execute(text(sql), values)
-    return list(result.all()) if returning else []
+    return _run_arrays(sql, values, fetch=bool(returning))[1]
 
 
 def _array_item(column: Any, value: Any) -> Any:
@@ -202,6 +201,15 @@ def _array_item(column: Any, value: Any) -> Any:
     if value is not None and isinstance(column.type, JSON):
         return json.dumps(value, ensure_ascii=False)
     return _plain(value)
+
+
+def _run_arrays(sql: str, values: dict[str, list[Any]], *, fetch: bool = False) -> tuple[int, list[Any]]:
+    """Run an unnest() statement on the session's connection (same transaction) with its arrays sent in binary:
+    psycopg's text format escapes every string of an array with regular expressions, most of a bulk write's time."""
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(sql, values)
+        return cursor.rowcount, list(cursor.fetchall()) if fetch else []
 
 
 def _plain(value: Any) -> Any:

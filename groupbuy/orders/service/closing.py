@@ -120,13 +120,12 @@ def _refund_lines_in(
     """Refund every active unit of paid orders in these groups (orders another transaction holds are skipped)."""
     if not group_ids:
         return [], None
+    in_groups = select(OrderLine.order_id).where(
+        OrderLine.group_id.in_(group_ids), OrderLine.status == LineStatus.ACTIVE
+    )  # a semi-join from the groups' lines: the batch's orders, not a probe per order in the table
     query = (
         select(Order.id)
-        .where(
-            Order.status.in_(REFUNDABLE_STATES),
-            Order.id > after_id,
-            in_group_where(Group.id.in_(group_ids) & (OrderLine.status == LineStatus.ACTIVE)),
-        )
+        .where(Order.status.in_(REFUNDABLE_STATES), Order.id > after_id, Order.id.in_(in_groups))
         .order_by(Order.id)
     )
     claimed = [r.id for r in claim_orders(query, limit)]
