@@ -165,8 +165,19 @@ def check_production(config: Mapping[str, Any]) -> None:
         problems.append("GROUPBUY_PASSWORD_HASH_PROFILE must be 'owasp'")
     if "sandbox" in _channel_names(config.get("PAYMENT_CHANNELS", "sandbox")):
         problems.append("GROUPBUY_PAYMENT_CHANNELS must not include 'sandbox' (it moves no money)")
+    if not _shared_limiter_storage(config):
+        problems.append(
+            "GROUPBUY_REDIS_URL must be set (or GROUPBUY_RATELIMIT_STORAGE_URI name shared storage): "
+            "in-process throttling counts per worker"
+        )
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+def _shared_limiter_storage(config: Mapping[str, Any]) -> bool:
+    """The login throttle's storage is shared by every worker: not the per-process ``memory://``."""
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://")
+    return not storage.strip().lower().startswith("memory:")
 
 
 def _channel_names(raw: Any) -> set[str]:

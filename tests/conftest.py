@@ -204,5 +204,17 @@ def runner(app: Flask) -> Any:
 
 
 @pytest.fixture
+def own_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps made inside a test get their own Flask-Limiter: init_app on the shared one would swap the
+    session app's storage (e.g. to the Redis a production configuration names)."""
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    import groupbuy
+
+    monkeypatch.setattr(groupbuy, "limiter", Limiter(key_func=get_remote_address, default_limits=[]))
+
+
+@pytest.fixture
 def tmp_instance(tmp_path: Path) -> Path:
     return tmp_path
