@@ -39,7 +39,7 @@ class _DeleteFirst:
     def __call__(self, conn: Any, cursor: Any, sql: str, *args: Any) -> None:
         if not self.fired and sql.lstrip().upper().startswith(self.statement):
             self.fired = True
-            cursor.execute(f"DELETE FROM cart_items WHERE id = {int(self.item_id)}")  # noqa: S608 - an int
+            cursor.execute(f"DELETE FROM cart_items WHERE id = {int(self.item_id)}")
 
     def __enter__(self) -> _DeleteFirst:
         with self.app.app_context():
@@ -103,7 +103,7 @@ def test_two_patches_racing_a_delete_never_500(shop: Shop, app: Flask, busy_app:
             item = _add_line(busy_app.test_client(), headers, deal)
             barrier = threading.Barrier(3)
 
-            def run(method: str, item_id: int = item) -> None:
+            def run(method: str, item_id: int = item, barrier: threading.Barrier = barrier) -> None:
                 client = busy_app.test_client()
                 barrier.wait()
                 if method == "patch":
