@@ -31,6 +31,7 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Too many failed logins; the account is locked. Wait or unlock it with a code",
     ),
     "account_suspended": ("账号已被停用", "This account is suspended"),
+    "outranked": ("不能对自己或同级及以上的账号执行此操作", "You cannot act on yourself or on an equal or higher rank"),
     "code_resend_too_soon": ("请勿重复点击，{seconds} 秒后可再次获取", "Please wait {seconds} s before asking again"),
     "code_daily_cap": ("今日获取验证码次数已达上限", "Daily verification code limit reached"),
     "invalid_code": ("验证码错误或已失效", "The verification code is wrong or no longer valid"),
