@@ -127,11 +127,16 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 
 def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Pool and driver settings per backend (ecosystem.md #7)."""
+    """Pool and driver settings per backend (ecosystem.md #7).
+
+    ``hide_parameters``: a failed statement's exception never carries its bound values (password hashes,
+    token digests, session keys, phone numbers), so no traceback can log them.
+    """
     if str(config["DATABASE_URL"]).startswith("sqlite"):
         # 5 s busy wait, then "database is locked" becomes a 503 with Retry-After.
-        return {"connect_args": {"timeout": 5, "check_same_thread": False}}
+        return {"hide_parameters": True, "connect_args": {"timeout": 5, "check_same_thread": False}}
     return {
+        "hide_parameters": True,
         "pool_pre_ping": bool(config["DB_POOL_PRE_PING"]),
         "pool_size": int(config["DB_POOL_SIZE"]),
         "max_overflow": 10,

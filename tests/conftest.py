@@ -23,15 +23,17 @@ from werkzeug.exceptions import HTTPException
 
 import groupbuy.models  # noqa: F401 - every table on the metadata
 from groupbuy import create_app
-from groupbuy.accounts.models import AuthToken, WeChatIdentity
+from groupbuy.accounts.models import AuthToken, User, WeChatIdentity
 from groupbuy.db import db
 from groupbuy.extensions import limiter
+from groupbuy.logging import log_formatter
 from groupbuy.notifications.models import OutboxMessage
 
 TEST_DATABASE_URL = os.environ.get("GROUPBUY_TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
 DEFAULT_PASSWORD = "CooigHello290"
 RAW_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+PASSWORD_HASH = re.compile(r"\$argon2(?:id|i|d)\$\S+")  # any, not only those still in the users table
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -54,11 +56,15 @@ CAPTURED = Captured()
 
 
 class _LogCapture(logging.Handler):
+    """Keeps each record twice: its event as structlog built it, and the line our handler writes for it
+    (rendered by the application's formatter: the formatted exception and traceback included)."""
+
     def emit(self, record: logging.LogRecord) -> None:
         if record.name == "groupbuy.console_channel":
             return  # development delivery channel: it exists to show the code to the developer
         event = record.msg if isinstance(record.msg, dict) else {"event": record.getMessage()}
         CAPTURED.logs.append(repr(event))
+        CAPTURED.logs.append(self.format(record))
 
 
 def _test_config(url: str) -> dict[str, Any]:
@@ -111,6 +117,7 @@ def app(database_url: str) -> Iterator[Flask]:
         return response
 
     handler = _LogCapture()
+    handler.setFormatter(log_formatter(structlog.dev.ConsoleRenderer(colors=False)))
     logging.getLogger().addHandler(handler)
     application.config["_BASE_CONFIG"] = dict(application.config)
     yield application
@@ -132,6 +139,7 @@ def _empty_tables() -> None:
 def _known_secrets() -> set[str]:
     secrets = {DEFAULT_PASSWORD, *CAPTURED.request_secrets}
     secrets.update(db.session.scalars(select(AuthToken.token_hash)))
+    secrets.update(h for h in db.session.scalars(select(User.password_hash)) if h)
     secrets.update(db.session.scalars(select(WeChatIdentity.session_key)))
     for payload in db.session.scalars(select(OutboxMessage.payload)):
         if isinstance(payload, dict) and payload.get("code"):
@@ -141,6 +149,7 @@ def _known_secrets() -> set[str]:
 
 def _leaks(text_: str, secrets: set[str]) -> list[str]:
     found = [f"raw phone {m}" for m in RAW_MOBILE.findall(text_)]
+    found += [f"password hash {m[:12]}…" for m in PASSWORD_HASH.findall(text_)]
     for secret in secrets:
         pattern = rf"(?<!\d){re.escape(secret)}(?!\d)" if secret.isdigit() else re.escape(secret)
         if re.search(pattern, text_):
