@@ -1,7 +1,7 @@
 """A failed insert of a secret-bearing row logs no secret: not its parameters, not the database's row dump.
 
-The database itself refuses the insert (a trigger on SQLite, a NOT VALID CHECK on PostgreSQL, whose error
-DETAIL repeats the whole row; or a trigger raising a data error), so the exception is the real one a driver raises, logged as a 500 is.
+The database itself refuses the insert (a NOT VALID CHECK on PostgreSQL, whose error DETAIL repeats the
+whole row, or a trigger raising a data error), so the exception is the one a driver raises, logged as a 500.
 """
 
 from __future__ import annotations
