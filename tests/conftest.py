@@ -32,6 +32,7 @@ from groupbuy.notifications.models import OutboxMessage
 TEST_DATABASE_URL = os.environ.get("GROUPBUY_TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
 DEFAULT_PASSWORD = "CooigHello290"
+SANDBOX_SIGNING_KEY = "test-sandbox-signing-key-0123456789"
 RAW_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 PASSWORD_HASH = re.compile(r"\$argon2(?:id|i|d)\$\S+")  # any, not only those still in the users table
 
@@ -73,6 +74,7 @@ def _test_config(url: str) -> dict[str, Any]:
         "TESTING": True,
         "DATABASE_URL": url,
         "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
+        "SANDBOX_SIGNING_KEY": SANDBOX_SIGNING_KEY,
         "PASSWORD_HASH_PROFILE": "cheapest",
         "LOG_LEVEL": "INFO",
         "PUBLIC_BASE_URL": "http://testserver",
