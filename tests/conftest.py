@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 import groupbuy.models  # noqa: F401 - every table on the metadata
 from groupbuy import create_app
-from groupbuy.accounts.models import AuthToken, User, WeChatIdentity
+from groupbuy.accounts.models import AuthToken, User, VerificationCode, WeChatIdentity
 from groupbuy.db import db
 from groupbuy.extensions import limiter
 from groupbuy.logging import log_formatter
@@ -50,6 +50,7 @@ class Captured:
     def __init__(self) -> None:
         self.responses: list[tuple[str, str]] = []
         self.request_secrets: set[str] = set()
+        self.bearer_tokens: set[str] = set()  # sent and issued: fine in a login answer, never in a log
         self.logs: list[str] = []
 
 
@@ -106,6 +107,12 @@ def app(database_url: str) -> Iterator[Flask]:
             body = request.get_json(silent=True)
         except HTTPException:  # e.g. 413: the body was refused before anyone read it
             body = None
+        scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and len(sent.strip()) >= 16:
+            CAPTURED.bearer_tokens.add(sent.strip())
+        answer = response.get_json(silent=True) if response.is_json and not response.direct_passthrough else None
+        if isinstance(answer, dict) and isinstance(answer.get("token"), str):
+            CAPTURED.bearer_tokens.add(answer["token"])
         if isinstance(body, dict):
             for key in ("password", "new_password"):
                 if isinstance(body.get(key), str) and len(body[key]) >= 6:
@@ -142,6 +149,7 @@ def _known_secrets() -> set[str]:
     secrets = {DEFAULT_PASSWORD, *CAPTURED.request_secrets}
     secrets.update(db.session.scalars(select(AuthToken.token_hash)))
     secrets.update(h for h in db.session.scalars(select(User.password_hash)) if h)
+    secrets.update(db.session.scalars(select(VerificationCode.code_hash)))
     secrets.update(db.session.scalars(select(WeChatIdentity.session_key)))
     for payload in db.session.scalars(select(OutboxMessage.payload)):
         if isinstance(payload, dict) and payload.get("code"):
@@ -165,6 +173,7 @@ def _isolation(app: Flask) -> Iterator[None]:
     CAPTURED.responses.clear()
     CAPTURED.logs.clear()
     CAPTURED.request_secrets.clear()
+    CAPTURED.bearer_tokens.clear()
     limiter.reset()
     structlog.contextvars.clear_contextvars()
     yield
@@ -174,8 +183,9 @@ def _isolation(app: Flask) -> Iterator[None]:
             secrets = _known_secrets()
             for path, body in CAPTURED.responses:
                 problems += [f"response {path}: {leak}" for leak in _leaks(body, secrets)]
+            log_secrets = secrets | CAPTURED.bearer_tokens
             for line in CAPTURED.logs:
-                problems += [f"log: {leak}: {line[:200]}" for leak in _leaks(line, secrets)]
+                problems += [f"log: {leak}: {line[:200]}" for leak in _leaks(line, log_secrets)]
         finally:
             db.session.remove()
             _empty_tables()
