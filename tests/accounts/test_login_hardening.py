@@ -16,8 +16,10 @@ from groupbuy import clock, create_app
 from groupbuy.accounts.models import User
 from groupbuy.accounts.service import sessions
 from groupbuy.db import db
+from tests.accounts.conftest import send_code
 from tests.conftest import DEFAULT_PASSWORD
 from tests.factories.accounts import make_user
+from tests.fakes.channels import RecordingChannel
 
 PHONE = "13800138000"
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -37,6 +39,28 @@ def test_a_wrong_password_on_a_suspended_account_is_the_same_401(client: FlaskCl
     assert (wrong.status_code, wrong.json["code"]) == (401, "invalid_credentials")
     assert (wrong.status_code, wrong.json) == (unknown.status_code, unknown.json)
     assert (right.status_code, right.json["code"]) == (403, "account_suspended")  # only the password holder learns it
+
+
+def test_a_wrong_login_code_on_a_suspended_account_reveals_nothing(
+    client: FlaskClient, app: Flask, outbox: RecordingChannel
+) -> None:
+    with app.app_context():
+        make_user(phone=PHONE, suspended=True)
+        make_user(phone="13800138001")
+    with clock.frozen(T0):
+        for phone in (PHONE, "13800138001"):
+            assert send_code(client, phone, purpose="login").status_code == 202
+        wrong_code = next(
+            c
+            for c in ("000000", "111111", "222222")
+            if c not in {outbox.last_code(PHONE), outbox.last_code("13800138001")}
+        )
+        wrong = client.post("/api/v1/auth/login", json={"login": PHONE, "code": wrong_code})
+        active = client.post("/api/v1/auth/login", json={"login": "13800138001", "code": wrong_code})
+        right = client.post("/api/v1/auth/login", json={"login": PHONE, "code": outbox.last_code(PHONE)})
+    assert (wrong.status_code, wrong.json) == (active.status_code, active.json)
+    assert wrong.json["code"] != "account_suspended"
+    assert (right.status_code, right.json["code"]) == (403, "account_suspended")
 
 
 def test_the_lock_keeps_the_failure_count(client: FlaskClient, app: Flask) -> None:

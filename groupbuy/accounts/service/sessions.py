@@ -167,13 +167,16 @@ def login_with_password(*, login: str, password: str, now: datetime) -> IssuedTo
 
 
 def login_with_code(*, login: str, code: str, now: datetime) -> IssuedToken:
-    """A login code proves the phone or e-mail (the lock still applies)."""
+    """A login code proves the phone or e-mail (the lock still applies); only a right code learns of a suspension."""
     with transaction():
         user = find_account(login)
         if user is None:
             raise Unauthorized("invalid_credentials")
-        _check_can_login(user, now)
+        if user.locked_until is not None and user.locked_until > now:
+            raise _locked(user.locked_until, now)
         consume_code(target=login, purpose=CodePurpose.LOGIN, code=code, now=now)
+        if user.status is not UserStatus.ACTIVE:
+            raise Forbidden("account_suspended")
         return issue_token(user, now)
 
 
