@@ -18,6 +18,7 @@ from groupbuy.extensions import api, limiter, migrate
 from groupbuy.logging import configure_logging
 from groupbuy.ops.routes import SWAGGER_UI_URL
 from groupbuy.ops.service import MIGRATIONS_DIR
+from groupbuy.security_headers import install_security_headers
 
 API_TITLE = "groupbuy"
 API_VERSION = "v1"
@@ -34,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))  # type: ignore[method-assign]
 
     configure_logging(app)
+    install_security_headers(app)
     db.init_app(app)
     _configure_engines(app)
     migrate.init_app(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -63,7 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "DB_STATEMENT_TIMEOUT_MS": 15_000,
     # payments (groupbuy.payments.providers; outbound calls use HTTP_TIMEOUT_SECONDS)
     "PAYMENT_CHANNELS": "sandbox",  # comma-separated: wechat_native, wechat_jsapi, alipay_qr, sandbox
-    "SANDBOX_SIGNING_KEY": "",  # empty: derived from SECRET_KEY
+    "SANDBOX_SIGNING_KEY": "",  # empty (development): a random key made once per install, instance/sandbox_signing_key
     "WECHATPAY_MCHID": "",
     "WECHATPAY_APPID": "",
     "WECHATPAY_APIV3_KEY": "",
@@ -118,6 +120,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if not app.config["DATABASE_URL"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'groupbuy.db'}"
+    if not app.config["SANDBOX_SIGNING_KEY"] and _sandbox_enabled(app.config) and app.config["ENV"] not in _OWN_KEYS:
+        app.config["SANDBOX_SIGNING_KEY"] = install_sandbox_key(Path(app.instance_path))
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     if app.config["REDIS_URL"]:
@@ -129,12 +133,46 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     check_production(app.config)
 
 
+_OWN_KEYS = ("production", "test")  # production refuses the sandbox; tests pass their own key
+
+
+def install_sandbox_key(instance: Path) -> str:
+    """This install's sandbox signing key: random, made on first start and kept in instance/ (mode 0600).
+
+    Never derived from SECRET_KEY, whose development default is public: anyone could forge a sandbox
+    payment on a development or staging host. Workers starting at once agree on one key (link, not overwrite).
+    """
+    path = instance / "sandbox_signing_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        draft = instance / f".sandbox_signing_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker made it first: use theirs
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+def _sandbox_enabled(config: Mapping[str, Any]) -> bool:
+    return "sandbox" in _channel_names(config.get("PAYMENT_CHANNELS", "sandbox"))
+
+
 def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Pool and driver settings per backend (ecosystem.md #7)."""
+    """Pool and driver settings per backend (ecosystem.md #7).
+
+    ``hide_parameters``: a failed statement's exception never carries its bound values (password hashes,
+    token digests, session keys, phone numbers), so no traceback can log them.
+    """
     if str(config["DATABASE_URL"]).startswith("sqlite"):
         # 5 s busy wait, then "database is locked" becomes a 503 with Retry-After.
-        return {"connect_args": {"timeout": 5, "check_same_thread": False}}
+        return {"hide_parameters": True, "connect_args": {"timeout": 5, "check_same_thread": False}}
     return {
+        "hide_parameters": True,
         "pool_pre_ping": bool(config["DB_POOL_PRE_PING"]),
         "pool_size": int(config["DB_POOL_SIZE"]),
         "max_overflow": 10,
@@ -168,8 +206,19 @@ def check_production(config: Mapping[str, Any]) -> None:
         problems.append("GROUPBUY_PASSWORD_HASH_PROFILE must be 'owasp'")
     if "sandbox" in _channel_names(config.get("PAYMENT_CHANNELS", "sandbox")):
         problems.append("GROUPBUY_PAYMENT_CHANNELS must not include 'sandbox' (it moves no money)")
+    if not _shared_limiter_storage(config):
+        problems.append(
+            "GROUPBUY_REDIS_URL must be set (or GROUPBUY_RATELIMIT_STORAGE_URI name shared storage): "
+            "in-process throttling counts per worker"
+        )
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+def _shared_limiter_storage(config: Mapping[str, Any]) -> bool:
+    """The login throttle's storage is shared by every worker: not the per-process ``memory://``."""
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://")
+    return not storage.strip().lower().startswith("memory:")
 
 
 def _channel_names(raw: Any) -> set[str]:

@@ -31,6 +31,7 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Too many failed logins; the account is locked. Wait or unlock it with a code",
     ),
     "account_suspended": ("账号已被停用", "This account is suspended"),
+    "outranked": ("不能对自己或同级及以上的账号执行此操作", "You cannot act on yourself or on an equal or higher rank"),
     "code_resend_too_soon": ("请勿重复点击，{seconds} 秒后可再次获取", "Please wait {seconds} s before asking again"),
     "code_daily_cap": ("今日获取验证码次数已达上限", "Daily verification code limit reached"),
     "invalid_code": ("验证码错误或已失效", "The verification code is wrong or no longer valid"),
@@ -89,6 +90,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "payment_in_progress": ("支付正在创建中，请稍后重试", "A payment is being created; retry shortly"),
     "nothing_to_refund": ("该订单没有可退的支付", "This order has no payment to refund"),
     "refund_exceeds_paid": ("退款金额超过已支付金额", "Refunds would exceed the amount paid"),
+    "refund_exceeds_line": ("退款数量超过该商品剩余未退数量", "More units than are left on that line"),
+    "order_not_refundable": ("订单当前状态不能退款", "The order cannot be refunded in its current status"),
+    "order_changed": ("订单刚刚发生了变化，请重试", "The order changed meanwhile, please retry"),
     "payment_not_refundable": ("该笔支付未完成或待人工处理，不能退款", "This payment cannot be refunded"),
     "refund_amount_invalid": ("退款金额必须为正整数（分）", "The refund amount must be a positive number of fen"),
 }

@@ -23,15 +23,18 @@ from werkzeug.exceptions import HTTPException
 
 import groupbuy.models  # noqa: F401 - every table on the metadata
 from groupbuy import create_app
-from groupbuy.accounts.models import AuthToken, WeChatIdentity
+from groupbuy.accounts.models import AuthToken, User, VerificationCode, WeChatIdentity
 from groupbuy.db import db
 from groupbuy.extensions import limiter
+from groupbuy.logging import log_formatter
 from groupbuy.notifications.models import OutboxMessage
 
 TEST_DATABASE_URL = os.environ.get("GROUPBUY_TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
 DEFAULT_PASSWORD = "CooigHello290"
+SANDBOX_SIGNING_KEY = "test-sandbox-signing-key-0123456789"
 RAW_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+PASSWORD_HASH = re.compile(r"\$argon2(?:id|i|d)\$\S+")  # any, not only those still in the users table
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -47,6 +50,7 @@ class Captured:
     def __init__(self) -> None:
         self.responses: list[tuple[str, str]] = []
         self.request_secrets: set[str] = set()
+        self.bearer_tokens: set[str] = set()  # sent and issued: fine in a login answer, never in a log
         self.logs: list[str] = []
 
 
@@ -54,11 +58,19 @@ CAPTURED = Captured()
 
 
 class _LogCapture(logging.Handler):
+    """Keeps each record twice: its event as structlog built it, and the line our handler writes for it
+    (rendered by the application's formatter: the formatted exception and traceback included)."""
+
     def emit(self, record: logging.LogRecord) -> None:
         if record.name == "groupbuy.console_channel":
             return  # development delivery channel: it exists to show the code to the developer
         event = record.msg if isinstance(record.msg, dict) else {"event": record.getMessage()}
         CAPTURED.logs.append(repr(event))
+        CAPTURED.logs.append(self.format(record))
+
+
+LOG_CAPTURE = _LogCapture()
+LOG_CAPTURE.setFormatter(log_formatter(structlog.dev.ConsoleRenderer(colors=False)))
 
 
 def _test_config(url: str) -> dict[str, Any]:
@@ -67,6 +79,7 @@ def _test_config(url: str) -> dict[str, Any]:
         "TESTING": True,
         "DATABASE_URL": url,
         "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
+        "SANDBOX_SIGNING_KEY": SANDBOX_SIGNING_KEY,
         "PASSWORD_HASH_PROFILE": "cheapest",
         "LOG_LEVEL": "INFO",
         "PUBLIC_BASE_URL": "http://testserver",
@@ -98,6 +111,12 @@ def app(database_url: str) -> Iterator[Flask]:
             body = request.get_json(silent=True)
         except HTTPException:  # e.g. 413: the body was refused before anyone read it
             body = None
+        scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and len(sent.strip()) >= 16:
+            CAPTURED.bearer_tokens.add(sent.strip())
+        answer = response.get_json(silent=True) if response.is_json and not response.direct_passthrough else None
+        if isinstance(answer, dict) and isinstance(answer.get("token"), str):
+            CAPTURED.bearer_tokens.add(answer["token"])
         if isinstance(body, dict):
             for key in ("password", "new_password"):
                 if isinstance(body.get(key), str) and len(body[key]) >= 6:
@@ -110,11 +129,10 @@ def app(database_url: str) -> Iterator[Flask]:
             CAPTURED.responses.append((request.path, response.get_data(as_text=True)))
         return response
 
-    handler = _LogCapture()
-    logging.getLogger().addHandler(handler)
+    logging.getLogger().addHandler(LOG_CAPTURE)
     application.config["_BASE_CONFIG"] = dict(application.config)
     yield application
-    logging.getLogger().removeHandler(handler)
+    logging.getLogger().removeHandler(LOG_CAPTURE)
     with application.app_context():
         db.engine.dispose()
 
@@ -132,6 +150,8 @@ def _empty_tables() -> None:
 def _known_secrets() -> set[str]:
     secrets = {DEFAULT_PASSWORD, *CAPTURED.request_secrets}
     secrets.update(db.session.scalars(select(AuthToken.token_hash)))
+    secrets.update(h for h in db.session.scalars(select(User.password_hash)) if h)
+    secrets.update(db.session.scalars(select(VerificationCode.code_hash)))
     secrets.update(db.session.scalars(select(WeChatIdentity.session_key)))
     for payload in db.session.scalars(select(OutboxMessage.payload)):
         if isinstance(payload, dict) and payload.get("code"):
@@ -141,6 +161,7 @@ def _known_secrets() -> set[str]:
 
 def _leaks(text_: str, secrets: set[str]) -> list[str]:
     found = [f"raw phone {m}" for m in RAW_MOBILE.findall(text_)]
+    found += [f"password hash {m[:12]}…" for m in PASSWORD_HASH.findall(text_)]
     for secret in secrets:
         pattern = rf"(?<!\d){re.escape(secret)}(?!\d)" if secret.isdigit() else re.escape(secret)
         if re.search(pattern, text_):
@@ -151,9 +172,13 @@ def _leaks(text_: str, secrets: set[str]) -> list[str]:
 @pytest.fixture(autouse=True)
 def _isolation(app: Flask) -> Iterator[None]:
     """Fresh config, limits and outside-world doubles; afterwards scan for leaks, then empty the tables."""
+    root = logging.getLogger()
+    if LOG_CAPTURE not in root.handlers:  # alembic's fileConfig (a migrations test) replaces the root's handlers
+        root.addHandler(LOG_CAPTURE)
     CAPTURED.responses.clear()
     CAPTURED.logs.clear()
     CAPTURED.request_secrets.clear()
+    CAPTURED.bearer_tokens.clear()
     limiter.reset()
     structlog.contextvars.clear_contextvars()
     yield
@@ -163,8 +188,9 @@ def _isolation(app: Flask) -> Iterator[None]:
             secrets = _known_secrets()
             for path, body in CAPTURED.responses:
                 problems += [f"response {path}: {leak}" for leak in _leaks(body, secrets)]
+            log_secrets = secrets | CAPTURED.bearer_tokens
             for line in CAPTURED.logs:
-                problems += [f"log: {leak}: {line[:200]}" for leak in _leaks(line, secrets)]
+                problems += [f"log: {leak}: {line[:200]}" for leak in _leaks(line, log_secrets)]
         finally:
             db.session.remove()
             _empty_tables()
@@ -201,6 +227,18 @@ def shop(app: Flask) -> Any:
 @pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def own_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps made inside a test get their own Flask-Limiter: init_app on the shared one would swap the
+    session app's storage (e.g. to the Redis a production configuration names)."""
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    import groupbuy
+
+    monkeypatch.setattr(groupbuy, "limiter", Limiter(key_func=get_remote_address, default_limits=[]))
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Roles, account status, code purposes."""
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -8,6 +9,15 @@ class Role(StrEnum):
     LEADER = "leader"
     CS = "cs"
     ADMIN = "admin"
+
+
+# Staff ranks: nobody acts on an account of their own rank or above (a user's rank is their highest role's).
+RANKS: dict[Role, int] = {Role.SHOPPER: 0, Role.LEADER: 1, Role.CS: 2, Role.ADMIN: 3}
+
+
+def rank_of(roles: Iterable[Role]) -> int:
+    """The rank of a user holding ``roles``: admin > cs > leader > shopper."""
+    return max((RANKS[role] for role in roles), default=0)
 
 
 class UserStatus(StrEnum):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select, update
 
 from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import Deal, Product, Sku
@@ -70,25 +70,33 @@ def add_to_cart(*, user_id: int, deal_id: int, quantity: int, now: datetime) -> 
         return CartItem(**merged._asdict())  # the line as written (transient): no read back
 
 
-def _own_item(user_id: int, item_id: int) -> CartItem:
-    item = db.session.scalar(select(CartItem).where(CartItem.id == item_id, CartItem.user_id == user_id))
-    if item is None:
-        raise NotFound()
-    return item
+_SET_QUANTITY = (
+    update(CartItem)
+    .where(CartItem.id == bindparam("item_id"), CartItem.user_id == bindparam("owner_id"))
+    .values(quantity=bindparam("new_quantity"), updated_at=bindparam("now"))
+    .returning(*CartItem.__table__.columns)
+)
+_REMOVE = delete(CartItem).where(CartItem.id == bindparam("item_id"), CartItem.user_id == bindparam("owner_id"))
 
 
 def set_cart_quantity(*, user_id: int, item_id: int, quantity: int, now: datetime) -> CartItem:
-    """Change one of my lines' quantity (1–99)."""
+    """Change one of my lines' quantity (1–99): one conditional UPDATE; a line gone (or not mine) is 404."""
     with transaction():
-        item = _own_item(user_id, item_id)
-        item.quantity, item.updated_at = quantity, now
-        return item
+        row = (
+            connection()
+            .execute(_SET_QUANTITY, {"item_id": item_id, "owner_id": user_id, "new_quantity": quantity, "now": now})
+            .first()
+        )
+        if row is None:
+            raise NotFound()
+        return CartItem(**row._asdict())  # the line as written (transient)
 
 
 def remove_from_cart(*, user_id: int, item_id: int) -> None:
-    """Delete one of my lines."""
+    """Delete one of my lines: one conditional DELETE; a line already gone (or not mine) is 404."""
     with transaction():
-        db.session.delete(_own_item(user_id, item_id))
+        if not connection().execute(_REMOVE, {"item_id": item_id, "owner_id": user_id}).rowcount:
+            raise NotFound()
 
 
 def view_cart(*, user_id: int, now: datetime) -> CartView:

@@ -151,19 +151,35 @@ def test_production_refuses_development_fakes(overrides: dict[str, str]) -> None
         create_app({"ENV": "production", "DATABASE_URL": "sqlite://", **overrides})
 
 
+PRODUCTION = {
+    "ENV": "production",
+    "DATABASE_URL": "sqlite://",
+    "SECRET_KEY": "x" * 40,
+    "WECHAT_LOGIN_CLIENT": "http",
+    "SMS_CHANNEL": "webhook",
+    "EMAIL_CHANNEL": "smtp",
+    "PAYMENT_CHANNELS": "wechat_native,wechat_jsapi",
+    "REDIS_URL": "redis://127.0.0.1:6379/3",
+}
+
+
+@pytest.mark.usefixtures("own_limiter")
 def test_production_starts_with_real_settings() -> None:
-    app = create_app(
-        {
-            "ENV": "production",
-            "DATABASE_URL": "sqlite://",
-            "SECRET_KEY": "x" * 40,
-            "WECHAT_LOGIN_CLIENT": "http",
-            "SMS_CHANNEL": "webhook",
-            "EMAIL_CHANNEL": "smtp",
-            "PAYMENT_CHANNELS": "wechat_native,wechat_jsapi",
-        }
-    )
+    app = create_app(PRODUCTION)
     assert app.config["ENV"] == "production"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/3"
+
+
+@pytest.mark.usefixtures("own_limiter")
+def test_production_refuses_per_process_throttling() -> None:
+    """Without shared storage each gunicorn worker counts its own logins (4 workers: 4x the limit)."""
+    without_redis = {k: v for k, v in PRODUCTION.items() if k != "REDIS_URL"}
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        create_app(without_redis)
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        create_app({**without_redis, "RATELIMIT_STORAGE_URI": "memory://"})
+    shared = create_app({**without_redis, "RATELIMIT_STORAGE_URI": "redis+sentinel://127.0.0.1:26379/mymaster"})
+    assert shared.config["RATELIMIT_STORAGE_URI"] == "redis+sentinel://127.0.0.1:26379/mymaster"
 
 
 def test_create_app_opens_no_connection(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from flask import Flask
 from groupbuy import create_app
 from groupbuy.db import db
 from groupbuy.payments.providers import AlipayProvider, AlipaySettings, WeChatPayProvider, WeChatPaySettings
+from tests.conftest import SANDBOX_SIGNING_KEY
 from tests.fakes import alipay_server, wechatpay_server
 from tests.fakes.alipay_server import FakeAlipay
 from tests.fakes.http_server import serving
@@ -159,6 +160,7 @@ def busy_app(
             "ENV": "test",
             "PASSWORD_HASH_PROFILE": "cheapest",
             "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
+            "SANDBOX_SIGNING_KEY": SANDBOX_SIGNING_KEY,
             "PUBLIC_BASE_URL": "http://testserver",
             "METRICS_DISABLED": True,
             "DB_POOL_SIZE": 20,

@@ -21,6 +21,7 @@ PRODUCTION = {
     "WECHAT_LOGIN_CLIENT": "http",
     "SMS_CHANNEL": "webhook",
     "EMAIL_CHANNEL": "smtp",
+    "REDIS_URL": "redis://127.0.0.1:6379/3",
 }
 
 
@@ -31,6 +32,7 @@ def test_production_refuses_the_sandbox(channels: object) -> None:
         create_app(settings)
 
 
+@pytest.mark.usefixtures("own_limiter")
 def test_production_starts_with_real_channels_only() -> None:
     app = create_app({**PRODUCTION, "PAYMENT_CHANNELS": "wechat_native,wechat_jsapi,alipay_qr"})
     assert app.config["ENV"] == "production"

@@ -23,7 +23,11 @@ from groupbuy.payments.providers.sandbox import sandbox_key
 from tests.payments.conftest import T0
 
 TRADE = "GB20261122000123S1"
-CONFIG = {"SECRET_KEY": "test-secret-key-with-enough-length-0123456789", "PUBLIC_BASE_URL": "http://testserver/"}
+CONFIG = {
+    "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
+    "SANDBOX_SIGNING_KEY": "test-sandbox-signing-key-0123456789",
+    "PUBLIC_BASE_URL": "http://testserver/",
+}
 
 
 @pytest.fixture
@@ -138,10 +142,13 @@ def test_query_close_refund_need_no_state(sandbox: SandboxProvider) -> None:
         sandbox.refund(out_trade_no=TRADE, out_refund_no="RF-S-3", refund_fen=2000, total_fen=1990, reason="")
 
 
-def test_key_is_derived_from_secret_key_unless_set() -> None:
-    derived = sandbox_key(CONFIG)
-    assert derived != CONFIG["SECRET_KEY"].encode()
-    assert sandbox_key(CONFIG | {"SECRET_KEY": "another-secret-key-with-enough-length-01"}) != derived
+def test_key_is_the_configured_one_never_derived_from_secret_key() -> None:
+    assert sandbox_key(CONFIG) == b"test-sandbox-signing-key-0123456789"
     assert sandbox_key(CONFIG | {"SANDBOX_SIGNING_KEY": "explicit-sandbox-key-0123"}) == b"explicit-sandbox-key-0123"
-    with pytest.raises(ValueError):
-        sandbox_key({})
+    for config in (
+        {},
+        {"SECRET_KEY": CONFIG["SECRET_KEY"]},
+        {"SECRET_KEY": CONFIG["SECRET_KEY"], "SANDBOX_SIGNING_KEY": ""},
+    ):
+        with pytest.raises(ValueError):
+            sandbox_key(config)

@@ -85,69 +85,98 @@ def register_user(
         return issue_token(user, now, is_new=True)
 
 
-def _record_failure(user: User, now: datetime) -> bool:
-    """Count a failed login atomically; returns True when this failure locked the account."""
+def _claim_attempt(user_id: int, now: datetime) -> int | None:
+    """Count one password attempt before it is evaluated, in one conditional UPDATE; None when refused.
+
+    The counter is the lock: an attempt is admitted only while the account is not locked and fewer than
+    LOGIN_MAX_FAILURES attempts are counted in the window, so however many requests race, at most that many
+    passwords are ever checked per window (PostgreSQL re-evaluates the WHERE on the row a racer committed;
+    SQLite writers are serialised). A window that is over, or a lock that has expired, starts a new count.
+    """
     config = current_app.config
     window_start = now - timedelta(minutes=int(config["LOGIN_FAILURE_WINDOW_MINUTES"]))
-    fresh = (User.login_failure_window_start.is_(None)) | (User.login_failure_window_start <= window_start)
-    failures = db.session.execute(
+    not_locked = User.locked_until.is_(None) | (User.locked_until <= now)
+    restart = (
+        User.login_failure_window_start.is_(None)
+        | (User.login_failure_window_start <= window_start)
+        | (User.locked_until <= now)
+    )
+    return db.session.execute(
         update(User)
-        .where(User.id == user.id)
+        .where(User.id == user_id, not_locked, restart | (User.login_failures < int(config["LOGIN_MAX_FAILURES"])))
         .values(
-            login_failures=case((fresh, 1), else_=User.login_failures + 1),
-            login_failure_window_start=case((fresh, now), else_=User.login_failure_window_start),
+            login_failures=case((restart, 1), else_=User.login_failures + 1),
+            login_failure_window_start=case((restart, now), else_=User.login_failure_window_start),
+            locked_until=None,
         )
         .returning(User.login_failures)
-    ).scalar_one()
-    if failures < int(config["LOGIN_MAX_FAILURES"]):
-        return False
-    db.session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(
-            locked_until=now + timedelta(minutes=int(config["LOGIN_LOCK_MINUTES"])),
-            login_failures=0,
-            login_failure_window_start=None,
-        )
-    )
-    return True
+    ).scalar_one_or_none()
+
+
+def _lock(user_id: int, now: datetime) -> datetime:
+    """The last admitted attempt failed: lock until now + LOGIN_LOCK_MINUTES (the count stays as it is)."""
+    locked_until = now + timedelta(minutes=int(current_app.config["LOGIN_LOCK_MINUTES"]))
+    db.session.execute(update(User).where(User.id == user_id).values(locked_until=locked_until))
+    return locked_until
+
+
+def _locked(until: datetime | None, now: datetime) -> Locked:
+    """423 with Retry-After; no lock time yet: the last admitted attempts are still being checked."""
+    if until is None or until <= now:
+        seconds = int(current_app.config["LOGIN_LOCK_MINUTES"]) * 60
+    else:
+        seconds = int((until - now).total_seconds()) + 1
+    return Locked("account_locked", headers={"Retry-After": str(seconds)})
 
 
 def _check_can_login(user: User, now: datetime) -> None:
     if user.locked_until is not None and user.locked_until > now:
-        raise Locked("account_locked", headers={"Retry-After": str(int((user.locked_until - now).total_seconds()) + 1)})
+        raise _locked(user.locked_until, now)
     if user.status is not UserStatus.ACTIVE:
         raise Forbidden("account_suspended")
 
 
 def login_with_password(*, login: str, password: str, now: datetime) -> IssuedToken:
-    """Right password and not locked: a token. Five failures in the window lock the account."""
+    """Right password and not locked: a token. Five failures in the window lock the account.
+
+    Every attempt is counted before its password is checked (``_claim_attempt``); a wrong password answers
+    the same 401 whatever the account's state: only the right password learns that it is suspended.
+    """
     profile = current_app.config["PASSWORD_HASH_PROFILE"]
     with transaction():
         user = find_account(login)
-        if user is None:
-            verify_password(None, password, profile=profile)  # same cost as a real check
+        attempt = None if user is None else _claim_attempt(user.id, now)
+    if user is None:
+        verify_password(None, password, profile=profile)  # same cost as a real check
+        raise Unauthorized("invalid_credentials")
+    if attempt is None:
+        raise _locked(user.locked_until, now)
+    if not verify_password(user.password_hash, password, profile=profile):
+        if attempt < int(current_app.config["LOGIN_MAX_FAILURES"]):
             raise Unauthorized("invalid_credentials")
-        _check_can_login(user, now)
-        if not verify_password(user.password_hash, password, profile=profile):
-            if _record_failure(user, now):
-                raise Locked("account_locked", persist=True)
-            raise Unauthorized("invalid_credentials", persist=True)
-        if user.login_failures:
-            db.session.execute(
-                update(User).where(User.id == user.id).values(login_failures=0, login_failure_window_start=None)
-            )
+        with transaction():
+            until = _lock(user.id, now)
+        raise _locked(until, now)
+    with transaction():  # the right password: the count starts again (committed even when suspended)
+        db.session.execute(
+            update(User).where(User.id == user.id).values(login_failures=0, login_failure_window_start=None)
+        )
+        if user.status is not UserStatus.ACTIVE:
+            raise Forbidden("account_suspended", persist=True)
         return issue_token(user, now)
 
 
 def login_with_code(*, login: str, code: str, now: datetime) -> IssuedToken:
-    """A login code proves the phone or e-mail (the lock still applies)."""
+    """A login code proves the phone or e-mail (the lock still applies); only a right code learns of a suspension."""
     with transaction():
         user = find_account(login)
         if user is None:
             raise Unauthorized("invalid_credentials")
-        _check_can_login(user, now)
+        if user.locked_until is not None and user.locked_until > now:
+            raise _locked(user.locked_until, now)
         consume_code(target=login, purpose=CodePurpose.LOGIN, code=code, now=now)
+        if user.status is not UserStatus.ACTIVE:
+            raise Forbidden("account_suspended")
         return issue_token(user, now)
 
 

@@ -8,12 +8,12 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select, update
 
-from groupbuy.accounts.enums import Role, UserStatus
+from groupbuy.accounts.enums import Role, UserStatus, rank_of
 from groupbuy.accounts.models import AuthToken, User, UserRole
 from groupbuy.accounts.passwords import hash_password, password_problems
 from groupbuy.audit.service import record_action
 from groupbuy.db import db, transaction
-from groupbuy.errors import Conflict, Invalid, NotFound
+from groupbuy.errors import Conflict, Forbidden, Invalid, NotFound
 
 
 def new_user(
@@ -96,9 +96,17 @@ def grant_role(*, user_id: int, role: Role, now: datetime) -> None:
             db.session.add(UserRole(user_id=user_id, role=role, granted_at=now))
 
 
+def _check_outranks(*, actor_id: int, target: User) -> None:
+    """Staff act only on lower ranks, never on themselves (CS cannot suspend CS, an admin, or itself)."""
+    actor_roles = db.session.scalars(select(UserRole.role).where(UserRole.user_id == actor_id))
+    if actor_id == target.id or rank_of(actor_roles) <= rank_of(target.role_names):
+        raise Forbidden("outranked")
+
+
 def _set_status(*, user_id: int, actor_id: int, status: UserStatus, reason: str, now: datetime) -> User:
     with transaction():
         user = get_user(user_id=user_id)
+        _check_outranks(actor_id=actor_id, target=user)
         before = user.status
         changed = db.session.execute(
             update(User).where(User.id == user_id, User.status != status).values(status=status, updated_at=now)
@@ -125,10 +133,10 @@ def _set_status(*, user_id: int, actor_id: int, status: UserStatus, reason: str,
 
 
 def suspend_user(*, user_id: int, actor_id: int, reason: str, now: datetime) -> User:
-    """CS suspends an abusive account: tokens die on the next request; audited."""
+    """CS suspends an abusive account of a lower rank: tokens die on the next request (revoked for good); audited."""
     return _set_status(user_id=user_id, actor_id=actor_id, status=UserStatus.SUSPENDED, reason=reason, now=now)
 
 
 def reinstate_user(*, user_id: int, actor_id: int, reason: str, now: datetime) -> User:
-    """CS lifts a suspension; audited."""
+    """CS lifts a suspension of a lower rank (revoked tokens stay revoked: the user logs in again); audited."""
     return _set_status(user_id=user_id, actor_id=actor_id, status=UserStatus.ACTIVE, reason=reason, now=now)

@@ -66,14 +66,12 @@ class SandboxCheckout:
 
 
 def sandbox_key(config: Mapping[str, Any]) -> bytes:
-    """SANDBOX_SIGNING_KEY, or a key derived from SECRET_KEY (never SECRET_KEY itself)."""
+    """SANDBOX_SIGNING_KEY: set, or made at random per install in development (groupbuy.config); never
+    derived from SECRET_KEY, whose development default is public."""
     explicit = str(config.get("SANDBOX_SIGNING_KEY") or "")
-    if explicit:
-        return explicit.encode()
-    secret = str(config.get("SECRET_KEY") or "")
-    if not secret:
-        raise ValueError("SECRET_KEY or SANDBOX_SIGNING_KEY is required for the sandbox")
-    return hmac.new(secret.encode(), b"groupbuy.payments.sandbox", hashlib.sha256).digest()
+    if not explicit:
+        raise ValueError("SANDBOX_SIGNING_KEY is required for the sandbox")
+    return explicit.encode()
 
 
 class SandboxProvider:
