@@ -13,6 +13,7 @@ class Role(StrEnum):
 class UserStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
+    CLOSED = "closed"  # closed by its owner (注销): personal data anonymised, can never log in again
 
 
 class Tier(StrEnum):
