@@ -90,10 +90,11 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.orders.routes import blp as orders  # noqa: PLC0415
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
     from groupbuy.payments.sandbox_page import bp as sandbox_checkout  # noqa: PLC0415
+    from groupbuy.privacy.routes import blp as privacy  # noqa: PLC0415
 
     app.register_blueprint(ops)
     app.register_blueprint(sandbox_checkout)
-    for blueprint in (accounts, catalog, leaders, groups, cart, orders, payments, notifications, jobs):
+    for blueprint in (accounts, catalog, leaders, groups, cart, orders, payments, notifications, jobs, privacy):
         api.register_blueprint(blueprint)
 
 

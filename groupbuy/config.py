@@ -81,7 +81,11 @@ DEFAULTS: dict[str, Any] = {
     "ALIPAY_NOTIFY_URL": "",
     "ALIPAY_GATEWAY": "https://openapi.alipay.com/gateway.do",
     "ALIPAY_SELLER_ID": "",  # our 2088… seller id: notifications naming another are flagged; empty: not checked
-    "PAYMENT_RECONCILE_AFTER_MINUTES": 5,  # a payment pending this long is queried by reconcile_payments
+    "PAYMENT_RECONCILE_AFTER_MINUTES": 5,
+    # provider notify URLs (anyone can POST there): per-IP limit, body cap before anything is stored, retention
+    "PAYMENT_NOTIFY_RATE_LIMIT": "600 per minute",
+    "PAYMENT_NOTIFY_MAX_BYTES": 16 * 1024,
+    "PAYMENT_NOTIFICATION_RETENTION_DAYS": 30,  # a payment pending this long is queried by reconcile_payments
     # scheduled jobs and notifications (groupbuy/scheduler.py, `flask groupbuy scheduler`)
     "AUTO_CONFIRM_DAYS": 7,  # picked up / delivered this many days ago and not confirmed: completed by the system
     "JOB_BATCH_SIZE": 500,  # rows a job claims and moves per transaction

@@ -44,6 +44,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     "wechat_unavailable": ("微信服务繁忙，请稍后重试", "WeChat is busy, please retry"),
     "address_limit": ("最多保存 {limit} 个地址", "At most {limit} addresses"),
     "channel_unavailable": ("暂时无法发送验证码", "The code could not be sent right now"),
+    "account_has_open_orders": (
+        "您还有未完成的订单，请在订单完成或取消后再注销账号",
+        "You still have open orders; close the account once they are completed or cancelled",
+    ),
+    "leader_must_hand_over": (
+        "您是团长，请先移交自提点并完成其订单后再注销账号",
+        "You run a pickup point: hand it over and finish its orders before closing the account",
+    ),
     # catalog
     "category_name_taken": ("分类名称已存在", "A category with this name already exists"),
     "category_in_use": ("该分类下还有商品，不能删除", "The category still holds products"),

@@ -30,7 +30,7 @@ from groupbuy.groups.jobs import close_due_groups
 from groupbuy.jobs.service import JobDefinition, JobFunction, RunOutcome, run_job
 from groupbuy.notifications.jobs import deliver_notifications
 from groupbuy.orders.jobs import auto_confirm_receipt, expire_unpaid_orders
-from groupbuy.payments.jobs import reconcile_payments, retry_refunds
+from groupbuy.payments.jobs import prune_payment_notifications, reconcile_payments, retry_refunds
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 JOB_DEFAULTS = {
@@ -61,6 +61,12 @@ JOBS: tuple[ScheduledJob, ...] = (
     ),
     ScheduledJob("reconcile_payments", reconcile_payments, *_every(minutes=5)),
     ScheduledJob("retry_refunds", retry_refunds, *_every(minutes=5)),
+    ScheduledJob(
+        "prune_payment_notifications",
+        prune_payment_notifications,
+        CronTrigger(hour=4, minute=40, timezone=TIMEZONE),
+        timedelta(days=1),
+    ),
 )
 JOBS_BY_ID = {job.id: job for job in JOBS}
 JOB_DEFINITIONS = tuple(JobDefinition(name=job.id, every=job.every) for job in JOBS)

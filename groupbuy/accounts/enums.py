@@ -23,6 +23,7 @@ def rank_of(roles: Iterable[Role]) -> int:
 class UserStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
+    CLOSED = "closed"  # closed by its owner (注销): personal data anonymised, can never log in again
 
 
 class Tier(StrEnum):

@@ -50,6 +50,7 @@ class User(Base):
     login_failures: Mapped[int] = mapped_column(Integer, default=0)
     login_failure_window_start: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]  # the owner closed the account (status closed)
     # The leader this shopper currently shops with; use_alter: leaders.user_id points back here.
     current_leader_id: Mapped[int | None] = mapped_column(ForeignKey("leaders.id", ondelete="SET NULL", use_alter=True))
     created_at: Mapped[datetime]

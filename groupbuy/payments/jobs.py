@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
+from flask import current_app
+
 from groupbuy.payments import service
 
 
@@ -27,3 +29,11 @@ def retry_refunds(now: datetime) -> dict[str, int]:
     )
     due = service.process_due_refunds(now=now)
     return {"retried": sum(outcomes.values()), **outcomes, **{f"due_{k}": v for k, v in due.items()}}
+
+
+def prune_payment_notifications(now: datetime) -> dict[str, int]:
+    """Delete raw notifications older than PAYMENT_NOTIFICATION_RETENTION_DAYS that nothing needs any more."""
+    config = current_app.config
+    return service.prune_notifications(
+        now=now, days=int(config["PAYMENT_NOTIFICATION_RETENTION_DAYS"]), limit=int(config["JOB_BATCH_SIZE"])
+    )

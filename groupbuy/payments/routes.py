@@ -13,6 +13,7 @@ from groupbuy.accounts.enums import Role
 from groupbuy.auth import ANYONE, current_user_id, require_roles
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.common.qr import qr_response
+from groupbuy.extensions import limiter
 from groupbuy.idempotency.decorator import idempotent
 from groupbuy.payments import service
 from groupbuy.payments.models import Refund
@@ -20,6 +21,11 @@ from groupbuy.payments.schemas import PaymentCreateSchema, PaymentSchema, Refund
 from groupbuy.payments.service import PaymentView
 
 blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="Payments, notifications and refunds")
+
+
+def notify_limit() -> str:
+    """Per-IP throttle on the provider notify URLs (GROUPBUY_PAYMENT_NOTIFY_RATE_LIMIT); providers resend later."""
+    return str(current_app.config["PAYMENT_NOTIFY_RATE_LIMIT"])
 
 
 @blp.route("/orders/<int:order_id>/payments")
@@ -62,13 +68,17 @@ class PaymentQr(MethodView):
 
 @blp.route("/payments/notify/<any(wechat, alipay, sandbox):provider>")
 class PaymentNotify(MethodView):
+    @limiter.limit(notify_limit)
     @blp.doc(security=[])
     @blp.response(204, description="accepted (WeChat Pay, sandbox); Alipay gets 200 text `success`")
-    @blp.alt_response(400, description='not verifiable: `{"code": "FAIL", "message": ...}` (Alipay: `fail`)')
-    @blp.alt_response(401, description="signature, serial, timestamp or probe refused")
-    @blp.alt_response(404, description="unknown trade or provider not enabled")
+    @blp.alt_response(
+        400, description='wrong shape or size, or not verifiable: `{"code": "FAIL", ...}` (Alipay: `fail`)'
+    )
+    @blp.alt_response(401, description="signature headers missing; signature, serial, timestamp or probe refused")
+    @blp.alt_response(404, description="unknown trade, or provider not enabled (nothing stored)")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, provider: str) -> Response:
-        """A provider's notification: stored, verified, applied once. No login (the signature is the proof)."""
+        """A provider's notification: shape-checked, stored, verified, applied once. No login (signed instead)."""
         reply = service.handle_notification(
             provider=provider, headers=dict(request.headers.items()), body=request.get_data(), now=clock.now()
         )

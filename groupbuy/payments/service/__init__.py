@@ -10,6 +10,7 @@ from groupbuy.payments.service.due_refunds import list_refunds, process_due_refu
 from groupbuy.payments.service.notifications import apply_event, handle_notification
 from groupbuy.payments.service.reconciliation import payments_to_reconcile, reconcile_payment
 from groupbuy.payments.service.refunds import backoff, refund, request_refund, submit_refund
+from groupbuy.payments.service.retention import prune_notifications
 from groupbuy.payments.service.sandbox import SandboxCheckoutView, pay_in_sandbox, sandbox_checkout
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "payment_code_url_for_user",
     "payments_to_reconcile",
     "process_due_refunds",
+    "prune_notifications",
     "reconcile_payment",
     "refund",
     "refunds_due_for_retry",

@@ -1,4 +1,9 @@
-"""Provider notifications: stored raw first, verified by the provider, then applied once per event and per state."""
+"""Provider notifications: shape-checked, stored raw, verified by the provider, then applied once per event and state.
+
+Nothing is stored for a provider that is not enabled (404) or for a body that does not even look like that
+provider's notification (400 / 401, see providers/notify_shape.py). Stored rows are pruned by
+``prune_payment_notifications`` after PAYMENT_NOTIFICATION_RETENTION_DAYS, except those still needed.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ from groupbuy.payments.providers import (
     provider_named,
 )
 from groupbuy.payments.providers.base import MAX_NOTIFY_BYTES
+from groupbuy.payments.providers.notify_shape import check_shape
 from groupbuy.payments.service.channels import NOTIFY_PATHS
 from groupbuy.payments.service.refunds import refund_closed, refund_stuck, refund_succeeded
 from groupbuy.payments.service.settlement import PaidTrade, Settlement, record_failed_trade, settle_paid_trade
@@ -44,14 +50,18 @@ _PRIVATE_HEADERS = frozenset({"authorization", "cookie"})
 
 
 def handle_notification(*, provider: str, headers: Mapping[str, str], body: bytes, now: datetime) -> NotifyReply:
-    """Keep the raw notification, let the provider verify it, apply it once; answer the provider its way."""
-    notification_id = _store_raw(provider, headers, body, now)
+    """Shape-check and keep the raw notification, let the provider verify it, apply it once; answer its way."""
     name = NOTIFY_PATHS.get(provider)
     try:
         handler = provider_named(name or provider, current_app.config)
     except ProviderNotConfigured:
-        _mark(notification_id, NotificationOutcome.REJECTED, detail="provider_not_enabled")
-        return _plain_fail("provider not enabled", 404)
+        return _plain_fail("provider not enabled", 404)  # nothing stored: anyone can call this URL
+    try:
+        check_shape(handler.name, headers, body, max_bytes=_max_bytes())
+    except InvalidNotification as exc:
+        log.info("payment_notification_refused", provider=handler.name.value, reason=exc.reason.value)
+        return handler.rejected_reply("invalid notification", status=401 if exc.reason in _UNAUTHENTIC else 400)
+    notification_id = _store_raw(provider, headers, body, now)
     try:
         event = handler.parse_notification(headers, body, now=now)
     except InvalidNotification as exc:
@@ -64,8 +74,12 @@ def handle_notification(*, provider: str, headers: Mapping[str, str], body: byte
     return handler.accepted_reply()
 
 
+def _max_bytes() -> int:
+    return min(int(current_app.config["PAYMENT_NOTIFY_MAX_BYTES"]), MAX_NOTIFY_BYTES)
+
+
 def _store_raw(provider: str, headers: Mapping[str, str], body: bytes, now: datetime) -> int:
-    """Every delivery is kept (its own transaction, before any verification)."""
+    """Every delivery of the right shape is kept (its own transaction, before any verification)."""
     kept = {str(k)[:100]: str(v)[:2000] for k, v in headers.items() if str(k).lower() not in _PRIVATE_HEADERS}
     with transaction():
         row = PaymentNotification(

@@ -1,0 +1,57 @@
+"""Raw provider notifications are kept for PAYMENT_NOTIFICATION_RETENTION_DAYS, then pruned, unless still needed.
+
+Pruned after the retention: outcomes that are settled and whose facts live elsewhere (the payment row holds the
+transaction id, amount and time; ``payment_events`` keeps the event id for dedupe, its link set to NULL):
+rejected, duplicate, ignored, no_change, applied.
+Kept for good: ``received`` (never finished: something crashed between storing and deciding), ``flagged``,
+``late_payment`` and ``unknown_trade`` (money that did not fit: evidence for customer service), and every
+notification of a payment that is flagged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from groupbuy.db import db, transaction
+from groupbuy.payments.enums import NotificationOutcome, PaymentStatus
+from groupbuy.payments.models import Payment, PaymentNotification
+
+PRUNABLE_OUTCOMES = frozenset(
+    {
+        NotificationOutcome.REJECTED,
+        NotificationOutcome.DUPLICATE,
+        NotificationOutcome.IGNORED,
+        NotificationOutcome.NO_CHANGE,
+        NotificationOutcome.APPLIED,
+    }
+)
+
+
+def prune_notifications(*, now: datetime, days: int, limit: int) -> dict[str, int]:
+    """Delete prunable notifications received more than ``days`` ago, ``limit`` per transaction; idempotent."""
+    cutoff = now - timedelta(days=days)
+    flagged = select(Payment.id).where(Payment.status == PaymentStatus.FLAGGED)
+    due = (
+        select(PaymentNotification.id)
+        .where(
+            PaymentNotification.received_at < cutoff,
+            PaymentNotification.outcome.in_(PRUNABLE_OUTCOMES),
+            (PaymentNotification.payment_id.is_(None)) | (PaymentNotification.payment_id.not_in(flagged)),
+        )
+        .order_by(PaymentNotification.id)
+        .limit(limit)
+    )
+    pruned = 0
+    while True:
+        with transaction():
+            ids = list(db.session.scalars(due))
+            if ids:
+                db.session.execute(
+                    delete(PaymentNotification).where(PaymentNotification.id.in_(ids)),
+                    execution_options={"synchronize_session": False},
+                )
+        pruned += len(ids)
+        if len(ids) < limit:
+            return {"notifications_pruned": pruned}
