@@ -61,7 +61,8 @@ DEFAULTS: dict[str, Any] = {
     "DB_LOCK_TIMEOUT_MS": 10_000,  # waiting this long for a row lock ends as a 503 with Retry-After
     "DB_STATEMENT_TIMEOUT_MS": 15_000,
     # payments (groupbuy.payments.providers; outbound calls use HTTP_TIMEOUT_SECONDS)
-    "PAYMENT_CHANNELS": "sandbox",  # comma-separated: wechat_native, wechat_jsapi, alipay_qr, sandbox
+    # comma-separated: wechat_native, wechat_jsapi, alipay_qr, unionpay_qr, unionpay_h5, sandbox
+    "PAYMENT_CHANNELS": "sandbox",
     "SANDBOX_SIGNING_KEY": "",  # empty: derived from SECRET_KEY
     "WECHATPAY_MCHID": "",
     "WECHATPAY_APPID": "",
@@ -78,6 +79,15 @@ DEFAULTS: dict[str, Any] = {
     "ALIPAY_NOTIFY_URL": "",
     "ALIPAY_GATEWAY": "https://openapi.alipay.com/gateway.do",
     "ALIPAY_SELLER_ID": "",  # our 2088… seller id: notifications naming another are flagged; empty: not checked
+    "UNIONPAY_MER_ID": "",  # our 15-digit merchant id (merId)
+    "UNIONPAY_SIGN_CERT_FILE": "",  # PKCS#12 (.pfx) of our signing key and certificate
+    "UNIONPAY_SIGN_CERT_PASSWORD": "",
+    "UNIONPAY_ROOT_CERT_FILE": "",  # UnionPay's root, then intermediate: they vouch for signPubKeyCert
+    "UNIONPAY_MIDDLE_CERT_FILE": "",
+    "UNIONPAY_SIGNER_NAME": "中国银联股份有限公司",  # the organisation a signer certificate's CN must name
+    "UNIONPAY_NOTIFY_URL": "",  # backUrl: public URL of /api/v1/payments/notify/unionpay
+    "UNIONPAY_FRONT_URL": "",  # frontUrl (unionpay_h5): the page the shopper's web-view returns to
+    "UNIONPAY_GATEWAY": "https://gateway.95516.com",
     "PAYMENT_RECONCILE_AFTER_MINUTES": 5,  # a payment pending this long is queried by reconcile_payments
     # scheduled jobs and notifications (groupbuy/scheduler.py, `flask groupbuy scheduler`)
     "AUTO_CONFIRM_DAYS": 7,  # picked up / delivered this many days ago and not confirmed: completed by the system
@@ -103,6 +113,8 @@ SECRET_KEYS = frozenset(
         "WECHATPAY_APIV3_KEY",
         "WECHATPAY_MERCHANT_PRIVATE_KEY_FILE",
         "ALIPAY_PRIVATE_KEY_FILE",
+        "UNIONPAY_SIGN_CERT_FILE",
+        "UNIONPAY_SIGN_CERT_PASSWORD",
         "SANDBOX_SIGNING_KEY",
     }
 )
@@ -165,8 +177,28 @@ def check_production(config: Mapping[str, Any]) -> None:
         problems.append("GROUPBUY_PASSWORD_HASH_PROFILE must be 'owasp'")
     if "sandbox" in _channel_names(config.get("PAYMENT_CHANNELS", "sandbox")):
         problems.append("GROUPBUY_PAYMENT_CHANNELS must not include 'sandbox' (it moves no money)")
+    channels = _channel_names(config.get("PAYMENT_CHANNELS", "sandbox"))
+    if channels & {"unionpay_qr", "unionpay_h5"}:
+        missing = [key for key in _UNIONPAY_REQUIRED if not config.get(key)]
+        if "unionpay_h5" in channels and not config.get("UNIONPAY_FRONT_URL"):
+            missing.append("UNIONPAY_FRONT_URL")
+        if missing:
+            problems.append("UnionPay is enabled without " + ", ".join(f"GROUPBUY_{key}" for key in missing))
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+# What an enabled UnionPay channel needs (the provider refuses to build without them too).
+_UNIONPAY_REQUIRED = (
+    "UNIONPAY_MER_ID",
+    "UNIONPAY_SIGN_CERT_FILE",
+    "UNIONPAY_SIGN_CERT_PASSWORD",
+    "UNIONPAY_ROOT_CERT_FILE",
+    "UNIONPAY_MIDDLE_CERT_FILE",
+    "UNIONPAY_SIGNER_NAME",
+    "UNIONPAY_NOTIFY_URL",
+    "UNIONPAY_GATEWAY",
+)
 
 
 def _channel_names(raw: Any) -> set[str]:

@@ -60,11 +60,11 @@ class PaymentQr(MethodView):
         return qr_response(code_url, fmt, private=True)
 
 
-@blp.route("/payments/notify/<any(wechat, alipay, sandbox):provider>")
+@blp.route("/payments/notify/<any(wechat, alipay, unionpay, sandbox):provider>")
 class PaymentNotify(MethodView):
     @blp.doc(security=[])
-    @blp.response(204, description="accepted (WeChat Pay, sandbox); Alipay gets 200 text `success`")
-    @blp.alt_response(400, description='not verifiable: `{"code": "FAIL", "message": ...}` (Alipay: `fail`)')
+    @blp.response(204, description="accepted (WeChat Pay, sandbox); Alipay gets 200 text `success`, UnionPay `ok`")
+    @blp.alt_response(400, description='not verifiable: `{"code": "FAIL", "message": ...}` (Alipay, UnionPay: `fail`)')
     @blp.alt_response(401, description="signature, serial, timestamp or probe refused")
     @blp.alt_response(404, description="unknown trade or provider not enabled")
     def post(self, provider: str) -> Response:

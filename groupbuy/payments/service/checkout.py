@@ -41,9 +41,12 @@ class PaymentView:
     expires_at: datetime
     paid_at: datetime | None
     jsapi_params: dict[str, str] | None = None
+    pay_form: dict[str, object] | None = None  # unionpay_h5: {"action", "fields"} for the web-view to post
 
 
-def payment_view(payment: Payment, jsapi_params: dict[str, str] | None = None) -> PaymentView:
+def payment_view(
+    payment: Payment, jsapi_params: dict[str, str] | None = None, pay_form: dict[str, object] | None = None
+) -> PaymentView:
     qr = f"/api/v1/payments/{payment.id}/qr" if payment.code_url else None
     return PaymentView(
         payment_id=payment.id,
@@ -57,6 +60,7 @@ def payment_view(payment: Payment, jsapi_params: dict[str, str] | None = None) -
         expires_at=payment.expires_at,
         paid_at=payment.paid_at,
         jsapi_params=jsapi_params,
+        pay_form=pay_form,
     )
 
 
@@ -79,7 +83,8 @@ def start_payment(*, user_id: int, order_id: int, channel: PaymentChannel, now: 
         )
         db.session.refresh(payment)
     params = created.jsapi_params.as_request_payment() if created.jsapi_params else None
-    return payment_view(payment, params)
+    form = created.front_form
+    return payment_view(payment, params, {"action": form.action, "fields": dict(form.fields)} if form else None)
 
 
 def _payable_order(user_id: int, order_id: int, now: datetime) -> Order:
@@ -145,6 +150,7 @@ def _place_trade(provider: PaymentProvider, payment: Payment, description: str, 
             description=description,
             expires_at=payment.expires_at,
             payer_openid=openid,
+            placed_at=payment.created_at,
         )
     except ProviderError as exc:
         log.warning("payment_create_failed", payment_id=payment.id, error_code=exc.code, retryable=exc.retryable)
