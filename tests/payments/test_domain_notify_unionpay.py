@@ -30,6 +30,7 @@ from tests.payments.domain import (
     count,
     notify,
     order_of,
+    pay_link,
     pay_events,
     payment_of,
     place_order,
@@ -76,6 +77,27 @@ def test_a_unionpay_qr_link_shows_the_gateways_qr_code(
     assert png.status_code == 200 and png.mimetype == "image/png"
     recorded = payment_of(app, payment["payment_id"])
     assert (recorded.provider.value, recorded.merchant_id, recorded.app_id) == ("unionpay", UNIONPAY_MER_ID, "")
+
+
+def test_a_consume_whose_answer_was_lost_gives_way_to_a_new_attempt(
+    shop: Shop, client: FlaskClient, app: Flask, unionpay_on: FakeUnionPay
+) -> None:
+    order = place_order(shop, client)
+    unionpay_on.faults.add(Fault("timeout", endpoint="back"))  # UnionPay places the QR; we never hear back
+
+    lost = pay_link(client, order, "unionpay_qr")
+    duplicate = pay_link(client, order, "unionpay_qr")  # same orderId + txnTime: 12, the qrCode is gone for good
+    fresh = start(client, order, "unionpay_qr")
+
+    assert (lost.status_code, duplicate.status_code) == (503, 503)
+    assert duplicate.json["code"] == "payment_provider_unavailable"
+    assert [c.fields["orderId"][-2:] for c in unionpay_on.calls] == ["U1", "U1", "U2"]
+    assert [c.resp_code for c in unionpay_on.calls][1:] == ["12", "00"]  # the first one is still hanging
+    assert sorted(unionpay_on.trades) == [f"{order.order_no}U1", f"{order.order_no}U2"]
+    with app.app_context():
+        attempts = {p.out_trade_no: p.status for p in db.session.query(Payment)}
+    assert attempts == {f"{order.order_no}U1": PaymentStatus.FAILED, f"{order.order_no}U2": PaymentStatus.PENDING}
+    assert fresh["code_url"].endswith(unionpay_on.trades[f"{order.order_no}U2"].qr_ref)
 
 
 def test_the_h5_variant_answers_a_signed_form_for_the_web_view(

@@ -411,3 +411,12 @@ def test_production_refuses_unionpay_without_its_settings(unionpay_files: dict[s
 def test_settings_hide_the_signing_key() -> None:
     fields = {f.name: f.repr for f in dataclasses.fields(UnionPaySettings)}
     assert fields["signer"] is False
+
+
+def test_a_second_consume_of_the_same_order_id_is_number_used(
+    unionpay: UnionPayProvider, unionpay_fake: FakeUnionPay
+) -> None:
+    _qr(unionpay)
+    with pytest.raises(ProviderError) as again:
+        _qr(unionpay)
+    assert (again.value.code, again.value.provider_code, again.value.retryable) == (ErrorCode.NUMBER_USED, "12", False)

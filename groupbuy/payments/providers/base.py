@@ -83,6 +83,7 @@ class ErrorCode(StrEnum):
     ALREADY_PAID = "ALREADY_PAID"  # close lost the race against the payment: take the paid path
     WRONG_STATE = "WRONG_STATE"  # the trade's state forbids this; query() to learn it
     TRADE_NOT_FOUND = "TRADE_NOT_FOUND"
+    NUMBER_USED = "NUMBER_USED"  # this out_trade_no was placed before and its answer lost: place a new attempt
     AUTH_FAILED = "AUTH_FAILED"  # our signature or keys were refused: configuration problem
     REJECTED = "REJECTED"  # any other refusal of the request
     BAD_RESPONSE = "BAD_RESPONSE"  # unparsable or inconsistent answer

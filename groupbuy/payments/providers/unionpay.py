@@ -191,6 +191,8 @@ class UnionPayProvider:
             return CreatedPayment(out_trade_no=out_trade_no, code_url=None, front_form=form)
         fields |= {"txnSubType": "07", "bizType": "000000", "channelType": "08"}
         answer = self._call(BACK_PATH, fields)
+        if answer.get("respCode") == DUPLICATE:  # an earlier try was placed, its qrCode lost: no way to get it back
+            raise ProviderError(ErrorCode.NUMBER_USED, "orderId already placed", provider_code=DUPLICATE)
         self._raise_unless_ok(answer)
         code_url = answer.get("qrCode", "")
         if not code_url or answer.get("orderId") != out_trade_no:

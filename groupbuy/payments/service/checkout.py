@@ -18,6 +18,7 @@ from groupbuy.payments.enums import PaymentStatus
 from groupbuy.payments.models import Payment
 from groupbuy.payments.providers import (
     CreatedPayment,
+    ErrorCode,
     PaymentChannel,
     PaymentProvider,
     ProviderError,
@@ -74,7 +75,7 @@ def start_payment(*, user_id: int, order_id: int, channel: PaymentChannel, now: 
         description = f"社区团购订单 {order.order_no}"
     if payment.code_url is not None and channel is not PaymentChannel.WECHAT_JSAPI:
         return payment_view(payment)
-    created = _place_trade(provider, payment, description, openid)
+    created = _place_trade(provider, payment, description, openid, now)
     with transaction():
         db.session.execute(
             update(Payment)
@@ -140,7 +141,9 @@ def _live_payment(order: Order, channel: PaymentChannel, now: datetime) -> Payme
     raise Conflict("payment_in_progress")
 
 
-def _place_trade(provider: PaymentProvider, payment: Payment, description: str, openid: str | None) -> CreatedPayment:
+def _place_trade(
+    provider: PaymentProvider, payment: Payment, description: str, openid: str | None, now: datetime
+) -> CreatedPayment:
     """The provider call (outside any transaction); the same out_trade_no again is the same trade."""
     try:
         return provider.create_payment(
@@ -154,9 +157,23 @@ def _place_trade(provider: PaymentProvider, payment: Payment, description: str, 
         )
     except ProviderError as exc:
         log.warning("payment_create_failed", payment_id=payment.id, error_code=exc.code, retryable=exc.retryable)
+        if exc.code == ErrorCode.NUMBER_USED:  # placed by a try whose answer was lost: the next try starts afresh
+            _retire_attempt(payment, now)
+            raise Unavailable("payment_provider_unavailable", headers={"Retry-After": "1"}) from exc
         if exc.retryable:
             raise Unavailable("payment_provider_unavailable", headers={"Retry-After": "5"}) from exc
         raise Conflict("payment_provider_refused") from exc
+
+
+def _retire_attempt(payment: Payment, now: datetime) -> None:
+    """An attempt nobody could have seen a code for (no code_url) stops being the live one: failed, so the
+    next request numbers a new attempt. Should it be paid after all, its notification still settles it."""
+    with transaction():
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING, Payment.code_url.is_(None))
+            .values(status=PaymentStatus.FAILED, updated_at=now)
+        )
 
 
 def _own_payment(user_id: int, payment_id: int) -> Payment:
