@@ -26,24 +26,22 @@ from groupbuy.payments.providers.base import (
     ErrorCode,
     FrontForm,
     HeaderSource,
-    IgnoredEvent,
     InvalidNotification,
     NotificationEvent,
     NotifyReply,
     PaymentChannel,
-    PaymentSucceeded,
     ProviderError,
     ProviderName,
     ProviderNotConfigured,
     ProviderTimeout,
     RefundResult,
     RefundStatus,
-    RefundSucceeded,
     Rejection,
     TradeQuery,
     TradeStatus,
     check_fen,
 )
+from groupbuy.payments.providers.unionpay_events import UNKNOWN_CODES, decode_event, error_for
 from groupbuy.payments.providers.unionpay_sign import (
     UNIONPAY_SIGNER_NAME,
     MerchantSigner,
@@ -65,20 +63,8 @@ FRONT_PATH = "/gateway/api/frontTransReq.do"
 UNIONPAY_NOTIFY_ACK = "ok"
 # A notification's txnTime is when we sent the transaction; UnionPay resends for well under a day.
 NOTIFY_MAX_AGE = timedelta(days=1)
-UNKNOWN_CODES = frozenset({"03", "04", "05"})  # outcome not known yet: query later
 _ORDER_ID = re.compile(r"^[0-9A-Za-z]{8,32}$")
 _COMMON = {"version": "5.1.0", "encoding": "UTF-8", "signMethod": "01", "accessType": "0"}
-_RESP_CODES: Mapping[str, tuple[str, bool]] = {
-    "02": (ErrorCode.UNAVAILABLE, True),
-    "06": (ErrorCode.SYSTEM_ERROR, True),
-    "11": (ErrorCode.AUTH_FAILED, False),  # our signature refused
-    "31": (ErrorCode.AUTH_FAILED, False),  # merchant state
-    "32": (ErrorCode.AUTH_FAILED, False),  # no permission for this transaction
-    "34": (ErrorCode.TRADE_NOT_FOUND, False),
-    "35": (ErrorCode.WRONG_STATE, False),  # original transaction absent or in the wrong state
-    "36": (ErrorCode.WRONG_STATE, False),  # does not match the original (e.g. refunds above the paid amount)
-    "37": (ErrorCode.FREQUENCY_LIMITED, True),
-}
 DUPLICATE = "12"  # this orderId + txnTime was sent before
 _CONFIG_KEYS = (
     "UNIONPAY_MER_ID",
@@ -277,7 +263,7 @@ class UnionPayProvider:
         if code == "00" or code in UNKNOWN_CODES:
             return RefundResult(out_refund_no=out_refund_no, status=RefundStatus.PROCESSING, refund_fen=refund_fen)
         if code != DUPLICATE:
-            raise _error(answer)
+            raise error_for(answer)
         return self._refund_status(out_refund_no, refund_fen, requested_at)
 
     def _refund_status(self, out_refund_no: str, refund_fen: int, requested_at: datetime) -> RefundResult:
@@ -307,7 +293,7 @@ class UnionPayProvider:
             raise InvalidNotification(Rejection.BAD_TIMESTAMP) from exc
         if not (now - NOTIFY_MAX_AGE <= sent_at <= now + NOTIFY_WINDOW):
             raise InvalidNotification(Rejection.STALE)
-        return _event(fields)
+        return decode_event(fields)
 
     def accepted_reply(self) -> NotifyReply:
         return NotifyReply(status=200, body=UNIONPAY_NOTIFY_ACK.encode(), content_type="text/plain; charset=utf-8")
@@ -336,7 +322,7 @@ class UnionPayProvider:
     @staticmethod
     def _raise_unless_ok(answer: Mapping[str, str]) -> None:
         if answer.get("respCode") != "00":
-            raise _error(answer)
+            raise error_for(answer)
 
     def _call(self, path: str, fields: Mapping[str, str]) -> dict[str, str]:
         """One signed form POST; the verified answer (whatever its respCode) or a typed error."""
@@ -368,49 +354,3 @@ class UnionPayProvider:
         if answer.get("merId", self.settings.mer_id) != self.settings.mer_id:
             raise ProviderError(ErrorCode.BAD_RESPONSE, "answer is about another merchant", retryable=True)
         return answer
-
-
-def _error(answer: Mapping[str, str]) -> ProviderError:
-    """Our typed error for a verified answer whose respCode is not 00."""
-    code = answer.get("respCode", "")
-    message = answer.get("respMsg", "")[:200]
-    log.info("unionpay_error", resp_code=code)
-    if code in UNKNOWN_CODES:
-        return ProviderError(ErrorCode.TIMEOUT, message or "outcome unknown", retryable=True, provider_code=code)
-    mapped, retryable = _RESP_CODES.get(code, (ErrorCode.REJECTED, False))
-    return ProviderError(mapped, message, retryable=retryable, provider_code=code or None)
-
-
-def _event(fields: Mapping[str, str]) -> NotificationEvent:
-    """A verified notification as our event: consume and refund successes; anything else is stored and ignored."""
-    order_id, query_id = fields.get("orderId", ""), fields.get("queryId", "")
-    txn_type, resp_code = fields.get("txnType", ""), fields.get("respCode", "")
-    if not (order_id and query_id and txn_type and resp_code):
-        raise InvalidNotification(Rejection.MALFORMED, "orderId, queryId, txnType or respCode missing")
-    event_id = f"{txn_type}:{query_id}"[:100]
-    if resp_code != "00":
-        return IgnoredEvent(event_id=f"{event_id}:{resp_code[:8]}", event_type=f"txn_{txn_type[:4]}:{resp_code[:8]}")
-    try:
-        amount_fen = parse_fen(fields.get("txnAmt"))
-    except ValueError as exc:
-        raise InvalidNotification(Rejection.MALFORMED, "txnAmt") from exc
-    if txn_type == "01":
-        return PaymentSucceeded(
-            out_trade_no=order_id,
-            transaction_id=query_id,
-            amount_fen=amount_fen,
-            mchid=fields.get("merId", ""),
-            appid="",  # UnionPay has no app id: the merchant id is the check
-            event_id=event_id,
-            paid_at=None,  # traceTime has no year; the time we apply it stands in
-        )
-    if txn_type == "04":
-        return RefundSucceeded(
-            out_trade_no="",  # UnionPay names the original by origQryId only; our refund number is enough
-            out_refund_no=order_id,
-            refund_id=query_id,
-            refund_fen=amount_fen,
-            event_id=event_id,
-            succeeded_at=None,
-        )
-    return IgnoredEvent(event_id=event_id, event_type=f"txn_{txn_type[:4]}")
