@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from groupbuy import clock
-from groupbuy.config import ConfigError, check_production
+from groupbuy import clock, create_app
+from groupbuy.config import SECRET_KEYS, ConfigError, check_production
 from groupbuy.payments.providers import (
     UNIONPAY_NOTIFY_ACK,
     ErrorCode,
@@ -420,3 +420,19 @@ def test_a_second_consume_of_the_same_order_id_is_number_used(
     with pytest.raises(ProviderError) as again:
         _qr(unionpay)
     assert (again.value.code, again.value.provider_code, again.value.retryable) == (ErrorCode.NUMBER_USED, "12", False)
+
+
+def test_the_app_refuses_to_start_in_production_with_unionpay_incomplete() -> None:
+    production = {
+        "ENV": "production",
+        "DATABASE_URL": "sqlite://",
+        "SECRET_KEY": "x" * 40,
+        "WECHAT_LOGIN_CLIENT": "http",
+        "SMS_CHANNEL": "webhook",
+        "EMAIL_CHANNEL": "smtp",
+        "PAYMENT_CHANNELS": "alipay_qr,unionpay_qr",
+        "UNIONPAY_MER_ID": UNIONPAY_MER_ID,
+    }
+    with pytest.raises(ConfigError, match="GROUPBUY_UNIONPAY_SIGN_CERT_PASSWORD"):
+        create_app(production)
+    assert {"UNIONPAY_SIGN_CERT_FILE", "UNIONPAY_SIGN_CERT_PASSWORD"} <= SECRET_KEYS
