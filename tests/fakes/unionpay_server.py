@@ -109,6 +109,14 @@ class FakeUnionPay:
         trade.paid = True
         return trade
 
+    def submit_front_form(self, fields: dict[str, str]) -> UnionPayTrade:
+        """What the shopper's web-view does with an H5 pay_form: the gateway checks it and opens the trade."""
+        if not self._authorized(fields) or (fields["txnType"], fields["txnSubType"]) != ("01", "01"):
+            raise Refusal("11", "验证签名失败")
+        trade = UnionPayTrade(fields["orderId"], fields["txnTime"], int(fields["txnAmt"]), fields["payTimeout"])
+        self.trades[trade.order_id] = trade
+        return trade
+
     def settle_refund(self, order_id: str) -> None:
         self.refunds[order_id].settled = True
 

@@ -101,7 +101,7 @@ def test_a_consume_whose_answer_was_lost_gives_way_to_a_new_attempt(
 
 
 def test_the_h5_variant_answers_a_signed_form_for_the_web_view(
-    shop: Shop, client: FlaskClient, unionpay_on: FakeUnionPay
+    shop: Shop, client: FlaskClient, app: Flask, unionpay_on: FakeUnionPay
 ) -> None:
     order = place_order(shop, client)
     payment = start(client, order, "unionpay_h5")
@@ -110,7 +110,14 @@ def test_the_h5_variant_answers_a_signed_form_for_the_web_view(
     form = payment["pay_form"]
     assert form["action"] == unionpay_on.url + "/gateway/api/frontTransReq.do"
     assert form["fields"]["orderId"] == f"{order.order_no}H1" and form["fields"]["txnAmt"] == str(order.payable_fen)
-    assert unionpay_on._authorized(form["fields"]) and unionpay_on.calls == []
+    assert unionpay_on.calls == []
+
+    unionpay_on.submit_front_form(form["fields"])  # the web-view posts it; the shopper pays on UnionPay's page
+    with clock.frozen(NOTIFY_AT):
+        assert (
+            notify(client, "unionpay", *unionpay_on.build_notify(f"{order.order_no}H1", txnSubType="01")).data == b"ok"
+        )
+    assert order_of(app, order.id).status is OrderStatus.PAID
 
 
 def test_a_genuine_notification_pays_once_and_answers_ok(
