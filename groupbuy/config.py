@@ -64,7 +64,8 @@ DEFAULTS: dict[str, Any] = {
     "DB_LOCK_TIMEOUT_MS": 10_000,  # waiting this long for a row lock ends as a 503 with Retry-After
     "DB_STATEMENT_TIMEOUT_MS": 15_000,
     # payments (groupbuy.payments.providers; outbound calls use HTTP_TIMEOUT_SECONDS)
-    "PAYMENT_CHANNELS": "sandbox",  # comma-separated: wechat_native, wechat_jsapi, alipay_qr, sandbox
+    # comma-separated: wechat_native, wechat_jsapi, alipay_qr, unionpay_qr, unionpay_h5, sandbox
+    "PAYMENT_CHANNELS": "sandbox",
     "SANDBOX_SIGNING_KEY": "",  # empty (development): a random key made once per install, instance/sandbox_signing_key
     "WECHATPAY_MCHID": "",
     "WECHATPAY_APPID": "",
@@ -81,11 +82,20 @@ DEFAULTS: dict[str, Any] = {
     "ALIPAY_NOTIFY_URL": "",
     "ALIPAY_GATEWAY": "https://openapi.alipay.com/gateway.do",
     "ALIPAY_SELLER_ID": "",  # our 2088… seller id: notifications naming another are flagged; empty: not checked
-    "PAYMENT_RECONCILE_AFTER_MINUTES": 5,
+    "UNIONPAY_MER_ID": "",  # our 15-digit merchant id (merId)
+    "UNIONPAY_SIGN_CERT_FILE": "",  # PKCS#12 (.pfx) of our signing key and certificate
+    "UNIONPAY_SIGN_CERT_PASSWORD": "",
+    "UNIONPAY_ROOT_CERT_FILE": "",  # UnionPay's root, then intermediate: they vouch for signPubKeyCert
+    "UNIONPAY_MIDDLE_CERT_FILE": "",
+    "UNIONPAY_SIGNER_NAME": "中国银联股份有限公司",  # the organisation a signer certificate's CN must name
+    "UNIONPAY_NOTIFY_URL": "",  # backUrl: public URL of /api/v1/payments/notify/unionpay
+    "UNIONPAY_FRONT_URL": "",  # frontUrl (unionpay_h5): the page the shopper's web-view returns to
+    "UNIONPAY_GATEWAY": "https://gateway.95516.com",
+    "PAYMENT_RECONCILE_AFTER_MINUTES": 5,  # a payment pending this long is queried by reconcile_payments
     # provider notify URLs (anyone can POST there): per-IP limit, body cap before anything is stored, retention
     "PAYMENT_NOTIFY_RATE_LIMIT": "600 per minute",
     "PAYMENT_NOTIFY_MAX_BYTES": 16 * 1024,
-    "PAYMENT_NOTIFICATION_RETENTION_DAYS": 30,  # a payment pending this long is queried by reconcile_payments
+    "PAYMENT_NOTIFICATION_RETENTION_DAYS": 30,  # raw notifications older than this are pruned (see README)
     # scheduled jobs and notifications (groupbuy/scheduler.py, `flask groupbuy scheduler`)
     "AUTO_CONFIRM_DAYS": 7,  # picked up / delivered this many days ago and not confirmed: completed by the system
     "JOB_BATCH_SIZE": 500,  # rows a job claims and moves per transaction
@@ -110,6 +120,8 @@ SECRET_KEYS = frozenset(
         "WECHATPAY_APIV3_KEY",
         "WECHATPAY_MERCHANT_PRIVATE_KEY_FILE",
         "ALIPAY_PRIVATE_KEY_FILE",
+        "UNIONPAY_SIGN_CERT_FILE",
+        "UNIONPAY_SIGN_CERT_PASSWORD",
         "SANDBOX_SIGNING_KEY",
     }
 )
@@ -215,6 +227,13 @@ def check_production(config: Mapping[str, Any]) -> None:
             "GROUPBUY_REDIS_URL must be set (or GROUPBUY_RATELIMIT_STORAGE_URI name shared storage): "
             "in-process throttling counts per worker"
         )
+    channels = _channel_names(config.get("PAYMENT_CHANNELS", "sandbox"))
+    if channels & {"unionpay_qr", "unionpay_h5"}:
+        missing = [key for key in _UNIONPAY_REQUIRED if not config.get(key)]
+        if "unionpay_h5" in channels and not config.get("UNIONPAY_FRONT_URL"):
+            missing.append("UNIONPAY_FRONT_URL")
+        if missing:
+            problems.append("UnionPay is enabled without " + ", ".join(f"GROUPBUY_{key}" for key in missing))
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))
 
@@ -223,6 +242,19 @@ def _shared_limiter_storage(config: Mapping[str, Any]) -> bool:
     """The login throttle's storage is shared by every worker: not the per-process ``memory://``."""
     storage = str(config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://")
     return not storage.strip().lower().startswith("memory:")
+
+
+# What an enabled UnionPay channel needs (the provider refuses to build without them too).
+_UNIONPAY_REQUIRED = (
+    "UNIONPAY_MER_ID",
+    "UNIONPAY_SIGN_CERT_FILE",
+    "UNIONPAY_SIGN_CERT_PASSWORD",
+    "UNIONPAY_ROOT_CERT_FILE",
+    "UNIONPAY_MIDDLE_CERT_FILE",
+    "UNIONPAY_SIGNER_NAME",
+    "UNIONPAY_NOTIFY_URL",
+    "UNIONPAY_GATEWAY",
+)
 
 
 def _channel_names(raw: Any) -> set[str]:

@@ -66,13 +66,14 @@ class PaymentQr(MethodView):
         return qr_response(code_url, fmt, private=True)
 
 
-@blp.route("/payments/notify/<any(wechat, alipay, sandbox):provider>")
+@blp.route("/payments/notify/<any(wechat, alipay, unionpay, sandbox):provider>")
 class PaymentNotify(MethodView):
     @limiter.limit(notify_limit)
     @blp.doc(security=[])
-    @blp.response(204, description="accepted (WeChat Pay, sandbox); Alipay gets 200 text `success`")
+    @blp.response(204, description="accepted (WeChat Pay, sandbox); Alipay gets 200 text `success`, UnionPay `ok`")
     @blp.alt_response(
-        400, description='wrong shape or size, or not verifiable: `{"code": "FAIL", ...}` (Alipay: `fail`)'
+        400,
+        description='wrong shape or size, or not verifiable: `{"code": "FAIL", ...}` (Alipay, UnionPay: `fail`)',
     )
     @blp.alt_response(401, description="signature headers missing; signature, serial, timestamp or probe refused")
     @blp.alt_response(404, description="unknown trade, or provider not enabled (nothing stored)")

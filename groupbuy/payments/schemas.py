@@ -23,6 +23,15 @@ JsapiParamsSchema = ma.Schema.from_dict(
 )
 
 
+PayFormSchema = ma.Schema.from_dict(
+    {
+        "action": ma.fields.String(required=True),
+        "fields": ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True),
+    },
+    name="PayFormSchema",
+)
+
+
 class PaymentSchema(ma.Schema):
     payment_id = ma.fields.Integer(required=True)
     order_id = ma.fields.Integer(required=True)
@@ -36,6 +45,11 @@ class PaymentSchema(ma.Schema):
     paid_at = UtcDateTime(allow_none=True)
     jsapi_params = ma.fields.Nested(
         JsapiParamsSchema, allow_none=True, metadata={"description": "wx.requestPayment arguments (wechat_jsapi)"}
+    )
+    pay_form = ma.fields.Nested(
+        PayFormSchema,
+        allow_none=True,
+        metadata={"description": "unionpay_h5: the signed form the mini-app's web-view posts to `action`"},
     )
 
 

@@ -13,12 +13,21 @@ from flask import Flask
 
 from groupbuy import create_app
 from groupbuy.db import db
-from groupbuy.payments.providers import AlipayProvider, AlipaySettings, WeChatPayProvider, WeChatPaySettings
+from groupbuy.payments.providers import (
+    AlipayProvider,
+    AlipaySettings,
+    UnionPayProvider,
+    UnionPaySettings,
+    WeChatPayProvider,
+    WeChatPaySettings,
+)
 from tests.conftest import SANDBOX_SIGNING_KEY
-from tests.fakes import alipay_server, wechatpay_server
+from tests.fakes import alipay_server, unionpay_server, wechatpay_server
 from tests.fakes.alipay_server import FakeAlipay
 from tests.fakes.http_server import serving
 from tests.fakes.payment_keys import certificate_pem, private_pem, public_pem, throwaway_key, write
+from tests.fakes.unionpay_pki import MERCHANT_CERT_SERIAL, MERCHANT_PFX_PASSWORD, unionpay_pki, write_unionpay_files
+from tests.fakes.unionpay_server import FakeUnionPay
 from tests.fakes.wechatpay_server import FakeWeChatPay
 from tests.payments.domain import ALL_CHANNELS, SELLER_ID
 
@@ -30,6 +39,9 @@ PLATFORM_KEY_ID = "PUB_KEY_ID_0119000001092026112200000000"
 ALIPAY_APP_ID = "2021000000000001"
 NOTIFY_URL = "https://shop.example.com/api/v1/payments/notify/wechat"
 ALIPAY_NOTIFY_URL = "https://shop.example.com/api/v1/payments/notify/alipay"
+UNIONPAY_MER_ID = "777290058110097"
+UNIONPAY_NOTIFY_URL = "https://shop.example.com/api/v1/payments/notify/unionpay"
+UNIONPAY_FRONT_URL = "https://shop.example.com/pay/unionpay/return"
 T0 = datetime(2026, 11, 22, 4, 0, 0, tzinfo=UTC)
 
 
@@ -75,6 +87,54 @@ def alipay_config(key_files: dict[str, str], gateway: str = "https://openapi.ali
         "ALIPAY_GATEWAY": gateway,
         "HTTP_TIMEOUT_SECONDS": 2.0,
     }
+
+
+@pytest.fixture(scope="session")
+def unionpay_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The merchant's .pfx and UnionPay's root and intermediate, made for this session."""
+    return write_unionpay_files(tmp_path_factory.mktemp("unionpay-certs"))
+
+
+def unionpay_config(files: dict[str, str], gateway: str = "https://gateway.95516.com") -> dict[str, Any]:
+    return {
+        "PAYMENT_CHANNELS": "unionpay_qr,unionpay_h5",
+        "UNIONPAY_MER_ID": UNIONPAY_MER_ID,
+        "UNIONPAY_SIGN_CERT_FILE": files["unionpay_pfx"],
+        "UNIONPAY_SIGN_CERT_PASSWORD": MERCHANT_PFX_PASSWORD,
+        "UNIONPAY_ROOT_CERT_FILE": files["unionpay_root"],
+        "UNIONPAY_MIDDLE_CERT_FILE": files["unionpay_middle"],
+        "UNIONPAY_NOTIFY_URL": UNIONPAY_NOTIFY_URL,
+        "UNIONPAY_FRONT_URL": UNIONPAY_FRONT_URL,
+        "UNIONPAY_GATEWAY": gateway,
+        "HTTP_TIMEOUT_SECONDS": 2.0,
+    }
+
+
+@pytest.fixture
+def unionpay_fake() -> Iterator[FakeUnionPay]:
+    pki = unionpay_pki()
+    fake = FakeUnionPay(
+        mer_id=UNIONPAY_MER_ID,
+        merchant_public_key=pki.merchant_key.public_key(),
+        merchant_cert_id=str(MERCHANT_CERT_SERIAL),
+        signer=pki.signer,
+    )
+    with serving(fake) as url:
+        fake.url = url
+        try:
+            yield fake
+        finally:
+            fake.release()
+
+
+@pytest.fixture
+def unionpay_settings(unionpay_fake: FakeUnionPay, unionpay_files: dict[str, str]) -> UnionPaySettings:
+    return UnionPaySettings.from_config(unionpay_config(unionpay_files, unionpay_fake.url))
+
+
+@pytest.fixture
+def unionpay(unionpay_settings: UnionPaySettings) -> UnionPayProvider:
+    return UnionPayProvider(unionpay_settings)
 
 
 @pytest.fixture
@@ -173,6 +233,27 @@ def busy_app(
         db.engine.dispose()
 
 
+def configure_unionpay(app: Any, files: dict[str, str], gateway: str) -> None:
+    """Every channel on (UnionPay's too), UnionPay pointed at its fake."""
+    app.config.update(unionpay_config(files, gateway))
+    app.config.update(PAYMENT_CHANNELS=ALL_CHANNELS + ",unionpay_qr,unionpay_h5", HTTP_TIMEOUT_SECONDS=0.3)
+
+
+@pytest.fixture
+def unionpay_on(
+    app: Any, payments_on: tuple[FakeWeChatPay, FakeAlipay], unionpay_files: dict[str, str], unionpay_fake: FakeUnionPay
+) -> FakeUnionPay:
+    configure_unionpay(app, unionpay_files, unionpay_fake.url)
+    return unionpay_fake
+
+
+@pytest.fixture
+def unionpay_busy_app(busy_app: Flask, unionpay_on: FakeUnionPay, unionpay_files: dict[str, str]) -> Flask:
+    """``busy_app`` with UnionPay on as well."""
+    configure_unionpay(busy_app, unionpay_files, unionpay_on.url)
+    return busy_app
+
+
 class _PhoneSafeSecrets:
     """``secrets`` for the fakes, with hex references free of the digit 1: a random `…a13812345678b…` in a
     code_url would otherwise trip the suite's raw-mobile scanner (1[3-9] and 9 more digits) once in a while."""
@@ -190,6 +271,7 @@ def _phone_safe_references(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake trade references (code_url, prepay_id, qr_code) and JSAPI nonces reach our responses verbatim."""
     monkeypatch.setattr(wechatpay_server, "secrets", _PhoneSafeSecrets())
     monkeypatch.setattr(alipay_server, "secrets", _PhoneSafeSecrets())
+    monkeypatch.setattr(unionpay_server, "secrets", _PhoneSafeSecrets())
     monkeypatch.setattr(
         "groupbuy.payments.providers.wechatpay.new_nonce", lambda: secrets.token_hex(16).upper().replace("1", "F")
     )

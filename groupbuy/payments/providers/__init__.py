@@ -1,4 +1,4 @@
-"""Payment providers: WeChat Pay API v3, Alipay (RSA2) and the sandbox, behind one ``PaymentProvider`` protocol.
+"""Payment providers: WeChat Pay API v3, Alipay (RSA2), UnionPay (全渠道 v5.1.0) and the sandbox, one protocol.
 
 Usage by the payments domain::
 
@@ -9,7 +9,7 @@ Usage by the payments domain::
                                                                               request.get_data(), now=clock.now())
 
 Configuration (Flask names, GROUPBUY_ prefix in the environment): PAYMENT_CHANNELS (comma-separated list of
-enabled channels, default "sandbox"), WECHATPAY_*, ALIPAY_*, SANDBOX_SIGNING_KEY, HTTP_TIMEOUT_SECONDS.
+enabled channels, default "sandbox"), WECHATPAY_*, ALIPAY_*, UNIONPAY_*, SANDBOX_SIGNING_KEY, HTTP_TIMEOUT_SECONDS.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from groupbuy.payments.providers.base import (
     PROVIDER_OF_CHANNEL,
     CreatedPayment,
     ErrorCode,
+    FrontForm,
     IgnoredEvent,
     InvalidNotification,
     JsapiParams,
@@ -45,6 +46,7 @@ from groupbuy.payments.providers.base import (
     TradeStatus,
 )
 from groupbuy.payments.providers.sandbox import InvalidCheckoutToken, SandboxCheckout, SandboxProvider
+from groupbuy.payments.providers.unionpay import UNIONPAY_NOTIFY_ACK, UnionPayProvider, UnionPaySettings
 from groupbuy.payments.providers.wechatpay import WeChatPayProvider, WeChatPaySettings
 
 
@@ -88,6 +90,8 @@ def _build(name: ProviderName, config: Mapping[str, Any]) -> PaymentProvider:
         return WeChatPayProvider(WeChatPaySettings.from_config(config))
     if name is ProviderName.ALIPAY:
         return AlipayProvider(AlipaySettings.from_config(config))
+    if name is ProviderName.UNIONPAY:
+        return UnionPayProvider(UnionPaySettings.from_config(config))
     try:
         return SandboxProvider.from_config(config)
     except ValueError as exc:
@@ -96,10 +100,12 @@ def _build(name: ProviderName, config: Mapping[str, Any]) -> PaymentProvider:
 
 __all__ = [
     "ALIPAY_NOTIFY_ACK",
+    "UNIONPAY_NOTIFY_ACK",
     "AlipayProvider",
     "AlipaySettings",
     "CreatedPayment",
     "ErrorCode",
+    "FrontForm",
     "IgnoredEvent",
     "InvalidCheckoutToken",
     "InvalidNotification",
@@ -123,6 +129,8 @@ __all__ = [
     "SandboxProvider",
     "TradeQuery",
     "TradeStatus",
+    "UnionPayProvider",
+    "UnionPaySettings",
     "WeChatPayProvider",
     "WeChatPaySettings",
     "enabled_channels",

@@ -124,6 +124,7 @@ class AlipayProvider:
         description: str,
         expires_at: datetime,
         payer_openid: str | None = None,
+        placed_at: datetime | None = None,  # UnionPay's; unused here
     ) -> CreatedPayment:
         """alipay.trade.precreate -> qr_code. The trade exists at Alipay only once someone scans it."""
         check_out_trade_no(out_trade_no)
@@ -143,7 +144,7 @@ class AlipayProvider:
             raise ProviderError(ErrorCode.BAD_RESPONSE, "precreate answer", retryable=True)
         return CreatedPayment(out_trade_no=out_trade_no, code_url=code_url)
 
-    def query(self, out_trade_no: str) -> TradeQuery:
+    def query(self, out_trade_no: str, *, placed_at: datetime | None = None) -> TradeQuery:
         """alipay.trade.query. A QR nobody scanned yet is "not found" at Alipay: that is NOTPAY."""
         check_out_trade_no(out_trade_no)
         try:
@@ -168,14 +169,23 @@ class AlipayProvider:
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError(ErrorCode.BAD_RESPONSE, "query answer", retryable=True) from exc
 
-    def close(self, out_trade_no: str) -> None:
+    def close(self, out_trade_no: str, *, placed_at: datetime | None = None) -> None:
         """alipay.trade.close. An unscanned QR cannot be closed (TRADE_NOT_FOUND): it dies at its timeout,
         and a payment after our cancellation arrives as a late payment (RELIABILITY rule 7)."""
         check_out_trade_no(out_trade_no)
         self._call("alipay.trade.close", {"out_trade_no": out_trade_no})
 
     def refund(
-        self, *, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int, reason: str
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        refund_fen: int,
+        total_fen: int,
+        reason: str,
+        transaction_id: str | None = None,  # UnionPay's; unused here
+        placed_at: datetime | None = None,
+        requested_at: datetime | None = None,
     ) -> RefundResult:
         """alipay.trade.refund with out_request_no = out_refund_no (idempotent at Alipay).
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Protocol
 
-# WeChat Pay and Alipay both speak Beijing time (no DST).
+# WeChat Pay, Alipay and UnionPay all speak Beijing time (no DST).
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 NOTIFY_WINDOW = timedelta(minutes=5)
 MAX_NOTIFY_BYTES = 64 * 1024
@@ -30,6 +30,8 @@ class PaymentChannel(StrEnum):
     WECHAT_NATIVE = "wechat_native"
     WECHAT_JSAPI = "wechat_jsapi"
     ALIPAY_QR = "alipay_qr"
+    UNIONPAY_QR = "unionpay_qr"
+    UNIONPAY_H5 = "unionpay_h5"  # the mini-app's web-view posts a signed form to UnionPay's payment page
     SANDBOX = "sandbox"
 
 
@@ -38,6 +40,7 @@ class ProviderName(StrEnum):
 
     WECHATPAY = "wechatpay"
     ALIPAY = "alipay"
+    UNIONPAY = "unionpay"
     SANDBOX = "sandbox"
 
 
@@ -45,6 +48,8 @@ PROVIDER_OF_CHANNEL: Mapping[PaymentChannel, ProviderName] = {
     PaymentChannel.WECHAT_NATIVE: ProviderName.WECHATPAY,
     PaymentChannel.WECHAT_JSAPI: ProviderName.WECHATPAY,
     PaymentChannel.ALIPAY_QR: ProviderName.ALIPAY,
+    PaymentChannel.UNIONPAY_QR: ProviderName.UNIONPAY,
+    PaymentChannel.UNIONPAY_H5: ProviderName.UNIONPAY,
     PaymentChannel.SANDBOX: ProviderName.SANDBOX,
 }
 
@@ -78,6 +83,7 @@ class ErrorCode(StrEnum):
     ALREADY_PAID = "ALREADY_PAID"  # close lost the race against the payment: take the paid path
     WRONG_STATE = "WRONG_STATE"  # the trade's state forbids this; query() to learn it
     TRADE_NOT_FOUND = "TRADE_NOT_FOUND"
+    NUMBER_USED = "NUMBER_USED"  # this out_trade_no was placed before and its answer lost: place a new attempt
     AUTH_FAILED = "AUTH_FAILED"  # our signature or keys were refused: configuration problem
     REJECTED = "REJECTED"  # any other refusal of the request
     BAD_RESPONSE = "BAD_RESPONSE"  # unparsable or inconsistent answer
@@ -91,7 +97,7 @@ class Rejection(StrEnum):
     PROBE = "probe"  # WeChat's WECHATPAY/SIGNTEST/ probe traffic
     BAD_TIMESTAMP = "bad_timestamp"
     STALE = "stale"  # timestamp outside the 5-minute window
-    UNKNOWN_KEY = "unknown_key"  # Wechatpay-Serial names no key we hold
+    UNKNOWN_KEY = "unknown_key"  # Wechatpay-Serial names no key we hold; UnionPay: a signer we do not trust
     BAD_SIGNATURE = "bad_signature"
     UNSUPPORTED = "unsupported"  # signature type or algorithm we do not accept
     UNDECRYPTABLE = "undecryptable"  # AES-GCM authentication failed (wrong key, nonce or AAD)
@@ -153,11 +159,20 @@ class JsapiParams:
 
 
 @dataclass(frozen=True)
+class FrontForm:
+    """A signed form the shopper's browser (the mini-app's web-view) posts to the provider's payment page."""
+
+    action: str
+    fields: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class CreatedPayment:
     out_trade_no: str
-    code_url: str | None  # QR payload (native, Alipay, sandbox); None for JSAPI
+    code_url: str | None  # QR payload (native, Alipay, UnionPay QR, sandbox); None for JSAPI and UnionPay H5
     prepay_id: str | None = None
     jsapi_params: JsapiParams | None = None
+    front_form: FrontForm | None = None  # UnionPay H5
 
 
 @dataclass(frozen=True)
@@ -246,7 +261,12 @@ class HeaderSource(Protocol):
 
 
 class PaymentProvider(Protocol):
-    """One payment provider. Implementations: WeChatPayProvider, AlipayProvider, SandboxProvider."""
+    """One payment provider. Implementations: WeChatPayProvider, AlipayProvider, UnionPayProvider, SandboxProvider.
+
+    ``placed_at`` (the payment row's ``created_at``) and ``requested_at`` (the refund row's) are stable across
+    retries: UnionPay names a trade by its order id *and* the time it was first sent (``txnTime``), and refunds
+    the provider's transaction id (``transaction_id``). WeChat Pay, Alipay and the sandbox ignore them.
+    """
 
     @property
     def name(self) -> ProviderName: ...
@@ -260,20 +280,30 @@ class PaymentProvider(Protocol):
         description: str,
         expires_at: datetime,
         payer_openid: str | None = None,
+        placed_at: datetime | None = None,
     ) -> CreatedPayment:
         """Place a trade. Calling again with the same arguments is safe (same trade)."""
         ...
 
-    def query(self, out_trade_no: str) -> TradeQuery:
+    def query(self, out_trade_no: str, *, placed_at: datetime | None = None) -> TradeQuery:
         """The trade's current state (signed by the provider)."""
         ...
 
-    def close(self, out_trade_no: str) -> None:
+    def close(self, out_trade_no: str, *, placed_at: datetime | None = None) -> None:
         """Stop the trade from being paid; ``ProviderError(ALREADY_PAID)`` when the payment won the race."""
         ...
 
     def refund(
-        self, *, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int, reason: str
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        refund_fen: int,
+        total_fen: int,
+        reason: str,
+        transaction_id: str | None = None,
+        placed_at: datetime | None = None,
+        requested_at: datetime | None = None,
     ) -> RefundResult:
         """Refund once per ``out_refund_no``; calling again with it is safe and tells the current status."""
         ...

@@ -31,6 +31,9 @@ _WECHAT_HEADERS = ("wechatpay-signature", "wechatpay-timestamp", "wechatpay-nonc
 # Alipay asynchronous notification (form POST): the fields every trade / refund notification carries.
 _ALIPAY_FIELDS = ("notify_id", "out_trade_no")
 _ALIPAY_SIGN_FIELDS = ("sign", "sign_type")
+# UnionPay 全渠道 backUrl notification (form POST): the trade's order id and type, signed with the signer's certificate.
+_UNIONPAY_FIELDS = ("orderId", "txnType", "merId")
+_UNIONPAY_SIGN_FIELDS = ("signature", "signPubKeyCert")
 _SANDBOX_KEYS = ("id", "event_type", "out_trade_no")
 _SANDBOX_HEADERS = tuple(h.lower() for h in (SIGNATURE_HEADER, TIMESTAMP_HEADER, NONCE_HEADER))
 
@@ -79,11 +82,24 @@ def _alipay(_headers: Mapping[str, str], body: bytes) -> None:
         raise InvalidNotification(Rejection.MISSING_SIGNATURE)
 
 
+def _unionpay(_headers: Mapping[str, str], body: bytes) -> None:
+    fields = read_form(body)
+    if not _has_text(fields, _UNIONPAY_FIELDS):
+        raise InvalidNotification(Rejection.MALFORMED, "fields")
+    if not _has_text(fields, _UNIONPAY_SIGN_FIELDS):
+        raise InvalidNotification(Rejection.MISSING_SIGNATURE)
+
+
 def _sandbox(headers: Mapping[str, str], body: bytes) -> None:
     _json_object(body, _SANDBOX_KEYS)
     _require_headers(headers, _SANDBOX_HEADERS)
 
 
 SHAPES: Mapping[ProviderName, ShapeCheck] = MappingProxyType(
-    {ProviderName.WECHATPAY: _wechat, ProviderName.ALIPAY: _alipay, ProviderName.SANDBOX: _sandbox}
+    {
+        ProviderName.WECHATPAY: _wechat,
+        ProviderName.ALIPAY: _alipay,
+        ProviderName.UNIONPAY: _unionpay,
+        ProviderName.SANDBOX: _sandbox,
+    }
 )

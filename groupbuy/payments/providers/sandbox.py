@@ -102,6 +102,7 @@ class SandboxProvider:
         description: str,
         expires_at: datetime,
         payer_openid: str | None = None,
+        placed_at: datetime | None = None,  # UnionPay's; unused here
     ) -> CreatedPayment:
         """A code_url pointing at our own checkout page, with a signed token naming the trade."""
         check_out_trade_no(out_trade_no)
@@ -123,15 +124,24 @@ class SandboxProvider:
         except (BadData, KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
             raise InvalidCheckoutToken from exc
 
-    def query(self, out_trade_no: str) -> TradeQuery:
+    def query(self, out_trade_no: str, *, placed_at: datetime | None = None) -> TradeQuery:
         """Stateless: always NOTPAY (the payments domain holds the sandbox's truth)."""
         return TradeQuery(out_trade_no=check_out_trade_no(out_trade_no), status=TradeStatus.NOTPAY)
 
-    def close(self, out_trade_no: str) -> None:
+    def close(self, out_trade_no: str, *, placed_at: datetime | None = None) -> None:
         check_out_trade_no(out_trade_no)
 
     def refund(
-        self, *, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int, reason: str
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        refund_fen: int,
+        total_fen: int,
+        reason: str,
+        transaction_id: str | None = None,  # UnionPay's; unused here
+        placed_at: datetime | None = None,
+        requested_at: datetime | None = None,
     ) -> RefundResult:
         """Succeeds at once; the same out_refund_no always gets the same refund id."""
         check_out_trade_no(out_trade_no)

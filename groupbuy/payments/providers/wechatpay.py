@@ -154,6 +154,7 @@ class WeChatPayProvider:
         description: str,
         expires_at: datetime,
         payer_openid: str | None = None,
+        placed_at: datetime | None = None,  # UnionPay's; unused here
     ) -> CreatedPayment:
         """Native order -> code_url; JSAPI order -> prepay_id and signed wx.requestPayment params."""
         check_out_trade_no(out_trade_no)
@@ -197,7 +198,7 @@ class WeChatPayProvider:
             pay_sign=signature,
         )
 
-    def query(self, out_trade_no: str) -> TradeQuery:
+    def query(self, out_trade_no: str, *, placed_at: datetime | None = None) -> TradeQuery:
         """GET /v3/pay/transactions/out-trade-no/{no}?mchid=..."""
         check_out_trade_no(out_trade_no)
         path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no, safe='')}?mchid={quote(self.settings.mchid)}"
@@ -218,14 +219,23 @@ class WeChatPayProvider:
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError(ErrorCode.BAD_RESPONSE, "query answer", retryable=True) from exc
 
-    def close(self, out_trade_no: str) -> None:
+    def close(self, out_trade_no: str, *, placed_at: datetime | None = None) -> None:
         """POST .../close (204). ORDERPAID becomes ProviderError(ALREADY_PAID): query() it and take the paid path."""
         check_out_trade_no(out_trade_no)
         path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no, safe='')}/close"
         self._call("POST", path, {"mchid": self.settings.mchid})
 
     def refund(
-        self, *, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int, reason: str
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        refund_fen: int,
+        total_fen: int,
+        reason: str,
+        transaction_id: str | None = None,  # UnionPay's; unused here
+        placed_at: datetime | None = None,
+        requested_at: datetime | None = None,
     ) -> RefundResult:
         """POST /v3/refund/domestic/refunds. Same out_refund_no = same refund; the answer tells its status."""
         check_out_trade_no(out_trade_no)

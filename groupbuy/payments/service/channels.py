@@ -25,12 +25,19 @@ CHANNEL_CODES = MappingProxyType(
         PaymentChannel.WECHAT_NATIVE: "W",
         PaymentChannel.WECHAT_JSAPI: "J",
         PaymentChannel.ALIPAY_QR: "A",
+        PaymentChannel.UNIONPAY_QR: "U",
+        PaymentChannel.UNIONPAY_H5: "H",
         PaymentChannel.SANDBOX: "S",
     }
 )
 # The last segment of /api/v1/payments/notify/<name>.
 NOTIFY_PATHS = MappingProxyType(
-    {"wechat": ProviderName.WECHATPAY, "alipay": ProviderName.ALIPAY, "sandbox": ProviderName.SANDBOX}
+    {
+        "wechat": ProviderName.WECHATPAY,
+        "alipay": ProviderName.ALIPAY,
+        "unionpay": ProviderName.UNIONPAY,
+        "sandbox": ProviderName.SANDBOX,
+    }
 )
 
 
@@ -50,4 +57,6 @@ def merchant_of(channel: PaymentChannel) -> tuple[str, str]:
         return str(config.get("WECHATPAY_MCHID") or ""), str(config.get("WECHATPAY_APPID") or "")
     if channel is PaymentChannel.ALIPAY_QR:
         return str(config.get("ALIPAY_SELLER_ID") or ""), str(config.get("ALIPAY_APP_ID") or "")
+    if channel in (PaymentChannel.UNIONPAY_QR, PaymentChannel.UNIONPAY_H5):
+        return str(config.get("UNIONPAY_MER_ID") or ""), ""  # UnionPay has no app id
     return SANDBOX_MERCHANT, SANDBOX_MERCHANT

@@ -19,6 +19,7 @@ from groupbuy.payments.enums import PaymentStatus
 from groupbuy.payments.models import Payment
 from groupbuy.payments.providers import (
     CreatedPayment,
+    ErrorCode,
     PaymentChannel,
     PaymentProvider,
     ProviderError,
@@ -42,9 +43,12 @@ class PaymentView:
     expires_at: datetime
     paid_at: datetime | None
     jsapi_params: dict[str, str] | None = None
+    pay_form: dict[str, object] | None = None  # unionpay_h5: {"action", "fields"} for the web-view to post
 
 
-def payment_view(payment: Payment, jsapi_params: dict[str, str] | None = None) -> PaymentView:
+def payment_view(
+    payment: Payment, jsapi_params: dict[str, str] | None = None, pay_form: dict[str, object] | None = None
+) -> PaymentView:
     qr = absolute_url(f"/api/v1/payments/{payment.id}/qr") if payment.code_url else None
     return PaymentView(
         payment_id=payment.id,
@@ -58,6 +62,7 @@ def payment_view(payment: Payment, jsapi_params: dict[str, str] | None = None) -
         expires_at=payment.expires_at,
         paid_at=payment.paid_at,
         jsapi_params=jsapi_params,
+        pay_form=pay_form,
     )
 
 
@@ -71,7 +76,7 @@ def start_payment(*, user_id: int, order_id: int, channel: PaymentChannel, now: 
         description = f"社区团购订单 {order.order_no}"
     if payment.code_url is not None and channel is not PaymentChannel.WECHAT_JSAPI:
         return payment_view(payment)
-    created = _place_trade(provider, payment, description, openid)
+    created = _place_trade(provider, payment, description, openid, now)
     with transaction():
         db.session.execute(
             update(Payment)
@@ -80,7 +85,8 @@ def start_payment(*, user_id: int, order_id: int, channel: PaymentChannel, now: 
         )
         db.session.refresh(payment)
     params = created.jsapi_params.as_request_payment() if created.jsapi_params else None
-    return payment_view(payment, params)
+    form = created.front_form
+    return payment_view(payment, params, {"action": form.action, "fields": dict(form.fields)} if form else None)
 
 
 def _payable_order(user_id: int, order_id: int, now: datetime) -> Order:
@@ -136,7 +142,9 @@ def _live_payment(order: Order, channel: PaymentChannel, now: datetime) -> Payme
     raise Conflict("payment_in_progress")
 
 
-def _place_trade(provider: PaymentProvider, payment: Payment, description: str, openid: str | None) -> CreatedPayment:
+def _place_trade(
+    provider: PaymentProvider, payment: Payment, description: str, openid: str | None, now: datetime
+) -> CreatedPayment:
     """The provider call (outside any transaction); the same out_trade_no again is the same trade."""
     try:
         return provider.create_payment(
@@ -146,12 +154,27 @@ def _place_trade(provider: PaymentProvider, payment: Payment, description: str, 
             description=description,
             expires_at=payment.expires_at,
             payer_openid=openid,
+            placed_at=payment.created_at,
         )
     except ProviderError as exc:
         log.warning("payment_create_failed", payment_id=payment.id, error_code=exc.code, retryable=exc.retryable)
+        if exc.code == ErrorCode.NUMBER_USED:  # placed by a try whose answer was lost: the next try starts afresh
+            _retire_attempt(payment, now)
+            raise Unavailable("payment_provider_unavailable", headers={"Retry-After": "1"}) from exc
         if exc.retryable:
             raise Unavailable("payment_provider_unavailable", headers={"Retry-After": "5"}) from exc
         raise Conflict("payment_provider_refused") from exc
+
+
+def _retire_attempt(payment: Payment, now: datetime) -> None:
+    """An attempt nobody could have seen a code for (no code_url) stops being the live one: failed, so the
+    next request numbers a new attempt. Should it be paid after all, its notification still settles it."""
+    with transaction():
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING, Payment.code_url.is_(None))
+            .values(status=PaymentStatus.FAILED, updated_at=now)
+        )
 
 
 def _own_payment(user_id: int, payment_id: int) -> Payment:

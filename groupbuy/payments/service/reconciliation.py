@@ -62,7 +62,7 @@ def reconcile_payment(*, payment_id: int, now: datetime) -> str:
         payable = order.status is OrderStatus.PENDING_PAYMENT and order.pay_before > now
     try:
         provider = provider_for(payment.channel, current_app.config)
-        answer = provider.query(payment.out_trade_no)
+        answer = provider.query(payment.out_trade_no, placed_at=payment.created_at)
         if answer.status in PAID_STATES:
             return _paid(payment, answer, now)
         if answer.status in (TradeStatus.CLOSED, TradeStatus.PAYERROR):
@@ -97,12 +97,12 @@ def _paid(payment: Payment, answer: TradeQuery, now: datetime) -> str:
 def _close(provider: PaymentProvider, payment: Payment, now: datetime) -> str:
     """Stop an unpaid attempt of a dead order; if the buyer won the race, the payment takes the paid path."""
     try:
-        provider.close(payment.out_trade_no)
+        provider.close(payment.out_trade_no, placed_at=payment.created_at)
     except ProviderError as exc:
         if exc.code == ErrorCode.ALREADY_PAID:
-            answer = provider.query(payment.out_trade_no)
+            answer = provider.query(payment.out_trade_no, placed_at=payment.created_at)
             return _paid(payment, answer, now) if answer.status in PAID_STATES else "error"
-        if exc.code != ErrorCode.TRADE_NOT_FOUND:  # not found: an Alipay QR nobody scanned dies at its timeout
+        if exc.code != ErrorCode.TRADE_NOT_FOUND:  # not found: an unpaid Alipay / UnionPay QR dies at its timeout
             raise
     record_failed_trade(payment=payment, now=now, closed=True)
     return "closed"

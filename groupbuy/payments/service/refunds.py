@@ -204,6 +204,9 @@ def submit_refund(*, refund_id: int, now: datetime) -> Refund:
             refund_fen=refund_row.amount_fen,
             total_fen=payment.amount_fen,
             reason=refund_row.reason,
+            transaction_id=payment.transaction_id,
+            placed_at=payment.created_at,
+            requested_at=refund_row.created_at,
         )
     except ProviderNotConfigured:
         return record_refund_failure(refund_id=refund_id, error="channel_unavailable", retryable=False, now=now)
