@@ -9,7 +9,7 @@ import marshmallow as ma
 from marshmallow import validate, validates_schema
 
 from groupbuy.accounts.enums import CodeChannel, CodePurpose, Role, Tier, UserStatus
-from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, mask_email
+from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, Text, mask_email
 
 
 def password_field(**kwargs: Any) -> ma.fields.String:
@@ -48,7 +48,7 @@ class RegisterSchema(ma.Schema):
     email = ma.fields.Email(validate=validate.Length(max=254))
     password = password_field(required=True)
     code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"), load_only=True)
-    nickname = ma.fields.String(validate=validate.Length(min=1, max=40))
+    nickname = Text(40)
 
     @validates_schema
     def _one_target(self, data: dict[str, Any], **_: Any) -> None:
@@ -117,17 +117,17 @@ class SessionSchema(ma.Schema):
 
 
 class ProfileUpdateSchema(ma.Schema):
-    nickname = ma.fields.String(validate=validate.Length(min=1, max=40))
+    nickname = Text(40)
     avatar_url = ma.fields.URL(schemes={"https", "http"}, validate=validate.Length(max=500))
 
 
 class AddressCreateSchema(ma.Schema):
-    recipient = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+    recipient = Text(40, required=True)
     phone = Phone(required=True)
-    province = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
-    city = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
-    district = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
-    detail = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    province = Text(40, required=True)
+    city = Text(40, required=True)
+    district = Text(40, required=True)
+    detail = Text(200, required=True)
     lat = ma.fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90), allow_nan=False)
     lng = ma.fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180), allow_nan=False)
     is_default = ma.fields.Boolean(load_default=False)
@@ -159,7 +159,7 @@ class AddressListSchema(ma.Schema):
 
 
 class SuspensionSchema(ma.Schema):
-    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(500, required=True)
 
 
 class RoleSchema(ma.Schema):
