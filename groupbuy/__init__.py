@@ -15,7 +15,7 @@ from groupbuy.common.input import BoundedJSONProvider, IdConverter
 from groupbuy.config import load_config
 from groupbuy.db import configure_sqlite, db
 from groupbuy.errors import register_error_handlers
-from groupbuy.extensions import api, limiter, migrate
+from groupbuy.extensions import SchemaRulesPlugin, api, limiter, migrate
 from groupbuy.logging import configure_logging
 from groupbuy.ops.routes import SWAGGER_UI_URL
 from groupbuy.ops.service import MIGRATIONS_DIR
@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         autogenerate_plugins=["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
     )
     limiter.init_app(app)
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [SchemaRulesPlugin()]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     _register_blueprints(app)
     register_error_handlers(app)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validate, validates_schema
 
 from groupbuy.accounts.enums import CodeChannel, CodePurpose, Role, Tier, UserStatus
+from groupbuy.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, Text, mask_email
 
 
@@ -17,7 +18,22 @@ def password_field(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(validate=validate.Length(min=1, max=128), load_only=True, **kwargs)
 
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+def new_password_field(**kwargs: Any) -> ma.fields.String:
+    """A password being set: the service checks the policy (422 weak_password, one message per rule);
+    the OpenAPI document carries the parts a schema can say."""
+    rules = {
+        "minLength": MIN_LENGTH,
+        "maxLength": MAX_LENGTH,
+        "pattern": r"^\S+$",
+        "description": f"{MIN_LENGTH}-{MAX_LENGTH} characters, no spaces, at least two of: upper case, lower case, "
+        "digits, punctuation; not a common password",
+    }
+    return ma.fields.String(load_only=True, metadata=rules, **kwargs)
+
+
+_EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"  # the same in Python and ECMA 262
+_EMAIL = re.compile(_EMAIL_PATTERN)
+_SMS_TARGET_PATTERN = r"^\s*(\+86)?1[3-9][0-9]{9}\s*$"
 
 
 def _is_email(value: str) -> bool:
@@ -25,6 +41,13 @@ def _is_email(value: str) -> bool:
 
 
 class VerificationCodeRequestSchema(ma.Schema):
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {  # _target_matches_channel
+        "oneOf": [
+            {"properties": {"channel": {"enum": ["sms"]}, "target": {"pattern": _SMS_TARGET_PATTERN}}},
+            {"properties": {"channel": {"enum": ["email"]}, "target": {"pattern": _EMAIL_PATTERN}}},
+        ]
+    }
+
     channel = ma.fields.Enum(CodeChannel, by_value=True, required=True)
     target = ma.fields.String(required=True, validate=validate.Length(min=3, max=254))
     purpose = ma.fields.Enum(CodePurpose, by_value=True, required=True)
@@ -44,10 +67,12 @@ class VerificationCodeSentSchema(ma.Schema):
 
 
 class RegisterSchema(ma.Schema):
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["phone"]}, {"required": ["email"]}]}
+
     phone = Phone()
     email = ma.fields.Email(validate=validate.Length(max=254))
-    password = password_field(required=True)
-    code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"), load_only=True)
+    password = new_password_field(required=True)
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"), load_only=True)
     nickname = Text(40)
 
     @validates_schema
@@ -57,12 +82,14 @@ class RegisterSchema(ma.Schema):
 
 
 class LoginSchema(ma.Schema):
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["password"]}, {"required": ["code"]}]}
+
     login = ma.fields.String(
         required=True, validate=validate.Length(min=3, max=254), metadata={"description": "phone or e-mail"}
     )
     password = password_field()
     code = ma.fields.String(
-        validate=validate.Regexp(r"^\d{6}$"),
+        validate=validate.Regexp(r"^[0-9]{6}$"),
         load_only=True,
         metadata={"description": "a login code instead of the password"},
     )
@@ -79,13 +106,13 @@ class WeChatLoginSchema(ma.Schema):
 
 class PasswordResetSchema(ma.Schema):
     target = ma.fields.String(required=True, validate=validate.Length(min=3, max=254))
-    code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"), load_only=True)
-    new_password = password_field(required=True)
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"), load_only=True)
+    new_password = new_password_field(required=True)
 
 
 class UnlockSchema(ma.Schema):
     target = ma.fields.String(required=True, validate=validate.Length(min=3, max=254))
-    code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"), load_only=True)
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"), load_only=True)
 
 
 class MaskedEmail(ma.fields.String):

@@ -12,7 +12,9 @@ from marshmallow import validate
 from groupbuy.common.text import MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN, text_problem
 from groupbuy.i18n import title_for
 
-MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MAINLAND_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits only (Python's \d takes any script's digits)
+# Phone's rule for the OpenAPI document (ECMA 262): spaces and dashes anywhere, an optional +86.
+PHONE_PATTERN = r"^[\s-]*(\+[\s-]*8[\s-]*6[\s-]*)?1[\s-]*[3-9]([\s-]*[0-9]){9}[\s-]*$"
 _MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 MAX_FEN = 10**9  # ¥10,000,000: far above any order; keeps BIGINT and arithmetic safe
 MAX_ID = 2**53  # ids in paths, queries and bodies: exact in JavaScript, far inside BIGINT
@@ -93,6 +95,10 @@ def Date(**kwargs: Any) -> ma.fields.Date:  # noqa: N802
 
 class Phone(ma.fields.String):
     """A mainland China mobile number (11 digits, 13x–19x); +86 and separators are accepted."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": PHONE_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, validate=validate.Length(max=30), **kwargs)
 
     default_error_messages = {"invalid_phone": "Not a valid mainland mobile number."}  # noqa: RUF012 - marshmallow API
 

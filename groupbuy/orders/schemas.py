@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validates_schema
@@ -18,6 +18,14 @@ class OrderItemSchema(ma.Schema):
 
 
 class OrderCreateSchema(ma.Schema):
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {  # _items_or_cart
+        "oneOf": [
+            {"required": ["items"], "properties": {"from_cart": {"enum": [False]}}},
+            {"required": ["from_cart"], "properties": {"from_cart": {"enum": [True]}}, "not": {"required": ["items"]}},
+        ],
+        "not": {"required": ["coupon_id"]},
+    }
+
     leader_id = Id(metadata={"description": "defaults to my leader"})
     items = ma.fields.List(ma.fields.Nested(OrderItemSchema), validate=ma.validate.Length(min=1, max=50))
     from_cart = ma.fields.Boolean(load_default=False)
