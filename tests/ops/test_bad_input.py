@@ -10,12 +10,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import flask_smorest
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
+from groupbuy.common.input import InputParser
 from tests.factories.accounts import bearer, make_user
 from tests.factories.catalog import SkuFactory
 from tests.factories.leaders import application_payload
@@ -264,3 +266,9 @@ def test_deal_dates_outside_2000_to_2100_are_422(
     assert response.status_code == 422
     (field,) = overrides
     assert response.json["errors"] == {field: ["Dates must lie between 2000 and 2100."]}
+
+
+def test_every_api_blueprint_parses_with_the_input_parser(app: Flask) -> None:
+    smorest = [bp for bp in app.blueprints.values() if isinstance(bp, flask_smorest.Blueprint)]
+    assert len(smorest) >= 9
+    assert [bp.name for bp in smorest if not isinstance(bp.ARGUMENTS_PARSER, InputParser)] == []
