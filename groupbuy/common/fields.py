@@ -96,14 +96,18 @@ def Date(**kwargs: Any) -> ma.fields.Date:  # noqa: N802
 class Phone(ma.fields.String):
     """A mainland China mobile number (11 digits, 13x–19x); +86 and separators are accepted."""
 
+    MAX_LENGTH = 30  # as sent, separators included
+
     def __init__(self, **kwargs: Any) -> None:
-        metadata = {"pattern": PHONE_PATTERN, **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, validate=validate.Length(max=30), **kwargs)
+        metadata = {"pattern": PHONE_PATTERN, "maxLength": self.MAX_LENGTH, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     default_error_messages = {"invalid_phone": "Not a valid mainland mobile number."}  # noqa: RUF012 - marshmallow API
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > self.MAX_LENGTH:
+            raise self.make_error("invalid_phone")
         digits = re.sub(r"[\s-]", "", text)
         if digits.startswith("+86"):
             digits = digits[3:]

@@ -165,6 +165,17 @@ def _multidict_problems(source: Any, schema: ma.Schema) -> dict[str, Any] | None
 
 
 class Blueprint(_SmorestBlueprint):  # type: ignore[misc]  # flask-smorest is untyped
-    """Every API blueprint: flask-smorest's, parsing with InputParser."""
+    """Every API blueprint: flask-smorest's, parsing with InputParser.
+
+    A JSON body is documented as required only when its schema has a required field (and is not
+    loaded partial): a body of optional fields may be left out (it loads as {}), and the document says so.
+    """
 
     ARGUMENTS_PARSER = InputParser()
+
+    def arguments(self, schema: Any, *, location: str = "json", required: bool | None = None, **kwargs: Any) -> Any:
+        if required is None:
+            instance = schema() if isinstance(schema, type) else schema
+            optional = instance.partial is True or not any(field.required for field in instance.fields.values())
+            required = location != "json" or not optional
+        return super().arguments(schema, location=location, required=required, **kwargs)
