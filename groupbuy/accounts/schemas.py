@@ -10,7 +10,7 @@ from marshmallow import validate, validates_schema
 
 from groupbuy.accounts.enums import CodeChannel, CodePurpose, Role, Tier, UserStatus
 from groupbuy.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, Text, mask_email
+from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, StrictBoolean, Text, mask_email
 
 
 def password_field(**kwargs: Any) -> ma.fields.String:
@@ -157,13 +157,13 @@ class AddressCreateSchema(ma.Schema):
     detail = Text(200, required=True)
     lat = ma.fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90), allow_nan=False)
     lng = ma.fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180), allow_nan=False)
-    is_default = ma.fields.Boolean(load_default=False)
+    is_default = StrictBoolean(load_default=False)
 
 
 class AddressUpdateSchema(AddressCreateSchema):
     """Every field optional: routes load it with ``partial=True``."""
 
-    is_default = ma.fields.Boolean()
+    is_default = StrictBoolean()
 
 
 class AddressSchema(ma.Schema):

@@ -12,7 +12,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
-from groupbuy.common.fields import MAX_FEN, MAX_ID, AwareDateTime, Date, Fen, Id, StrictInt, Text
+from groupbuy.common.fields import MAX_FEN, MAX_ID, AwareDateTime, Date, Fen, Id, StrictBoolean, StrictInt, Text
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.groups.enums import GroupStatus
 
@@ -65,7 +65,7 @@ class ProductUpdateSchema(ma.Schema):
     images = _images()
     category_id = Id()
     supplier = Text(80)
-    active = ma.fields.Boolean(
+    active = StrictBoolean(
         metadata={"description": "false deactivates an active or held product; true reactivates an inactive one"}
     )
 

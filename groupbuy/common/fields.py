@@ -38,6 +38,15 @@ def StrictInt(min_value: int, max_value: int, **kwargs: Any) -> ma.fields.Intege
     return ma.fields.Integer(strict=True, validate=validate.Range(min=min_value, max=max_value), **kwargs)
 
 
+class StrictBoolean(ma.fields.Boolean):
+    """A JSON body's true or false: 0, 1, "yes" and the like are refused, as the document says."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class TextField(ma.fields.String):
     """User text: single-line unless ``multiline``; never blank, never control or bidi characters.
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import validates_schema
 
-from groupbuy.common.fields import Id, MaskedPhone, StrictInt
+from groupbuy.common.fields import Id, MaskedPhone, StrictBoolean, StrictInt
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.orders.enums import Fulfilment, OrderEvent, OrderStatus
 
@@ -28,7 +28,7 @@ class OrderCreateSchema(ma.Schema):
 
     leader_id = Id(metadata={"description": "defaults to my leader"})
     items = ma.fields.List(ma.fields.Nested(OrderItemSchema), validate=ma.validate.Length(min=1, max=50))
-    from_cart = ma.fields.Boolean(load_default=False)
+    from_cart = StrictBoolean(load_default=False)
     fulfilment = ma.fields.Enum(Fulfilment, by_value=True, required=True)
     address_id = Id()
     coupon_id = Id(metadata={"description": "coupons are not offered yet: any value is refused"})

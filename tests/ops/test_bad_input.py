@@ -272,3 +272,12 @@ def test_every_api_blueprint_parses_with_the_input_parser(app: Flask) -> None:
     smorest = [bp for bp in app.blueprints.values() if isinstance(bp, flask_smorest.Blueprint)]
     assert len(smorest) >= 9
     assert [bp.name for bp in smorest if not isinstance(bp.ARGUMENTS_PARSER, InputParser)] == []
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", None])
+def test_a_body_boolean_must_be_true_or_false(client: FlaskClient, shopper: dict[str, str], value: object) -> None:
+    """schemathesis ST201: `is_default: 0` was accepted although the document says boolean."""
+    body = {**ADDRESS, "detail": "中关村大街1号", "is_default": value}
+    response = client.post("/api/v1/me/addresses", json=body, headers=shopper)
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["is_default"]
