@@ -10,12 +10,12 @@ from marshmallow import validate, validates_schema
 
 from groupbuy.accounts.enums import CodeChannel, CodePurpose, Role, Tier, UserStatus
 from groupbuy.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, StrictBoolean, Text, mask_email
+from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, StrictBoolean, Text, TextField, mask_email
 
 
 def password_field(**kwargs: Any) -> ma.fields.String:
     """A write-only password field (policy is checked by the service, with per-rule messages)."""
-    return ma.fields.String(validate=validate.Length(min=1, max=128), load_only=True, **kwargs)
+    return TextField(validate=validate.Length(min=1, max=128), load_only=True, **kwargs)
 
 
 def new_password_field(**kwargs: Any) -> ma.fields.String:
@@ -33,7 +33,7 @@ def new_password_field(**kwargs: Any) -> ma.fields.String:
 
 _EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"  # the same in Python and ECMA 262
 _EMAIL = re.compile(_EMAIL_PATTERN)
-_SMS_TARGET_PATTERN = r"^\s*(\+86)?1[3-9][0-9]{9}\s*$"
+_SMS_TARGET_PATTERN = r"^ *(\+86)?1[3-9][0-9]{9} *$"
 
 
 def _is_email(value: str) -> bool:
@@ -49,7 +49,7 @@ class VerificationCodeRequestSchema(ma.Schema):
     }
 
     channel = ma.fields.Enum(CodeChannel, by_value=True, required=True)
-    target = ma.fields.String(required=True, validate=validate.Length(min=3, max=254))
+    target = TextField(required=True, validate=validate.Length(min=3, max=254))
     purpose = ma.fields.Enum(CodePurpose, by_value=True, required=True)
 
     @validates_schema
@@ -84,7 +84,7 @@ class RegisterSchema(ma.Schema):
 class LoginSchema(ma.Schema):
     OPENAPI_RULES: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["password"]}, {"required": ["code"]}]}
 
-    login = ma.fields.String(
+    login = TextField(
         required=True, validate=validate.Length(min=3, max=254), metadata={"description": "phone or e-mail"}
     )
     password = password_field()
@@ -101,17 +101,17 @@ class LoginSchema(ma.Schema):
 
 
 class WeChatLoginSchema(ma.Schema):
-    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=128), load_only=True)
+    code = TextField(required=True, validate=validate.Length(min=1, max=128), load_only=True)
 
 
 class PasswordResetSchema(ma.Schema):
-    target = ma.fields.String(required=True, validate=validate.Length(min=3, max=254))
+    target = TextField(required=True, validate=validate.Length(min=3, max=254))
     code = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"), load_only=True)
     new_password = new_password_field(required=True)
 
 
 class UnlockSchema(ma.Schema):
-    target = ma.fields.String(required=True, validate=validate.Length(min=3, max=254))
+    target = TextField(required=True, validate=validate.Length(min=3, max=254))
     code = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"), load_only=True)
 
 

@@ -119,3 +119,14 @@ def test_a_phone_longer_than_documented_is_refused_even_if_its_digits_are_fine()
     with pytest.raises(Exception, match="mainland"):
         Phone().deserialize("13000000000" + "-" * 20)
     assert Phone().deserialize("130-0000-0000") == "13000000000"
+
+
+def test_plain_credential_strings_document_the_text_rule(spec: dict[str, Any]) -> None:
+    """schemathesis positive_data_acceptance: documented-valid `login`/`target`/`code` values with control
+    characters or a trailing newline were refused by the text rule the document did not state."""
+    schemas = spec["components"]["schemas"]
+    assert schemas["Login"]["properties"]["login"]["pattern"] == SINGLE_LINE_PATTERN
+    assert schemas["WeChatLogin"]["properties"]["code"]["pattern"] == SINGLE_LINE_PATTERN
+    assert schemas["Unlock"]["properties"]["target"]["pattern"] == SINGLE_LINE_PATTERN
+    (sms, _) = schemas["VerificationCodeRequest"]["oneOf"]
+    assert not re.fullmatch(sms["properties"]["target"]["pattern"], "15376360177\n")
