@@ -11,10 +11,11 @@ from prometheus_client import CollectorRegistry
 from prometheus_flask_exporter import PrometheusMetrics
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from groupbuy.common.input import BoundedJSONProvider, IdConverter
 from groupbuy.config import load_config
 from groupbuy.db import configure_sqlite, db
 from groupbuy.errors import register_error_handlers
-from groupbuy.extensions import api, limiter, migrate
+from groupbuy.extensions import SchemaRulesPlugin, api, limiter, migrate
 from groupbuy.logging import configure_logging
 from groupbuy.ops.routes import SWAGGER_UI_URL
 from groupbuy.ops.service import MIGRATIONS_DIR
@@ -29,7 +30,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
     app.session_interface = StatelessSessions()
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # send Chinese as UTF-8, not \\uXXXX
+    app.json = BoundedJSONProvider(app)  # JSON bodies: bounded depth and number size (groupbuy/common/input.py)
+    app.json.ensure_ascii = False  # send Chinese as UTF-8, not \\uXXXX
+    app.url_map.converters["int"] = IdConverter  # every <int:...> path id: 1..2**53, else 404
     app.config.update(_openapi_settings())
     if app.config.get("PROXY_FIX_X_FOR"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))  # type: ignore[method-assign]
@@ -46,7 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         autogenerate_plugins=["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
     )
     limiter.init_app(app)
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [SchemaRulesPlugin()]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     _register_blueprints(app)
     register_error_handlers(app)

@@ -6,6 +6,7 @@ import http
 from typing import Any
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import Response
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -27,6 +28,17 @@ class ProblemSchema(ma.Schema):
     detail = ma.fields.String()
     code = ma.fields.String(required=True, metadata={"description": "stable machine-readable code"})
     errors = ma.fields.Dict(keys=ma.fields.String(), metadata={"description": "per-field messages (422)"})
+
+
+class SchemaRulesPlugin(BasePlugin):
+    """Adds a schema class's ``OPENAPI_RULES`` (oneOf, not, ...) to its component in the OpenAPI document:
+    the rules its ``@validates_schema`` methods enforce and no single field can say."""
+
+    def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> dict[str, Any] | None:
+        schema = kwargs.get("schema")
+        schema_class = schema if isinstance(schema, type) else type(schema)
+        rules = getattr(schema_class, "OPENAPI_RULES", None)
+        return dict(rules) if rules else None
 
 
 class Api(_SmorestApi):  # type: ignore[misc]  # flask-smorest is untyped

@@ -24,6 +24,20 @@ CATALOG: dict[str, tuple[str, str]] = {
     "database_busy": ("系统繁忙，请稍后重试", "The system is busy, please retry"),
     "database_unavailable": ("系统维护中，请稍后重试", "The database is unavailable, please retry"),
     "http_error": ("请求出错", "Request error"),
+    # field errors (422 `errors`): text every string input must pass (groupbuy/common/text.py)
+    "text_control_characters": (
+        "不能包含控制字符、方向控制符或无效字符",
+        "Must not contain control characters, bidirectional controls or invalid characters.",
+    ),
+    "text_line_breaks": ("不能包含换行符或制表符", "Must not contain line breaks or tabs."),
+    "text_blank": ("不能只包含空白", "Must not be blank."),
+    "date_out_of_range": (
+        "日期须在 {min_year} 年至 {max_year} 年之间",
+        "Dates must lie between {min_year} and {max_year}.",
+    ),
+    "json_too_deep": ("JSON 嵌套层数过多", "The JSON body is nested too deeply."),
+    "json_number_too_large": ("JSON 中的数字过长", "A number in the JSON body is too long."),
+    "json_invalid": ("JSON 格式错误", "Invalid JSON body."),
     # accounts
     "invalid_credentials": ("账号或密码错误", "Wrong login or password"),
     "account_locked": (

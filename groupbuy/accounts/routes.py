@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.accounts import service
@@ -32,6 +31,7 @@ from groupbuy.accounts.schemas import (
 )
 from groupbuy.accounts.service.sessions import IssuedToken
 from groupbuy.auth import ANYONE, bearer_token, current_user, current_user_id, require_roles
+from groupbuy.common.input import Blueprint
 from groupbuy.extensions import limiter
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts, sessions and addresses")

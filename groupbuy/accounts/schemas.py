@@ -3,21 +3,46 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validate, validates_schema
 
 from groupbuy.accounts.enums import CodeChannel, CodePurpose, Role, Tier, UserStatus
-from groupbuy.common.fields import MAINLAND_MOBILE, MaskedPhone, Phone, UtcDateTime, mask_email
+from groupbuy.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from groupbuy.common.fields import (
+    MAINLAND_MOBILE,
+    MaskedPhone,
+    Phone,
+    StrictBoolean,
+    Text,
+    TextField,
+    UtcDateTime,
+    mask_email,
+)
 
 
 def password_field(**kwargs: Any) -> ma.fields.String:
     """A write-only password field (policy is checked by the service, with per-rule messages)."""
-    return ma.fields.String(validate=validate.Length(min=1, max=128), load_only=True, **kwargs)
+    return TextField(validate=validate.Length(min=1, max=128), load_only=True, **kwargs)
 
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+def new_password_field(**kwargs: Any) -> ma.fields.String:
+    """A password being set: the service checks the policy (422 weak_password, one message per rule);
+    the OpenAPI document carries the parts a schema can say."""
+    rules = {
+        "minLength": MIN_LENGTH,
+        "maxLength": MAX_LENGTH,
+        "pattern": r"^\S+$",
+        "description": f"{MIN_LENGTH}-{MAX_LENGTH} characters, no spaces, at least two of: upper case, lower case, "
+        "digits, punctuation; not a common password",
+    }
+    return ma.fields.String(load_only=True, metadata=rules, **kwargs)
+
+
+_EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"  # the same in Python and ECMA 262
+_EMAIL = re.compile(_EMAIL_PATTERN)
+_SMS_TARGET_PATTERN = r"^ *(\+86)?1[3-9][0-9]{9} *$"
 
 
 def _is_email(value: str) -> bool:
@@ -25,8 +50,15 @@ def _is_email(value: str) -> bool:
 
 
 class VerificationCodeRequestSchema(ma.Schema):
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {  # _target_matches_channel
+        "oneOf": [
+            {"properties": {"channel": {"enum": ["sms"]}, "target": {"pattern": _SMS_TARGET_PATTERN}}},
+            {"properties": {"channel": {"enum": ["email"]}, "target": {"pattern": _EMAIL_PATTERN}}},
+        ]
+    }
+
     channel = ma.fields.Enum(CodeChannel, by_value=True, required=True)
-    target = ma.fields.String(required=True, validate=validate.Length(min=3, max=254))
+    target = TextField(required=True, validate=validate.Length(min=3, max=254))
     purpose = ma.fields.Enum(CodePurpose, by_value=True, required=True)
 
     @validates_schema
@@ -44,11 +76,13 @@ class VerificationCodeSentSchema(ma.Schema):
 
 
 class RegisterSchema(ma.Schema):
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["phone"]}, {"required": ["email"]}]}
+
     phone = Phone()
     email = ma.fields.Email(validate=validate.Length(max=254))
-    password = password_field(required=True)
-    code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"), load_only=True)
-    nickname = ma.fields.String(validate=validate.Length(min=1, max=40))
+    password = new_password_field(required=True)
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"), load_only=True)
+    nickname = Text(40)
 
     @validates_schema
     def _one_target(self, data: dict[str, Any], **_: Any) -> None:
@@ -57,12 +91,14 @@ class RegisterSchema(ma.Schema):
 
 
 class LoginSchema(ma.Schema):
-    login = ma.fields.String(
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["password"]}, {"required": ["code"]}]}
+
+    login = TextField(
         required=True, validate=validate.Length(min=3, max=254), metadata={"description": "phone or e-mail"}
     )
     password = password_field()
     code = ma.fields.String(
-        validate=validate.Regexp(r"^\d{6}$"),
+        validate=validate.Regexp(r"^[0-9]{6}$"),
         load_only=True,
         metadata={"description": "a login code instead of the password"},
     )
@@ -74,18 +110,18 @@ class LoginSchema(ma.Schema):
 
 
 class WeChatLoginSchema(ma.Schema):
-    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=128), load_only=True)
+    code = TextField(required=True, validate=validate.Length(min=1, max=128), load_only=True)
 
 
 class PasswordResetSchema(ma.Schema):
-    target = ma.fields.String(required=True, validate=validate.Length(min=3, max=254))
-    code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"), load_only=True)
-    new_password = password_field(required=True)
+    target = TextField(required=True, validate=validate.Length(min=3, max=254))
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"), load_only=True)
+    new_password = new_password_field(required=True)
 
 
 class UnlockSchema(ma.Schema):
-    target = ma.fields.String(required=True, validate=validate.Length(min=3, max=254))
-    code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"), load_only=True)
+    target = TextField(required=True, validate=validate.Length(min=3, max=254))
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"), load_only=True)
 
 
 class MaskedEmail(ma.fields.String):
@@ -117,26 +153,26 @@ class SessionSchema(ma.Schema):
 
 
 class ProfileUpdateSchema(ma.Schema):
-    nickname = ma.fields.String(validate=validate.Length(min=1, max=40))
+    nickname = Text(40)
     avatar_url = ma.fields.URL(schemes={"https", "http"}, validate=validate.Length(max=500))
 
 
 class AddressCreateSchema(ma.Schema):
-    recipient = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+    recipient = Text(40, required=True)
     phone = Phone(required=True)
-    province = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
-    city = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
-    district = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
-    detail = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    province = Text(40, required=True)
+    city = Text(40, required=True)
+    district = Text(40, required=True)
+    detail = Text(200, required=True)
     lat = ma.fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90), allow_nan=False)
     lng = ma.fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180), allow_nan=False)
-    is_default = ma.fields.Boolean(load_default=False)
+    is_default = StrictBoolean(load_default=False)
 
 
 class AddressUpdateSchema(AddressCreateSchema):
     """Every field optional: routes load it with ``partial=True``."""
 
-    is_default = ma.fields.Boolean()
+    is_default = StrictBoolean()
 
 
 class AddressSchema(ma.Schema):
@@ -159,7 +195,7 @@ class AddressListSchema(ma.Schema):
 
 
 class SuspensionSchema(ma.Schema):
-    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(500, required=True)
 
 
 class RoleSchema(ma.Schema):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.auth import ANYONE, current_user_id, require_roles
@@ -13,6 +12,7 @@ from groupbuy.cart import service
 from groupbuy.cart.models import CartItem
 from groupbuy.cart.schemas import CartItemCreateSchema, CartItemSchema, CartItemUpdateSchema, CartSchema
 from groupbuy.cart.service import CartView
+from groupbuy.common.input import Blueprint
 
 blp = Blueprint("cart", __name__, url_prefix="/api/v1", description="The shopper's cart")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
@@ -33,6 +32,7 @@ from groupbuy.catalog.schemas import (
     SkuUpdateSchema,
 )
 from groupbuy.catalog.service import DealView
+from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Catalog: categories, products, SKUs, deals")

@@ -12,29 +12,35 @@ import marshmallow as ma
 from marshmallow import validate
 
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
-from groupbuy.common.fields import MAX_FEN, Fen, Id, StrictInt, UtcDateTime
+from groupbuy.common.fields import (
+    MAX_FEN,
+    MAX_ID,
+    AwareDateTime,
+    Date,
+    Fen,
+    Id,
+    StrictBoolean,
+    StrictInt,
+    Text,
+    UtcDateTime,
+)
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.groups.enums import GroupStatus
 
-NOT_BLANK = validate.Regexp(r"(?s).*\S", error="Must not be blank.")
 MAX_IMAGES = 9
 MAX_UNITS = 10**7
-
-
-def _text(max_len: int, **kwargs: Any) -> ma.fields.String:
-    return ma.fields.String(validate=[validate.Length(min=1, max=max_len), NOT_BLANK], **kwargs)
 
 
 # --- categories --------------------------------------------------------------------------------
 
 
 class CategoryCreateSchema(ma.Schema):
-    name = _text(40, required=True)
+    name = Text(40, required=True)
     sort_order = StrictInt(-(10**6), 10**6, load_default=0)
 
 
 class CategoryUpdateSchema(ma.Schema):
-    name = _text(40)
+    name = Text(40)
     sort_order = StrictInt(-(10**6), 10**6)
 
 
@@ -57,42 +63,42 @@ def _images(**kwargs: Any) -> ma.fields.List[str]:
 
 
 class ProductCreateSchema(ma.Schema):
-    name = _text(60, required=True, metadata={"description": "the listing title"})
-    description = ma.fields.String(required=True, validate=validate.Length(max=5000))
+    name = Text(60, required=True, metadata={"description": "the listing title"})
+    description = Text(5000, min_length=0, multiline=True, required=True)
     images = _images(load_default=list, metadata={"description": f"http(s) URLs, at most {MAX_IMAGES}"})
     category_id = Id(required=True)
-    supplier = _text(80, required=True, metadata={"description": "who supplies the goods"})
+    supplier = Text(80, required=True, metadata={"description": "who supplies the goods"})
 
 
 class ProductUpdateSchema(ma.Schema):
-    name = _text(60)
-    description = ma.fields.String(validate=validate.Length(max=5000))
+    name = Text(60)
+    description = Text(5000, min_length=0, multiline=True)
     images = _images()
     category_id = Id()
-    supplier = _text(80)
-    active = ma.fields.Boolean(
+    supplier = Text(80)
+    active = StrictBoolean(
         metadata={"description": "false deactivates an active or held product; true reactivates an inactive one"}
     )
 
 
 class ProductQuerySchema(PageQuerySchema):
     status = ma.fields.Enum(ProductStatus, by_value=True)
-    category = ma.fields.Integer(validate=validate.Range(min=1, max=2**53))
-    q = ma.fields.String(validate=validate.Length(max=60))
+    category = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    q = Text(60, min_length=0)
 
 
 class RejectionSchema(ma.Schema):
-    reason = _text(200, required=True)
+    reason = Text(200, required=True)
 
 
 class SkuCreateSchema(ma.Schema):
-    spec = _text(40, required=True, metadata={"description": 'e.g. "500 g"'})
+    spec = Text(40, required=True, metadata={"description": 'e.g. "500 g"'})
     list_price_fen = Fen(required=True, validate=validate.Range(min=1, max=MAX_FEN))
     stock = StrictInt(0, MAX_UNITS, load_default=0)
 
 
 class SkuUpdateSchema(ma.Schema):
-    spec = _text(40)
+    spec = Text(40)
     list_price_fen = Fen(validate=validate.Range(min=1, max=MAX_FEN))
     stock_delta = StrictInt(
         -MAX_UNITS,
@@ -130,11 +136,11 @@ class ProductSchema(ma.Schema):
 
 class DealCreateSchema(ma.Schema):
     sku_id = Id(required=True)
-    title = _text(120, metadata={"description": "defaults to the product name and the spec"})
+    title = Text(120, metadata={"description": "defaults to the product name and the spec"})
     group_price_fen = Fen(required=True, validate=validate.Range(min=1, max=MAX_FEN))
-    starts_at = UtcDateTime(required=True)
-    cutoff_at = UtcDateTime(required=True)
-    pickup_date = ma.fields.Date(required=True)
+    starts_at = AwareDateTime(required=True)
+    cutoff_at = AwareDateTime(required=True)
+    pickup_date = Date(required=True)
     min_group_quantity = StrictInt(
         1, MAX_UNITS, load_default=1, metadata={"description": "units per leader for the group to succeed"}
     )
@@ -146,7 +152,7 @@ class DealCreateSchema(ma.Schema):
 
 class DealQuerySchema(PageQuerySchema):
     status = ma.fields.Enum(DealStatus, by_value=True)
-    sku_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**53))
+    sku_id = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class DealSchema(ma.Schema):
@@ -170,10 +176,8 @@ class DealSchema(ma.Schema):
 
 
 class DealSearchQuerySchema(PageQuerySchema):
-    q = ma.fields.String(
-        validate=validate.Length(max=50), metadata={"description": "words in the title or description"}
-    )
-    category = ma.fields.Integer(validate=validate.Range(min=1, max=2**53), metadata={"description": "category id"})
+    q = Text(50, min_length=0, metadata={"description": "words in the title or description"})
+    category = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "category id"})
 
 
 class GroupProgressSchema(ma.Schema):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.auth import require_roles
+from groupbuy.common.input import Blueprint
 from groupbuy.jobs import service
 from groupbuy.jobs.schemas import JobListSchema
 from groupbuy.scheduler import JOB_DEFINITIONS

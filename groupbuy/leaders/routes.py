@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.auth import ANYONE, current_user, current_user_id, require_roles
+from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.leaders import service
 from groupbuy.leaders.models import Leader, LeaderApplication

@@ -7,16 +7,12 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from groupbuy.common.fields import Id, MaskedPhone, Phone, StrictInt, UtcDateTime
+from groupbuy.common.fields import Id, MaskedPhone, Phone, StrictInt, Text, UtcDateTime
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.leaders.enums import ApplicationStatus, CreditKind, LeaderStatus, LicenceKind
 from groupbuy.leaders.service.nearby import DEFAULT_RADIUS_M, MAX_RADIUS_M
 
 MAX_LICENCES = 10
-
-
-def _text(max_length: int, **kwargs: Any) -> ma.fields.String:
-    return ma.fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
 def _latitude(**kwargs: Any) -> ma.fields.Float:
@@ -36,14 +32,14 @@ class LeaderLicenceSchema(ma.Schema):
 
 
 class LeaderApplicationCreateSchema(ma.Schema):
-    display_name = _text(40, required=True, metadata={"description": "shown to shoppers"})
-    real_name = _text(40, required=True, metadata={"description": "checked by CS; never shown to shoppers"})
+    display_name = Text(40, required=True, metadata={"description": "shown to shoppers"})
+    real_name = Text(40, required=True, metadata={"description": "checked by CS; never shown to shoppers"})
     phone = Phone(required=True)
-    pickup_point_name = _text(60, required=True)
-    address = _text(200, required=True)
+    pickup_point_name = Text(60, required=True)
+    address = Text(200, required=True)
     lat = _latitude(required=True)
     lng = _longitude(required=True)
-    opening_hours = _text(100, required=True, metadata={"example": "08:00-20:00"})
+    opening_hours = Text(100, required=True, metadata={"example": "08:00-20:00"})
     licences = ma.fields.List(
         ma.fields.Nested(LeaderLicenceSchema), load_default=list, validate=validate.Length(max=MAX_LICENCES)
     )
@@ -58,7 +54,7 @@ class LeaderApprovalSchema(ma.Schema):
 
 
 class LeaderReasonSchema(ma.Schema):
-    reason = _text(500, required=True)
+    reason = Text(500, required=True)
 
 
 class NearbyLeadersQuerySchema(PageQuerySchema):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.auth import ANYONE, current_user_id, require_roles
+from groupbuy.common.input import Blueprint
 from groupbuy.notifications import service
 from groupbuy.notifications.models import Notification
 from groupbuy.notifications.schemas import (

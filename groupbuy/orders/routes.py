@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.auth import ANYONE, current_user_id, require_roles
+from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.idempotency.decorator import idempotent
 from groupbuy.orders import service

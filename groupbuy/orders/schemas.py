@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validates_schema
 
-from groupbuy.common.fields import Id, MaskedPhone, StrictInt, UtcDateTime
+from groupbuy.common.fields import Id, MaskedPhone, StrictBoolean, StrictInt, UtcDateTime
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
 
@@ -18,9 +18,17 @@ class OrderItemSchema(ma.Schema):
 
 
 class OrderCreateSchema(ma.Schema):
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {  # _items_or_cart
+        "oneOf": [
+            {"required": ["items"], "properties": {"from_cart": {"enum": [False]}}},
+            {"required": ["from_cart"], "properties": {"from_cart": {"enum": [True]}}, "not": {"required": ["items"]}},
+        ],
+        "not": {"required": ["coupon_id"]},
+    }
+
     leader_id = Id(metadata={"description": "defaults to my leader"})
     items = ma.fields.List(ma.fields.Nested(OrderItemSchema), validate=ma.validate.Length(min=1, max=50))
-    from_cart = ma.fields.Boolean(load_default=False)
+    from_cart = StrictBoolean(load_default=False)
     fulfilment = ma.fields.Enum(Fulfilment, by_value=True, required=True)
     address_id = Id()
     coupon_id = Id(metadata={"description": "coupons are not offered yet: any value is refused"})

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.auth import ANYONE, current_user_id, require_roles
+from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.common.qr import qr_response
 from groupbuy.extensions import limiter

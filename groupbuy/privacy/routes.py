@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from groupbuy import clock
 from groupbuy.auth import ANYONE, current_user_id, require_roles
+from groupbuy.common.input import Blueprint
 from groupbuy.privacy import service
 from groupbuy.privacy.schemas import DataExportSchema
 from groupbuy.privacy.service import DataExport
