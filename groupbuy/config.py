@@ -99,6 +99,7 @@ DEFAULTS: dict[str, Any] = {
     # scheduled jobs and notifications (groupbuy/scheduler.py, `flask groupbuy scheduler`)
     "AUTO_CONFIRM_DAYS": 7,  # picked up / delivered this many days ago and not confirmed: completed by the system
     "JOB_BATCH_SIZE": 500,  # rows a job claims and moves per transaction
+    "CLOSE_RUNNERS": 2,  # PostgreSQL: close_due_groups closes batches in this many threads (SQLite: one)
     "OUTBOX_BATCH_SIZE": 50,  # outbound messages a deliverer leases at a time
     "OUTBOX_MAX_ATTEMPTS": 10,  # transient failures before a message is given up (failed)
     "OUTBOX_MAX_BACKOFF_SECONDS": 3600,  # back-off doubles from 30 s up to this

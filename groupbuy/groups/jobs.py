@@ -6,10 +6,12 @@ from datetime import datetime
 
 from flask import current_app
 
+from groupbuy.db import db
 from groupbuy.orders import service as orders
 
 
 def close_due_groups(now: datetime) -> dict[str, int]:
     """Open groups past their deal's cutoff → succeeded / failed; failed groups' paid orders → refunding,
     closed groups' unpaid orders → cancelled; leaders get their stock list, members their notice."""
-    return orders.close_due_groups(now=now, limit=int(current_app.config["JOB_BATCH_SIZE"]))
+    runners = int(current_app.config["CLOSE_RUNNERS"]) if db.engine.dialect.name == "postgresql" else 1
+    return orders.close_due_groups(now=now, limit=int(current_app.config["JOB_BATCH_SIZE"]), runners=runners)

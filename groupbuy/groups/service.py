@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from groupbuy.catalog.enums import DealStatus
@@ -187,28 +187,45 @@ class GroupClosure:
 
 
 def claim_due_groups(*, now: datetime, after_leader_id: int, limit: int) -> list[int]:
-    """The open groups past their deal's cutoff of the next leaders (by leader id), about ``limit`` of them and
-    always every due group of each leader taken, so a closing batch settles whole orders (an order belongs to one
-    leader). Locked for the caller's transaction; rows another runner holds are skipped, never waited for
-    (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
-    due = (
-        select(Group.id, Group.leader_id)
+    """The open groups past their deal's cutoff of the next leaders (by leader id): about ``limit`` groups, and
+    every due group of each leader taken, so a closing batch settles whole orders (an order belongs to one
+    leader) and a leader gets one digest. The leaders' rows are locked for the caller's transaction (FOR NO KEY
+    UPDATE: checkouts referencing them are not held up), so parallel runners never split a leader; a leader or
+    group another transaction holds is skipped, never waited for (SKIP LOCKED on PostgreSQL)."""
+    due = (Group.status == GroupStatus.OPEN, Deal.cutoff_at <= now)
+    per_leader = db.session.execute(
+        select(Group.leader_id, func.count())
         .join(Deal, Deal.id == Group.deal_id)
-        .where(Group.status == GroupStatus.OPEN, Deal.cutoff_at <= now)
-        .with_for_update(of=Group, skip_locked=True)
-    )
-    first = db.session.execute(
-        due.where(Group.leader_id > after_leader_id).order_by(Group.leader_id, Group.id).limit(limit)
+        .where(*due, Group.leader_id > after_leader_id)
+        .group_by(Group.leader_id)
+        .order_by(Group.leader_id)
+        .limit(limit)
     ).all()
-    if not first:
+    wanted, total = [], 0
+    for leader_id, groups in per_leader:
+        wanted.append(leader_id)
+        total += groups
+        if total >= limit:
+            break
+    if not wanted:
         return []
-    last_leader = first[-1].leader_id
-    rest = db.session.scalars(
-        due.where(Group.leader_id == last_leader, Group.id > first[-1].id)
-        .order_by(Group.id)
-        .with_only_columns(Group.id)
+    held = db.session.scalars(
+        select(Leader.id)
+        .where(Leader.id.in_(wanted))
+        .order_by(Leader.id)
+        .with_for_update(skip_locked=True, key_share=True)
     ).all()
-    return [r.id for r in first] + list(rest)
+    if not held:  # every one of them is being closed by another runner: carry on after them
+        return claim_due_groups(now=now, after_leader_id=wanted[-1], limit=limit)
+    return list(
+        db.session.scalars(
+            select(Group.id)
+            .join(Deal, Deal.id == Group.deal_id)
+            .where(*due, Group.leader_id.in_(held))
+            .order_by(Group.leader_id, Group.id)
+            .with_for_update(of=Group, skip_locked=True)
+        )
+    ) or claim_due_groups(now=now, after_leader_id=held[-1], limit=limit)
 
 
 def close_groups(*, group_ids: list[int], now: datetime, actor: str = "system") -> list[GroupClosure]:

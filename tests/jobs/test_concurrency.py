@@ -178,3 +178,43 @@ def test_two_deliverers_at_once_send_each_message_once(app: Flask, busy_app: Fla
     sent = Counter(message.target for message in recorder.sent)
     assert len(sent) == 40 and set(sent.values()) == {1}
     assert count(app, select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)) == 40
+
+
+@pytest.mark.pg
+@pytest.mark.slow
+def test_parallel_runners_close_each_group_once_and_never_split_a_leader(shop: Shop, app: Flask) -> None:
+    """close_due_groups(runners=3): threads claim whole leaders, so each leader gets one digest per run."""
+    from groupbuy.orders.service import close_due_groups
+    from tests.factories.accounts import make_user
+    from tests.factories.leaders import LeaderFactory
+
+    with app.app_context(), clock.frozen(shop.starts - timedelta(days=1)):
+        leaders = [shop.leader_id] + [LeaderFactory().id for _ in range(5)]
+    deals = [shop.deal(stock=100, min_group_quantity=2) for _ in range(4)]
+    for leader_id in leaders:
+        with app.app_context():
+            buyers = [make_user(current_leader_id=leader_id) for _ in range(2)]
+            for buyer in buyers:
+                db.session.expunge(buyer)
+        for deal in deals:
+            for buyer in buyers[: 1 + deals.index(deal) % 2]:  # odd deals reach 2 paid units: they succeed
+                pay(app, place(app, buyer, deal))
+
+    with app.app_context():
+        counts = close_due_groups(now=shop.cutoff, limit=2, runners=3)
+
+    assert (counts["groups_succeeded"], counts["groups_failed"]) == (12, 12)
+    assert counts["orders_refunding"] == 12  # one paid order in each failed group
+    with app.app_context():
+        per_group = dict(
+            db.session.execute(select(GroupEvent.group_id, func.count()).group_by(GroupEvent.group_id)).all()
+        )
+        assert len(per_group) == 24 and set(per_group.values()) == {1}
+        digests = db.session.scalars(
+            select(Notification).where(Notification.kind.in_(["leader_stock_list", "leader_group_failed"]))
+        ).all()
+        assert sorted(d.user_id for d in digests) == sorted({d.user_id for d in digests})  # one per leader
+        assert len(digests) == 6 and sum(len(d.payload["group_ids"]) for d in digests) == 24
+        assert all(
+            d.stock_available == 100 - 2 * (i % 2) * 6 for i, d in enumerate(db.session.get(Deal, x) for x in deals)
+        )

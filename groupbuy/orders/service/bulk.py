@@ -7,8 +7,10 @@ writes their timeline rows in one INSERT and queues their notices in bulk: no OR
 
 from __future__ import annotations
 
+import contextvars
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -137,6 +139,26 @@ def release_units(order_ids: Sequence[int], *, paid: bool) -> None:
     )
 
 
+_DEFERRED: contextvars.ContextVar[list[tuple[list[LineUnits], bool]] | None] = contextvars.ContextVar(
+    "deferred_releases", default=None
+)
+
+
+@contextmanager
+def releases_at_the_end() -> Iterator[None]:
+    """Inside, release_line_units only collects; on leaving (without an error) everything is released at once,
+    summed per row. A closing batch then holds the deals' rows, which every batch touches, only for its last
+    statements, so parallel runners hardly wait on each other."""
+    pending: list[tuple[list[LineUnits], bool]] = []
+    token = _DEFERRED.set(pending)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+    for paid in (False, True):
+        release_line_units([unit for units, was_paid in pending if was_paid is paid for unit in units], paid=paid)
+
+
 def release_line_units(units: Sequence[LineUnits], *, paid: bool) -> None:
     """Give back stock, per-user limits and group counts of these units, summed per row.
 
@@ -145,6 +167,10 @@ def release_line_units(units: Sequence[LineUnits], *, paid: bool) -> None:
     Locks are taken in checkout's order (purchases, deals, groups), each sorted, so runners never deadlock.
     """
     if not units:
+        return
+    deferred = _DEFERRED.get()
+    if deferred is not None:
+        deferred.append((list(units), paid))
         return
     per_purchase: Counter[tuple[int, int]] = Counter()
     per_deal: Counter[int] = Counter()

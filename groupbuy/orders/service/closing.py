@@ -13,8 +13,10 @@ state only.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, exists, select
 
 from groupbuy.catalog.models import Deal
@@ -26,7 +28,15 @@ from groupbuy.leaders.models import Leader
 from groupbuy.notifications.service import ClosedGroup, LineOutcome, notify_groups_closed, notify_orders_settled
 from groupbuy.orders.enums import LineStatus, OrderEvent, OrderStatus, RefundReason
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
-from groupbuy.orders.service.bulk import SYSTEM, claim_orders, drain, in_group_where, move_orders, release_units
+from groupbuy.orders.service.bulk import (
+    SYSTEM,
+    claim_orders,
+    drain,
+    in_group_where,
+    move_orders,
+    release_units,
+    releases_at_the_end,
+)
 from groupbuy.orders.service.lifecycle import expire_order
 from groupbuy.orders.service.line_refunds import REFUNDABLE_STATES, OrderRefundOutcome, refund_lines_of_orders
 
@@ -44,16 +54,28 @@ REFUNDED_GROUPS = (GroupStatus.FAILED, GroupStatus.CANCELLED)
 REASON_OF = {GroupStatus.FAILED: RefundReason.GROUP_FAILED, GroupStatus.CANCELLED: RefundReason.GROUP_CANCELLED}
 
 
-def close_due_groups(*, now: datetime, limit: int) -> dict[str, int]:
-    """Close every group past its cutoff and settle its orders; then sweep up orders left by a skip or a crash."""
+def close_due_groups(*, now: datetime, limit: int, runners: int = 1) -> dict[str, int]:
+    """Close every group past its cutoff and settle its orders; then sweep up orders left by a skip or a crash.
+
+    ``runners`` > 1 (PostgreSQL) closes batches in that many threads at once, each with its own session and
+    transaction: batches skip the groups and orders another runner holds (SKIP LOCKED), as two schedulers would.
+    """
     counts: Counter[str] = Counter(dict.fromkeys(CLOSE_COUNTS, 0))
-    after = 0
-    while True:
-        batch, last = close_due_group_batch(now=now, after_leader_id=after, limit=limit)
-        counts.update(batch)
-        if last is None:
-            break
-        after = last
+    if runners > 1:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app, for the threads
+
+        def runner() -> Counter[str]:
+            with app.app_context():
+                try:
+                    return _close_batches(now=now, limit=limit)
+                finally:
+                    db.session.remove()
+
+        with ThreadPoolExecutor(max_workers=runners, thread_name_prefix="close-groups") as pool:
+            for done in [pool.submit(runner) for _ in range(runners)]:
+                counts.update(done.result())
+    else:
+        counts.update(_close_batches(now=now, limit=limit))
     after = 0
     while True:  # sweep: active lines of paid orders still sitting in failed or cancelled groups
         batch, last = refund_lines_of_closed_groups_batch(now=now, after_id=after, limit=limit)
@@ -63,6 +85,17 @@ def close_due_groups(*, now: datetime, limit: int) -> dict[str, int]:
         after = last
     counts["orders_cancelled"] += drain(cancel_unpaid_of_closed_groups_batch, now=now, limit=limit)
     return dict(counts)
+
+
+def _close_batches(*, now: datetime, limit: int) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    after = 0
+    while True:
+        batch, last = close_due_group_batch(now=now, after_leader_id=after, limit=limit)
+        counts.update(batch)
+        if last is None:
+            return counts
+        after = last
 
 
 def expire_due_orders(*, now: datetime, limit: int) -> dict[str, int]:
@@ -78,7 +111,7 @@ def auto_confirm_receipts(*, now: datetime, days: int, limit: int) -> dict[str, 
 def close_due_group_batch(*, now: datetime, after_leader_id: int, limit: int) -> tuple[Counter[str], int | None]:
     """Close the due groups of the next leaders (close_groups' rule), settle their orders line by line, notify."""
     counts: Counter[str] = Counter()
-    with transaction():
+    with transaction(), releases_at_the_end():
         due = claim_due_groups(now=now, after_leader_id=after_leader_id, limit=limit)
         if not due:
             return counts, None
