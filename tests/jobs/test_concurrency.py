@@ -22,7 +22,7 @@ from groupbuy.jobs.models import JobRun
 from groupbuy.notifications.enums import OutboxStatus
 from groupbuy.notifications.models import Notification, OutboxMessage
 from groupbuy.orders.enums import OrderStatus
-from groupbuy.orders.models import Order, OrderTimelineEvent
+from groupbuy.orders.models import Order, OrderRefund, OrderRefundLine, OrderTimelineEvent
 from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
 from tests.factories.market import T0, Shop, order_body
 from tests.factories.notifications import outbox_message
@@ -106,11 +106,13 @@ def _close_in_child(database_url: str, now: datetime, barrier: Any, results: Any
 def test_three_processes_at_once_then_two_more_runs_move_everything_once(
     shop: Shop, app: Flask, database_url: str
 ) -> None:
-    deals = [shop.deal(stock=50, min_group_quantity=2 + i % 2) for i in range(24)]  # half of them fail
+    deals = [shop.deal(stock=50, min_group_quantity=2 if i % 2 == 0 else 10) for i in range(24)]  # half fail
     for deal in deals:
         for _ in range(2):
             pay(app, place(app, shop.shopper(), deal))
         place(app, shop.shopper(), deal, now=shop.cutoff - timedelta(minutes=3))
+    for i in range(0, 24, 2):  # mixed orders: one unit in a group that succeeds, one in a group that fails
+        pay(app, place(app, shop.shopper(), deals[i], 1, **{str(deals[i + 1]): 1}))
     with app.app_context():
         db.engine.dispose()  # no inherited connections in the children
     context = multiprocessing.get_context("fork")
@@ -142,6 +144,13 @@ def test_three_processes_at_once_then_two_more_runs_move_everything_once(
         assert {n for _, _, n in per_order} == {1}
         refunding = db.session.scalars(select(Order).where(Order.status == OrderStatus.REFUNDING)).all()
         assert len(refunding) == 24 and all(o.refund_due_fen == o.paid_fen > 0 for o in refunding)
+        mixed = db.session.scalars(select(Order).where(Order.status == OrderStatus.PAID, Order.refund_due_fen > 0))
+        assert sorted(o.refund_due_fen for o in mixed) == [990] * 12  # only the failed group's line
+        per_line = db.session.execute(
+            select(OrderRefundLine.line_id, func.sum(OrderRefundLine.quantity)).group_by(OrderRefundLine.line_id)
+        ).all()
+        assert len(per_line) == 36 and {q for _, q in per_line} == {1}  # every failed paid line refunded once
+        assert db.session.scalar(select(func.count()).select_from(OrderRefund)) == 36
         assert db.session.scalar(select(func.count()).where(Order.status == OrderStatus.CANCELLED)) == 24
         digests = db.session.scalars(
             select(Notification).where(Notification.kind.in_(["leader_stock_list", "leader_group_failed"]))
@@ -150,8 +159,9 @@ def test_three_processes_at_once_then_two_more_runs_move_everything_once(
         told = sorted(g for digest in digests for g in digest.payload["group_ids"])
         assert told == sorted(g for g, _ in per_group)  # every group in exactly one digest
         assert db.session.scalar(select(func.count()).where(Notification.kind == "group_failed")) == 24 + 12
+        assert db.session.scalar(select(func.count()).where(Notification.kind == "group_partly_succeeded")) == 12
         assert db.session.scalar(select(func.count()).select_from(JobRun).where(JobRun.errors.is_not(None))) == 0
-        assert all(d.stock_available == 50 - 2 * (d.min_group_quantity == 2) for d in db.session.scalars(select(Deal)))
+        assert all(d.stock_available == 50 - 3 * (d.min_group_quantity == 2) for d in db.session.scalars(select(Deal)))
 
 
 @pytest.mark.pg
