@@ -155,8 +155,9 @@ def releases_at_the_end() -> Iterator[None]:
         yield
     finally:
         _DEFERRED.reset(token)
-    for paid in (False, True):
-        release_line_units([unit for units, was_paid in pending if was_paid is paid for unit in units], paid=paid)
+    _release(
+        {paid: [unit for units, was_paid in pending if was_paid is paid for unit in units] for paid in (False, True)}
+    )
 
 
 def release_line_units(units: Sequence[LineUnits], *, paid: bool) -> None:
@@ -164,7 +165,8 @@ def release_line_units(units: Sequence[LineUnits], *, paid: bool) -> None:
 
     Stock and group counts go back through the catalog and groups services' bulk releases (one executemany
     per table; CHECKs keep stock within the allocation and counters non-negative).
-    Locks are taken in checkout's order (purchases, deals, groups), each sorted, so runners never deadlock.
+    In checkout's lock order: purchases, groups, then deals (the hottest rows), each sorted. A closing batch
+    already holds its groups and gives stock back at its end (releases_at_the_end).
     """
     if not units:
         return
@@ -172,18 +174,28 @@ def release_line_units(units: Sequence[LineUnits], *, paid: bool) -> None:
     if deferred is not None:
         deferred.append((list(units), paid))
         return
+    _release({paid: list(units)})
+
+
+def _release(units_by_paid: dict[bool, list[LineUnits]]) -> None:
+    """One pass in lock order: purchases, then groups (paid units also leave units_paid), then deals."""
+    every = [unit for units in units_by_paid.values() for unit in units]
+    if not every:
+        return
     per_purchase: Counter[tuple[int, int]] = Counter()
     per_deal: Counter[int] = Counter()
-    per_group: Counter[int] = Counter()
-    for unit in units:
+    for unit in every:
         per_purchase[(unit.user_id, unit.deal_id)] += unit.quantity
         per_deal[unit.deal_id] += unit.quantity
-        per_group[unit.group_id] += unit.quantity
     purchases = cast(Table, UserDealPurchase.__table__)
     update_many(
         purchases,
         [({"user_id": u, "deal_id": d}, {"quantity": -q}) for (u, d), q in sorted(per_purchase.items())],
         add=["quantity"],
     )
+    for paid, units in sorted(units_by_paid.items()):
+        per_group: Counter[int] = Counter()
+        for unit in units:
+            per_group[unit.group_id] += unit.quantity
+        release_units_of_groups(per_group, paid=paid)
     release_stock_of_deals(per_deal)
-    release_units_of_groups(per_group, paid=paid)

@@ -250,12 +250,14 @@ def place_order(
             idempotency_key=idempotency_key,
             now=now,
         )
-        # The contended rows (deal stock, the group) are locked last, so they are held only until the commit.
+        # The contended rows are locked last, so they are held only until the commit: every group first, then
+        # every deal's stock (the hottest rows, shared by all leaders). The closing job holds groups and then
+        # gives stock back; a checkout holding a deal's row therefore never waits on a group: no deadlock.
+        groups = [join_group(leader_id=who.leader_id, deal_id=deal.id, quantity=q, now=now) for deal, q in wanted]
         lines = []
-        for deal, quantity in wanted:
+        for (deal, quantity), group_id in zip(wanted, groups, strict=True):
             if not reserve_deal_stock(deal_id=deal.id, quantity=quantity):
                 raise Conflict("deal_sold_out")
-            group_id = join_group(leader_id=who.leader_id, deal_id=deal.id, quantity=quantity, now=now)
             lines.append(_line(order_id, deal, group_id, quantity))
         line_ids = conn.execute(_ADD_LINES, lines).scalars().all()
         if not from_cart:

@@ -65,15 +65,19 @@ def transition(
 
 
 def _release_units(order: Order, *, paid: bool) -> None:
-    """Give back stock, the per-user limit and the group count of every line (once: callers hold the transition)."""
-    for line in order.lines:
-        release_deal_stock(deal_id=line.deal_id, quantity=line.quantity)
+    """Give back the per-user limit, the group count and the stock of every line (once: callers hold the
+    transition), in checkout's lock order: purchases, groups, then deals (the hottest rows) last."""
+    lines = sorted(order.lines, key=lambda line: line.deal_id)
+    for line in lines:
         db.session.execute(
             update(UserDealPurchase)
             .where(UserDealPurchase.user_id == order.user_id, UserDealPurchase.deal_id == line.deal_id)
             .values(quantity=UserDealPurchase.quantity - line.quantity)
         )
+    for line in lines:
         release_group_units(group_id=line.group_id, quantity=line.quantity, paid=paid)
+    for line in lines:
+        release_deal_stock(deal_id=line.deal_id, quantity=line.quantity)
 
 
 def _own_order(user_id: int, order_id: int) -> Order:
