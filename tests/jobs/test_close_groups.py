@@ -15,7 +15,7 @@ from groupbuy.groups.models import Group, GroupEvent
 from groupbuy.notifications.models import Notification, OutboxMessage
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
-from tests.factories.market import Shop
+from tests.factories.market import T0, Shop
 from tests.jobs.conftest import count, leader_user_id, pay, place, run
 
 
@@ -212,3 +212,25 @@ def test_each_decision_equals_a_recount_of_paid_units_against_the_threshold(shop
             assert (group.status, event.to_status, event.units_paid) == (expected, expected, paid), (threshold, paid)
             assert (event.from_status, event.actor) == (GroupStatus.OPEN, "system")
             assert group.closed_at == shop.cutoff
+
+
+def test_no_notice_for_groups_nobody_paid_into_and_one_digest_per_leader(shop: Shop, app: Flask) -> None:
+    from groupbuy.groups.enums import GroupOpenedBy
+    from groupbuy.groups.service import open_group
+
+    empty, unpaid_only = shop.deal(min_group_quantity=1), shop.deal(min_group_quantity=1)
+    stocked, failed = shop.deal(min_group_quantity=1), shop.deal(min_group_quantity=5)
+    with app.app_context():
+        open_group(leader_id=shop.leader_id, deal_id=empty, opened_by=GroupOpenedBy.LEADER, now=T0)
+    place(app, shop.shopper(), unpaid_only, now=shop.cutoff - timedelta(minutes=1))
+    pay(app, place(app, shop.shopper(), stocked, 2))
+    pay(app, place(app, shop.shopper(), failed, 1))
+
+    run(app, "close_due_groups", shop.cutoff)
+
+    leader = select(Notification).where(Notification.user_id == leader_user_id(app, shop))
+    with app.app_context():
+        (digest,) = db.session.scalars(leader).all()  # one for the whole run, naming only groups with money in
+        assert digest.kind == "leader_stock_list" and digest.payload["units"] == 2
+        assert sorted(digest.payload["group_ids"]) == sorted(_group(app, d).id for d in (stocked, failed))
+        assert "未成团（已付 1 / 需 5 件）" in digest.body
