@@ -10,6 +10,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,39 @@ def _test_config(url: str) -> dict[str, Any]:
         "LOG_LEVEL": "INFO",
         "PUBLIC_BASE_URL": "http://testserver",
     }
+
+
+def busy_config(url: str, **more: Any) -> dict[str, Any]:
+    """A second app's settings on the suite's database: a pool big enough for every thread, no throttling.
+    Not TESTING: an unhandled error answers 500 as in production instead of raising into the thread."""
+    return {
+        "DATABASE_URL": url,
+        "ENV": "test",
+        "PASSWORD_HASH_PROFILE": "cheapest",
+        "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
+        "SANDBOX_SIGNING_KEY": SANDBOX_SIGNING_KEY,
+        "METRICS_DISABLED": True,
+        "DB_POOL_SIZE": 40,
+        "DB_POOL_TIMEOUT": 60,
+        "AUTH_RATE_LIMIT": "100000 per minute",
+        **more,
+    }
+
+
+@contextmanager
+def second_app(url: str, **more: Any) -> Iterator[Flask]:
+    """A second app on the same database (its own engine and pool), disposed afterwards."""
+    app = create_app(busy_config(url, **more))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def busy_app(database_url: str) -> Iterator[Flask]:
+    """A second app for tests that hit the database from many threads at once."""
+    with second_app(database_url) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

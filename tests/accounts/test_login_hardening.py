@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from groupbuy import clock, create_app
+from groupbuy import clock
 from groupbuy.accounts.models import User
 from groupbuy.accounts.service import sessions
 from groupbuy.db import db
@@ -99,26 +98,6 @@ def _count_password_checks(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
     monkeypatch.setattr(sessions, "verify_password", counting)
     return checked
-
-
-@pytest.fixture
-def busy_app(database_url: str) -> Iterator[Flask]:
-    """A second app on the same database with a pool big enough for every thread."""
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "ENV": "test",
-            "PASSWORD_HASH_PROFILE": "cheapest",
-            "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
-            "METRICS_DISABLED": True,
-            "DB_POOL_SIZE": 35,
-            "DB_POOL_TIMEOUT": 60,
-            "AUTH_RATE_LIMIT": "100000 per minute",
-        }
-    )
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.mark.pg

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
-from groupbuy import clock, create_app
+from groupbuy import clock
 from groupbuy.cart.models import CartItem
 from groupbuy.db import db
 from tests.factories.market import T0, Shop
@@ -72,24 +71,6 @@ def test_delete_after_delete_is_404(shop: Shop, client: FlaskClient, app: Flask)
             response = client.delete(f"/api/v1/cart/items/{item}", headers=headers)
     assert race.fired
     assert response.status_code == 404, response.get_data(as_text=True)
-
-
-@pytest.fixture
-def busy_app(database_url: str) -> Iterator[Flask]:
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "ENV": "test",
-            "PASSWORD_HASH_PROFILE": "cheapest",
-            "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
-            "METRICS_DISABLED": True,
-            "DB_POOL_SIZE": 10,
-            "DB_POOL_TIMEOUT": 60,
-        }
-    )
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.mark.pg

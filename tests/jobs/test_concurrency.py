@@ -24,6 +24,7 @@ from groupbuy.notifications.models import Notification, OutboxMessage
 from groupbuy.orders.enums import OrderStatus
 from groupbuy.orders.models import Order, OrderRefund, OrderRefundLine, OrderTimelineEvent
 from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
+from tests.conftest import busy_config, second_app
 from tests.factories.market import T0, Shop, order_body
 from tests.factories.notifications import outbox_message
 from tests.fakes.channels import install_recording_channels
@@ -31,25 +32,13 @@ from tests.jobs.conftest import count, pay, place, run
 
 
 def _config(database_url: str) -> dict[str, Any]:
-    return {
-        "DATABASE_URL": database_url,
-        "ENV": "test",
-        "PASSWORD_HASH_PROFILE": "cheapest",
-        "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
-        "METRICS_DISABLED": True,
-        "DB_POOL_SIZE": 40,
-        "DB_POOL_TIMEOUT": 60,
-        "JOB_BATCH_SIZE": 7,  # many small batches, so runners interleave
-        "OUTBOX_BATCH_SIZE": 5,
-    }
+    return busy_config(database_url, JOB_BATCH_SIZE=7, OUTBOX_BATCH_SIZE=5)  # many small batches: runners interleave
 
 
 @pytest.fixture
 def busy_app(database_url: str) -> Iterator[Flask]:
-    app = create_app(_config(database_url))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with second_app(database_url, JOB_BATCH_SIZE=7, OUTBOX_BATCH_SIZE=5) as app:
+        yield app
 
 
 @pytest.mark.pg

@@ -5,38 +5,18 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from groupbuy import clock, create_app
+from groupbuy import clock
 from groupbuy.catalog.models import Deal
 from groupbuy.db import db
 from groupbuy.orders.models import Order, OrderLine, UserDealPurchase
 from groupbuy.orders.states import LIVE_STATES
 from tests.factories.market import T0, Shop, order_body
-
-
-@pytest.fixture
-def busy_app(database_url: str) -> Iterator[Flask]:
-    """A second app on the same database with a pool big enough for every thread."""
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "ENV": "test",
-            "PASSWORD_HASH_PROFILE": "cheapest",
-            "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
-            "METRICS_DISABLED": True,
-            "DB_POOL_SIZE": 40,
-            "DB_POOL_TIMEOUT": 60,
-            "AUTH_RATE_LIMIT": "100000 per minute",
-        }
-    )
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def _storm(app: Flask, calls: list[Callable[..., object]]) -> list[int]:

@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from groupbuy import create_app
-from groupbuy.db import db
 from groupbuy.payments.providers import (
     AlipayProvider,
     AlipaySettings,
@@ -21,7 +19,7 @@ from groupbuy.payments.providers import (
     WeChatPayProvider,
     WeChatPaySettings,
 )
-from tests.conftest import SANDBOX_SIGNING_KEY
+from tests.conftest import second_app
 from tests.fakes import alipay_server, unionpay_server, wechatpay_server
 from tests.fakes.alipay_server import FakeAlipay
 from tests.fakes.http_server import serving
@@ -214,23 +212,9 @@ def busy_app(
 ) -> Iterator[Flask]:
     """A second app on the same database, with every thread its own connection, and payments configured."""
     wechat, alipay = payments_on
-    busy = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "ENV": "test",
-            "PASSWORD_HASH_PROFILE": "cheapest",
-            "SECRET_KEY": "test-secret-key-with-enough-length-0123456789",
-            "SANDBOX_SIGNING_KEY": SANDBOX_SIGNING_KEY,
-            "PUBLIC_BASE_URL": "http://testserver",
-            "METRICS_DISABLED": True,
-            "DB_POOL_SIZE": 20,
-            "DB_POOL_TIMEOUT": 60,
-        }
-    )
-    configure_payments(busy, key_files, wechat.url, alipay.url)
-    yield busy
-    with busy.app_context():
-        db.engine.dispose()
+    with second_app(database_url, PUBLIC_BASE_URL="http://testserver", DB_POOL_SIZE=20) as busy:
+        configure_payments(busy, key_files, wechat.url, alipay.url)
+        yield busy
 
 
 def configure_unionpay(app: Any, files: dict[str, str], gateway: str) -> None:
