@@ -136,23 +136,14 @@ def update_many(
             .where(*(table.c[c] == bindparam(f"m_{c}") for c in match_cols))
             .values({c: (table.c[c] + bindparam(f"s_{c}")) if c in add else bindparam(f"s_{c}") for c in set_cols})
         )
-        params = [{**{f"m_{k}": v for k, v in m.items()}, **{f"s_{k}": v for k, v in s.items()}} for m, s in rows]
-        return int(session.execute(statement, params).rowcount)  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect
-    names = [f"m_{c}" for c in match_cols] + [f"s_{c}" for c in set_cols]
-    columns = [table.c[c] for c in match_cols] + [table.c[c] for c in set_cols]
-    arrays = ", ".join(
-        f"CAST(%({name})b AS {column.type.compile(dialect=dialect)}[])"
-        for name, column in zip(names, columns, strict=True)
-    )
+        bound = [{**{f"m_{k}": v for k, v in m.items()}, **{f"s_{k}": v for k, v in s.items()}} for m, s in rows]
+        return int(session.execute(statement, bound).rowcount)  # type: ignore[attr-defined]
+    params = {f"m_{c}": (table.c[c], [m[c] for m, _ in rows]) for c in match_cols}
+    params |= {f"s_{c}": (table.c[c], [s[c] for _, s in rows]) for c in set_cols}
     sets = ", ".join(f'"{c}" = {f"t.{c} + " if c in add else ""}v.s_{c}' for c in set_cols)
     where = " AND ".join(f't."{c}" = v.m_{c}' for c in match_cols)
-    sql = f'UPDATE "{table.name}" AS t SET {sets} FROM unnest({arrays}) AS v({", ".join(names)}) WHERE {where}'  # noqa: S608 - names are our columns
-    values = {
-        name: [_plain(row[0][name[2:]] if name.startswith("m_") else row[1][name[2:]]) for row in rows]
-        for name in names
-    }
-    return _run_arrays(sql, values)[0]
+    sql = f'UPDATE "{table.name}" AS t SET {sets} FROM {_unnest(params)} AS v({", ".join(params)}) WHERE {where}'  # noqa: S608 - names are our columns
+    return _run_arrays(sql, params)[0]
 
 
 def insert_many(
@@ -172,11 +163,9 @@ def insert_many(
     if not rows:
         return []
     session = db.session
-    dialect = session.get_bind().dialect
     names = list(rows[0])
-    if dialect.name != "postgresql":
-        build = sqlite.insert if dialect.name == "sqlite" else postgresql.insert
-        statement: Any = build(table)
+    if session.get_bind().dialect.name != "postgresql":
+        statement: Any = upsert_insert("sqlite", table)
         if skip_conflicts_on:
             statement = statement.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
         if not returning:
@@ -184,16 +173,24 @@ def insert_many(
             return []
         statement = statement.returning(*(table.c[c] for c in returning), sort_by_parameter_order=True)
         return list(session.execute(statement, [dict(row) for row in rows]).all())
-    types = [table.c[name].type.compile(dialect=dialect) for name in names]
-    arrays = ", ".join(f"CAST(%(a_{n})b AS {t}[])" for n, t in zip(names, types, strict=True))
+    params = {f"a_{n}": (table.c[n], [row[n] for row in rows]) for n in names}
     columns = ", ".join(f'"{n}"' for n in names)
-    sql = f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM unnest({arrays})'  # noqa: S608 - our columns
+    sql = f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM {_unnest(params)}'  # noqa: S608 - our columns
     if skip_conflicts_on:
         sql += f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
     if returning:
         sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
-    values = {f"a_{n}": [_array_item(table.c[n], row[n]) for row in rows] for n in names}
-    return _run_arrays(sql, values, fetch=bool(returning))[1]
+    return _run_arrays(sql, params, fetch=bool(returning))[1]
+
+
+def _unnest(params: Mapping[str, tuple[Any, list[Any]]]) -> str:
+    """``unnest(CAST(%(name)b AS <column type>[]), ...)`` over the named parameter arrays, in order."""
+    dialect = db.session.get_bind().dialect
+    return (
+        "unnest("
+        + ", ".join(f"CAST(%({n})b AS {c.type.compile(dialect=dialect)}[])" for n, (c, _) in params.items())
+        + ")"
+    )
 
 
 def _array_item(column: Any, value: Any) -> Any:
@@ -203,9 +200,10 @@ def _array_item(column: Any, value: Any) -> Any:
     return _plain(value)
 
 
-def _run_arrays(sql: str, values: dict[str, list[Any]], *, fetch: bool = False) -> tuple[int, list[Any]]:
+def _run_arrays(sql: str, params: Mapping[str, tuple[Any, list[Any]]], *, fetch: bool = False) -> tuple[int, list[Any]]:
     """Run an unnest() statement on the session's connection (same transaction) with its arrays sent in binary:
     psycopg's text format escapes every string of an array with regular expressions, most of a bulk write's time."""
+    values = {name: [_array_item(column, value) for value in items] for name, (column, items) in params.items()}
     raw = db.session.connection().connection.driver_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(sql, values)

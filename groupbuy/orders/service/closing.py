@@ -120,9 +120,7 @@ def close_due_group_batch(*, now: datetime, after_leader_id: int, limit: int) ->
         status_of = {c.group_id: c.status for c in closures}
         outcomes: list[OrderRefundOutcome] = []
         for status in REFUNDED_GROUPS:
-            outcomes += _refund_lines_in(
-                [g for g, s in status_of.items() if s is status], reason=REASON_OF[status], now=now, after_id=0
-            )[0]
+            outcomes += _refund_lines_in([g for g, s in status_of.items() if s is status], REASON_OF[status], now)
         counts.update(_count(outcomes))
         counts["notices"] += notify_groups_closed(groups=_describe(closures), now=now)
         counts["notices"] += notify_orders_settled(
@@ -146,24 +144,18 @@ def _count(outcomes: list[OrderRefundOutcome]) -> Counter[str]:
     return counts
 
 
-def _refund_lines_in(
-    group_ids: list[int], *, reason: RefundReason, now: datetime, after_id: int, limit: int | None = None
-) -> tuple[list[OrderRefundOutcome], int | None]:
-    # The batch's groups are bounded (about JOB_BATCH_SIZE), so their paid orders are taken in one go.
-    """Refund every active unit of paid orders in these groups (orders another transaction holds are skipped)."""
+def _refund_lines_in(group_ids: list[int], reason: RefundReason, now: datetime) -> list[OrderRefundOutcome]:
+    """Refund every active unit of paid orders in these groups (orders another transaction holds are skipped,
+    for the sweep). The batch's groups are bounded (about JOB_BATCH_SIZE): their orders are taken in one go."""
     if not group_ids:
-        return [], None
+        return []
     in_groups = select(OrderLine.order_id).where(
         OrderLine.group_id.in_(group_ids), OrderLine.status == LineStatus.ACTIVE
     )  # a semi-join from the groups' lines: the batch's orders, not a probe per order in the table
-    query = (
-        select(Order.id)
-        .where(Order.status.in_(REFUNDABLE_STATES), Order.id > after_id, Order.id.in_(in_groups))
-        .order_by(Order.id)
-    )
-    claimed = [r.id for r in claim_orders(query, limit)]
+    query = select(Order.id).where(Order.status.in_(REFUNDABLE_STATES), Order.id.in_(in_groups)).order_by(Order.id)
+    claimed = [r.id for r in claim_orders(query, None)]
     if not claimed:
-        return [], None
+        return []
     requests: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for order_id, line_id, remaining in db.session.execute(
         select(OrderLine.order_id, OrderLine.id, OrderLine.quantity - OrderLine.refunded_quantity).where(
@@ -173,7 +165,7 @@ def _refund_lines_in(
         )
     ):
         requests[order_id].append((line_id, remaining))
-    return refund_lines_of_orders(requests=requests, reason=reason, actor=SYSTEM, now=now), claimed[-1]
+    return refund_lines_of_orders(requests=requests, reason=reason, actor=SYSTEM, now=now)
 
 
 def _describe(rows: list[GroupClosure]) -> list[ClosedGroup]:
