@@ -94,9 +94,13 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
     from groupbuy.payments.sandbox_page import bp as sandbox_checkout  # noqa: PLC0415
     from groupbuy.privacy.routes import blp as privacy  # noqa: PLC0415
+    from groupbuy.web.routes import share as share_page  # noqa: PLC0415
+    from groupbuy.web.routes import workbench  # noqa: PLC0415
 
     app.register_blueprint(ops)
     app.register_blueprint(sandbox_checkout)
+    app.register_blueprint(share_page)
+    app.register_blueprint(workbench)
     for blueprint in (accounts, catalog, leaders, groups, cart, orders, payments, notifications, jobs, privacy):
         api.register_blueprint(blueprint)
 

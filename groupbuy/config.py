@@ -108,6 +108,9 @@ DEFAULTS: dict[str, Any] = {
     "WECHAT_MINIPROGRAM_STATE": "formal",  # formal | trial | developer
     "NOTIFY_SMS_KINDS": ["leader_stock_list", "goods_arrived"],  # notices also sent by SMS
     "NOTIFY_EMAIL_KINDS": [],  # notices also sent by e-mail
+    # web pages (groupbuy/web): the group share page and the leader workbench
+    "MINIAPP_GROUP_PATH": "pages/group/index?group_id={group_id}",  # the mini-app page a share page opens
+    "GROUP_PAGE_VISITOR_DAYS": 2,  # day-salted visitor hashes kept this many days (the daily counts stay)
     # request bodies
     "MAX_CONTENT_LENGTH": 1024 * 1024,
 }

@@ -26,7 +26,7 @@ from flask import Flask
 
 from groupbuy import clock
 from groupbuy.db import db
-from groupbuy.groups.jobs import close_due_groups
+from groupbuy.groups.jobs import close_due_groups, forget_group_page_visitors
 from groupbuy.jobs.service import JobDefinition, JobFunction, RunOutcome, run_job
 from groupbuy.notifications.jobs import deliver_notifications
 from groupbuy.orders.jobs import auto_confirm_receipt, expire_unpaid_orders
@@ -65,6 +65,12 @@ JOBS: tuple[ScheduledJob, ...] = (
         "prune_payment_notifications",
         prune_payment_notifications,
         CronTrigger(hour=4, minute=40, timezone=TIMEZONE),
+        timedelta(days=1),
+    ),
+    ScheduledJob(
+        "forget_group_page_visitors",
+        forget_group_page_visitors,
+        CronTrigger(hour=4, minute=50, timezone=TIMEZONE),
         timedelta(days=1),
     ),
 )
