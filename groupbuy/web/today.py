@@ -108,13 +108,17 @@ def _count(*conditions: object) -> int:
 
 
 def orders_to_confirm(*, leader_id: int) -> int:
-    """Paid orders none of whose live lines is still in an open group: their groups succeeded."""
-    still_open = exists(
+    """Paid orders every live line of which is in a succeeded group (open ones wait, failed ones are refunded)."""
+    not_succeeded = exists(
         select(OrderLine.id)
         .join(Group, Group.id == OrderLine.group_id)
-        .where(OrderLine.order_id == Order.id, OrderLine.status == LineStatus.ACTIVE, Group.status == GroupStatus.OPEN)
+        .where(
+            OrderLine.order_id == Order.id,
+            OrderLine.status == LineStatus.ACTIVE,
+            Group.status != GroupStatus.SUCCEEDED,
+        )
     )
-    return _count(Order.leader_id == leader_id, Order.status == OrderStatus.PAID, ~still_open)
+    return _count(Order.leader_id == leader_id, Order.status == OrderStatus.PAID, ~not_succeeded)
 
 
 def expected_arrivals(*, leader_id: int, day: date) -> list[ExpectedArrival]:
