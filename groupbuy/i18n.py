@@ -85,6 +85,19 @@ CATALOG: dict[str, tuple[str, str]] = {
     "leader_suspended": ("团长资格已被暂停", "This leader account is suspended"),
     "leader_not_active": ("该团长当前不是营业状态", "This leader is not active"),
     "leader_not_suspended": ("该团长未被暂停", "This leader is not suspended"),
+    "leader_paused": ("团长暂停接单中，请稍后再来或选择其他团长", "This leader is not taking orders right now"),
+    "out_of_delivery_range": ("该地址超出团长的配送范围", "The address is outside the leader's delivery range"),
+    "address_not_located": (
+        "该地址没有定位，无法确认是否在配送范围内，请重新选择地址位置",
+        "The address has no location, so the delivery range cannot be checked; set its location",
+    ),
+    # the leader's desk
+    "order_not_paid": ("订单尚未支付，不能确认", "The order is not paid yet"),
+    "group_not_succeeded": ("该订单所在的团未成团，不能确认", "The order's group has not succeeded"),
+    "use_after_sale": (
+        "团长已确认订单，不能取消，如有问题请申请售后",
+        "The leader has confirmed this order; it cannot be cancelled. Ask for after-sale help instead",
+    ),
     # orders, cart, groups, idempotency
     "idempotency_key_required": ("缺少 Idempotency-Key 请求头", "The Idempotency-Key header is required"),
     "idempotency_key_reused": ("该幂等键已用于另一个请求", "This Idempotency-Key was used for a different request"),

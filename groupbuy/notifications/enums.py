@@ -19,6 +19,7 @@ class NotificationKind(StrEnum):
     ORDER_PAID = "order_paid"
     ORDER_CANCELLED = "order_cancelled"
     ORDER_EXPIRED = "order_expired"
+    ORDER_CONFIRMED = "order_confirmed"  # the leader confirmed it and is stocking for the pickup date
     GROUP_SUCCEEDED = "group_succeeded"
     GROUP_FAILED = "group_failed"
     GROUP_PARTLY_SUCCEEDED = "group_partly_succeeded"  # some lines go ahead, others refunded

@@ -19,6 +19,7 @@ PURPOSE_TEXT = {"register": "注册", "login": "登录", "reset_password": "重�
 NOTICES: dict[str, tuple[str, str]] = {
     K.ORDER_PAID: ("支付成功", "订单 {order_no} 已支付 {amount}，成团后团长将为您备货，提货日 {pickup_date}。"),
     K.ORDER_CANCELLED: ("订单已取消", "订单 {order_no} 已取消。{refund_text}"),
+    K.ORDER_CONFIRMED: ("团长已确认订单", "订单 {order_no} 已由团长确认，正在备货，提货日 {pickup_date}。"),
     K.ORDER_EXPIRED: ("订单已关闭", "订单 {order_no} 未在规定时间内支付，已自动取消。"),
     K.GROUP_SUCCEEDED: ("拼团成功", "订单 {order_no}：{summary}，提货日 {pickup_date}。"),
     K.GROUP_FAILED: ("拼团未成功", "订单 {order_no}：{summary}。{refund_text}"),

@@ -1,21 +1,39 @@
-"""Order doors for shoppers: checkout, list, detail, cancel, confirm receipt."""
+"""Order doors: shoppers check out, list, cancel, confirm receipt; leaders work their desk (orders, confirm,
+stock, pick list, earnings)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response, request
 from flask.views import MethodView
 
 from groupbuy import clock
+from groupbuy.accounts.enums import Role
 from groupbuy.auth import ANYONE, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
+from groupbuy.flows import leader_desk
+from groupbuy.flows.leader_desk import DeskOutcome
 from groupbuy.idempotency.decorator import idempotent
 from groupbuy.orders import service
 from groupbuy.orders.models import Order
-from groupbuy.orders.schemas import OrderCreateSchema, OrderQuerySchema, OrderSchema, OrderSummarySchema
-from groupbuy.orders.service import CheckoutItem, PlacedOrder
+from groupbuy.orders.pick_list_formats import HTML, pick_list_response, wanted_format
+from groupbuy.orders.schemas import (
+    DeskBatchSchema,
+    EarningsQuerySchema,
+    EarningsSchema,
+    LeaderOrderQuerySchema,
+    LeaderOrderSchema,
+    OrderCreateSchema,
+    OrderIdsSchema,
+    OrderQuerySchema,
+    OrderSchema,
+    OrderSummarySchema,
+    PickListQuerySchema,
+    PickListSchema,
+)
+from groupbuy.orders.service import CheckoutItem, EarningsReport, LeaderOrderView, PlacedOrder
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Checkout and orders")
 
@@ -67,7 +85,7 @@ class OrderCancel(MethodView):
     @require_roles(*ANYONE)
     @blp.response(200, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT", description="illegal_transition, cutoff_passed")
+    @blp.alt_response(409, response="CONFLICT", description="illegal_transition, cutoff_passed, use_after_sale")
     def post(self, order_id: int) -> Order:
         """Cancel before the cutoff: unpaid → cancelled; paid → refunding (refund in full)."""
         return service.cancel_order(user_id=current_user_id(), order_id=order_id, now=clock.now())
@@ -82,3 +100,117 @@ class OrderConfirmReceipt(MethodView):
     def post(self, order_id: int) -> Order:
         """I have the goods: picked up / delivered → completed."""
         return service.confirm_receipt(user_id=current_user_id(), order_id=order_id, now=clock.now())
+
+
+# --- the leader's desk: own orders only (another leader's order is a 404) ---------------------------------
+
+_TEXT = {"type": "string"}  # the pick list as CSV (UTF-8 with a BOM) or as a printable page
+
+
+@blp.route("/leader/orders")
+class LeaderOrders(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.arguments(LeaderOrderQuerySchema(), location="query")
+    @blp.response(200, page_of(LeaderOrderSchema))
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, query: dict[str, Any]) -> Page[LeaderOrderView]:
+        """My pickup point's orders, newest first, optionally by status and pickup date."""
+        return service.list_leader_orders(
+            user_id=current_user_id(),
+            status=query.get("status"),
+            pickup_date=query.get("pickup_date"),
+            page=query["page"],
+            page_size=query["page_size"],
+        )
+
+
+@blp.route("/leader/orders/<int:order_id>/confirm")
+class LeaderOrderConfirm(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="order_not_paid, group_not_succeeded, illegal_transition")
+    def post(self, order_id: int) -> Order:
+        """Confirm my paid order of a succeeded group (confirmed; the shopper is told)."""
+        return leader_desk.confirm_leader_order(user_id=current_user_id(), order_id=order_id, now=clock.now())
+
+
+@blp.route("/leader/orders/confirm")
+class LeaderOrdersConfirm(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.arguments(OrderIdsSchema())
+    @blp.response(200, DeskBatchSchema)
+    def post(self, data: dict[str, Any]) -> dict[str, list[DeskOutcome]]:
+        """Confirm many of my orders; each order answers for itself (ok, or a code such as order_not_paid)."""
+        outcomes = leader_desk.confirm_leader_orders(
+            user_id=current_user_id(), order_ids=data["order_ids"], now=clock.now()
+        )
+        return {"results": outcomes}
+
+
+@blp.route("/leader/orders/<int:order_id>/stock")
+class LeaderOrderStock(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="illegal_transition")
+    def post(self, order_id: int) -> Order:
+        """Mark my confirmed order stocking."""
+        return leader_desk.stock_leader_order(user_id=current_user_id(), order_id=order_id, now=clock.now())
+
+
+@blp.route("/leader/orders/stock")
+class LeaderOrdersStock(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.arguments(OrderIdsSchema())
+    @blp.response(200, DeskBatchSchema)
+    def post(self, data: dict[str, Any]) -> dict[str, list[DeskOutcome]]:
+        """Mark many of my confirmed orders stocking; each order answers for itself."""
+        outcomes = leader_desk.stock_leader_orders(
+            user_id=current_user_id(), order_ids=data["order_ids"], now=clock.now()
+        )
+        return {"results": outcomes}
+
+
+@blp.route("/leader/pick-list")
+class LeaderPickList(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.arguments(PickListQuerySchema(), location="query")
+    @blp.response(200, PickListSchema)
+    @blp.alt_response(200, schema=_TEXT, content_type="text/csv", success=True, description="JSON; CSV or HTML by Accept")
+    @blp.alt_response(200, schema=_TEXT, content_type=HTML, success=True, description="JSON; CSV or HTML by Accept")
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, query: dict[str, Any]) -> Response:
+        """My pick list for a pickup date: units per deal, then each order (JSON; CSV or HTML by Accept)."""
+        pick = service.pick_list(user_id=current_user_id(), pickup_date=query["pickup_date"])
+        return pick_list_response(pick, wanted_format())
+
+
+@blp.route("/leader/pick-list.html")
+class LeaderPickListPage(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.arguments(PickListQuerySchema(), location="query")
+    @blp.alt_response(200, schema=_TEXT, content_type=HTML, success=True, description="the printable pick list")
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, query: dict[str, Any]) -> Response:
+        """My pick list for a pickup date as a printable page."""
+        pick = service.pick_list(user_id=current_user_id(), pickup_date=query["pickup_date"])
+        return pick_list_response(pick, HTML)
+
+
+@blp.route("/leader/earnings")
+class LeaderEarnings(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.arguments(EarningsQuerySchema(), location="query")
+    @blp.response(200, EarningsSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, query: dict[str, Any]) -> EarningsReport:
+        """My commission on the net of each confirmed order, for pickup dates from..to: totals, days, orders."""
+        return service.leader_earnings(
+            user_id=current_user_id(),
+            from_date=query.get("from_date"),
+            to_date=query.get("to_date"),
+            page=query["page"],
+            page_size=query["page_size"],
+            now=clock.now(),
+        )

@@ -40,6 +40,12 @@ LIVE_STATES = frozenset(set(S) - {S.CANCELLED, S.REFUNDING, S.REFUNDED})
 # States in which the order holds a pickup code that may be presented.
 OPEN_STATES = frozenset(LIVE_STATES - {S.COMPLETED})
 TERMINAL_STATES = frozenset({S.COMPLETED, S.REFUNDED, S.CANCELLED})
+# The leader has confirmed the order: the shopper can no longer cancel it (after-sale instead).
+CONFIRMED_STATES = frozenset(
+    {S.CONFIRMED, S.STOCKING, S.SHIPPED, S.READY_FOR_PICKUP, S.PICKED_UP, S.DELIVERED, S.COMPLETED}
+)
+# Paid orders whose goods the leader hands out (or has handed out): the pick list of a pickup date.
+PICK_LIST_STATES = frozenset(LIVE_STATES - {S.PENDING_PAYMENT})
 
 
 def next_status(event: E, current: S) -> S | None:

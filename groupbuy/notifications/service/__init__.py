@@ -17,6 +17,7 @@ from groupbuy.notifications.service.order_events import (
     notify_leader_aftersale_requested,
     notify_order_event,
     notify_order_events,
+    notify_orders_confirmed,
     notify_orders_settled,
 )
 from groupbuy.notifications.service.outbox import (
@@ -51,6 +52,7 @@ __all__ = [
     "notify_leader_aftersale_requested",
     "notify_order_event",
     "notify_order_events",
+    "notify_orders_confirmed",
     "notify_orders_settled",
     "refresh_wechat_token",
 ]

@@ -106,6 +106,20 @@ def notify_order_events(*, facts: Sequence[OrderFacts], event: OrderEvent, now: 
     return notify(notices=notices, now=now)
 
 
+def notify_orders_confirmed(*, facts: Sequence[OrderFacts], now: datetime) -> int:
+    """Each shopper whose order the leader confirmed is told once (the goods are being stocked)."""
+    notices = [
+        Notice(
+            user_id=f.user_id,
+            kind=K.ORDER_CONFIRMED,
+            dedupe_key=f"order:{f.order_id}:{OrderEvent.CONFIRM.value}",
+            fields=_order_fields(f),
+        )
+        for f in facts
+    ]
+    return notify(notices=notices, now=now)
+
+
 def notify_order_event(*, order: Order, event: OrderEvent, now: datetime) -> None:
     """The shopper's notice for one order transition (pay, expire, cancel, group_fail, arrive, refund_done)."""
     notify_order_events(facts=[facts_of(order)], event=event, now=now)

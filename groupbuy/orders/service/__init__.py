@@ -3,6 +3,14 @@
 from groupbuy.orders.service.bulk import move_orders, release_units
 from groupbuy.orders.service.checkout import CheckoutItem, PlacedOrder, place_order
 from groupbuy.orders.service.closing import auto_confirm_receipts, close_due_groups, expire_due_orders
+from groupbuy.orders.service.desk import (
+    LeaderOrderView,
+    confirm_order,
+    leader_id_of,
+    list_leader_orders,
+    stock_order,
+)
+from groupbuy.orders.service.earnings import EarningsReport, commission_fen, leader_earnings
 from groupbuy.orders.service.lifecycle import (
     cancel_order,
     confirm_receipt,
@@ -11,27 +19,38 @@ from groupbuy.orders.service.lifecycle import (
     transition,
 )
 from groupbuy.orders.service.line_refunds import OrderRefundOutcome, refund_lines
+from groupbuy.orders.service.pick_list import PickList, pick_list
 from groupbuy.orders.service.queries import get_order_for_user, list_orders_for_user
 from groupbuy.orders.service.refunds import finish_refunding_order, record_order_refund
 
 __all__ = [
     "CheckoutItem",
+    "EarningsReport",
+    "LeaderOrderView",
     "OrderRefundOutcome",
+    "PickList",
     "PlacedOrder",
     "auto_confirm_receipts",
     "cancel_order",
     "close_due_groups",
+    "commission_fen",
+    "confirm_order",
     "confirm_receipt",
     "expire_due_orders",
     "expire_order",
     "finish_refunding_order",
     "get_order_for_user",
+    "leader_earnings",
+    "leader_id_of",
+    "list_leader_orders",
     "list_orders_for_user",
     "mark_order_paid",
     "move_orders",
+    "pick_list",
     "place_order",
     "record_order_refund",
     "refund_lines",
     "release_units",
+    "stock_order",
     "transition",
 ]
