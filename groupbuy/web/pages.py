@@ -40,7 +40,10 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
         **template_helpers(),
         **context,
     )
-    response = make_response(html, status)
+    return no_store(make_response(html, status))
+
+
+def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = NO_STORE
     return response
 

@@ -18,13 +18,16 @@ from groupbuy.extensions import limiter
 from groupbuy.groups.visits import count_page_view, count_page_visitor
 from groupbuy.i18n import title_for
 from groupbuy.leaders.models import Leader
+from groupbuy.orders.pick_list_formats import CSV, HTML, STATUS_WORDS, pick_list_response
+from groupbuy.orders.service import pick_list
 from groupbuy.security_headers import PAGE_POLICY, csp_nonce
 from groupbuy.web import desk, session
 from groupbuy.web.figures import WINDOWS, leader_figures
-from groupbuy.web.pages import domain_error_page, form_expired, leader_page, not_a_leader, page, refusal
+from groupbuy.web.format import t
+from groupbuy.web.pages import domain_error_page, form_expired, leader_page, no_store, not_a_leader, page, refusal
 from groupbuy.web.share import share_page
 from groupbuy.web.today import today_at_a_glance
-from groupbuy.web.views import figures_chart, issued_caller, login_target
+from groupbuy.web.views import figures_chart, issued_caller, login_target, neighbour_days, pickup_day
 
 share = Blueprint("share_page", __name__)
 workbench = Blueprint("workbench", __name__, url_prefix="/workbench")
@@ -151,3 +154,29 @@ def verify_pickup(leader: Leader) -> Response:
     outcome = desk.verify_pickup(leader=leader, code=code, now=clock.now())
     today_now = today_at_a_glance(leader=leader, now=clock.now())
     return page("today.html", outcome.status, today=today_now, pickup=outcome, active="today")
+
+
+@workbench.get("/pick-list")
+@leader_page
+def pick_list_page(leader: Leader) -> Response:
+    """The day's pick list (units per product, then each shopper), with print and CSV buttons."""
+    day = pickup_day(request.args.get("pickup_date"), clock.now())
+    pick = pick_list(user_id=leader.user_id, pickup_date=day)
+    words = {status: t(*pair) for status, pair in STATUS_WORDS.items()}
+    return page("pick_list.html", pick=pick, day=day, days=neighbour_days(day), status_words=words, active="pick_list")
+
+
+@workbench.get("/pick-list/print")
+@leader_page
+def pick_list_print(leader: Leader) -> Response:
+    """The leader API's printable pick list page, on the workbench's session."""
+    day = pickup_day(request.args.get("pickup_date"), clock.now())
+    return no_store(pick_list_response(pick_list(user_id=leader.user_id, pickup_date=day), HTML))
+
+
+@workbench.get("/pick-list.csv")
+@leader_page
+def pick_list_csv(leader: Leader) -> Response:
+    """The leader API's CSV (UTF-8 with BOM, for Excel), on the workbench's session."""
+    day = pickup_day(request.args.get("pickup_date"), clock.now())
+    return no_store(pick_list_response(pick_list(user_id=leader.user_id, pickup_date=day), CSV))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 from flask import request, url_for
 
 from groupbuy import clock
@@ -10,6 +12,7 @@ from groupbuy.accounts.service.sessions import IssuedToken
 from groupbuy.web.chart import Chart, bar_line_chart
 from groupbuy.web.figures import Figures
 from groupbuy.web.format import local_day, yuan
+from groupbuy.web.today import local_today
 
 
 def login_target() -> str:
@@ -19,6 +22,19 @@ def login_target() -> str:
     if wanted.startswith("/workbench") and "//" not in wanted and "\\" not in wanted:
         return wanted
     return str(url_for("workbench.today"))
+
+
+def pickup_day(raw: str | None, now: datetime) -> date:
+    """The pickup date asked for (YYYY-MM-DD, 2000-2100), else today in Asia/Shanghai."""
+    try:
+        day = date.fromisoformat(raw or "")
+    except ValueError:
+        return local_today(now)
+    return day if 2000 <= day.year <= 2100 else local_today(now)
+
+
+def neighbour_days(day: date) -> tuple[date, date]:
+    return day - timedelta(days=1), day + timedelta(days=1)
 
 
 def issued_caller(issued: IssuedToken) -> Caller:
