@@ -1,0 +1,185 @@
+"""The demo leader's working days, so `make run` shows a populated workbench (groupbuy/web).
+
+团长1 (the first demo leader) gets three rounds of deals, each a day's group buying played through the real
+services, never by writing statuses: demo shoppers order and pay in the sandbox before the cutoff, the closing job
+decides the groups, the leader confirms and stocks (the desk), the orders are dispatched and arrive (logistics),
+codes are verified at the counter, and shoppers confirm receipt.
+
+- 8 and 3 days ago: played to the end (most orders completed), for the 7/30-day figures.
+- yesterday evening: the groups succeeded, the goods for today's pickup arrived with one deal short (those
+  units refunded, latest orders first), a few codes are verified, one order is completed, the rest wait.
+
+Share-page visits are counted through the same service the page uses, on the days the groups were open. A round
+is played again whenever the demo leader has no order for today's pickup (a later `make run`).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from groupbuy.accounts.enums import Role
+from groupbuy.accounts.models import User
+from groupbuy.accounts.service import create_user
+from groupbuy.catalog.models import Deal, Product
+from groupbuy.catalog.service import adjust_sku_stock, create_deal
+from groupbuy.db import db
+from groupbuy.flows.leader_desk import confirm_leader_orders, stock_leader_orders
+from groupbuy.groups.models import Group
+from groupbuy.groups.visits import count_page_view, count_page_visitor
+from groupbuy.leaders.models import Leader
+from groupbuy.leaders.service import choose_my_leader
+from groupbuy.orders.enums import Fulfilment, OrderStatus
+from groupbuy.orders.models import Order
+from groupbuy.orders.service import CheckoutItem, close_due_groups, place_order
+from groupbuy.payments.providers.base import PaymentChannel
+from groupbuy.payments.service import pay_in_sandbox, process_due_refunds, start_payment
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHOPPER_PHONES = [f"1380000{2000 + i}" for i in range(10)]
+SHOPPER_NAMES = ["小王", "阿芳", "老李", "陈姐", "张阿姨", "小周", "刘叔", "赵老师", "黄师傅", "吴同学"]
+ROUND_PRODUCTS = ["新疆阿克苏冰糖心", "云南蓝莓", "东北黑木耳"]  # demo products without a city deal
+UNITS = 60
+SHORT_BY = 3  # units missing from today's arrival of the first deal
+
+
+@dataclass(frozen=True)
+class Round:
+    cutoff_at: datetime
+    pickup_date: date
+    finished: bool  # played to completion (past rounds) or left at today's counter
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
+
+
+def demo_leader(leader_phone: str) -> Leader | None:
+    return db.session.scalar(select(Leader).join(User, Leader.user_id == User.id).where(User.phone == leader_phone))
+
+
+def needs_a_day(leader: Leader, now: datetime) -> bool:
+    """No order of the demo leader is for today's pickup: the workbench would be empty."""
+    today = now.astimezone(SHANGHAI).date()
+    found = db.session.scalar(select(Order.id).where(Order.leader_id == leader.id, Order.pickup_date == today).limit(1))
+    return found is None
+
+
+def _shoppers(leader: Leader, password: str, now: datetime) -> list[User]:
+    shoppers = []
+    for phone, name in zip(SHOPPER_PHONES, SHOPPER_NAMES, strict=True):
+        user = db.session.scalar(select(User).where(User.phone == phone))
+        if user is None:
+            user = create_user(phone=phone, email=None, password=password, roles=[Role.SHOPPER], nickname=name, now=now)
+            choose_my_leader(user_id=user.id, leader_id=leader.id, now=now)
+        shoppers.append(user)
+    return shoppers
+
+
+def _round_deals(admin_id: int, round_: Round) -> list[Deal]:
+    opened = round_.cutoff_at - timedelta(hours=30)
+    deals = []
+    for name in ROUND_PRODUCTS:
+        product = db.session.scalar(select(Product).where(Product.name == name, Product.created_by_id == admin_id))
+        if product is None or not product.skus:
+            continue
+        sku = product.skus[0]
+        db.session.refresh(sku)
+        if sku.stock < UNITS:
+            adjust_sku_stock(sku_id=sku.id, delta=UNITS * 4, now=opened)
+        deals.append(
+            create_deal(
+                actor_id=admin_id,
+                sku_id=sku.id,
+                title=None,
+                group_price_fen=sku.list_price_fen * 7 // 10,
+                starts_at=opened,
+                cutoff_at=round_.cutoff_at,
+                pickup_date=round_.pickup_date,
+                min_group_quantity=3,
+                limit_per_user=10,
+                stock_allocated=UNITS,
+                now=opened,
+            )
+        )
+    return deals
+
+
+def _buy(shopper: User, deal: Deal, quantity: int, at: datetime) -> int:
+    """Order and pay in the sandbox, as the mini-app does."""
+    placed = place_order(
+        user_id=shopper.id,
+        items=[CheckoutItem(deal_id=deal.id, quantity=quantity)],
+        from_cart=False,
+        fulfilment=Fulfilment.PICKUP,
+        address_id=None,
+        leader_id=None,
+        idempotency_key=None,
+        now=at,
+    )
+    payment = start_payment(user_id=shopper.id, order_id=placed.id, channel=PaymentChannel.SANDBOX, now=at)
+    token = str(payment.code_url).rsplit("/", 1)[-1]
+    pay_in_sandbox(token=token, succeed=True, now=at + timedelta(minutes=1))
+    return placed.id
+
+
+def _visits(leader: Leader, deals: list[Deal], round_: Round, rng: random.Random) -> None:
+    """Share-page traffic while the groups were open: some visitors come back, some bots only view."""
+    for deal in deals:
+        group_id = db.session.scalar(select(Group.id).where(Group.leader_id == leader.id, Group.deal_id == deal.id))
+        if group_id is None:
+            continue
+        for n in range(rng.randint(12, 30)):
+            at = deal.starts_at + timedelta(minutes=rng.randint(1, 29 * 60))
+            visitor = f"demo-visitor-{rng.randint(1, 25):02d}-{n % 3}" if rng.random() < 0.85 else None
+            count_page_view(group_id=group_id, visitor=visitor, now=at)
+            if visitor is not None:
+                count_page_visitor(group_id=group_id, visitor=visitor, now=at)
+
+
+def play_round(*, admin_id: int, leader: Leader, shoppers: list[User], round_: Round, rng: random.Random) -> int:
+    """One day of group buying for the demo leader, up to today's counter (or to the end for past rounds)."""
+    deals = _round_deals(admin_id, round_)
+    orders: list[int] = []
+    for n, shopper in enumerate(shoppers):
+        for deal in deals[: 1 + n % len(deals)]:
+            at = deal.starts_at + timedelta(hours=2, minutes=17 * len(orders))
+            orders.append(_buy(shopper, deal, 1 + (n + deal.id) % 3, at))
+    _visits(leader, deals, round_, rng)
+    closed_at = round_.cutoff_at + timedelta(minutes=1)
+    close_due_groups(now=closed_at, limit=500)
+    confirm_leader_orders(user_id=leader.user_id, order_ids=orders, now=closed_at + timedelta(minutes=30))
+    stock_leader_orders(user_id=leader.user_id, order_ids=orders, now=closed_at + timedelta(minutes=40))
+    # Dispatch, arrival (with the shortage), pickups: the logistics services, once they land.
+    process_due_refunds(now=closed_at + timedelta(hours=1))
+    return len(orders)
+
+
+def rounds(now: datetime) -> list[Round]:
+    today = now.astimezone(SHANGHAI).date()
+    return [
+        Round(
+            cutoff_at=_at(today - timedelta(days=days + 1), 20),
+            pickup_date=today - timedelta(days=days),
+            finished=days > 0,
+        )
+        for days in (8, 3, 0)
+    ]
+
+
+def play_demo_days(*, admin_id: int, leader_phone: str, password: str, now: datetime) -> str | None:
+    """The demo leader's days, if the workbench would otherwise be empty today; a line saying what was done."""
+    leader = demo_leader(leader_phone)
+    if leader is None or not needs_a_day(leader, now):
+        return None
+    shoppers = _shoppers(leader, password, now - timedelta(days=10))
+    rng = random.Random(int(now.timestamp()) // 86400)
+    played = [play_round(admin_id=admin_id, leader=leader, shoppers=shoppers, round_=r, rng=rng) for r in rounds(now)]
+    status = {s.value: 0 for s in OrderStatus}
+    for value in db.session.scalars(select(Order.status).where(Order.leader_id == leader.id)):
+        status[value.value] += 1
+    return f"Demo workbench ({leader.display_name}): {sum(played)} orders over {len(played)} days; {status}"
