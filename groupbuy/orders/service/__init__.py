@@ -1,8 +1,10 @@
 """Order use cases."""
 
-from groupbuy.orders.service.bulk import move_orders, release_units
+from groupbuy.orders.service.arrival import Receipt, receive_goods
+from groupbuy.orders.service.bulk import drain, move_orders, release_units
 from groupbuy.orders.service.checkout import CheckoutItem, PlacedOrder, place_order
 from groupbuy.orders.service.closing import auto_confirm_receipts, close_due_groups, expire_due_orders
+from groupbuy.orders.service.handover import mark_delivered, send_out_for_delivery, verify_pickup_code
 from groupbuy.orders.service.lifecycle import (
     cancel_order,
     confirm_receipt,
@@ -11,27 +13,49 @@ from groupbuy.orders.service.lifecycle import (
     transition,
 )
 from groupbuy.orders.service.line_refunds import OrderRefundOutcome, refund_lines
-from groupbuy.orders.service.queries import get_order_for_user, list_orders_for_user
+from groupbuy.orders.service.queries import get_order_for_user, list_orders_for_user, pickup_code_for_user
 from groupbuy.orders.service.refunds import finish_refunding_order, record_order_refund
+from groupbuy.orders.service.shipping import (
+    Shipment,
+    due_dispatches,
+    flag_unclaimed_batch,
+    mark_unclaimed_reminded_batch,
+    ship_orders,
+)
+from groupbuy.orders.service.tracking import Tracking, order_tracking
 
 __all__ = [
     "CheckoutItem",
     "OrderRefundOutcome",
     "PlacedOrder",
+    "Receipt",
+    "Shipment",
+    "Tracking",
     "auto_confirm_receipts",
     "cancel_order",
     "close_due_groups",
     "confirm_receipt",
+    "drain",
+    "due_dispatches",
     "expire_due_orders",
     "expire_order",
     "finish_refunding_order",
+    "flag_unclaimed_batch",
     "get_order_for_user",
     "list_orders_for_user",
+    "mark_delivered",
     "mark_order_paid",
+    "mark_unclaimed_reminded_batch",
     "move_orders",
+    "order_tracking",
+    "pickup_code_for_user",
     "place_order",
+    "receive_goods",
     "record_order_refund",
     "refund_lines",
     "release_units",
+    "send_out_for_delivery",
+    "ship_orders",
     "transition",
+    "verify_pickup_code",
 ]
