@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
+    from groupbuy.flows.routes import blp as logistics  # noqa: PLC0415
     from groupbuy.groups.routes import blp as groups  # noqa: PLC0415
     from groupbuy.jobs.routes import blp as jobs  # noqa: PLC0415
     from groupbuy.leaders.routes import blp as leaders  # noqa: PLC0415
@@ -101,7 +102,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sandbox_checkout)
     app.register_blueprint(share_page)
     app.register_blueprint(workbench)
-    for blueprint in (accounts, catalog, leaders, groups, cart, orders, payments, notifications, jobs, privacy):
+    blueprints = (accounts, catalog, leaders, groups, cart, orders, logistics, payments, notifications, jobs, privacy)
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
 
 

@@ -98,6 +98,12 @@ DEFAULTS: dict[str, Any] = {
     "PAYMENT_NOTIFICATION_RETENTION_DAYS": 30,  # raw notifications older than this are pruned (see README)
     # scheduled jobs and notifications (groupbuy/scheduler.py, `flask groupbuy scheduler`)
     "AUTO_CONFIRM_DAYS": 7,  # picked up / delivered this many days ago and not confirmed: completed by the system
+    # goods moving (groupbuy/flows): dispatch on the pickup date's eve, pickup codes, unclaimed goods
+    "DISPATCH_HOUR": 18,  # China time: from this hour on the eve, dispatch_due_orders ships the next day's orders
+    "PICKUP_CODE_MAX_FAILURES": 10,  # wrong pickup codes a leader may enter per window, then 429
+    "PICKUP_CODE_FAILURE_WINDOW_MINUTES": 10,
+    "UNCLAIMED_REMIND_DAYS": 2,  # goods ready at the pickup point this many days: the shopper is reminded once
+    "UNCLAIMED_FLAG_DAYS": 5,  # still there after this many days: the order is flagged for customer service
     "JOB_BATCH_SIZE": 500,  # rows a job claims and moves per transaction
     "CLOSE_RUNNERS": 2,  # PostgreSQL: close_due_groups closes batches in this many threads (SQLite: one)
     "OUTBOX_BATCH_SIZE": 50,  # outbound messages a deliverer leases at a time
@@ -148,6 +154,10 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    if not 0 <= int(app.config["DISPATCH_HOUR"]) <= 23:
+        raise ConfigError("GROUPBUY_DISPATCH_HOUR must be an hour from 0 to 23")
+    if int(app.config["UNCLAIMED_FLAG_DAYS"]) <= int(app.config["UNCLAIMED_REMIND_DAYS"]):
+        raise ConfigError("GROUPBUY_UNCLAIMED_FLAG_DAYS must be more than GROUPBUY_UNCLAIMED_REMIND_DAYS")
     if app.config["DELIVERY_FEE_REFUND"] not in ("whole_order", "never"):
         raise ConfigError("GROUPBUY_DELIVERY_FEE_REFUND must be 'whole_order' or 'never'")
     check_production(app.config)

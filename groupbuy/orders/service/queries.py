@@ -24,3 +24,11 @@ def list_orders_for_user(*, user_id: int, status: OrderStatus | None, page: int,
     if status is not None:
         query = query.where(Order.status == status)
     return paginate(query.order_by(Order.created_at.desc(), Order.id.desc()), page=page, page_size=page_size)
+
+
+def pickup_code_for_user(*, user_id: int, order_id: int) -> str:
+    """The pickup code of my order (what its pickup QR encodes); 404 before it has one or for anyone else's."""
+    code = get_order_for_user(user_id=user_id, order_id=order_id).pickup_code
+    if code is None:
+        raise NotFound()
+    return code
