@@ -93,7 +93,7 @@ class PickupSchema(ma.Schema):
     )
 
 
-class LeaderOrderSchema(ma.Schema):
+class HandedOverOrderSchema(ma.Schema):
     """An order as its leader sees it when handing it over (no shopper details)."""
 
     id = ma.fields.Integer(required=True)
