@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import User
@@ -28,14 +28,16 @@ from groupbuy.accounts.service import create_user
 from groupbuy.catalog.models import Deal, Product
 from groupbuy.catalog.service import adjust_sku_stock, create_deal
 from groupbuy.db import db
+from groupbuy.flows.arrivals import record_arrival
+from groupbuy.flows.dispatch import dispatch_orders
 from groupbuy.flows.leader_desk import confirm_leader_orders, stock_leader_orders
 from groupbuy.groups.models import Group
 from groupbuy.groups.visits import count_page_view, count_page_visitor
 from groupbuy.leaders.models import Leader
 from groupbuy.leaders.service import choose_my_leader
 from groupbuy.orders.enums import Fulfilment, OrderStatus
-from groupbuy.orders.models import Order
-from groupbuy.orders.service import CheckoutItem, close_due_groups, place_order
+from groupbuy.orders.models import Order, OrderLine
+from groupbuy.orders.service import CheckoutItem, close_due_groups, confirm_receipt, place_order, verify_pickup_code
 from groupbuy.payments.providers.base import PaymentChannel
 from groupbuy.payments.service import pay_in_sandbox, process_due_refunds, start_payment
 
@@ -154,9 +156,45 @@ def play_round(*, admin_id: int, leader: Leader, shoppers: list[User], round_: R
     close_due_groups(now=closed_at, limit=500)
     confirm_leader_orders(user_id=leader.user_id, order_ids=orders, now=closed_at + timedelta(minutes=30))
     stock_leader_orders(user_id=leader.user_id, order_ids=orders, now=closed_at + timedelta(minutes=40))
-    # Dispatch, arrival (with the shortage), pickups: the logistics services, once they land.
-    process_due_refunds(now=closed_at + timedelta(hours=1))
+    day_start = _at(round_.pickup_date, 6)
+    actor = f"demo:{admin_id}"
+    dispatch_orders(leader_id=leader.id, pickup_date=round_.pickup_date, actor=actor, now=day_start)
+    _arrive(leader, deals, round_, day_start + timedelta(hours=1))
+    process_due_refunds(now=day_start + timedelta(hours=1, minutes=5))  # the shortage's money goes back
+    _hand_over(leader, round_, day_start + timedelta(hours=2))
     return len(orders)
+
+
+def _arrive(leader: Leader, deals: list[Deal], round_: Round, at: datetime) -> None:
+    """The goods arrive; today one deal comes SHORT_BY units short (refunded to the latest orders)."""
+    received = {}
+    if not round_.finished and deals:
+        first = deals[0]
+        ordered = db.session.scalar(
+            select(func.sum(OrderLine.quantity - OrderLine.refunded_quantity))
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(Order.leader_id == leader.id, OrderLine.deal_id == first.id, Order.status == OrderStatus.SHIPPED)
+        )
+        received[first.id] = max(0, int(ordered or 0) - SHORT_BY)
+    record_arrival(user_id=leader.user_id, pickup_date=round_.pickup_date, received=received, now=at)
+
+
+def _hand_over(leader: Leader, round_: Round, at: datetime) -> None:
+    """Codes verified at the counter: every order of a past day (then confirmed by its shopper), a few today."""
+    ready = db.session.execute(
+        select(Order.id, Order.user_id, Order.pickup_code)
+        .where(
+            Order.leader_id == leader.id,
+            Order.pickup_date == round_.pickup_date,
+            Order.status == OrderStatus.READY_FOR_PICKUP,
+        )
+        .order_by(Order.id)
+    ).all()
+    handed = ready if round_.finished else ready[: len(ready) // 4]
+    for n, order in enumerate(handed):
+        verify_pickup_code(user_id=leader.user_id, pickup_code=str(order.pickup_code), now=at + timedelta(minutes=n))
+        if round_.finished or n == 0:  # today: one shopper has already confirmed receipt
+            confirm_receipt(user_id=order.user_id, order_id=order.id, now=at + timedelta(hours=1, minutes=n))
 
 
 def rounds(now: datetime) -> list[Round]:

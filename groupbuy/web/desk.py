@@ -1,23 +1,50 @@
-"""The leader's counter work from the workbench: verifying pickup codes and the pick list, through the services
-of the leader API (the same rules, refusals and throttles as the API doors)."""
+"""The leader's counter from the workbench: a pickup code goes to the same service as POST /leader/pickups, so
+the same rules hold (own orders only, one verification, wrong codes throttled per leader); the outcome is worded
+for the page instead of problem+json."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from groupbuy.errors import Conflict, DomainError, NotFound
+from groupbuy.i18n import localized, title_for
 from groupbuy.leaders.models import Leader
+from groupbuy.orders.enums import LineStatus
+from groupbuy.orders.service import verify_pickup_code
 from groupbuy.web.format import t
+
+CODE = re.compile(r"\d{8}")
 
 
 @dataclass(frozen=True)
 class PickupOutcome:
-    status: int  # 200 verified, 404 unknown code, 409 already picked up / not ready, 429 throttled
+    status: int  # 200 verified, 404 unknown code, 409 already picked up / not ready, 422 not 8 digits, 429 throttled
     tone: str  # ok | warn | bad (the page's colour)
     message: str
 
 
 def verify_pickup(*, leader: Leader, code: str, now: datetime) -> PickupOutcome:
-    """A pickup code of one of the leader's orders → picked up."""
-    message = t("核销服务尚未开放", "Pickup verification is not available yet")
-    return PickupOutcome(status=503, tone="bad", message=message)
+    """A pickup code of one of the leader's orders → picked up; what happened, in the reader's language."""
+    if not CODE.fullmatch(code):
+        return PickupOutcome(422, "bad", t("请输入 8 位数字提货码", "Enter the 8-digit pickup code"))
+    try:
+        order = verify_pickup_code(user_id=leader.user_id, pickup_code=code, now=now)
+    except NotFound:
+        return PickupOutcome(
+            404, "bad", t("没有找到这个提货码，请核对后重试", "No order of yours has this pickup code")
+        )
+    except Conflict as refusal:
+        said = localized(refusal.detail) if refusal.detail else title_for(refusal.code, refusal.status)
+        return PickupOutcome(409, "warn", said)
+    except DomainError as refusal:  # 429: too many wrong codes in the window
+        return PickupOutcome(refusal.status, "bad", title_for(refusal.code, refusal.status, **refusal.params))
+    goods = "，".join(
+        f"{line.product_name} × {line.quantity - line.refunded_quantity}"
+        for line in order.lines
+        if line.status is LineStatus.ACTIVE
+    )
+    return PickupOutcome(
+        200, "ok", t(f"核销成功：订单 {order.order_no}，{goods}", f"Picked up: order {order.order_no}, {goods}")
+    )
