@@ -1,16 +1,18 @@
 """The demo leader's working days, so `make run` shows a populated workbench (groupbuy/web).
 
-团长1 (the first demo leader) gets three rounds of deals, each a day's group buying played through the real
-services, never by writing statuses: demo shoppers order and pay in the sandbox before the cutoff, the closing job
-decides the groups, the leader confirms and stocks (the desk), the orders are dispatched and arrive (logistics),
-codes are verified at the counter, and shoppers confirm receipt.
+团长1 (the first demo leader) gets two rounds of deals, each a day's group buying played through the real services,
+never by writing statuses: demo shoppers order and pay in the sandbox before the cutoff, the closing job decides
+the groups, the leader confirms and stocks (the desk), the orders are dispatched and arrive (logistics), codes are
+verified at the counter, and shoppers confirm receipt.
 
-- 8 and 3 days ago: played to the end (most orders completed), for the 7/30-day figures.
-- yesterday evening: the groups succeeded, the goods for today's pickup arrived with one deal short (those
-  units refunded, latest orders first), a few codes are verified, one order is completed, the rest wait.
+- cut off 4 days ago: played to the end (every order completed), for the 7/30-day figures.
+- cut off yesterday at 20:00: the groups succeeded; two orders still wait for the leader's confirmation; the rest
+  were shipped and arrived for today's pickup with one deal short (those units refunded, latest orders first);
+  a few codes are verified, one of those orders is completed, the others wait at the counter.
 
-Share-page visits are counted through the same service the page uses, on the days the groups were open. A round
-is played again whenever the demo leader has no order for today's pickup (a later `make run`).
+Every step is dated between the cutoff and now, never later. Share-page visits are counted through the service the
+page uses, while the groups were open. The rounds are played again whenever the demo leader has no order for
+today's pickup (a later `make run`).
 """
 
 from __future__ import annotations
@@ -42,18 +44,24 @@ from groupbuy.payments.providers.base import PaymentChannel
 from groupbuy.payments.service import pay_in_sandbox, process_due_refunds, start_payment
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-SHOPPER_PHONES = [f"1380000{2000 + i}" for i in range(10)]
-SHOPPER_NAMES = ["小王", "阿芳", "老李", "陈姐", "张阿姨", "小周", "刘叔", "赵老师", "黄师傅", "吴同学"]
+SHOPPER_PHONES = [f"1380000{2000 + i}" for i in range(8)]
+SHOPPER_NAMES = ["小王", "阿芳", "老李", "陈姐", "张阿姨", "小周", "刘叔", "赵老师"]
 ROUND_PRODUCTS = ["新疆阿克苏冰糖心", "云南蓝莓", "东北黑木耳"]  # demo products without a city deal
 UNITS = 60
 SHORT_BY = 3  # units missing from today's arrival of the first deal
+LEFT_TO_CONFIRM = 2  # today's last orders, still waiting for the leader's confirmation
 
 
 @dataclass(frozen=True)
 class Round:
     cutoff_at: datetime
     pickup_date: date
+    ends_at: datetime  # past rounds: noon of the pickup day; today's: now (nothing is dated in the future)
     finished: bool  # played to completion (past rounds) or left at today's counter
+
+    def later(self, share: float) -> datetime:
+        """A time after the cutoff, ``share`` of the way to the round's end."""
+        return self.cutoff_at + (self.ends_at - self.cutoff_at) * share
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -64,11 +72,9 @@ def demo_leader(leader_phone: str) -> Leader | None:
     return db.session.scalar(select(Leader).join(User, Leader.user_id == User.id).where(User.phone == leader_phone))
 
 
-def needs_a_day(leader: Leader, now: datetime) -> bool:
-    """No order of the demo leader is for today's pickup: the workbench would be empty."""
-    today = now.astimezone(SHANGHAI).date()
-    found = db.session.scalar(select(Order.id).where(Order.leader_id == leader.id, Order.pickup_date == today).limit(1))
-    return found is None
+def has_orders_for(leader: Leader, day: date) -> bool:
+    found = db.session.scalar(select(Order.id).where(Order.leader_id == leader.id, Order.pickup_date == day).limit(1))
+    return found is not None
 
 
 def _shoppers(leader: Leader, password: str, now: datetime) -> list[User]:
@@ -129,7 +135,7 @@ def _buy(shopper: User, deal: Deal, quantity: int, at: datetime) -> int:
     return placed.id
 
 
-def _visits(leader: Leader, deals: list[Deal], round_: Round, rng: random.Random) -> None:
+def _visits(leader: Leader, deals: list[Deal], rng: random.Random) -> None:
     """Share-page traffic while the groups were open: some visitors come back, some bots only view."""
     for deal in deals:
         group_id = db.session.scalar(select(Group.id).where(Group.leader_id == leader.id, Group.deal_id == deal.id))
@@ -146,22 +152,24 @@ def _visits(leader: Leader, deals: list[Deal], round_: Round, rng: random.Random
 def play_round(*, admin_id: int, leader: Leader, shoppers: list[User], round_: Round, rng: random.Random) -> int:
     """One day of group buying for the demo leader, up to today's counter (or to the end for past rounds)."""
     deals = _round_deals(admin_id, round_)
-    orders: list[int] = []
-    for n, shopper in enumerate(shoppers):
-        for deal in deals[: 1 + n % len(deals)]:
-            at = deal.starts_at + timedelta(hours=2, minutes=17 * len(orders))
-            orders.append(_buy(shopper, deal, 1 + (n + deal.id) % 3, at))
-    _visits(leader, deals, round_, rng)
-    closed_at = round_.cutoff_at + timedelta(minutes=1)
-    close_due_groups(now=closed_at, limit=500)
-    confirm_leader_orders(user_id=leader.user_id, order_ids=orders, now=closed_at + timedelta(minutes=30))
-    stock_leader_orders(user_id=leader.user_id, order_ids=orders, now=closed_at + timedelta(minutes=40))
-    day_start = _at(round_.pickup_date, 6)
-    actor = f"demo:{admin_id}"
-    dispatch_orders(leader_id=leader.id, pickup_date=round_.pickup_date, actor=actor, now=day_start)
-    _arrive(leader, deals, round_, day_start + timedelta(hours=1))
-    process_due_refunds(now=day_start + timedelta(hours=1, minutes=5))  # the shortage's money goes back
-    _hand_over(leader, round_, day_start + timedelta(hours=2))
+    if not deals:
+        return 0
+    wanted = [(n, shopper, deal) for n, shopper in enumerate(shoppers) for deal in deals[: 1 + n % len(deals)]]
+    window = round_.cutoff_at - deals[0].starts_at - timedelta(hours=2)
+    orders = [
+        _buy(shopper, deal, 1 + (n + deal.id) % 3, deals[0].starts_at + timedelta(hours=1) + window * i / len(wanted))
+        for i, (n, shopper, deal) in enumerate(wanted)
+    ]
+    _visits(leader, deals, rng)
+    close_due_groups(now=round_.cutoff_at + timedelta(minutes=1), limit=500)
+    later = round_.later
+    to_confirm = orders if round_.finished else orders[:-LEFT_TO_CONFIRM]  # today: two wait for the leader
+    confirm_leader_orders(user_id=leader.user_id, order_ids=to_confirm, now=later(0.1))
+    stock_leader_orders(user_id=leader.user_id, order_ids=to_confirm, now=later(0.15))
+    dispatch_orders(leader_id=leader.id, pickup_date=round_.pickup_date, actor=f"demo:{admin_id}", now=later(0.3))
+    _arrive(leader, deals, round_, later(0.5))
+    process_due_refunds(now=later(0.55))  # the shortage's money goes back
+    _hand_over(leader, round_, later(0.6), later(0.8))
     return len(orders)
 
 
@@ -179,7 +187,7 @@ def _arrive(leader: Leader, deals: list[Deal], round_: Round, at: datetime) -> N
     record_arrival(user_id=leader.user_id, pickup_date=round_.pickup_date, received=received, now=at)
 
 
-def _hand_over(leader: Leader, round_: Round, at: datetime) -> None:
+def _hand_over(leader: Leader, round_: Round, at: datetime, receipt_at: datetime) -> None:
     """Codes verified at the counter: every order of a past day (then confirmed by its shopper), a few today."""
     ready = db.session.execute(
         select(Order.id, Order.user_id, Order.pickup_code)
@@ -194,30 +202,37 @@ def _hand_over(leader: Leader, round_: Round, at: datetime) -> None:
     for n, order in enumerate(handed):
         verify_pickup_code(user_id=leader.user_id, pickup_code=str(order.pickup_code), now=at + timedelta(minutes=n))
         if round_.finished or n == 0:  # today: one shopper has already confirmed receipt
-            confirm_receipt(user_id=order.user_id, order_id=order.id, now=at + timedelta(hours=1, minutes=n))
+            confirm_receipt(user_id=order.user_id, order_id=order.id, now=receipt_at + timedelta(minutes=n))
 
 
 def rounds(now: datetime) -> list[Round]:
+    """Cut off at 20:00 the day before their pickup day: 3 days ago (finished) and yesterday (today's counter)."""
     today = now.astimezone(SHANGHAI).date()
     return [
         Round(
-            cutoff_at=_at(today - timedelta(days=days + 1), 20),
-            pickup_date=today - timedelta(days=days),
-            finished=days > 0,
+            cutoff_at=_at(today - timedelta(days=ago + 1), 20),
+            pickup_date=today - timedelta(days=ago),
+            ends_at=_at(today - timedelta(days=ago), 12) if ago else now,
+            finished=ago > 0,
         )
-        for days in (8, 3, 0)
+        for ago in (3, 0)
     ]
 
 
 def play_demo_days(*, admin_id: int, leader_phone: str, password: str, now: datetime) -> str | None:
     """The demo leader's days, if the workbench would otherwise be empty today; a line saying what was done."""
     leader = demo_leader(leader_phone)
-    if leader is None or not needs_a_day(leader, now):
-        return None
+    if leader is None or has_orders_for(leader, now.astimezone(SHANGHAI).date()):
+        return None  # today's counter is populated already
     shoppers = _shoppers(leader, password, now - timedelta(days=10))
     rng = random.Random(int(now.timestamp()) // 86400)
-    played = [play_round(admin_id=admin_id, leader=leader, shoppers=shoppers, round_=r, rng=rng) for r in rounds(now)]
-    status = {s.value: 0 for s in OrderStatus}
-    for value in db.session.scalars(select(Order.status).where(Order.leader_id == leader.id)):
-        status[value.value] += 1
-    return f"Demo workbench ({leader.display_name}): {sum(played)} orders over {len(played)} days; {status}"
+    played = [
+        play_round(admin_id=admin_id, leader=leader, shoppers=shoppers, round_=r, rng=rng)
+        for r in rounds(now)
+        if not has_orders_for(leader, r.pickup_date)  # a pickup day an earlier load already played
+    ]
+    statuses = db.session.execute(
+        select(Order.status, func.count()).where(Order.leader_id == leader.id).group_by(Order.status)
+    ).all()
+    counts = ", ".join(f"{count} {status.value}" for status, count in sorted(statuses))
+    return f"Demo workbench of {leader.display_name}: {sum(played)} orders over {len(played)} days ({counts})."
