@@ -187,8 +187,12 @@ class PickListSchema(ma.Schema):
 
 
 class EarningsQuerySchema(PageQuerySchema):
-    from_date = Date(data_key="from", metadata={"description": "first pickup date; default: 29 days before to"})
-    to_date = Date(data_key="to", metadata={"description": "last pickup date; default: today (Asia/Shanghai)"})
+    from_date = Date(
+        data_key="from", metadata={"description": "first pickup date; default: 29 days before to, or 29 days ago"}
+    )
+    to_date = Date(
+        data_key="to", metadata={"description": "last pickup date; default: 29 days after from, or 7 days ahead"}
+    )
 
 
 class EarningsTotalsSchema(ma.Schema):
