@@ -151,9 +151,7 @@ class PickListQuerySchema(ma.Schema):
 
 
 class PickListLineSchema(ma.Schema):
-    deal_id = ma.fields.Integer(required=True)
-    product_name = ma.fields.String(required=True)
-    spec = ma.fields.String(required=True)
+    deal_id = ma.fields.Integer(required=True, metadata={"description": "one of the pick list's deals"})
     quantity = ma.fields.Integer(required=True, metadata={"description": "active units (refunded ones left out)"})
 
 

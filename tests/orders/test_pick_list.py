@@ -100,7 +100,7 @@ def test_pick_list_as_csv_with_a_bom_and_as_a_printable_page(
     blank = rows.index([])
     assert sum(int(r[2]) for r in rows[1:blank]) == as_json["total_units"]
     assert rows[blank + 1][0] == "提货码"
-    assert sum(int(r[7]) for r in rows[blank + 2 :]) == as_json["total_units"]
+    assert sum(int(r[6]) for r in rows[blank + 2 :]) == as_json["total_units"]
     assert {r[0] for r in rows[blank + 2 :]} == {s["pickup_code"] for s in as_json["shoppers"]}
     for html in (as_html, page):
         assert html.status_code == 200 and html.mimetype == "text/html"
