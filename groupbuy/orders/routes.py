@@ -105,6 +105,7 @@ class OrderConfirmReceipt(MethodView):
 # --- the leader's desk: own orders only (another leader's order is a 404) ---------------------------------
 
 _TEXT = {"type": "string"}  # the pick list as CSV (UTF-8 with a BOM) or as a printable page
+_BY_ACCEPT = "JSON; CSV (UTF-8 with BOM) or a printable page by Accept"
 
 
 @blp.route("/leader/orders")
@@ -177,8 +178,8 @@ class LeaderPickList(MethodView):
     @require_roles(Role.LEADER)
     @blp.arguments(PickListQuerySchema(), location="query")
     @blp.response(200, PickListSchema)
-    @blp.alt_response(200, schema=_TEXT, content_type="text/csv", success=True, description="JSON; CSV or HTML by Accept")
-    @blp.alt_response(200, schema=_TEXT, content_type=HTML, success=True, description="JSON; CSV or HTML by Accept")
+    @blp.alt_response(200, schema=_TEXT, content_type="text/csv", success=True, description=_BY_ACCEPT)
+    @blp.alt_response(200, schema=_TEXT, content_type=HTML, success=True, description=_BY_ACCEPT)
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, query: dict[str, Any]) -> Response:
         """My pick list for a pickup date: units per deal, then each order (JSON; CSV or HTML by Accept)."""

@@ -161,9 +161,7 @@ class PickListQuerySchema(ma.Schema):
 
 
 class PickListLineSchema(ma.Schema):
-    deal_id = ma.fields.Integer(required=True)
-    product_name = ma.fields.String(required=True)
-    spec = ma.fields.String(required=True)
+    deal_id = ma.fields.Integer(required=True, metadata={"description": "one of the pick list's deals"})
     quantity = ma.fields.Integer(required=True, metadata={"description": "active units (refunded ones left out)"})
 
 
@@ -197,8 +195,12 @@ class PickListSchema(ma.Schema):
 
 
 class EarningsQuerySchema(PageQuerySchema):
-    from_date = Date(data_key="from", metadata={"description": "first pickup date; default: 29 days before to"})
-    to_date = Date(data_key="to", metadata={"description": "last pickup date; default: today (Asia/Shanghai)"})
+    from_date = Date(
+        data_key="from", metadata={"description": "first pickup date; default: 29 days before to, or 29 days ago"}
+    )
+    to_date = Date(
+        data_key="to", metadata={"description": "last pickup date; default: 29 days after from, or 7 days ahead"}
+    )
 
 
 class EarningsTotalsSchema(ma.Schema):

@@ -14,9 +14,9 @@ from groupbuy.db import db
 from groupbuy.leaders.models import Leader
 from groupbuy.orders.models import Order
 from tests.factories.accounts import AddressFactory
+from tests.factories.desk import Desk
 from tests.factories.leaders import BEIJING
 from tests.factories.market import T0, Shop
-from tests.factories.desk import Desk
 
 
 def _leader(app: Flask, leader_id: int) -> Leader:

@@ -15,9 +15,9 @@ from groupbuy.notifications.enums import NotificationKind
 from groupbuy.notifications.models import Notification
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderRefund, OrderTimelineEvent
+from tests.factories.desk import PICKUP, Desk
 from tests.factories.market import T0, Shop
 from tests.jobs.conftest import place
-from tests.factories.desk import PICKUP, Desk
 
 AFTER_CUTOFF = T0 + timedelta(hours=11)
 

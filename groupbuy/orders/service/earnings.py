@@ -26,6 +26,7 @@ from groupbuy.orders.states import CONFIRMED_STATES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_DAYS = 30
+AHEAD_DAYS = 7
 MAX_DAYS = 92
 _EARNING = sorted(CONFIRMED_STATES)
 _NET = Order.paid_fen - Order.refund_due_fen
@@ -47,21 +48,28 @@ def commission_fen(net_fen: int, rate_bp: int) -> int:
 
 
 def _period(from_date: date | None, to_date: date | None, now: datetime) -> tuple[date, date]:
-    to_date = to_date or (
-        from_date + timedelta(days=DEFAULT_DAYS - 1) if from_date else now.astimezone(SHANGHAI).date()
-    )
-    from_date = from_date or to_date - timedelta(days=DEFAULT_DAYS - 1)
-    if to_date < from_date:
+    """The dates given; by default the last 30 days and the coming week's pickups (their commission is pending)."""
+    span = timedelta(days=DEFAULT_DAYS - 1)
+    if from_date and to_date:
+        first, last = from_date, to_date
+    elif from_date:
+        first, last = from_date, from_date + span
+    elif to_date:
+        first, last = to_date - span, to_date
+    else:
+        today = now.astimezone(SHANGHAI).date()
+        first, last = today - span, today + timedelta(days=AHEAD_DAYS)
+    if last < first:
         raise Invalid(errors={"to": ["'to' must not be before 'from'"]})
-    if (to_date - from_date).days + 1 > MAX_DAYS:
+    if (last - first).days + 1 > MAX_DAYS:
         raise Invalid(errors={"from": [f"at most {MAX_DAYS} days"]})
-    return from_date, to_date
+    return first, last
 
 
 def leader_earnings(
     *, user_id: int, from_date: date | None, to_date: date | None, page: int, page_size: int, now: datetime
 ) -> EarningsReport:
-    """My commission for pickup dates from..to (default: the last 30 days): totals, per day, per order (paged)."""
+    """My commission for pickup dates from..to: totals, per day, per order (paged)."""
     leader = get_active_leader(user_id=user_id)
     from_date, to_date = _period(from_date, to_date, now)
     rate = leader.commission_rate_bp
