@@ -110,7 +110,9 @@ def test_a_shortage_of_3_units_refunds_exactly_those_units_latest_orders_first(
         assert db.session.scalar(select(func.count()).select_from(OrderRefund)) == 2
         kinds = dict(
             db.session.execute(
-                select(Notification.kind, func.count()).group_by(Notification.kind).where(Notification.kind != "order_paid")
+                select(Notification.kind, func.count())
+                .group_by(Notification.kind)
+                .where(Notification.kind != "order_paid")
             ).all()
         )
         assert kinds == {"goods_arrived": 4, "order_shortage": 2, "leader_dispatch": 1}
