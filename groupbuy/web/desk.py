@@ -5,7 +5,7 @@ for the page instead of problem+json."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from groupbuy.errors import Conflict, DomainError, NotFound
@@ -23,6 +23,7 @@ class PickupOutcome:
     status: int  # 200 verified, 404 unknown code, 409 already picked up / not ready, 422 not 8 digits, 429 throttled
     tone: str  # ok | warn | bad (the page's colour)
     message: str
+    headers: dict[str, str] = field(default_factory=dict)  # Retry-After of a 429
 
 
 def verify_pickup(*, leader: Leader, code: str, now: datetime) -> PickupOutcome:
@@ -39,7 +40,8 @@ def verify_pickup(*, leader: Leader, code: str, now: datetime) -> PickupOutcome:
         said = localized(refusal.detail) if refusal.detail else title_for(refusal.code, refusal.status)
         return PickupOutcome(409, "warn", said)
     except DomainError as refusal:  # 429: too many wrong codes in the window
-        return PickupOutcome(refusal.status, "bad", title_for(refusal.code, refusal.status, **refusal.params))
+        said = title_for(refusal.code, refusal.status, **refusal.params)
+        return PickupOutcome(refusal.status, "bad", said, dict(refusal.headers))
     goods = "，".join(
         f"{line.product_name} × {line.quantity - line.refunded_quantity}"
         for line in order.lines

@@ -153,7 +153,9 @@ def verify_pickup(leader: Leader) -> Response:
     code = request.form.get("pickup_code", "").strip()[:20]
     outcome = desk.verify_pickup(leader=leader, code=code, now=clock.now())
     today_now = today_at_a_glance(leader=leader, now=clock.now())
-    return page("today.html", outcome.status, today=today_now, pickup=outcome, active="today")
+    answer = page("today.html", outcome.status, today=today_now, pickup=outcome, active="today")
+    answer.headers.update(outcome.headers)
+    return answer
 
 
 @workbench.get("/pick-list")
