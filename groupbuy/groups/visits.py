@@ -53,8 +53,9 @@ def _first_visit_today(group: Group, day: date, visitor: str) -> bool:
         insert_or_ignore(GroupPageVisitor)
         .values(group_id=group.id, day=day, visitor_hash=_visitor_hash(visitor, day))
         .on_conflict_do_nothing()
-    )
-    return bool(inserted.rowcount == 1)
+        .returning(GroupPageVisitor.group_id)  # a row back only when it was new (rowcount is not reliable here)
+    ).first()
+    return inserted is not None
 
 
 def count_page_view(*, group_id: int, visitor: str | None, now: datetime) -> None:
