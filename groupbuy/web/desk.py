@@ -9,21 +9,38 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from groupbuy.errors import Conflict, DomainError, NotFound
+from groupbuy.flows.leader_desk import confirm_leader_orders
 from groupbuy.i18n import localized, title_for
 from groupbuy.leaders.models import Leader
 from groupbuy.orders.enums import LineStatus
 from groupbuy.orders.service import verify_pickup_code
 from groupbuy.web.format import t
+from groupbuy.web.today import order_ids_to_confirm
 
 CODE = re.compile(r"\d{8}")
 
 
 @dataclass(frozen=True)
 class PickupOutcome:
+    """What a counter action did, for the page (the pickup box, the confirm button)."""
+
     status: int  # 200 verified, 404 unknown code, 409 already picked up / not ready, 422 not 8 digits, 429 throttled
     tone: str  # ok | warn | bad (the page's colour)
     message: str
     headers: dict[str, str] = field(default_factory=dict)  # Retry-After of a 429
+
+
+def confirm_waiting_orders(*, leader: Leader, now: datetime) -> PickupOutcome:
+    """Confirm every order waiting for the leader (each in its own transaction, each shopper told)."""
+    outcomes = confirm_leader_orders(
+        user_id=leader.user_id, order_ids=order_ids_to_confirm(leader_id=leader.id), now=now
+    )
+    done = sum(1 for o in outcomes if o.ok)
+    refused = len(outcomes) - done
+    message = t(f"已确认 {done} 单", f"{done} orders confirmed")
+    if refused:
+        message += t(f"，{refused} 单未能确认（状态已变化）", f"; {refused} could not be (their state changed)")
+    return PickupOutcome(200, "ok" if not refused else "warn", message)
 
 
 def verify_pickup(*, leader: Leader, code: str, now: datetime) -> PickupOutcome:

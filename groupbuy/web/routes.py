@@ -158,6 +158,15 @@ def verify_pickup(leader: Leader) -> Response:
     return answer
 
 
+@workbench.post("/orders/confirm")
+@leader_page
+def confirm_orders(leader: Leader) -> Response:
+    """The "confirm all" button: every paid order of a succeeded group → confirmed (through the desk's flow)."""
+    outcome = desk.confirm_waiting_orders(leader=leader, now=clock.now())
+    today_now = today_at_a_glance(leader=leader, now=clock.now())
+    return page("today.html", today=today_now, confirmed=outcome, active="today")
+
+
 @workbench.get("/pick-list")
 @leader_page
 def pick_list_page(leader: Leader) -> Response:

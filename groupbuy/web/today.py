@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from groupbuy.catalog.models import Deal
 from groupbuy.common.urls import absolute_url
@@ -107,7 +107,7 @@ def _count(*conditions: object) -> int:
     return int(db.session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0)  # type: ignore[arg-type]
 
 
-def orders_to_confirm(*, leader_id: int) -> int:
+def _confirmable(leader_id: int) -> tuple[ColumnElement[bool], ...]:
     """Paid orders every live line of which is in a succeeded group (open ones wait, failed ones are refunded)."""
     not_succeeded = exists(
         select(OrderLine.id)
@@ -118,7 +118,16 @@ def orders_to_confirm(*, leader_id: int) -> int:
             Group.status != GroupStatus.SUCCEEDED,
         )
     )
-    return _count(Order.leader_id == leader_id, Order.status == OrderStatus.PAID, ~not_succeeded)
+    return Order.leader_id == leader_id, Order.status == OrderStatus.PAID, ~not_succeeded
+
+
+def orders_to_confirm(*, leader_id: int) -> int:
+    return _count(*_confirmable(leader_id))
+
+
+def order_ids_to_confirm(*, leader_id: int, limit: int = 500) -> list[int]:
+    """The orders the workbench's "confirm all" button confirms, oldest first."""
+    return list(db.session.scalars(select(Order.id).where(*_confirmable(leader_id)).order_by(Order.id).limit(limit)))
 
 
 def expected_arrivals(*, leader_id: int, day: date) -> list[ExpectedArrival]:

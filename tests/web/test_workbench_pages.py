@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 
 from groupbuy import clock
 from groupbuy.db import db
-from groupbuy.orders.enums import RefundReason
+from groupbuy.notifications.models import Notification
+from groupbuy.orders.enums import OrderStatus, RefundReason
 from groupbuy.orders.models import Order
 from groupbuy.orders.service import refund_lines
 from tests.factories.market import T0, Shop
 from tests.jobs.conftest import pay, place
-from tests.web.conftest import leader_phone, log_in, open_groups
+from tests.web.conftest import csrf_of, leader_phone, log_in, open_groups
 
 
 def _stat(html: str, element_id: str) -> str:
@@ -100,3 +101,29 @@ def test_figures_for_7_and_30_days_match_the_database(app: Flask, client: FlaskC
     assert [_stat(month, i) for i in ("fig-visitors", "fig-views")] == ["2", "3"]
     assert '<svg class="chart" id="chart"' in month and month.count("<rect ") == 30 and "<polyline" in month
     assert "Refund rate" in english and "Last 30 days" in english
+
+
+def test_confirm_all_confirms_the_waiting_orders_and_tells_their_shoppers(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    deal, failing = shop.deal(), shop.deal(min_group_quantity=50)
+    orders = [place(app, shop.shopper(), deal, 1) for _ in range(3)]
+    for order_id in orders[:2]:
+        pay(app, order_id)
+    pay(app, place(app, shop.shopper(), failing, 1))
+    shop.close_groups(at=shop.cutoff)
+    after = shop.cutoff + timedelta(minutes=5)
+    with clock.frozen(after):
+        log_in(client, leader_phone(app, shop))
+        page = client.get("/workbench/").text
+        assert _stat(page, "to-confirm") == "2" and 'id="confirm-box"' in page
+        assert client.post("/workbench/orders/confirm", data={}).status_code == 400  # no CSRF token
+        done = client.post("/workbench/orders/confirm", data={"csrf_token": csrf_of(page)})
+    assert done.status_code == 200 and "已确认 2 单" in done.text and _stat(done.text, "to-confirm") == "0"
+    with app.app_context():
+        statuses = [db.session.get_one(Order, o).status for o in orders]
+        told = db.session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.kind == "order_confirmed")
+        )
+    assert statuses == [OrderStatus.CONFIRMED, OrderStatus.CONFIRMED, OrderStatus.PENDING_PAYMENT]
+    assert told == 2
