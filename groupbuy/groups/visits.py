@@ -49,12 +49,16 @@ def _bump(group: Group, day: date, *, views: int, visitors: int) -> None:
 
 
 def _first_visit_today(group: Group, day: date, visitor: str) -> bool:
-    inserted = connection().execute(
-        insert_or_ignore(GroupPageVisitor)
-        .values(group_id=group.id, day=day, visitor_hash=_visitor_hash(visitor, day))
-        .on_conflict_do_nothing()
-        .returning(GroupPageVisitor.group_id)  # a row back only when it was new (rowcount is not reliable here)
-    ).first()
+    inserted = (
+        connection()
+        .execute(
+            insert_or_ignore(GroupPageVisitor)
+            .values(group_id=group.id, day=day, visitor_hash=_visitor_hash(visitor, day))
+            .on_conflict_do_nothing()
+            .returning(GroupPageVisitor.group_id)  # a row back only when it was new (rowcount is not reliable here)
+        )
+        .first()
+    )
     return inserted is not None
 
 
