@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import Response, make_response, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from groupbuy import clock
 from groupbuy.errors import DomainError
@@ -56,6 +57,15 @@ def refusal(status: int, message: str) -> Response:
 def domain_error_page(error: DomainError) -> Response:
     """A rule said no inside a page: its title as the page's message, its status kept."""
     return refusal(error.status, title_for(error.code, error.status, **error.params))
+
+
+def too_many_page(error: HTTPException) -> Response:
+    """429 as a page, with the limiter's Retry-After."""
+    response = refusal(429, title_for("rate_limited", 429))
+    retry_after = error.get_response().headers.get("Retry-After")
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
+    return response
 
 
 def leader_page(view: F) -> F:

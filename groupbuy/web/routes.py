@@ -24,7 +24,16 @@ from groupbuy.security_headers import PAGE_POLICY, csp_nonce
 from groupbuy.web import desk, session
 from groupbuy.web.figures import WINDOWS, leader_figures
 from groupbuy.web.format import t
-from groupbuy.web.pages import domain_error_page, form_expired, leader_page, no_store, not_a_leader, page, refusal
+from groupbuy.web.pages import (
+    domain_error_page,
+    form_expired,
+    leader_page,
+    no_store,
+    not_a_leader,
+    page,
+    refusal,
+    too_many_page,
+)
 from groupbuy.web.share import share_page
 from groupbuy.web.today import today_at_a_glance
 from groupbuy.web.views import figures_chart, issued_caller, login_target, neighbour_days, pickup_day
@@ -32,6 +41,7 @@ from groupbuy.web.views import figures_chart, issued_caller, login_target, neigh
 share = Blueprint("share_page", __name__)
 workbench = Blueprint("workbench", __name__, url_prefix="/workbench")
 workbench.register_error_handler(DomainError, domain_error_page)
+workbench.register_error_handler(429, too_many_page)  # the login form's per-IP limit, as a page
 
 VISITOR_COOKIE = "gb_visitor"
 VISITOR_MAX_AGE = 365 * 24 * 3600

@@ -103,8 +103,8 @@ def group_cards(*, leader_id: int, now: datetime) -> list[GroupCard]:
     ]
 
 
-def _count(*conditions: object) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0)  # type: ignore[arg-type]
+def _count(*conditions: ColumnElement[bool]) -> int:
+    return int(db.session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0)
 
 
 def _confirmable(leader_id: int) -> tuple[ColumnElement[bool], ...]:

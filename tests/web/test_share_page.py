@@ -45,6 +45,7 @@ def test_share_url_opens_the_group_page_with_price_progress_pickup_and_open_grap
     assert f"pages/group/index?group_id={group_id}" in html
     csp = page.headers["Content-Security-Policy"]
     assert "nonce-" in csp and "frame-ancestors 'none'" in csp and page.headers["X-Frame-Options"] == "DENY"
+    assert "img-src 'self' data: https:;" in csp and "script-src 'self' 'nonce-" in csp  # the product picture only
     assert "Closes in" in english.text and "Pickup point" in english.text
 
 

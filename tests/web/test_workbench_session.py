@@ -126,3 +126,12 @@ def test_a_leader_suspended_after_login_is_refused(app: Flask, client: FlaskClie
                 )
         answer = client.get("/workbench/")
     assert answer.status_code == 403 and "无法继续" in answer.text and answer.mimetype == "text/html"
+
+
+def test_the_login_form_is_throttled_per_ip_like_the_api_login(app: Flask, client: FlaskClient, shop: Shop) -> None:
+    app.config["AUTH_RATE_LIMIT"] = "3 per minute"
+    with clock.frozen(T0):
+        answers = [log_in(client, leader_phone(app, shop), password="Wrong-password-1") for _ in range(4)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
+    assert answers[-1].mimetype == "text/html" and "操作太频繁" in answers[-1].text
+    assert int(answers[-1].headers["Retry-After"]) > 0
