@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from groupbuy import clock
+from groupbuy.common.qr import render_qr
 from groupbuy.db import db
 from groupbuy.groups.models import GroupPageDay, GroupPageVisitor
 from groupbuy.groups.service import cancel_group, close_group
@@ -35,8 +36,10 @@ def test_share_url_opens_the_group_page_with_price_progress_pickup_and_open_grap
         share_url = client.get(f"/api/v1/groups/{group_id}").json["share_url"]
         assert share_url == f"http://testserver/groups/{group_id}"
         page = client.get(share_url.removeprefix("http://testserver"))
+        qr = client.get(f"/api/v1/groups/{group_id}/qr.svg")
         english = client.get(f"/groups/{group_id}", headers={"Accept-Language": "en"})
     assert page.status_code == 200 and page.mimetype == "text/html"
+    assert qr.data == render_qr(share_url, "svg")  # the group QR code opens this page
     html = page.text
     assert "¥19.90" in html and 'property="og:title"' in html and f'content="{share_url}"' in html
     assert "幸福小区" in html and "08:00-20:00" in html  # pickup point and hours
