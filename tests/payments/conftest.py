@@ -12,14 +12,16 @@ import pytest
 from flask import Flask
 
 from groupbuy.payments.providers import (
+    PAYMENT_PROVIDERS,
     AlipayProvider,
     AlipaySettings,
     UnionPayProvider,
     UnionPaySettings,
     WeChatPayProvider,
     WeChatPaySettings,
+    build_payment_providers,
 )
-from tests.conftest import second_app
+from tests.conftest import second_app, swap, tune
 from tests.fakes import alipay_server, unionpay_server, wechatpay_server
 from tests.fakes.alipay_server import FakeAlipay
 from tests.fakes.http_server import serving
@@ -28,6 +30,8 @@ from tests.fakes.unionpay_pki import MERCHANT_CERT_SERIAL, MERCHANT_PFX_PASSWORD
 from tests.fakes.unionpay_server import FakeUnionPay
 from tests.fakes.wechatpay_server import FakeWeChatPay
 from tests.payments.domain import ALL_CHANNELS, SELLER_ID
+
+REAL_CHANNELS = ALL_CHANNELS.replace("sandbox,", "")  # the sandbox is installed at start already
 
 MCHID = "1900000109"
 APPID = "wx8888888888888888"
@@ -192,10 +196,21 @@ def alipay(alipay_settings: AlipaySettings) -> AlipayProvider:
 # -- the payments domain: every channel on, WeChat Pay and Alipay pointed at the fakes -----------------------------
 
 
+def install_providers(app: Any, config: dict[str, Any]) -> None:
+    """The providers of ``config``'s PAYMENT_CHANNELS, built as at start, installed in this app's registry; the
+    merchant we are (the ids a genuine notification must name) set to match."""
+    for channel, provider in build_payment_providers(config).items():
+        swap(app, PAYMENT_PROVIDERS, provider, channel.value)
+    ours = {"WECHATPAY_MCHID", "WECHATPAY_APPID", "ALIPAY_APP_ID", "ALIPAY_SELLER_ID", "UNIONPAY_MER_ID"}
+    tune(app, **{key.lower(): value for key, value in config.items() if key in ours})
+
+
 def configure_payments(app: Any, key_files: dict[str, str], wechat_url: str, alipay_url: str) -> None:
     """All four channels on this app, real providers pointed at the fake servers, short outbound timeouts."""
-    app.config.update(wechat_config(key_files, wechat_url) | alipay_config(key_files, alipay_url))
-    app.config.update(PAYMENT_CHANNELS=ALL_CHANNELS, ALIPAY_SELLER_ID=SELLER_ID, HTTP_TIMEOUT_SECONDS=0.3)
+    config = wechat_config(key_files, wechat_url) | alipay_config(key_files, alipay_url)
+    install_providers(
+        app, config | {"PAYMENT_CHANNELS": REAL_CHANNELS, "ALIPAY_SELLER_ID": SELLER_ID, "HTTP_TIMEOUT_SECONDS": 0.3}
+    )
 
 
 @pytest.fixture
@@ -218,9 +233,8 @@ def busy_app(
 
 
 def configure_unionpay(app: Any, files: dict[str, str], gateway: str) -> None:
-    """Every channel on (UnionPay's too), UnionPay pointed at its fake."""
-    app.config.update(unionpay_config(files, gateway))
-    app.config.update(PAYMENT_CHANNELS=ALL_CHANNELS + ",unionpay_qr,unionpay_h5", HTTP_TIMEOUT_SECONDS=0.3)
+    """UnionPay's channels on as well, UnionPay pointed at its fake."""
+    install_providers(app, unionpay_config(files, gateway) | {"HTTP_TIMEOUT_SECONDS": 0.3})
 
 
 @pytest.fixture

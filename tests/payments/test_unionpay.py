@@ -28,7 +28,7 @@ from groupbuy.payments.providers import (
     TradeStatus,
     UnionPayProvider,
     UnionPaySettings,
-    provider_for,
+    build_provider,
 )
 from groupbuy.payments.providers.unionpay_sign import parse_answer, signing_string
 from tests.fakes.http_server import Fault
@@ -372,7 +372,7 @@ def test_settings_are_refused_when_incomplete_or_wrong(unionpay_files: dict[str,
     with pytest.raises(ProviderNotConfigured, match="not issued by the configured root"):
         UnionPaySettings.from_config(config | {"UNIONPAY_ROOT_CERT_FILE": foreign_root})
     with pytest.raises(ProviderNotConfigured):
-        provider_for("unionpay_qr", config | {"PAYMENT_CHANNELS": "alipay_qr"})
+        build_provider("unionpay_qr", config | {"PAYMENT_CHANNELS": "alipay_qr"})
 
 
 def test_a_signer_name_other_than_the_setting_is_refused(

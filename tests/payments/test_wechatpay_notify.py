@@ -27,7 +27,7 @@ from groupbuy.payments.providers import (
     TradeStatus,
     WeChatPayProvider,
     WeChatPaySettings,
-    provider_for,
+    build_provider,
 )
 from tests.fakes.payment_keys import throwaway_key
 from tests.fakes.wechatpay_server import FakeRefund, FakeWeChatPay
@@ -254,7 +254,7 @@ def test_platform_certificate_serial_selects_the_key(key_files: dict[str, str], 
         "WECHATPAY_PLATFORM_PUBLIC_KEY_FILE": key_files["platform_certificate"],
         "WECHATPAY_PLATFORM_PUBLIC_KEY_ID": "",
     }
-    provider = provider_for("wechat_native", config)
+    provider = build_provider("wechat_native", config)
     _, body = fake.build_transaction_notification(TRADE, now=T0)
 
     event = provider.parse_notification(fake.sign_notification(body, now=T0, serial="3A1B2C3D4E5F"), body, now=T0)
