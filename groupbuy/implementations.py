@@ -21,7 +21,7 @@ from groupbuy.settings import Settings
 def build_registry(settings: Settings) -> Registry:
     """Every outside implementation the settings choose (file storage: no feature stores files yet)."""
     built = Registry()
-    for channel, provider in build_payment_providers(settings.as_mapping()).items():
+    for channel, provider in build_payment_providers(settings).items():
         built.install(PAYMENT_PROVIDERS, provider, channel.value)
     for transport, sender in message_senders(settings).items():
         built.install(SENDERS, sender, transport.value)

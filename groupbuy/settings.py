@@ -153,10 +153,6 @@ class Settings:
             shown.append(f"{spec.name}={'<hidden>' if spec.metadata['secret'] and value else repr(value)}")
         return f"Settings({', '.join(shown)})"
 
-    def as_mapping(self) -> dict[str, Any]:
-        """The values under their environment names without GROUPBUY_ (the providers' from_config takes these)."""
-        return {spec.name.upper(): getattr(self, spec.name) for spec in dataclasses.fields(self)}
-
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed, checked like the original (tests use it through tests.conftest.tune)."""
         return dataclasses.replace(self, **changes)

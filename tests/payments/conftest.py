@@ -21,6 +21,7 @@ from groupbuy.payments.providers import (
     WeChatPaySettings,
     build_payment_providers,
 )
+from groupbuy.settings import build_settings
 from tests.conftest import second_app, swap, tune
 from tests.fakes import alipay_server, unionpay_server, wechatpay_server
 from tests.fakes.alipay_server import FakeAlipay
@@ -131,7 +132,7 @@ def unionpay_fake() -> Iterator[FakeUnionPay]:
 
 @pytest.fixture
 def unionpay_settings(unionpay_fake: FakeUnionPay, unionpay_files: dict[str, str]) -> UnionPaySettings:
-    return UnionPaySettings.from_config(unionpay_config(unionpay_files, unionpay_fake.url))
+    return UnionPaySettings.from_settings(build_settings(unionpay_config(unionpay_files, unionpay_fake.url)))
 
 
 @pytest.fixture
@@ -160,7 +161,7 @@ def wechat_fake() -> Iterator[FakeWeChatPay]:
 
 @pytest.fixture
 def wechat_settings(wechat_fake: FakeWeChatPay, key_files: dict[str, str]) -> WeChatPaySettings:
-    return WeChatPaySettings.from_config(wechat_config(key_files, wechat_fake.url))
+    return WeChatPaySettings.from_settings(build_settings(wechat_config(key_files, wechat_fake.url)))
 
 
 @pytest.fixture
@@ -185,7 +186,7 @@ def alipay_fake() -> Iterator[FakeAlipay]:
 
 @pytest.fixture
 def alipay_settings(alipay_fake: FakeAlipay, key_files: dict[str, str]) -> AlipaySettings:
-    return AlipaySettings.from_config(alipay_config(key_files, alipay_fake.url))
+    return AlipaySettings.from_settings(build_settings(alipay_config(key_files, alipay_fake.url)))
 
 
 @pytest.fixture
@@ -199,7 +200,7 @@ def alipay(alipay_settings: AlipaySettings) -> AlipayProvider:
 def install_providers(app: Any, config: dict[str, Any]) -> None:
     """The providers of ``config``'s PAYMENT_CHANNELS, built as at start, installed in this app's registry; the
     merchant we are (the ids a genuine notification must name) set to match."""
-    for channel, provider in build_payment_providers(config).items():
+    for channel, provider in build_payment_providers(build_settings(config)).items():
         swap(app, PAYMENT_PROVIDERS, provider, channel.value)
     ours = {"WECHATPAY_MCHID", "WECHATPAY_APPID", "ALIPAY_APP_ID", "ALIPAY_SELLER_ID", "UNIONPAY_MER_ID"}
     tune(app, **{key.lower(): value for key, value in config.items() if key in ours})

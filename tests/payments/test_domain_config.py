@@ -12,6 +12,7 @@ from groupbuy import clock, create_app
 from groupbuy.config import SECRET_KEYS, ConfigError
 from groupbuy.payments import jobs
 from groupbuy.payments.providers import PaymentChannel, build_payment_providers
+from groupbuy.settings import build_settings
 from tests.conftest import SANDBOX_SIGNING_KEY, SETTINGS_KEY, tune
 from tests.factories.market import Shop
 from tests.payments.domain import PAY_AT, pay_link, place_order, start
@@ -47,7 +48,9 @@ def test_payment_secrets_are_secret_keys() -> None:
 
 def test_an_enabled_channel_without_settings_is_unavailable(shop: Shop, client: FlaskClient, app: Flask) -> None:
     enabled = {"PAYMENT_CHANNELS": "sandbox,wechat_native", "SANDBOX_SIGNING_KEY": SANDBOX_SIGNING_KEY}
-    assert set(build_payment_providers(enabled)) == {PaymentChannel.SANDBOX}  # wechat_native: no merchant keys
+    assert set(build_payment_providers(build_settings(enabled))) == {
+        PaymentChannel.SANDBOX
+    }  # wechat_native: no merchant keys
     order = place_order(shop, client)
     response = pay_link(client, order, "wechat_native")
     assert response.status_code == 422 and response.json["code"] == "payment_channel_unavailable"

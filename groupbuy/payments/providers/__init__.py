@@ -16,9 +16,6 @@ pointed at fake servers with ``registry().install(PAYMENT_PROVIDERS, provider, c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import structlog
 
 from groupbuy.payments.providers.alipay import AlipayProvider, AlipaySettings
@@ -53,6 +50,7 @@ from groupbuy.payments.providers.sandbox import InvalidCheckoutToken, SandboxChe
 from groupbuy.payments.providers.unionpay import UNIONPAY_NOTIFY_ACK, UnionPayProvider, UnionPaySettings
 from groupbuy.payments.providers.wechatpay import WeChatPayProvider, WeChatPaySettings
 from groupbuy.registry import Slot, registry
+from groupbuy.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -60,41 +58,36 @@ log = structlog.get_logger(__name__)
 PAYMENT_PROVIDERS: Slot[PaymentProvider] = Slot("payment_providers")
 
 
-def enabled_channels(config: Mapping[str, Any]) -> frozenset[PaymentChannel]:
-    """PAYMENT_CHANNELS as channels (a comma-separated string or a list); unknown names are an error."""
-    raw = config.get("PAYMENT_CHANNELS", "sandbox")
-    names = raw.split(",") if isinstance(raw, str) else list(raw or ())
-    try:
-        channels = frozenset(PaymentChannel(str(name).strip()) for name in names if str(name).strip())
-    except ValueError as exc:
-        raise ProviderNotConfigured(f"PAYMENT_CHANNELS: {exc}") from exc
-    if PaymentChannel.SANDBOX in channels and config.get("ENV") == "production":
+def enabled_channels(settings: Settings) -> frozenset[PaymentChannel]:
+    """GROUPBUY_PAYMENT_CHANNELS as channels (its names are checked at start); no sandbox in production."""
+    channels = frozenset(PaymentChannel(name) for name in settings.payment_channels)
+    if PaymentChannel.SANDBOX in channels and settings.env == "production":
         raise ProviderNotConfigured("the sandbox channel is refused in production")
     return channels
 
 
-def build_provider(channel: PaymentChannel | str, config: Mapping[str, Any]) -> PaymentProvider:
+def build_provider(channel: PaymentChannel | str, settings: Settings) -> PaymentProvider:
     """The provider serving ``channel`` built from settings by name; ProviderNotConfigured if disabled or not set up."""
     try:
         wanted = PaymentChannel(channel)
     except ValueError as exc:
         raise ProviderNotConfigured(f"unknown channel {channel!r}") from exc
-    if wanted not in enabled_channels(config):
+    if wanted not in enabled_channels(settings):
         raise ProviderNotConfigured(f"channel {wanted} is not enabled")
-    return _build(PROVIDER_OF_CHANNEL[wanted], config)
+    return _build(PROVIDER_OF_CHANNEL[wanted], settings)
 
 
-def build_payment_providers(config: Mapping[str, Any]) -> dict[PaymentChannel, PaymentProvider]:
+def build_payment_providers(settings: Settings) -> dict[PaymentChannel, PaymentProvider]:
     """One provider per enabled channel (channels of one provider share it). A provider that cannot be built is
     left out and logged: its channels answer 422 payment_channel_unavailable, as an unconfigured channel always has
     (production refuses to start without UnionPay's settings; see groupbuy/config.py)."""
     built: dict[ProviderName, PaymentProvider | None] = {}
     providers: dict[PaymentChannel, PaymentProvider] = {}
-    for channel in sorted(enabled_channels(config)):
+    for channel in sorted(enabled_channels(settings)):
         name = PROVIDER_OF_CHANNEL[channel]
         if name not in built:
             try:
-                built[name] = _build(name, config)
+                built[name] = _build(name, settings)
             except ProviderNotConfigured as exc:
                 log.warning("payment_provider_not_configured", provider=name.value, why=str(exc)[:200])
                 built[name] = None
@@ -130,15 +123,15 @@ def provider_named(name: ProviderName | str) -> PaymentProvider:
     raise ProviderNotConfigured(f"no enabled channel uses {wanted}")
 
 
-def _build(name: ProviderName, config: Mapping[str, Any]) -> PaymentProvider:
+def _build(name: ProviderName, settings: Settings) -> PaymentProvider:
     if name is ProviderName.WECHATPAY:
-        return WeChatPayProvider(WeChatPaySettings.from_config(config))
+        return WeChatPayProvider(WeChatPaySettings.from_settings(settings))
     if name is ProviderName.ALIPAY:
-        return AlipayProvider(AlipaySettings.from_config(config))
+        return AlipayProvider(AlipaySettings.from_settings(settings))
     if name is ProviderName.UNIONPAY:
-        return UnionPayProvider(UnionPaySettings.from_config(config))
+        return UnionPayProvider(UnionPaySettings.from_settings(settings))
     try:
-        return SandboxProvider.from_config(config)
+        return SandboxProvider.from_settings(settings)
     except ValueError as exc:
         raise ProviderNotConfigured(f"sandbox: {exc}") from exc
 
