@@ -51,7 +51,6 @@ from groupbuy.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_GATEWAY = "https://openapi.alipay.com/gateway.do"
 TRADE_STATUSES: Mapping[str, TradeStatus] = {
     "WAIT_BUYER_PAY": TradeStatus.NOTPAY,
     "TRADE_CLOSED": TradeStatus.CLOSED,  # unpaid and timed out / closed, or fully refunded
@@ -80,8 +79,8 @@ class AlipaySettings:
     private_key: rsa.RSAPrivateKey = field(repr=False)  # ours (the app's)
     alipay_public_key: rsa.RSAPublicKey  # Alipay's, for answers and notifications
     notify_url: str
-    gateway: str = DEFAULT_GATEWAY
-    timeout: float = 5.0
+    gateway: str  # default: GROUPBUY_ALIPAY_GATEWAY (groupbuy/settings.py)
+    timeout: float
 
     def __post_init__(self) -> None:
         if not (self.app_id and self.notify_url) or self.timeout <= 0:

@@ -42,7 +42,6 @@ from groupbuy.payments.providers.base import (
 )
 from groupbuy.payments.providers.unionpay_events import UNKNOWN_CODES, decode_event, error_for
 from groupbuy.payments.providers.unionpay_sign import (
-    UNIONPAY_SIGNER_NAME,
     MerchantSigner,
     TrustChain,
     load_certificate,
@@ -56,7 +55,6 @@ from groupbuy.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_GATEWAY = "https://gateway.95516.com"
 BACK_PATH = "/gateway/api/backTransReq.do"
 QUERY_PATH = "/gateway/api/queryTrans.do"
 FRONT_PATH = "/gateway/api/frontTransReq.do"
@@ -72,6 +70,7 @@ _CONFIG_KEYS = (
     "UNIONPAY_SIGN_CERT_PASSWORD",
     "UNIONPAY_ROOT_CERT_FILE",
     "UNIONPAY_MIDDLE_CERT_FILE",
+    "UNIONPAY_SIGNER_NAME",
     "UNIONPAY_NOTIFY_URL",
 )
 
@@ -97,9 +96,9 @@ class UnionPaySettings:
     signer: MerchantSigner = field(repr=False)
     trust: TrustChain
     notify_url: str  # backUrl
-    front_url: str = ""  # frontUrl (H5): where the shopper's browser returns
-    gateway: str = DEFAULT_GATEWAY
-    timeout: float = 5.0
+    gateway: str  # default: GROUPBUY_UNIONPAY_GATEWAY (groupbuy/settings.py)
+    timeout: float
+    front_url: str = ""  # frontUrl (H5): where the shopper's browser returns; empty: QR only
 
     def __post_init__(self) -> None:
         if not (self.mer_id and self.notify_url) or self.timeout <= 0:
@@ -118,7 +117,7 @@ class UnionPaySettings:
                 trust=TrustChain(
                     root=load_certificate(settings.unionpay_root_cert_file),
                     intermediate=load_certificate(settings.unionpay_middle_cert_file),
-                    signer_name=settings.unionpay_signer_name or UNIONPAY_SIGNER_NAME,
+                    signer_name=settings.unionpay_signer_name,
                 ),
                 notify_url=settings.unionpay_notify_url,
                 front_url=settings.unionpay_front_url,

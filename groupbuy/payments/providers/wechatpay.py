@@ -61,7 +61,6 @@ from groupbuy.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_API_BASE = "https://api.mch.weixin.qq.com"
 USER_AGENT = "groupbuy-payments/1.0 (+python-requests)"
 _RETRYABLE = {
     "SYSTEM_ERROR": ErrorCode.SYSTEM_ERROR,
@@ -97,8 +96,8 @@ class WeChatPaySettings:
     merchant_serial_no: str
     platform_keys: Mapping[str, rsa.RSAPublicKey]  # Wechatpay-Serial -> key (PUB_KEY_ID_... or cert serial)
     notify_url: str
-    api_base: str = DEFAULT_API_BASE
-    timeout: float = 5.0
+    api_base: str  # default: GROUPBUY_WECHATPAY_API_BASE (groupbuy/settings.py, the one place defaults live)
+    timeout: float
 
     def __post_init__(self) -> None:
         if len(self.apiv3_key) != APIV3_KEY_BYTES:
