@@ -52,7 +52,7 @@ def request_verification_code(
             (VerificationCode.ip, ip, config.code_daily_cap_per_ip),
         ):
             sent = db.session.scalar(select(func.count()).where(column == value, VerificationCode.created_at > day_ago))
-            if (sent or 0) >= int(cap):
+            if (sent or 0) >= cap:
                 raise TooManyRequests("code_daily_cap", headers={"Retry-After": "3600"})
         code = f"{secrets.randbelow(10**6):06d}"
         db.session.add(
