@@ -5,25 +5,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
-
 from groupbuy.flows.dispatch import dispatch_orders
 from groupbuy.flows.unclaimed import remind_unclaimed_batch
 from groupbuy.orders import service as orders
 from groupbuy.orders.service import drain
+from groupbuy.settings import settings
 
 
 def dispatch_due_orders(now: datetime) -> dict[str, int]:
     """Confirmed/stocking orders whose pickup date is tomorrow (China time, after DISPATCH_HOUR) or earlier →
     shipped, one shipment and one notice per leader and date."""
-    config = current_app.config
     counts = {"shipments": 0, "orders_shipped": 0}
     seen: set[tuple[int, object]] = set()
     while True:
         due = [
             pair
             for pair in orders.due_dispatches(
-                now=now, dispatch_hour=int(config["DISPATCH_HOUR"]), limit=int(config["JOB_BATCH_SIZE"])
+                now=now, dispatch_hour=settings().dispatch_hour, limit=settings().job_batch_size
             )
             if pair not in seen
         ]
@@ -39,9 +37,8 @@ def dispatch_due_orders(now: datetime) -> dict[str, int]:
 def handle_unclaimed_goods(now: datetime) -> dict[str, int]:
     """Pickup orders waiting UNCLAIMED_REMIND_DAYS since arrival: the shopper is reminded once; still waiting
     after UNCLAIMED_FLAG_DAYS: flagged for customer service once (``unclaimed_flagged_at``)."""
-    config = current_app.config
-    limit = int(config["JOB_BATCH_SIZE"])
+    limit = settings().job_batch_size
     return {
-        "reminded": drain(remind_unclaimed_batch, now=now, days=int(config["UNCLAIMED_REMIND_DAYS"]), limit=limit),
-        "flagged": drain(orders.flag_unclaimed_batch, now=now, days=int(config["UNCLAIMED_FLAG_DAYS"]), limit=limit),
+        "reminded": drain(remind_unclaimed_batch, now=now, days=settings().unclaimed_remind_days, limit=limit),
+        "flagged": drain(orders.flag_unclaimed_batch, now=now, days=settings().unclaimed_flag_days, limit=limit),
     }

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import delete, func, select
 
 from groupbuy.db import connection, db, insert_or_ignore, transaction
 from groupbuy.groups.models import Group, GroupPageDay, GroupPageVisitor
+from groupbuy.settings import settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -29,7 +29,7 @@ def page_day(now: datetime) -> date:
 
 
 def _visitor_hash(visitor: str, day: date) -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
+    key = settings().secret_key.encode()
     return hmac.new(key, f"group-page:{day.isoformat()}:{visitor}".encode(), hashlib.sha256).hexdigest()[:32]
 
 

@@ -21,6 +21,7 @@ from groupbuy.leaders.models import Leader
 from groupbuy.orders.pick_list_formats import CSV, HTML, STATUS_WORDS, pick_list_response
 from groupbuy.orders.service import pick_list
 from groupbuy.security_headers import PAGE_POLICY, csp_nonce
+from groupbuy.settings import settings
 from groupbuy.web import desk, session
 from groupbuy.web.figures import WINDOWS, leader_figures
 from groupbuy.web.format import t
@@ -68,7 +69,7 @@ def group_page(group_id: int) -> Response:
     response.headers["Content-Security-Policy"] = SHARE_POLICY.format(nonce=csp_nonce())
     response.headers["Cache-Control"] = "private, no-cache"
     if visitor is None:
-        secure = str(current_app.config["PUBLIC_BASE_URL"]).startswith("https://")
+        secure = settings().public_base_url.startswith("https://")
         response.set_cookie(
             VISITOR_COOKIE,
             secrets.token_urlsafe(24),
@@ -106,7 +107,7 @@ def _login_form(status: int, error: str | None) -> Response:
 
 
 def _auth_limit() -> str:
-    return str(current_app.config["AUTH_RATE_LIMIT"])
+    return settings().auth_rate_limit
 
 
 @workbench.post("/login")

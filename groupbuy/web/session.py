@@ -17,13 +17,14 @@ import hmac
 import secrets
 from datetime import datetime
 
-from flask import current_app, request
+from flask import request
 from werkzeug.wrappers import Response
 
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.service import Caller, identify_caller, logout
 from groupbuy.accounts.service.sessions import IssuedToken, token_digest
+from groupbuy.settings import settings
 
 COOKIE = "gb_workbench"
 LOGIN_COOKIE = "gb_workbench_login"
@@ -47,7 +48,7 @@ def is_leader(caller: Caller) -> bool:
 
 
 def _sign(purpose: str, value: str) -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
+    key = settings().secret_key.encode()
     return hmac.new(key, f"workbench-{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -68,7 +69,7 @@ def csrf_ok(*, login_form: bool = False) -> bool:
 
 
 def _secure() -> bool:
-    return str(current_app.config["PUBLIC_BASE_URL"]).startswith("https://")
+    return settings().public_base_url.startswith("https://")
 
 
 def _set(response: Response, name: str, value: str, *, expires: datetime | None) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
-
 from groupbuy.catalog.enums import DealPhase
 from groupbuy.catalog.service import deal_phase
 from groupbuy.common.urls import absolute_url
 from groupbuy.groups.enums import GroupStatus
 from groupbuy.groups.service import get_group
+from groupbuy.settings import settings
 from groupbuy.web.format import countdown, percent, t
 
 # What a shopper is told once the group can no longer be joined (zh, en).
@@ -96,5 +95,5 @@ def share_page(*, group_id: int, now: datetime) -> SharePage:
         opening_hours=leader.opening_hours,
         share_url=view.share_url,
         qr_svg_url=absolute_url(f"/api/v1/groups/{group.id}/qr.svg"),
-        miniapp_path=str(current_app.config["MINIAPP_GROUP_PATH"]).format(group_id=group.id),
+        miniapp_path=settings().miniapp_group_path.format(group_id=group.id),
     )

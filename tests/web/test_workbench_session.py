@@ -10,7 +10,7 @@ from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import AuthToken
 from groupbuy.db import db
-from tests.conftest import DEFAULT_PASSWORD
+from tests.conftest import DEFAULT_PASSWORD, tune
 from tests.factories.accounts import make_user
 from tests.factories.market import T0, Shop
 from tests.web.conftest import csrf_of, leader_phone, log_in
@@ -129,7 +129,7 @@ def test_a_leader_suspended_after_login_is_refused(app: Flask, client: FlaskClie
 
 
 def test_the_login_form_is_throttled_per_ip_like_the_api_login(app: Flask, client: FlaskClient, shop: Shop) -> None:
-    app.config["AUTH_RATE_LIMIT"] = "3 per minute"
+    tune(app, auth_rate_limit="3 per minute")
     with clock.frozen(T0):
         answers = [log_in(client, leader_phone(app, shop), password="Wrong-password-1") for _ in range(4)]
     assert [a.status_code for a in answers] == [401, 401, 401, 429]

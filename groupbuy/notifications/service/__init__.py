@@ -22,11 +22,11 @@ from groupbuy.notifications.service.order_events import (
 )
 from groupbuy.notifications.service.outbox import (
     DeliveryCounts,
-    channel_for,
     claim_due_messages,
     deliver_due_messages,
     deliver_message,
     enqueue_message,
+    sender_for,
 )
 from groupbuy.notifications.service.wechat_token import cached_access_token, refresh_wechat_token
 
@@ -38,7 +38,6 @@ __all__ = [
     "NotificationPage",
     "OrderFacts",
     "cached_access_token",
-    "channel_for",
     "claim_due_messages",
     "deliver_due_messages",
     "deliver_message",
@@ -55,4 +54,5 @@ __all__ = [
     "notify_orders_confirmed",
     "notify_orders_settled",
     "refresh_wechat_token",
+    "sender_for",
 ]
