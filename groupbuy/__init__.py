@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
+    from groupbuy.flows.routes import blp as leader_desk  # noqa: PLC0415
     from groupbuy.groups.routes import blp as groups  # noqa: PLC0415
     from groupbuy.jobs.routes import blp as jobs  # noqa: PLC0415
     from groupbuy.leaders.routes import blp as leaders  # noqa: PLC0415
@@ -97,7 +98,19 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(ops)
     app.register_blueprint(sandbox_checkout)
-    for blueprint in (accounts, catalog, leaders, groups, cart, orders, payments, notifications, jobs, privacy):
+    for blueprint in (
+        accounts,
+        catalog,
+        leaders,
+        groups,
+        cart,
+        orders,
+        leader_desk,
+        payments,
+        notifications,
+        jobs,
+        privacy,
+    ):
         api.register_blueprint(blueprint)
 
 
