@@ -7,9 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from groupbuy.accounts.models import ID, enum_column
 from groupbuy.catalog.enums import DealStatus, ProductStatus
-from groupbuy.db import Base
+from groupbuy.db import ID, Base, enum_column
 
 
 class Category(Base):
