@@ -245,7 +245,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from groupbuy import create_app  # noqa: PLC0415
-    from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job  # noqa: PLC0415
+    from groupbuy.jobs.scheduler import JOBS_BY_ID, run_scheduled_job  # noqa: PLC0415
 
     _psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     _psql(f"CREATE DATABASE {DATABASE}")

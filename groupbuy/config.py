@@ -96,7 +96,7 @@ DEFAULTS: dict[str, Any] = {
     "PAYMENT_NOTIFY_RATE_LIMIT": "600 per minute",
     "PAYMENT_NOTIFY_MAX_BYTES": 16 * 1024,
     "PAYMENT_NOTIFICATION_RETENTION_DAYS": 30,  # raw notifications older than this are pruned (see README)
-    # scheduled jobs and notifications (groupbuy/scheduler.py, `flask groupbuy scheduler`)
+    # scheduled jobs and notifications (groupbuy/jobs/scheduler.py, `flask groupbuy scheduler`)
     "AUTO_CONFIRM_DAYS": 7,  # picked up / delivered this many days ago and not confirmed: completed by the system
     "JOB_BATCH_SIZE": 500,  # rows a job claims and moves per transaction
     "CLOSE_RUNNERS": 2,  # PostgreSQL: close_due_groups closes batches in this many threads (SQLite: one)

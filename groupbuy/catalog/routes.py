@@ -7,8 +7,8 @@ from typing import Any
 from flask.views import MethodView
 
 from groupbuy import clock
+from groupbuy.accounts.auth import current_user_id, optional_caller, require_roles
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import current_user_id, optional_caller, require_roles
 from groupbuy.catalog import service
 from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.catalog.schemas import (

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.auth import ANYONE, current_user_id, require_roles
+from groupbuy.accounts.auth import ANYONE, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.notifications import service
 from groupbuy.notifications.models import Notification

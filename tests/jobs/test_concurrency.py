@@ -19,11 +19,11 @@ from groupbuy.db import db
 from groupbuy.groups.enums import GroupStatus
 from groupbuy.groups.models import Group, GroupEvent
 from groupbuy.jobs.models import JobRun
+from groupbuy.jobs.scheduler import JOBS_BY_ID, run_scheduled_job
 from groupbuy.notifications.enums import OutboxStatus
 from groupbuy.notifications.models import Notification, OutboxMessage
 from groupbuy.orders.enums import OrderStatus
 from groupbuy.orders.models import Order, OrderRefund, OrderRefundLine, OrderTimelineEvent
-from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
 from tests.conftest import busy_config, second_app
 from tests.factories.market import T0, Shop, order_body
 from tests.factories.notifications import outbox_message

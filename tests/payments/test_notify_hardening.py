@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 
 from groupbuy import clock
 from groupbuy.db import db, transaction
+from groupbuy.jobs.scheduler import JOBS_BY_ID, run_scheduled_job
 from groupbuy.payments.enums import NotificationOutcome, PaymentStatus
 from groupbuy.payments.models import Payment, PaymentNotification, ProcessedPaymentEvent
 from groupbuy.payments.providers import ProviderName, SandboxProvider, TradeStatus
-from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
 from tests.factories.market import Shop
 from tests.payments.conftest import alipay_config, wechat_config
 from tests.payments.domain import ALL_CHANNELS, NOTIFY_AT, count, payment_of, place_order, raw_notifications, start
