@@ -183,7 +183,7 @@ def test_two_deliverers_at_once_send_each_message_once(app: Flask, busy_app: Fla
 @pytest.mark.slow
 def test_parallel_runners_close_each_group_once_and_never_split_a_leader(shop: Shop, app: Flask) -> None:
     """close_due_groups(runners=3): threads claim whole leaders, so each leader gets one digest per run."""
-    from groupbuy.orders.service import close_due_groups
+    from groupbuy.flows.closing import close_due_groups
     from tests.factories.accounts import make_user
     from tests.factories.leaders import LeaderFactory
 
