@@ -3,6 +3,8 @@
 from groupbuy.orders.service.bulk import move_orders, release_units
 from groupbuy.orders.service.checkout import CheckoutItem, PlacedOrder, place_order
 from groupbuy.orders.service.lifecycle import (
+    PaymentAnswer,
+    apply_payment,
     cancel_order,
     confirm_receipt,
     expire_order,
@@ -17,7 +19,9 @@ from groupbuy.orders.service.sweeps import auto_confirm_receipts, expire_due_ord
 __all__ = [
     "CheckoutItem",
     "OrderRefundOutcome",
+    "PaymentAnswer",
     "PlacedOrder",
+    "apply_payment",
     "auto_confirm_receipts",
     "cancel_order",
     "confirm_receipt",

@@ -10,8 +10,8 @@ import structlog
 from sqlalchemy import update
 
 from groupbuy.db import db, transaction
-from groupbuy.errors import Conflict
-from groupbuy.orders.service import mark_order_paid
+from groupbuy.orders.enums import PaymentOutcome
+from groupbuy.orders.service import apply_payment
 from groupbuy.payments.enums import NotificationOutcome, PaymentStatus, RefundSource
 from groupbuy.payments.models import Payment
 from groupbuy.payments.service.refunds import request_refund
@@ -20,7 +20,6 @@ log = structlog.get_logger(__name__)
 
 # A payment may still turn out paid from these states (a close can lose the race against the buyer).
 UNSETTLED = (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.CLOSED)
-LATE = frozenset({"illegal_transition", "group_closed"})
 
 
 @dataclass(frozen=True)
@@ -60,15 +59,13 @@ def settle_paid_trade(*, payment: Payment, trade: PaidTrade, now: datetime) -> S
         )
         if recorded.rowcount != 1:  # type: ignore[attr-defined]  # already paid (or flagged): nothing more
             return Settlement(NotificationOutcome.NO_CHANGE)
-        try:
-            with db.session.begin_nested():  # a refused transition leaves the order exactly as it was
-                mark_order_paid(
-                    order_id=payment.order_id, amount_fen=payment.amount_fen, actor=f"payment:{payment.id}", now=now
-                )
-        except Conflict as refused:
-            if refused.code not in LATE:
-                return _flag(payment, f"the order refused the payment: {refused.code}", now, paid=True)
-            return _late_payment(payment, refused.code, now)
+        answer = apply_payment(
+            order_id=payment.order_id, amount_fen=payment.amount_fen, actor=f"payment:{payment.id}", now=now
+        )
+        if answer.outcome is PaymentOutcome.REFUSED:
+            return _flag(payment, f"the order refused the payment: {answer.reason}", now, paid=True)
+        if answer.outcome is PaymentOutcome.TOO_LATE:
+            return _late_payment(payment, answer.reason, now)
         db.session.execute(
             update(Payment).where(Payment.id == payment.id).values(applied_to_order=True, updated_at=now)
         )
