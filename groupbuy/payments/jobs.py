@@ -34,6 +34,6 @@ def retry_refunds(now: datetime) -> dict[str, int]:
 def prune_payment_notifications(now: datetime) -> dict[str, int]:
     """Delete raw notifications older than PAYMENT_NOTIFICATION_RETENTION_DAYS that nothing needs any more."""
     config = current_app.config
-    return service.prune_notifications(
+    return service.prune_callbacks(
         now=now, days=int(config["PAYMENT_NOTIFICATION_RETENTION_DAYS"]), limit=int(config["JOB_BATCH_SIZE"])
     )

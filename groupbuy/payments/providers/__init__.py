@@ -5,7 +5,7 @@ Usage by the payments domain::
     provider = provider_for(PaymentChannel.WECHAT_NATIVE, current_app.config)   # per call; keys are cached
     created = provider.create_payment(channel=..., out_trade_no=..., amount_fen=..., description=...,
                                       expires_at=..., payer_openid=...)
-    event = provider_named(ProviderName.WECHATPAY, config).parse_notification(request.headers,
+    event = provider_named(ProviderName.WECHATPAY, config).parse_callback(request.headers,
                                                                               request.get_data(), now=clock.now())
 
 Configuration (Flask names, GROUPBUY_ prefix in the environment): PAYMENT_CHANNELS (comma-separated list of
@@ -21,13 +21,13 @@ from groupbuy.payments.providers.alipay import AlipayProvider, AlipaySettings
 from groupbuy.payments.providers.alipay_notify import ALIPAY_NOTIFY_ACK
 from groupbuy.payments.providers.base import (
     PROVIDER_OF_CHANNEL,
+    CallbackEvent,
     CreatedPayment,
     ErrorCode,
     FrontForm,
     IgnoredEvent,
-    InvalidNotification,
+    InvalidCallback,
     JsapiParams,
-    NotificationEvent,
     NotifyReply,
     PaymentChannel,
     PaymentFailed,
@@ -103,14 +103,14 @@ __all__ = [
     "UNIONPAY_NOTIFY_ACK",
     "AlipayProvider",
     "AlipaySettings",
+    "CallbackEvent",
     "CreatedPayment",
     "ErrorCode",
     "FrontForm",
     "IgnoredEvent",
+    "InvalidCallback",
     "InvalidCheckoutToken",
-    "InvalidNotification",
     "JsapiParams",
-    "NotificationEvent",
     "NotifyReply",
     "PaymentChannel",
     "PaymentFailed",

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from groupbuy.db import db, transaction
 from groupbuy.orders.enums import PaymentOutcome
 from groupbuy.orders.service import apply_payment
-from groupbuy.payments.enums import NotificationOutcome, PaymentStatus, RefundSource
+from groupbuy.payments.enums import CallbackOutcome, PaymentStatus, RefundSource
 from groupbuy.payments.models import Payment
 from groupbuy.payments.service.refunds import request_refund
 
@@ -35,7 +35,7 @@ class PaidTrade:
 
 @dataclass(frozen=True)
 class Settlement:
-    outcome: NotificationOutcome
+    outcome: CallbackOutcome
     refund_id: int | None = None  # a late-payment refund waiting to be sent
 
 
@@ -58,7 +58,7 @@ def settle_paid_trade(*, payment: Payment, trade: PaidTrade, now: datetime) -> S
             )
         )
         if recorded.rowcount != 1:  # type: ignore[attr-defined]  # already paid (or flagged): nothing more
-            return Settlement(NotificationOutcome.NO_CHANGE)
+            return Settlement(CallbackOutcome.NO_CHANGE)
         answer = apply_payment(
             order_id=payment.order_id, amount_fen=payment.amount_fen, actor=f"payment:{payment.id}", now=now
         )
@@ -69,7 +69,7 @@ def settle_paid_trade(*, payment: Payment, trade: PaidTrade, now: datetime) -> S
         db.session.execute(
             update(Payment).where(Payment.id == payment.id).values(applied_to_order=True, updated_at=now)
         )
-        return Settlement(NotificationOutcome.APPLIED)
+        return Settlement(CallbackOutcome.APPLIED)
 
 
 def _late_payment(payment: Payment, why: str, now: datetime) -> Settlement:
@@ -84,7 +84,7 @@ def _late_payment(payment: Payment, why: str, now: datetime) -> Settlement:
         actor="system",
         request_key=f"late_payment:{payment.id}",
     )
-    return Settlement(NotificationOutcome.LATE_PAYMENT, refund_id=late.id)
+    return Settlement(CallbackOutcome.LATE_PAYMENT, refund_id=late.id)
 
 
 def _flag(payment: Payment, reason: str, now: datetime, *, paid: bool = False) -> Settlement:
@@ -96,7 +96,7 @@ def _flag(payment: Payment, reason: str, now: datetime, *, paid: bool = False) -
         .where(Payment.id == payment.id, Payment.status.in_(allowed))
         .values(status=PaymentStatus.FLAGGED, flag_reason=reason[:200], updated_at=now)
     )
-    return Settlement(NotificationOutcome.FLAGGED)
+    return Settlement(CallbackOutcome.FLAGGED)
 
 
 def record_failed_trade(*, payment: Payment, now: datetime, closed: bool) -> Settlement:
@@ -108,4 +108,4 @@ def record_failed_trade(*, payment: Payment, now: datetime, closed: bool) -> Set
             .values(status=PaymentStatus.CLOSED if closed else PaymentStatus.FAILED, updated_at=now)
         )
         changed = moved.rowcount == 1  # type: ignore[attr-defined]
-        return Settlement(NotificationOutcome.APPLIED if changed else NotificationOutcome.NO_CHANGE)
+        return Settlement(CallbackOutcome.APPLIED if changed else CallbackOutcome.NO_CHANGE)
