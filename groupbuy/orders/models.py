@@ -153,15 +153,3 @@ class OrderTimelineEvent(Base):
     at: Mapped[datetime]
 
     order: Mapped[Order] = relationship(back_populates="events")
-
-
-class UserDealPurchase(Base):
-    """Units a user holds in live orders of a deal: the per-user limit is checked on this row atomically."""
-
-    __tablename__ = "user_deal_purchases"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True)
-    quantity: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_nonnegative"),)

@@ -11,12 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from groupbuy import clock
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict
 from groupbuy.groups.models import Group
 from groupbuy.orders.enums import OrderEvent, OrderStatus, PaymentOutcome
-from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.models import Order, OrderTimelineEvent
 from groupbuy.orders.service import PaymentAnswer, apply_payment, expire_order, mark_order_paid, transition
 from groupbuy.orders.service import numbers as order_numbers
 from groupbuy.orders.states import TRANSITIONS

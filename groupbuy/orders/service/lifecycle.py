@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.catalog.service import release_deal_stock
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.service import count_paid_units, release_group_units
 from groupbuy.notifications.service import notify_order_event
 from groupbuy.orders.enums import OrderEvent, OrderStatus, PaymentOutcome, RefundReason
-from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.models import Order, OrderTimelineEvent
 from groupbuy.orders.service.line_refunds import refund_lines
 from groupbuy.orders.service.numbers import new_pickup_code
 from groupbuy.orders.states import next_status
