@@ -14,10 +14,10 @@ from groupbuy.catalog.service import release_deal_stock
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.service import count_paid_units, release_group_units
-from groupbuy.notifications.service import notify_order_event
 from groupbuy.orders.enums import OrderEvent, OrderStatus, PaymentOutcome, RefundReason
 from groupbuy.orders.models import Order, OrderTimelineEvent
 from groupbuy.orders.service.line_refunds import refund_lines
+from groupbuy.orders.service.notices import tell_shopper
 from groupbuy.orders.service.numbers import new_pickup_code
 from groupbuy.orders.states import next_status
 
@@ -61,7 +61,7 @@ def transition(
         db.session.flush()  # the timeline row and new status are visible to the refresh below
         db.session.refresh(order)
         # The shopper's notice (pay, expire, cancel, group_fail, arrive, refund_done), in this same transaction.
-        notify_order_event(order=order, event=event, now=now)
+        tell_shopper(order=order, event=event, now=now)
         return order
 
 
@@ -108,7 +108,7 @@ def cancel_order(*, user_id: int, order_id: int, now: datetime) -> Order:
             )
             db.session.expire_all()  # refund_lines wrote with Core: read the order as it is now
             cancelled = db.session.get_one(Order, order_id)
-            notify_order_event(order=cancelled, event=OrderEvent.CANCEL, now=now)
+            tell_shopper(order=cancelled, event=OrderEvent.CANCEL, now=now)
             return cancelled
         moved = transition(
             order_id=order_id,
