@@ -124,9 +124,7 @@ def test_genuine_notifications_pass_from_another_address_while_one_is_limited(
     payment = start(client, order, "sandbox")
     trade = payment_of(app, payment["payment_id"]).out_trade_no
     with app.app_context():
-        headers, body = provider_for(PaymentChannel.SANDBOX).build_callback(
-            trade, 500, TradeStatus.SUCCESS, NOTIFY_AT
-        )
+        headers, body = provider_for(PaymentChannel.SANDBOX).build_callback(trade, 500, TradeStatus.SUCCESS, NOTIFY_AT)
     flooder = {"REMOTE_ADDR": "203.0.113.9"}
     with clock.frozen(NOTIFY_AT):
         junk = [client.post("/api/v1/payments/notify/sandbox", data=b"{}", environ_base=flooder) for _ in range(8)]
