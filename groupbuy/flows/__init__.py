@@ -1,2 +1,3 @@
-"""Flows: use cases that cross domains (a leader confirms orders and their shoppers are told). Nothing
-below imports a flow; routes, jobs and the CLI call them."""
+"""Work that crosses domains: closing groups and settling their orders; the leader's desk confirming orders
+and telling the shoppers. Above every domain; nothing but the jobs, the flows' own doors (routes.py) and the
+app wiring imports it."""

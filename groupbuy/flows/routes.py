@@ -10,8 +10,8 @@ from typing import Any
 from flask.views import MethodView
 
 from groupbuy import clock
+from groupbuy.accounts.auth import current_user_id, require_roles
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.flows import leader_desk
 from groupbuy.flows.leader_desk import DeskOutcome

@@ -2,7 +2,6 @@
 
 from groupbuy.orders.service.bulk import move_orders, release_units
 from groupbuy.orders.service.checkout import CheckoutItem, PlacedOrder, place_order
-from groupbuy.orders.service.closing import auto_confirm_receipts, close_due_groups, expire_due_orders
 from groupbuy.orders.service.desk import (
     LeaderOrderView,
     confirm_order,
@@ -12,6 +11,8 @@ from groupbuy.orders.service.desk import (
 )
 from groupbuy.orders.service.earnings import EarningsReport, commission_fen, leader_earnings
 from groupbuy.orders.service.lifecycle import (
+    PaymentAnswer,
+    apply_payment,
     cancel_order,
     confirm_receipt,
     expire_order,
@@ -22,17 +23,19 @@ from groupbuy.orders.service.line_refunds import OrderRefundOutcome, refund_line
 from groupbuy.orders.service.pick_list import PickList, pick_list
 from groupbuy.orders.service.queries import get_order_for_user, list_orders_for_user
 from groupbuy.orders.service.refunds import finish_refunding_order, record_order_refund
+from groupbuy.orders.service.sweeps import auto_confirm_receipts, expire_due_orders
 
 __all__ = [
     "CheckoutItem",
     "EarningsReport",
     "LeaderOrderView",
     "OrderRefundOutcome",
+    "PaymentAnswer",
     "PickList",
     "PlacedOrder",
+    "apply_payment",
     "auto_confirm_receipts",
     "cancel_order",
-    "close_due_groups",
     "commission_fen",
     "confirm_order",
     "confirm_receipt",
