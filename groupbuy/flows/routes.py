@@ -11,6 +11,7 @@ from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.auth import ANYONE, current_caller, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
+from groupbuy.common.pagination import Page, PageQuerySchema, page_of
 from groupbuy.common.qr import qr_response
 from groupbuy.flows.arrivals import record_arrival
 from groupbuy.flows.dispatch import dispatch_orders
@@ -22,6 +23,7 @@ from groupbuy.flows.schemas import (
     ReceiptSchema,
     ShipmentSchema,
     TrackingSchema,
+    UnclaimedOrderSchema,
 )
 from groupbuy.orders import service as orders
 from groupbuy.orders.models import Order
@@ -116,3 +118,13 @@ class PickupQr(MethodView):
         """My order's pickup code as a QR code, for the leader to scan."""
         code = orders.pickup_code_for_user(user_id=current_user_id(), order_id=order_id)
         return qr_response(code, fmt, private=True)
+
+
+@blp.route("/cs/unclaimed-orders")
+class UnclaimedOrders(MethodView):
+    @require_roles(Role.CS, Role.ADMIN)
+    @blp.arguments(PageQuerySchema(), location="query")
+    @blp.response(200, page_of(UnclaimedOrderSchema))
+    def get(self, query: dict[str, Any]) -> Page[Order]:
+        """Orders flagged for CS because their goods wait unclaimed at the pickup point, oldest flag first."""
+        return orders.list_unclaimed_orders(page=query["page"], page_size=query["page_size"])

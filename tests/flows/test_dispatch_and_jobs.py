@@ -9,12 +9,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from groupbuy.accounts.enums import Role
 from groupbuy.db import db
 from groupbuy.notifications.models import Notification
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderTimelineEvent
 from tests.factories.market import T0, Shop
-from tests.flows.conftest import AFTER_CUTOFF, arrive, confirm, dispatch, leader_headers, order_row, paid_order
+from tests.flows.conftest import (
+    AFTER_CUTOFF,
+    arrive,
+    confirm,
+    dispatch,
+    leader_headers,
+    order_row,
+    paid_order,
+    staff_headers,
+)
 from tests.jobs.conftest import leader_user_id, run
 
 EVE_1800 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai, the eve of 2026-11-23
@@ -97,3 +107,6 @@ def test_unclaimed_goods_are_reminded_then_flagged_once(
     assert order.pickup_code and order.pickup_code in reminder.body
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(Order.unclaimed_flagged_at.is_not(None))) == 1
+    queue = client.get("/api/v1/cs/unclaimed-orders", headers=staff_headers(app, Role.CS))
+    assert queue.status_code == 200 and [o["id"] for o in queue.json["items"]] == [order_id]
+    assert client.get("/api/v1/cs/unclaimed-orders", headers=leader_headers(app, shop.leader_id)).status_code == 403

@@ -13,7 +13,12 @@ from groupbuy.orders.service.lifecycle import (
     transition,
 )
 from groupbuy.orders.service.line_refunds import OrderRefundOutcome, refund_lines
-from groupbuy.orders.service.queries import get_order_for_user, list_orders_for_user, pickup_code_for_user
+from groupbuy.orders.service.queries import (
+    get_order_for_user,
+    list_orders_for_user,
+    list_unclaimed_orders,
+    pickup_code_for_user,
+)
 from groupbuy.orders.service.refunds import finish_refunding_order, record_order_refund
 from groupbuy.orders.service.shipping import (
     Shipment,
@@ -43,6 +48,7 @@ __all__ = [
     "flag_unclaimed_batch",
     "get_order_for_user",
     "list_orders_for_user",
+    "list_unclaimed_orders",
     "mark_delivered",
     "mark_order_paid",
     "mark_unclaimed_reminded_batch",
