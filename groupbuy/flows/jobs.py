@@ -3,7 +3,7 @@ work is chosen from order state and every move is guarded on it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app
 
@@ -18,7 +18,7 @@ def dispatch_due_orders(now: datetime) -> dict[str, int]:
     shipped, one shipment and one notice per leader and date."""
     config = current_app.config
     counts = {"shipments": 0, "orders_shipped": 0}
-    seen: set[tuple[int, object]] = set()
+    seen: set[tuple[int, date]] = set()
     while True:
         due = [
             pair

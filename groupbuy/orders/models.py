@@ -199,7 +199,7 @@ class ArrivalShortage(Base):
     ordered_quantity: Mapped[int] = mapped_column(Integer)
     received_quantity: Mapped[int] = mapped_column(Integer)
     refunded_quantity: Mapped[int] = mapped_column(Integer)
-    refunded_fen: Mapped[int] = mapped_column(BigInteger)
+    refunded_fen: Mapped[int] = mapped_column(BigInteger)  # for the goods; a delivery fee refunded with it is not
     orders_affected: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
 
