@@ -19,7 +19,9 @@ from groupbuy.extensions import SchemaRulesPlugin, api, limiter, migrate
 from groupbuy.logging import configure_logging
 from groupbuy.ops.routes import SWAGGER_UI_URL
 from groupbuy.ops.service import MIGRATIONS_DIR
+from groupbuy.registry import EXTENSION_KEY as REGISTRY_KEY
 from groupbuy.security_headers import install_security_headers
+from groupbuy.settings import Settings
 
 API_TITLE = "groupbuy"
 API_VERSION = "v1"
@@ -28,16 +30,17 @@ API_VERSION = "v1"
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Configure and wire the application; no database or network I/O happens here."""
     app = Flask(__name__, instance_relative_config=True)
-    load_config(app, config)
+    settings = load_config(app, config)
+    _install_implementations(app, settings)
     app.session_interface = StatelessSessions()
     app.json = BoundedJSONProvider(app)  # JSON bodies: bounded depth and number size (groupbuy/common/input.py)
     app.json.ensure_ascii = False  # send Chinese as UTF-8, not \\uXXXX
     app.url_map.converters["int"] = IdConverter  # every <int:...> path id: 1..2**53, else 404
     app.config.update(_openapi_settings())
-    if app.config.get("PROXY_FIX_X_FOR"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))  # type: ignore[method-assign]
+    if settings.proxy_fix_x_for:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_fix_x_for)  # type: ignore[method-assign]
 
-    configure_logging(app)
+    configure_logging(app, settings)
     install_security_headers(app)
     db.init_app(app)
     _configure_engines(app)
@@ -53,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     _register_blueprints(app)
     register_error_handlers(app)
-    if not app.config.get("METRICS_DISABLED"):
+    if not settings.metrics_disabled:
         PrometheusMetrics(
             app, registry=CollectorRegistry(auto_describe=True), group_by="url_rule", path="/metrics", default_labels={}
         )
@@ -74,6 +77,13 @@ class StatelessSessions(SessionInterface):
         return None
 
 
+def _install_implementations(app: Flask, settings: Settings) -> None:
+    """The one registry of outside implementations, built from the settings (groupbuy/implementations.py)."""
+    from groupbuy.implementations import build_registry  # noqa: PLC0415 - imports domains; keep import order simple
+
+    app.extensions[REGISTRY_KEY] = build_registry(settings)
+
+
 def _configure_engines(app: Flask) -> None:
     with app.app_context():
         engine = db.engine  # creating the engine opens no connection
@@ -87,9 +97,9 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
     from groupbuy.flows.routes import blp as logistics  # noqa: PLC0415
     from groupbuy.groups.routes import blp as groups  # noqa: PLC0415
+    from groupbuy.inbox.routes import blp as inbox  # noqa: PLC0415
     from groupbuy.jobs.routes import blp as jobs  # noqa: PLC0415
     from groupbuy.leaders.routes import blp as leaders  # noqa: PLC0415
-    from groupbuy.notifications.routes import blp as notifications  # noqa: PLC0415
     from groupbuy.ops.routes import bp as ops  # noqa: PLC0415
     from groupbuy.orders.routes import blp as orders  # noqa: PLC0415
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
@@ -98,7 +108,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(ops)
     app.register_blueprint(sandbox_checkout)
-    blueprints = (accounts, catalog, leaders, groups, cart, orders, logistics, payments, notifications, jobs, privacy)
+    blueprints = (accounts, catalog, leaders, groups, cart, orders, logistics, payments, inbox, jobs, privacy)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
 

@@ -11,7 +11,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, Table, bindparam, event, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Connection,
+    DateTime,
+    Engine,
+    Enum,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    event,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -24,6 +37,19 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite auto-increments only INTEGER keys
+
+
+def enum_column(enum_type: type, name: str) -> Enum:
+    """Enums stored as their string values, with a named CHECK (portable, visible to `db check`)."""
+    return Enum(
+        enum_type,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

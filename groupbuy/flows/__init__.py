@@ -1,5 +1,2 @@
-"""Flows: work that crosses domains (goods moving: dispatch, arrival with shortages, unclaimed goods).
-
-A flow calls the services of the domains below it and tells people through the notifications outbox; no domain
-imports a flow.
-"""
+"""Work that crosses domains: closing groups and settling their orders; goods moving (dispatch, arrival with
+shortages, unclaimed goods). Above every domain; nothing but the jobs, the doors and the app wiring imports it."""

@@ -8,8 +8,8 @@ from flask import Response
 from flask.views import MethodView
 
 from groupbuy import clock
+from groupbuy.accounts.auth import ANYONE, current_caller, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import ANYONE, current_caller, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, PageQuerySchema, page_of
 from groupbuy.common.qr import qr_response

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from groupbuy.catalog.enums import DealStatus
 from groupbuy.catalog.models import Deal
-from groupbuy.catalog.service import deal_on_sale
+from groupbuy.catalog.service import DealView, deal_on_sale, get_deal_view, list_deals_on_sale
+from groupbuy.common.pagination import Page
 from groupbuy.common.urls import absolute_url
 from groupbuy.db import connection, db, transaction, upsert_insert
 from groupbuy.errors import Conflict, NotFound
@@ -31,6 +32,37 @@ class GroupView:
     leader: Leader
     share_url: str
     qr_url: str
+
+
+@dataclass(frozen=True)
+class DealWithGroup(DealView):
+    """A deal as a shopper sees it, with their leader's group for it (None without a leader or before any order)."""
+
+    group: Group | None = None
+
+
+def _groups_of(leader_id: int | None, deal_ids: list[int]) -> dict[int, Group]:
+    """The leader's groups for these deals, by deal (one query for the whole page)."""
+    if leader_id is None or not deal_ids:
+        return {}
+    rows = db.session.scalars(select(Group).where(Group.leader_id == leader_id, Group.deal_id.in_(deal_ids)))
+    return {group.deal_id: group for group in rows}
+
+
+def list_deals_with_groups(
+    *, q: str | None, category_id: int | None, page: int, page_size: int, now: datetime, leader_id: int | None
+) -> Page[DealWithGroup]:
+    """The deals on sale (catalog's list and ranking), each with the leader's group for it."""
+    found = list_deals_on_sale(q=q, category_id=category_id, page=page, page_size=page_size, now=now)
+    groups = _groups_of(leader_id, [view.id for view in found.items])
+    items = [DealWithGroup(view.deal, now, groups.get(view.id)) for view in found.items]
+    return Page(items=items, page=found.page, page_size=found.page_size, total=found.total)
+
+
+def get_deal_with_group(*, deal_id: int, now: datetime, leader_id: int | None) -> DealWithGroup:
+    """A deal's page (catalog's rule for which deals show), with the leader's group for it."""
+    view = get_deal_view(deal_id=deal_id, now=now)
+    return DealWithGroup(view.deal, now, _groups_of(leader_id, [deal_id]).get(deal_id))
 
 
 def share_url(group_id: int) -> str:

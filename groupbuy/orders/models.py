@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from groupbuy.accounts.models import ID, enum_column
-from groupbuy.db import Base
+from groupbuy.db import ID, Base, enum_column
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
 
 
@@ -157,18 +156,6 @@ class OrderTimelineEvent(Base):
     at: Mapped[datetime]
 
     order: Mapped[Order] = relationship(back_populates="events")
-
-
-class UserDealPurchase(Base):
-    """Units a user holds in live orders of a deal: the per-user limit is checked on this row atomically."""
-
-    __tablename__ = "user_deal_purchases"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True)
-    quantity: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_nonnegative"),)
 
 
 class Arrival(Base):

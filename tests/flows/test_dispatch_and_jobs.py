@@ -14,6 +14,7 @@ from groupbuy.db import db
 from groupbuy.notifications.models import Notification
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderTimelineEvent
+from tests.conftest import tune
 from tests.factories.market import T0, Shop
 from tests.flows.conftest import (
     AFTER_CUTOFF,
@@ -92,7 +93,7 @@ def test_unclaimed_goods_are_reminded_then_flagged_once(
     dispatch(client, admin, shop.leader_id)
     arrived = AFTER_CUTOFF + timedelta(hours=12)
     assert arrive(client, leader_headers(app, shop.leader_id), {}, arrived).status_code == 201
-    app.config.update(UNCLAIMED_REMIND_DAYS=2, UNCLAIMED_FLAG_DAYS=5)
+    tune(app, unclaimed_remind_days=2, unclaimed_flag_days=5)
 
     assert run(app, "handle_unclaimed_goods", arrived + timedelta(days=2, seconds=-1)) == {"reminded": 0, "flagged": 0}
     assert run(app, "handle_unclaimed_goods", arrived + timedelta(days=2)) == {"reminded": 1, "flagged": 0}

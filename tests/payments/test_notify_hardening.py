@@ -12,13 +12,14 @@ from flask.testing import FlaskClient
 
 from groupbuy import clock
 from groupbuy.db import db, transaction
-from groupbuy.payments.enums import NotificationOutcome, PaymentStatus
-from groupbuy.payments.models import Payment, PaymentNotification, ProcessedPaymentEvent
-from groupbuy.payments.providers import ProviderName, SandboxProvider, TradeStatus
-from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
+from groupbuy.jobs.scheduler import JOBS_BY_ID, run_scheduled_job
+from groupbuy.payments.enums import CallbackOutcome, PaymentStatus
+from groupbuy.payments.models import Payment, PaymentCallback, ProcessedPaymentEvent
+from groupbuy.payments.providers import PaymentChannel, ProviderName, TradeStatus, provider_for
+from tests.conftest import tune
 from tests.factories.market import Shop
-from tests.payments.conftest import alipay_config, wechat_config
-from tests.payments.domain import ALL_CHANNELS, NOTIFY_AT, count, payment_of, place_order, raw_notifications, start
+from tests.payments.conftest import REAL_CHANNELS, alipay_config, install_providers, wechat_config
+from tests.payments.domain import NOTIFY_AT, count, payment_of, place_order, raw_notifications, start
 
 JUNK = b"x" * 190_000  # the flood: ~190 KB of nothing per request
 
@@ -33,7 +34,7 @@ def test_a_flood_on_a_disabled_provider_stores_nothing(client: FlaskClient, app:
 
 
 def test_junk_to_an_enabled_provider_is_refused_unstored_and_rate_limited(client: FlaskClient, app: Flask) -> None:
-    app.config["PAYMENT_NOTIFY_RATE_LIMIT"] = "60 per minute"
+    tune(app, payment_notify_rate_limit="60 per minute")
     answers = [client.post("/api/v1/payments/notify/sandbox", data=JUNK) for _ in range(100)]
 
     assert [a.status_code for a in answers] == [400] * 60 + [429] * 40
@@ -99,7 +100,7 @@ def test_the_shape_check_stores_nothing(
     body: bytes,
     status: int,
 ) -> None:
-    app.config.update(wechat_config(key_files) | alipay_config(key_files) | {"PAYMENT_CHANNELS": ALL_CHANNELS})
+    install_providers(app, wechat_config(key_files) | alipay_config(key_files) | {"PAYMENT_CHANNELS": REAL_CHANNELS})
     answer = client.post(f"/api/v1/payments/notify/{provider}", data=body, headers=headers)
     assert answer.status_code == status
     assert raw_notifications(app) == 0
@@ -111,21 +112,19 @@ def test_right_shape_is_stored_then_verified(client: FlaskClient, app: Flask) ->
     )
     assert answer.status_code == 401  # a forged signature: kept as evidence, refused
     with app.app_context():
-        stored = db.session.query(PaymentNotification).one()
-        assert stored.outcome is NotificationOutcome.REJECTED
+        stored = db.session.query(PaymentCallback).one()
+        assert stored.outcome is CallbackOutcome.REJECTED
 
 
 def test_genuine_notifications_pass_from_another_address_while_one_is_limited(
     shop: Shop, client: FlaskClient, app: Flask
 ) -> None:
-    app.config["PAYMENT_NOTIFY_RATE_LIMIT"] = "5 per minute"
+    tune(app, payment_notify_rate_limit="5 per minute")
     order = place_order(shop, client, price_fen=500)
     payment = start(client, order, "sandbox")
     trade = payment_of(app, payment["payment_id"]).out_trade_no
     with app.app_context():
-        headers, body = SandboxProvider.from_config(app.config).build_notification(
-            trade, 500, TradeStatus.SUCCESS, NOTIFY_AT
-        )
+        headers, body = provider_for(PaymentChannel.SANDBOX).build_callback(trade, 500, TradeStatus.SUCCESS, NOTIFY_AT)
     flooder = {"REMOTE_ADDR": "203.0.113.9"}
     with clock.frozen(NOTIFY_AT):
         junk = [client.post("/api/v1/payments/notify/sandbox", data=b"{}", environ_base=flooder) for _ in range(8)]
@@ -137,9 +136,9 @@ def test_genuine_notifications_pass_from_another_address_while_one_is_limited(
     assert raw_notifications(app) == 1
 
 
-def _add(app: Flask, outcome: NotificationOutcome, age_days: int, payment_id: int | None = None) -> int:
+def _add(app: Flask, outcome: CallbackOutcome, age_days: int, payment_id: int | None = None) -> int:
     with app.app_context(), transaction():
-        row = PaymentNotification(
+        row = PaymentCallback(
             provider="sandbox",
             received_at=NOTIFY_AT - timedelta(days=age_days),
             headers={},
@@ -156,8 +155,8 @@ def _add(app: Flask, outcome: NotificationOutcome, age_days: int, payment_id: in
 def test_the_prune_job_deletes_old_settled_notifications_and_keeps_the_needed(
     shop: Shop, client: FlaskClient, app: Flask
 ) -> None:
-    app.config["PAYMENT_NOTIFICATION_RETENTION_DAYS"] = 30
-    app.config["JOB_BATCH_SIZE"] = 2  # several batches
+    tune(app, payment_notification_retention_days=30)
+    tune(app, job_batch_size=2)  # several batches
     order = place_order(shop, client, price_fen=500)
     flagged_payment = start(client, order, "sandbox")["payment_id"]
     with app.app_context(), transaction():
@@ -170,9 +169,9 @@ def test_the_prune_job_deletes_old_settled_notifications_and_keeps_the_needed(
             )
         )
     kept = [
-        _add(app, NotificationOutcome.REJECTED, 29),  # younger than the retention
+        _add(app, CallbackOutcome.REJECTED, 29),  # younger than the retention
         *(_add(app, outcome, 400) for outcome in ("received", "flagged", "late_payment", "unknown_trade")),
-        _add(app, NotificationOutcome.APPLIED, 400, payment_id=flagged_payment),  # its payment is flagged
+        _add(app, CallbackOutcome.APPLIED, 400, payment_id=flagged_payment),  # its payment is flagged
     ]
 
     outcome = run_scheduled_job(app, JOBS_BY_ID["prune_payment_notifications"], NOTIFY_AT)
@@ -181,6 +180,6 @@ def test_the_prune_job_deletes_old_settled_notifications_and_keeps_the_needed(
     assert outcome.counts == {"notifications_pruned": 5}, outcome
     assert again.counts == {"notifications_pruned": 0}
     with app.app_context():
-        left = set(db.session.scalars(db.select(PaymentNotification.id)))
+        left = set(db.session.scalars(db.select(PaymentCallback.id)))
         assert left == set(kept)
     assert count(app, ProcessedPaymentEvent, ProcessedPaymentEvent.event_id == "EV-OLD") == 1  # dedupe stays

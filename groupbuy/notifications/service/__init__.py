@@ -12,20 +12,18 @@ from groupbuy.notifications.service.order_events import (
     ClosedGroup,
     LineOutcome,
     OrderFacts,
-    facts_of,
     notify_groups_closed,
     notify_leader_aftersale_requested,
-    notify_order_event,
     notify_order_events,
     notify_orders_settled,
 )
 from groupbuy.notifications.service.outbox import (
     DeliveryCounts,
-    channel_for,
     claim_due_messages,
     deliver_due_messages,
     deliver_message,
     enqueue_message,
+    sender_for,
 )
 from groupbuy.notifications.service.wechat_token import cached_access_token, refresh_wechat_token
 
@@ -37,20 +35,18 @@ __all__ = [
     "NotificationPage",
     "OrderFacts",
     "cached_access_token",
-    "channel_for",
     "claim_due_messages",
     "deliver_due_messages",
     "deliver_message",
     "enqueue_message",
-    "facts_of",
     "list_notifications",
     "mark_all_notifications_read",
     "mark_notification_read",
     "notify",
     "notify_groups_closed",
     "notify_leader_aftersale_requested",
-    "notify_order_event",
     "notify_order_events",
     "notify_orders_settled",
     "refresh_wechat_token",
+    "sender_for",
 ]

@@ -3,9 +3,10 @@
 from groupbuy.orders.service.arrival import Receipt, receive_goods
 from groupbuy.orders.service.bulk import drain, move_orders, release_units
 from groupbuy.orders.service.checkout import CheckoutItem, PlacedOrder, place_order
-from groupbuy.orders.service.closing import auto_confirm_receipts, close_due_groups, expire_due_orders
 from groupbuy.orders.service.handover import mark_delivered, send_out_for_delivery, verify_pickup_code
 from groupbuy.orders.service.lifecycle import (
+    PaymentAnswer,
+    apply_payment,
     cancel_order,
     confirm_receipt,
     expire_order,
@@ -27,18 +28,20 @@ from groupbuy.orders.service.shipping import (
     mark_unclaimed_reminded_batch,
     ship_orders,
 )
+from groupbuy.orders.service.sweeps import auto_confirm_receipts, expire_due_orders
 from groupbuy.orders.service.tracking import Tracking, order_tracking
 
 __all__ = [
     "CheckoutItem",
     "OrderRefundOutcome",
+    "PaymentAnswer",
     "PlacedOrder",
     "Receipt",
     "Shipment",
     "Tracking",
+    "apply_payment",
     "auto_confirm_receipts",
     "cancel_order",
-    "close_due_groups",
     "confirm_receipt",
     "drain",
     "due_dispatches",

@@ -13,11 +13,11 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import BigInteger, String, bindparam, delete, func, insert, select
 
 from groupbuy.accounts.models import Address, User
 from groupbuy.cart.models import CartItem
+from groupbuy.catalog.models import UserDealPurchase
 from groupbuy.catalog.service import DealForSale, deals_for_sale, reserve_deal_stock
 from groupbuy.db import connection, db, transaction, upsert_insert
 from groupbuy.errors import Conflict, Invalid, NotFound
@@ -25,8 +25,9 @@ from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
-from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 from groupbuy.orders.service.numbers import new_order_no
+from groupbuy.settings import settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +233,7 @@ def place_order(
         _count_limits(conn, user_id, wanted)
         items_fen = sum(deal.group_price_fen * quantity for deal, quantity in wanted)
         delivery_fee = who.delivery_fee_fen if fulfilment is Fulfilment.DELIVERY else 0
-        limit = int(current_app.config["MAX_ORDER_PAYABLE_FEN"])
+        limit = settings().max_order_payable_fen
         if items_fen + delivery_fee > limit:
             raise Conflict(
                 "payable_over_limit",
@@ -308,7 +309,7 @@ def _insert_order(
     now: datetime,
 ) -> tuple[int, dict[str, Any], dict[str, Any]]:
     """Insert the order and its `place` timeline row; its id, columns and timeline row."""
-    window = timedelta(minutes=int(current_app.config["PAYMENT_WINDOW_MINUTES"]))
+    window = timedelta(minutes=settings().payment_window_minutes)
     columns: dict[str, Any] = {
         "user_id": user_id,
         "leader_id": leader_id,

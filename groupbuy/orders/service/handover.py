@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import case, select, update
 
 from groupbuy.db import db, insert_or_ignore, transaction
@@ -19,6 +18,7 @@ from groupbuy.leaders.service import get_active_leader
 from groupbuy.orders.enums import Fulfilment, OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderTimelineEvent, PickupCodeFailures
 from groupbuy.orders.service.lifecycle import transition
+from groupbuy.settings import settings
 
 HANDED_OVER = (OrderStatus.PICKED_UP, OrderStatus.COMPLETED)
 
@@ -26,14 +26,14 @@ HANDED_OVER = (OrderStatus.PICKED_UP, OrderStatus.COMPLETED)
 def verify_pickup_code(*, user_id: int, pickup_code: str, now: datetime) -> Order:
     """A code of one of the caller's (a leader's) orders that is ready → picked_up; a second verify is 409 naming
     when; wrong codes are throttled per leader (PICKUP_CODE_MAX_FAILURES per PICKUP_CODE_FAILURE_WINDOW_MINUTES)."""
-    config = current_app.config
+    config = settings()
     with transaction():
         leader_id = get_active_leader(user_id=user_id).id
         _take_attempt(
             leader_id,
             now,
-            max_failures=int(config["PICKUP_CODE_MAX_FAILURES"]),
-            window=timedelta(minutes=int(config["PICKUP_CODE_FAILURE_WINDOW_MINUTES"])),
+            max_failures=config.pickup_code_max_failures,
+            window=timedelta(minutes=config.pickup_code_failure_window_minutes),
         )
         found = list(
             db.session.scalars(

@@ -1,12 +1,11 @@
 """The built-in sandbox checkout: its page reads a signed token; "pay" sends a signed notification down the same
-pipeline as WeChat Pay and Alipay (handle_notification), never a shortcut."""
+pipeline as WeChat Pay and Alipay (handle_callback), never a shortcut."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
 from groupbuy.db import db
@@ -24,7 +23,7 @@ from groupbuy.payments.providers import (
     TradeStatus,
     provider_named,
 )
-from groupbuy.payments.service.notifications import handle_notification
+from groupbuy.payments.service.callbacks import handle_callback
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ class SandboxCheckoutView:
 
 def _sandbox() -> SandboxProvider:
     try:
-        provider = provider_named(ProviderName.SANDBOX, current_app.config)
+        provider = provider_named(ProviderName.SANDBOX)
     except ProviderNotConfigured as exc:
         raise NotFound() from exc
     if not isinstance(provider, SandboxProvider):
@@ -83,11 +82,11 @@ def sandbox_checkout(*, token: str) -> SandboxCheckoutView:
 
 
 def pay_in_sandbox(*, token: str, succeed: bool, now: datetime) -> SandboxCheckoutView:
-    """The sandbox signs a notification (success or failure) and it goes through handle_notification like any other."""
+    """The sandbox signs a notification (success or failure) and it goes through handle_callback like any other."""
     provider = _sandbox()
     checkout = _checkout(provider, token)
     sandbox_checkout(token=token)  # 404 for a trade we do not know, before anything is sent
     result = TradeStatus.SUCCESS if succeed else TradeStatus.PAYERROR
-    headers, body = provider.build_notification(checkout.out_trade_no, checkout.amount_fen, result, now)
-    handle_notification(provider="sandbox", headers=headers, body=body, now=now)
+    headers, body = provider.build_callback(checkout.out_trade_no, checkout.amount_fen, result, now)
+    handle_callback(provider="sandbox", headers=headers, body=body, now=now)
     return sandbox_checkout(token=token)
