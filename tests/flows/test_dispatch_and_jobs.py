@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from groupbuy.db import db
 from groupbuy.notifications.models import Notification
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderTimelineEvent
+from groupbuy.settings import ConfigError, build_settings
 from tests.conftest import tune
 from tests.factories.market import T0, Shop
 from tests.flows.conftest import (
@@ -111,3 +113,10 @@ def test_unclaimed_goods_are_reminded_then_flagged_once(
     queue = client.get("/api/v1/cs/unclaimed-orders", headers=staff_headers(app, Role.CS))
     assert queue.status_code == 200 and [o["id"] for o in queue.json["items"]] == [order_id]
     assert client.get("/api/v1/cs/unclaimed-orders", headers=leader_headers(app, shop.leader_id)).status_code == 403
+
+
+def test_the_cs_flag_must_come_after_the_reminder() -> None:
+    with pytest.raises(ConfigError, match="UNCLAIMED_FLAG_DAYS"):
+        build_settings({"UNCLAIMED_REMIND_DAYS": 5, "UNCLAIMED_FLAG_DAYS": 5})
+    with pytest.raises(ConfigError, match="DISPATCH_HOUR"):
+        build_settings({"DISPATCH_HOUR": 24})
