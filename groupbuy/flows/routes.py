@@ -24,7 +24,7 @@ from groupbuy.flows.leader_desk import DeskOutcome
 from groupbuy.flows.schemas import (
     ArrivalCreateSchema,
     DispatchCreateSchema,
-    LeaderOrderSchema,
+    HandedOverOrderSchema,
     PickupSchema,
     ReceiptSchema,
     ShipmentSchema,
@@ -74,7 +74,7 @@ class Arrivals(MethodView):
 class Pickups(MethodView):
     @require_roles(Role.LEADER)
     @blp.arguments(PickupSchema())
-    @blp.response(200, LeaderOrderSchema)
+    @blp.response(200, HandedOverOrderSchema)
     @blp.alt_response(404, response="NOT_FOUND", description="pickup_code_not_found (counted against the limit)")
     @blp.alt_response(409, response="CONFLICT", description="already_picked_up, not_ready_for_pickup")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="pickup_code_throttled")
@@ -86,7 +86,7 @@ class Pickups(MethodView):
 @blp.route("/leader/orders/<int:order_id>/out-for-delivery")
 class OutForDelivery(MethodView):
     @require_roles(Role.LEADER)
-    @blp.response(200, LeaderOrderSchema)
+    @blp.response(200, HandedOverOrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="not_a_delivery_order, illegal_transition")
     def post(self, order_id: int) -> Order:
@@ -97,7 +97,7 @@ class OutForDelivery(MethodView):
 @blp.route("/leader/orders/<int:order_id>/delivered")
 class Delivered(MethodView):
     @require_roles(Role.LEADER)
-    @blp.response(200, LeaderOrderSchema)
+    @blp.response(200, HandedOverOrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="not_a_delivery_order, illegal_transition")
     def post(self, order_id: int) -> Order:

@@ -1,7 +1,7 @@
 """logistics: dispatch, arrivals and shortages, pickup throttle, unclaimed goods, out_for_delivery
 
 Revision ID: 3a293f3926d8
-Revises: bfb1a2c8b958
+Revises: d4e5a7c1b9f0
 Create Date: 2026-12-02 19:48:13.211290
 
 """
@@ -15,7 +15,7 @@ NEW = 'out_for_delivery'  # a status (home delivery on its way) and the event th
 
 # revision identifiers, used by Alembic.
 revision = '3a293f3926d8'
-down_revision = 'bfb1a2c8b958'
+down_revision = 'd4e5a7c1b9f0'
 branch_labels = None
 depends_on = None
 

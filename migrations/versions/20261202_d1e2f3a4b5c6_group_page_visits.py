@@ -1,7 +1,7 @@
 """Group share pages: daily views and visitors per group, and the day-salted visitor hashes that count them
 
 Revision ID: d1e2f3a4b5c6
-Revises: bfb1a2c8b958
+Revises: 3a293f3926d8
 Create Date: 2026-12-02 20:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd1e2f3a4b5c6'
-down_revision = 'bfb1a2c8b958'
+down_revision = '3a293f3926d8'
 branch_labels = None
 depends_on = None
 
