@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
 
 from groupbuy import clock
@@ -28,7 +27,7 @@ class Orders(MethodView):
     @blp.response(201, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="deal_sold_out, limit_exceeded, deal_closed, group_closed")
-    def post(self, data: dict[str, Any]) -> PlacedOrder | Order:
+    def post(self, data: dict[str, Any]) -> PlacedOrder:
         """Place an order (one per leader) in pending_payment; stock, limits and the group are reserved."""
         items = [CheckoutItem(**i) for i in data.get("items") or []]
         return service.place_order(
@@ -39,7 +38,6 @@ class Orders(MethodView):
             address_id=data.get("address_id"),
             leader_id=data.get("leader_id"),
             now=clock.now(),
-            idempotency_key=request.headers.get("Idempotency-Key"),
         )
 
     @require_roles(*ANYONE)

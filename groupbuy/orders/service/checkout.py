@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import BigInteger, String, bindparam, delete, func, insert, select
+from sqlalchemy import BigInteger, bindparam, delete, func, insert, select
 
 from groupbuy.accounts.models import Address, User
 from groupbuy.cart.models import CartItem
@@ -102,7 +102,7 @@ def _merge(items: list[CheckoutItem]) -> list[CheckoutItem]:
     return merged
 
 
-# The shopper's chosen leader (given, else their current one) and an order already placed under this key.
+# The shopper's chosen leader (given, else their current one).
 _CHOSEN = func.coalesce(bindparam("leader_id", type_=BigInteger), User.current_leader_id)
 _WHO = (
     select(
@@ -111,10 +111,6 @@ _WHO = (
         Leader.status,
         Leader.offers_delivery,
         Leader.delivery_fee_fen,
-        select(Order.id)
-        .where(Order.user_id == User.id, Order.idempotency_key == bindparam("key", type_=String))
-        .scalar_subquery()
-        .label("previous_id"),
     )
     .select_from(User)
     .outerjoin(Leader, Leader.id == _CHOSEN)
@@ -126,7 +122,6 @@ _TAKE_CART = (
 _CLEAR_CART_LINES = delete(CartItem).where(
     CartItem.user_id == bindparam("user_id"), CartItem.deal_id.in_(bindparam("deal_ids", expanding=True))
 )
-_SAME_KEY = select(Order.id).where(Order.user_id == bindparam("user_id"), Order.idempotency_key == bindparam("key"))
 _ADD_LINES = insert(OrderLine).returning(OrderLine.id, sort_by_parameter_order=True)
 _ADD_PLACED_EVENT = insert(OrderTimelineEvent)
 
@@ -144,7 +139,7 @@ def _count_limit(dialect_name: str) -> Any:
 
 @functools.cache
 def _add_order(dialect_name: str) -> Any:
-    """Insert an order unless its number (or the shopper's key) is taken: a clash returns no row, not an error."""
+    """Insert an order unless its number is taken: a clash returns no row, not an error."""
     return upsert_insert(dialect_name, Order).on_conflict_do_nothing().returning(Order.id)
 
 
@@ -210,15 +205,12 @@ def place_order(
     fulfilment: Fulfilment,
     address_id: int | None,
     leader_id: int | None,
-    idempotency_key: str | None,
     now: datetime,
-) -> PlacedOrder | Order:
+) -> PlacedOrder:
     """Reserve limit, stock and group units per line in one transaction; any refusal leaves nothing behind."""
     with transaction():
         conn = connection()
-        who = conn.execute(_WHO, {"user_id": user_id, "leader_id": leader_id, "key": idempotency_key}).one()
-        if who.previous_id is not None:  # the same key again: nothing new (HTTP replays the kept answer)
-            return db.session.get_one(Order, who.previous_id)
+        who = conn.execute(_WHO, {"user_id": user_id, "leader_id": leader_id}).one()
         if who.chosen_id is None:
             raise Invalid("leader_required", errors={"leader_id": ["choose a leader (pickup point) first"]})
         if who.leader_id is None or who.status is not LeaderStatus.ACTIVE:
@@ -249,7 +241,6 @@ def place_order(
             pickup_date=max(deal.pickup_date for deal, _ in wanted),
             items_fen=items_fen,
             delivery_fee=delivery_fee,
-            idempotency_key=idempotency_key,
             now=now,
         )
         # The contended rows are locked last, so they are held only until the commit: every group first, then
@@ -327,7 +318,6 @@ def _insert_order(
     pickup_date: date,
     items_fen: int,
     delivery_fee: int,
-    idempotency_key: str | None,
     now: datetime,
 ) -> tuple[int, dict[str, Any], dict[str, Any]]:
     """Insert the order and its `place` timeline row; its id, columns and timeline row."""
@@ -343,7 +333,6 @@ def _insert_order(
         "delivery_fee_fen": delivery_fee,
         "pickup_date": pickup_date,
         "pay_before": now + window,
-        "idempotency_key": idempotency_key,
         "created_at": now,
         "updated_at": now,
     }
@@ -354,8 +343,6 @@ def _insert_order(
         order_id = conn.execute(statement, columns).scalar()
         if order_id is not None:
             break
-        if idempotency_key and conn.execute(_SAME_KEY, {"user_id": user_id, "key": idempotency_key}).first():
-            raise Conflict("idempotency_key_in_flight")  # a concurrent checkout under the same key got there first
     else:
         raise Conflict("order_no_exhausted")
     placed = {
