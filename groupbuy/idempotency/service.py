@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, delete, or_, select, update
 
-from groupbuy.db import connection, transaction, upsert_insert
+from groupbuy.db import connection, delete_in_batches, transaction, upsert_insert
 from groupbuy.errors import Conflict, DomainError, Invalid
 from groupbuy.idempotency.models import IdempotencyKey
 
@@ -70,10 +70,9 @@ def answer_once(
     return _claim_first(request, work, answer_of, refused, now)
 
 
-def purge_expired_keys(*, now: datetime) -> int:
-    """Delete keys past their retention (a request sent again after that is a new request)."""
-    with transaction():
-        return int(connection().execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < now)).rowcount)
+def purge_expired_keys(*, now: datetime, limit: int) -> int:
+    """Delete keys past their retention, ``limit`` per transaction: the same key after that is a new request."""
+    return delete_in_batches(IdempotencyKey, IdempotencyKey.expires_at < now, limit=limit)
 
 
 class _KeyTaken(Exception):
