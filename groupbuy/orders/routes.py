@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.auth import ANYONE, current_user_id, require_roles
+from groupbuy.auth import SIGNED_IN, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.idempotency.decorator import idempotent
@@ -21,7 +21,7 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Checkout 
 
 @blp.route("/orders")
 class Orders(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @idempotent(required=True, atomic=True)
     @blp.arguments(OrderCreateSchema())
     @blp.response(201, OrderSchema)
@@ -40,7 +40,7 @@ class Orders(MethodView):
             now=clock.now(),
         )
 
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.arguments(OrderQuerySchema(), location="query")
     @blp.response(200, page_of(OrderSummarySchema))
     def get(self, query: dict[str, Any]) -> Page[Order]:
@@ -52,7 +52,7 @@ class Orders(MethodView):
 
 @blp.route("/orders/<int:order_id>")
 class OrderById(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, order_id: int) -> Order:
@@ -62,7 +62,7 @@ class OrderById(MethodView):
 
 @blp.route("/orders/<int:order_id>/cancel")
 class OrderCancel(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="illegal_transition, cutoff_passed")
@@ -73,7 +73,7 @@ class OrderCancel(MethodView):
 
 @blp.route("/orders/<int:order_id>/confirm-receipt")
 class OrderConfirmReceipt(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")

@@ -26,7 +26,7 @@ from tests.payments.conftest import UNIONPAY_MER_ID
 from tests.payments.domain import (
     NOTIFY_AT,
     PAY_AT,
-    PlacedOrder,
+    ShopperOrder,
     count,
     notify,
     order_of,
@@ -44,7 +44,7 @@ from tests.payments.domain import (
 LATER = NOTIFY_AT + timedelta(minutes=5)
 
 
-def _unionpay_order(shop: Shop, client: FlaskClient, price_fen: int = 1990) -> tuple[PlacedOrder, int, str]:
+def _unionpay_order(shop: Shop, client: FlaskClient, price_fen: int = 1990) -> tuple[ShopperOrder, int, str]:
     """(order, payment id, orderId at UnionPay) of an order with a live unionpay_qr payment."""
     order = place_order(shop, client, price_fen=price_fen)
     payment = start(client, order, "unionpay_qr")
