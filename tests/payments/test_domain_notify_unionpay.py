@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from groupbuy import clock
 from groupbuy.db import db
@@ -40,6 +41,7 @@ from tests.payments.domain import (
     start,
     storm,
 )
+from tests.rows import ORDER_STATE, unchanged
 
 LATER = NOTIFY_AT + timedelta(minutes=5)
 
@@ -215,10 +217,13 @@ def test_a_notification_for_an_unknown_trade_is_not_acknowledged(
     _, _, trade = _unionpay_order(shop, client)
     headers, body = unionpay_on.build_notify(trade, orderId="GB20261122999999999U1")
 
-    with clock.frozen(NOTIFY_AT):
+    with clock.frozen(NOTIFY_AT), unchanged(app, *ORDER_STATE, ProcessedPaymentEvent):
         answer = notify(client, "unionpay", headers, body)
 
     assert answer.status_code == 404 and answer.data == b"fail"
+    with app.app_context():  # kept for good: money nobody placed with us is evidence for customer service
+        kept = db.session.scalars(select(PaymentNotification)).one()
+        assert (kept.outcome, kept.payment_id) == (NotificationOutcome.UNKNOWN_TRADE, None)
 
 
 def test_notifications_are_refused_while_unionpay_is_off(
@@ -228,7 +233,7 @@ def test_notifications_are_refused_while_unionpay_is_off(
     headers, body = unionpay_on.build_notify(trade)
     app.config["PAYMENT_CHANNELS"] = "sandbox"
 
-    with clock.frozen(NOTIFY_AT):
+    with clock.frozen(NOTIFY_AT), unchanged(app, *ORDER_STATE, PaymentNotification, ProcessedPaymentEvent):
         assert notify(client, "unionpay", headers, body).status_code == 404
 
 
