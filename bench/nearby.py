@@ -185,7 +185,7 @@ def run_queries(args: argparse.Namespace, centre: tuple[float, float]) -> dict[s
 
 
 def bench(name: str, url: str, args: argparse.Namespace, centre: tuple[float, float]) -> bool:
-    app: Flask = create_app({"DATABASE_URL": url, "ENV": "bench", "METRICS_DISABLED": True, "LOG_LEVEL": "WARNING"})
+    app: Flask = create_app({"DATABASE_URL": url, "METRICS_DISABLED": True, "LOG_LEVEL": "WARNING"})
     with app.app_context():
         flask_migrate.upgrade(revision="heads")
         started = time.perf_counter()

@@ -19,7 +19,9 @@ from groupbuy.extensions import SchemaRulesPlugin, api, limiter, migrate
 from groupbuy.logging import configure_logging
 from groupbuy.ops.routes import SWAGGER_UI_URL
 from groupbuy.ops.service import MIGRATIONS_DIR
+from groupbuy.registry import EXTENSION_KEY as REGISTRY_KEY
 from groupbuy.security_headers import install_security_headers
+from groupbuy.settings import Settings
 
 API_TITLE = "groupbuy"
 API_VERSION = "v1"
@@ -28,16 +30,17 @@ API_VERSION = "v1"
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Configure and wire the application; no database or network I/O happens here."""
     app = Flask(__name__, instance_relative_config=True)
-    load_config(app, config)
+    settings = load_config(app, config)
+    _install_implementations(app, settings)
     app.session_interface = StatelessSessions()
     app.json = BoundedJSONProvider(app)  # JSON bodies: bounded depth and number size (groupbuy/common/input.py)
     app.json.ensure_ascii = False  # send Chinese as UTF-8, not \\uXXXX
     app.url_map.converters["int"] = IdConverter  # every <int:...> path id: 1..2**53, else 404
     app.config.update(_openapi_settings())
-    if app.config.get("PROXY_FIX_X_FOR"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))  # type: ignore[method-assign]
+    if settings.proxy_fix_x_for:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_fix_x_for)  # type: ignore[method-assign]
 
-    configure_logging(app)
+    configure_logging(app, settings)
     install_security_headers(app)
     db.init_app(app)
     _configure_engines(app)
@@ -53,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     _register_blueprints(app)
     register_error_handlers(app)
-    if not app.config.get("METRICS_DISABLED"):
+    if not settings.metrics_disabled:
         PrometheusMetrics(
             app, registry=CollectorRegistry(auto_describe=True), group_by="url_rule", path="/metrics", default_labels={}
         )
@@ -72,6 +75,13 @@ class StatelessSessions(SessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Any) -> None:
         return None
+
+
+def _install_implementations(app: Flask, settings: Settings) -> None:
+    """The one registry of outside implementations, built from the settings (groupbuy/implementations.py)."""
+    from groupbuy.implementations import build_registry  # noqa: PLC0415 - imports domains; keep import order simple
+
+    app.extensions[REGISTRY_KEY] = build_registry(settings)
 
 
 def _configure_engines(app: Flask) -> None:

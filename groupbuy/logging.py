@@ -19,6 +19,7 @@ import structlog
 from flask import Flask, Response, g, request
 
 from groupbuy.common.fields import mask_mobiles_in_text
+from groupbuy.settings import Settings
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SECRET_KEYS = {
@@ -68,11 +69,11 @@ def _scrub(_logger: Any, method: str, event: MutableMapping[str, Any]) -> Mutabl
     return event
 
 
-def configure_logging(app: Flask) -> None:
-    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
+def configure_logging(app: Flask, settings: Settings) -> None:
+    level = getattr(logging, settings.log_level)
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
-        if app.config["LOG_FORMAT"] == "json"
+        if settings.log_format == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)

@@ -29,6 +29,10 @@ from groupbuy.db import db
 from groupbuy.extensions import limiter
 from groupbuy.logging import log_formatter
 from groupbuy.notifications.models import OutboxMessage
+from groupbuy.registry import EXTENSION_KEY as REGISTRY_KEY
+from groupbuy.registry import Registry, Slot
+from groupbuy.settings import EXTENSION_KEY as SETTINGS_KEY
+from groupbuy.settings import Settings
 
 TEST_DATABASE_URL = os.environ.get("GROUPBUY_TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
@@ -165,10 +169,30 @@ def app(database_url: str) -> Iterator[Flask]:
 
     logging.getLogger().addHandler(LOG_CAPTURE)
     application.config["_BASE_CONFIG"] = dict(application.config)
+    _BASE[application] = (application.extensions[SETTINGS_KEY], application.extensions[REGISTRY_KEY].copy())
     yield application
     logging.getLogger().removeHandler(LOG_CAPTURE)
     with application.app_context():
         db.engine.dispose()
+
+
+_BASE: dict[Flask, tuple[Settings, Registry]] = {}
+
+
+def tune(app: Flask, **changes: Any) -> Settings:
+    """Change some of this app's settings for the rest of the test (checked as at start; restored afterwards)."""
+    changed = app.extensions[SETTINGS_KEY].replace(**changes)
+    app.extensions[SETTINGS_KEY] = changed
+    return changed
+
+
+def swap(app: Flask, slot: Slot[Any], implementation: Any, key: str = "") -> None:
+    """Install an implementation (a fake, or a real one pointed at a fake server) in this app's registry for the
+    rest of the test, or remove the entry with None; the session app gets its registry back afterwards."""
+    if implementation is None:
+        app.extensions[REGISTRY_KEY].remove(slot, key)
+    else:
+        app.extensions[REGISTRY_KEY].install(slot, implementation, key)
 
 
 def _empty_tables() -> None:
@@ -205,7 +229,7 @@ def _leaks(text_: str, secrets: set[str]) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _isolation(app: Flask) -> Iterator[None]:
-    """Fresh config, limits and outside-world doubles; afterwards scan for leaks, then empty the tables."""
+    """Fresh settings, limits and outside implementations; afterwards scan for leaks, then empty the tables."""
     root = logging.getLogger()
     if LOG_CAPTURE not in root.handlers:  # alembic's fileConfig (a migrations test) replaces the root's handlers
         root.addHandler(LOG_CAPTURE)
@@ -232,8 +256,8 @@ def _isolation(app: Flask) -> Iterator[None]:
             app.config.clear()
             app.config.update(base)
             app.config["_BASE_CONFIG"] = base
-            for key in [k for k in app.extensions if k.isupper()]:
-                del app.extensions[key]
+            settings, registry = _BASE[app]
+            app.extensions[SETTINGS_KEY], app.extensions[REGISTRY_KEY] = settings, registry.copy()
     assert not problems, "secrets or raw phone numbers leaked:\n" + "\n".join(problems[:20])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 
 from groupbuy import clock
@@ -33,13 +33,14 @@ from groupbuy.accounts.service.sessions import IssuedToken
 from groupbuy.auth import SIGNED_IN, bearer_token, current_user, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.extensions import limiter
+from groupbuy.settings import settings
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts, sessions and addresses")
 
 
 def auth_limit() -> str:
     """Per-IP throttle on every credential-taking endpoint (GROUPBUY_AUTH_RATE_LIMIT)."""
-    return str(current_app.config["AUTH_RATE_LIMIT"])
+    return settings().auth_rate_limit
 
 
 def client_ip() -> str:
@@ -61,7 +62,7 @@ class VerificationCodes(MethodView):
             ip=client_ip(),
             now=clock.now(),
         )
-        return {"expires_in": ttl, "resend_after": int(current_app.config["CODE_RESEND_SECONDS"])}
+        return {"expires_in": ttl, "resend_after": settings().code_resend_seconds}
 
 
 @blp.route("/auth/register")

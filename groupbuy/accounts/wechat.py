@@ -9,6 +9,8 @@ from typing import Protocol
 import requests
 import structlog
 
+from groupbuy.registry import Slot
+
 log = structlog.get_logger(__name__)
 
 
@@ -29,6 +31,10 @@ class WeChatUnavailable(Exception):
 
 class WeChatLoginClient(Protocol):
     def code2session(self, code: str) -> WeChatSession: ...
+
+
+# The one jscode2session client, chosen at start by GROUPBUY_WECHAT_LOGIN_CLIENT (groupbuy/implementations.py).
+WECHAT_LOGIN: Slot[WeChatLoginClient] = Slot("wechat_login")
 
 
 class HttpWeChatLoginClient:

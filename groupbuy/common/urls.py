@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from groupbuy.settings import settings
 
 
 def absolute_url(path: str) -> str:
     """``/api/v1/...`` -> ``{PUBLIC_BASE_URL}/api/v1/...``."""
-    return f"{str(current_app.config['PUBLIC_BASE_URL']).rstrip('/')}/{path.lstrip('/')}"
+    return f"{settings().public_base_url.rstrip('/')}/{path.lstrip('/')}"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
-
 from groupbuy.idempotency import service
+from groupbuy.settings import settings
 
 
 def purge_idempotency_keys(now: datetime) -> dict[str, int]:
     """Keys kept longer than KEEP_FOR (48 h) are deleted; a request sent again after that is a new request."""
-    return {"keys_purged": service.purge_expired_keys(now=now, limit=int(current_app.config["JOB_BATCH_SIZE"]))}
+    return {"keys_purged": service.purge_expired_keys(now=now, limit=settings().job_batch_size)}

@@ -1,9 +1,11 @@
-"""Outbox channels and states; the kinds of in-app notification."""
+"""Message transports and outbox states; the kinds of in-app notification."""
 
 from enum import StrEnum
 
 
-class Channel(StrEnum):
+class Transport(StrEnum):
+    """How an outbound message travels (the outbox column is still named "channel")."""
+
     SMS = "sms"
     EMAIL = "email"
     MINIAPP = "miniapp"  # WeChat mini-app subscribe message

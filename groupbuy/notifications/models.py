@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from groupbuy.accounts.models import ID, enum_column
 from groupbuy.db import Base
-from groupbuy.notifications.enums import Channel, OutboxStatus
+from groupbuy.notifications.enums import OutboxStatus, Transport
 
 
 class Notification(Base):
@@ -32,12 +32,13 @@ class Notification(Base):
 
 
 class OutboxMessage(Base):
-    """One outbound delivery; for a notification at most one row (so one successful send) per channel."""
+    """One outbound delivery; for a notification at most one row (so one successful send) per transport."""
 
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "outbox_channel"))
+    # The column keeps its name "channel"; in code "channel" means a payment channel only.
+    transport: Mapped[Transport] = mapped_column("channel", enum_column(Transport, "outbox_channel"))
     target: Mapped[str] = mapped_column(String(254))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))

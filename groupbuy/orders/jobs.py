@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
-
 from groupbuy.orders import service
+from groupbuy.settings import settings
 
 
 def expire_unpaid_orders(now: datetime) -> dict[str, int]:
     """pending_payment orders past pay_before → cancelled, their stock and limits returned once."""
-    return service.expire_due_orders(now=now, limit=int(current_app.config["JOB_BATCH_SIZE"]))
+    return service.expire_due_orders(now=now, limit=settings().job_batch_size)
 
 
 def auto_confirm_receipt(now: datetime) -> dict[str, int]:
     """Orders picked up / delivered AUTO_CONFIRM_DAYS ago → completed (actor system)."""
-    config = current_app.config
-    return service.auto_confirm_receipts(
-        now=now, days=int(config["AUTO_CONFIRM_DAYS"]), limit=int(config["JOB_BATCH_SIZE"])
-    )
+    config = settings()
+    return service.auto_confirm_receipts(now=now, days=config.auto_confirm_days, limit=config.job_batch_size)

@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from flask import current_app
-
 from groupbuy.payments import service
+from groupbuy.settings import settings
 
 
 def reconcile_payments(now: datetime) -> dict[str, int]:
@@ -33,7 +32,7 @@ def retry_refunds(now: datetime) -> dict[str, int]:
 
 def prune_payment_notifications(now: datetime) -> dict[str, int]:
     """Delete raw notifications older than PAYMENT_NOTIFICATION_RETENTION_DAYS that nothing needs any more."""
-    config = current_app.config
+    config = settings()
     return service.prune_notifications(
-        now=now, days=int(config["PAYMENT_NOTIFICATION_RETENTION_DAYS"]), limit=int(config["JOB_BATCH_SIZE"])
+        now=now, days=config.payment_notification_retention_days, limit=config.job_batch_size
     )

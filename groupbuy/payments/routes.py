@@ -19,13 +19,14 @@ from groupbuy.payments import service
 from groupbuy.payments.models import Refund
 from groupbuy.payments.schemas import PaymentCreateSchema, PaymentSchema, RefundQuerySchema, RefundSchema
 from groupbuy.payments.service import PaymentView
+from groupbuy.settings import settings
 
 blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="Payments, notifications and refunds")
 
 
 def notify_limit() -> str:
     """Per-IP throttle on the provider notify URLs (GROUPBUY_PAYMENT_NOTIFY_RATE_LIMIT); providers resend later."""
-    return str(current_app.config["PAYMENT_NOTIFY_RATE_LIMIT"])
+    return settings().payment_notify_rate_limit
 
 
 @blp.route("/orders/<int:order_id>/payments")

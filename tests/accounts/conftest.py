@@ -4,12 +4,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.fakes.channels import RecordingChannel, install_recording_channels
+from tests.fakes.senders import RecordingSender, install_recording_senders
 
 
 @pytest.fixture
-def outbox(app: Flask) -> RecordingChannel:
-    return install_recording_channels(app)
+def outbox(app: Flask) -> RecordingSender:
+    return install_recording_senders(app)
 
 
 def send_code(
@@ -21,9 +21,7 @@ def send_code(
     )
 
 
-def register(
-    client: FlaskClient, outbox: RecordingChannel, phone: str = "13800138000", password: str = "CooigHello290"
-):  # type: ignore[no-untyped-def]
+def register(client: FlaskClient, outbox: RecordingSender, phone: str = "13800138000", password: str = "CooigHello290"):  # type: ignore[no-untyped-def]
     assert send_code(client, phone).status_code == 202
     return client.post(
         "/api/v1/auth/register", json={"phone": phone, "password": password, "code": outbox.last_code(phone)}

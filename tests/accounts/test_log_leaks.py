@@ -18,13 +18,13 @@ from sqlalchemy import text
 
 from groupbuy import clock
 from groupbuy.accounts.service import codes, sessions
-from groupbuy.accounts.wechat import WeChatSession
+from groupbuy.accounts.wechat import WECHAT_LOGIN, WeChatSession
 from groupbuy.db import db
 from groupbuy.logging import mask_secrets_in_text
 from tests.accounts.conftest import send_code
-from tests.conftest import CAPTURED, DEFAULT_PASSWORD
+from tests.conftest import CAPTURED, DEFAULT_PASSWORD, swap
 from tests.factories.accounts import make_user
-from tests.fakes.channels import RecordingChannel
+from tests.fakes.senders import RecordingSender
 
 PHONE = "13800138000"
 SESSION_KEY = "tEsTsEsSiOnKeY0123456789AB=="
@@ -100,7 +100,7 @@ def _assert_failure_logged_without(*secrets: str) -> None:
 
 
 def test_failed_user_insert_logs_no_password_hash_or_phone(
-    client: FlaskClient, app: Flask, outbox: RecordingChannel
+    client: FlaskClient, app: Flask, outbox: RecordingSender
 ) -> None:
     assert send_code(client, PHONE).status_code == 202
     with refused_inserts(app, "users", row_in_detail=False):  # an IntegrityError here is a 409
@@ -131,7 +131,7 @@ class _KnownSessionKey:
 
 
 def test_failed_wechat_identity_insert_logs_no_session_key(client: FlaskClient, app: Flask) -> None:
-    app.extensions["WECHAT_LOGIN_CLIENT_INSTANCE"] = _KnownSessionKey()
+    swap(app, WECHAT_LOGIN, _KnownSessionKey())
     with refused_inserts(app, "wechat_identities"):
         response = client.post("/api/v1/auth/wechat-login", json={"code": "dev-bob"})
     assert response.status_code == 500

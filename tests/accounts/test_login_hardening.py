@@ -18,7 +18,7 @@ from groupbuy.db import db
 from tests.accounts.conftest import send_code
 from tests.conftest import DEFAULT_PASSWORD
 from tests.factories.accounts import make_user
-from tests.fakes.channels import RecordingChannel
+from tests.fakes.senders import RecordingSender
 
 PHONE = "13800138000"
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -41,7 +41,7 @@ def test_a_wrong_password_on_a_suspended_account_is_the_same_401(client: FlaskCl
 
 
 def test_a_wrong_login_code_on_a_suspended_account_reveals_nothing(
-    client: FlaskClient, app: Flask, outbox: RecordingChannel
+    client: FlaskClient, app: Flask, outbox: RecordingSender
 ) -> None:
     with app.app_context():
         make_user(phone=PHONE, suspended=True)

@@ -15,9 +15,9 @@ from groupbuy.accounts.service.sessions import token_digest
 from groupbuy.audit.models import AuditEntry
 from groupbuy.db import db
 from tests.accounts.conftest import register, send_code
-from tests.conftest import DEFAULT_PASSWORD
+from tests.conftest import DEFAULT_PASSWORD, tune
 from tests.factories.accounts import bearer, make_user
-from tests.fakes.channels import RecordingChannel
+from tests.fakes.senders import RecordingSender
 from tests.rows import unchanged
 
 PHONE = "13800138000"
@@ -28,7 +28,7 @@ def _login(client: FlaskClient, password: str, login: str = PHONE):  # type: ign
     return client.post("/api/v1/auth/login", json={"login": login, "password": password})
 
 
-def test_register_returns_token_and_masked_user(client: FlaskClient, outbox: RecordingChannel, app: Flask) -> None:
+def test_register_returns_token_and_masked_user(client: FlaskClient, outbox: RecordingSender, app: Flask) -> None:
     response = register(client, outbox)
     assert response.status_code == 201
     body = response.json
@@ -45,14 +45,14 @@ def test_register_returns_token_and_masked_user(client: FlaskClient, outbox: Rec
         assert len(body["token"]) >= 22  # ≥128 bits in url-safe base64
 
 
-def test_register_rejects_weak_password_per_field(client: FlaskClient, outbox: RecordingChannel) -> None:
+def test_register_rejects_weak_password_per_field(client: FlaskClient, outbox: RecordingSender) -> None:
     response = register(client, outbox, password="abcdefgh")
     assert response.status_code == 422
     assert response.json["code"] == "weak_password"
     assert "password" in response.json["errors"]
 
 
-def test_register_twice_is_409(client: FlaskClient, outbox: RecordingChannel) -> None:
+def test_register_twice_is_409(client: FlaskClient, outbox: RecordingSender) -> None:
     with clock.frozen(T0):
         assert register(client, outbox).status_code == 201
     with clock.frozen(T0 + timedelta(minutes=2)):
@@ -61,7 +61,7 @@ def test_register_twice_is_409(client: FlaskClient, outbox: RecordingChannel) ->
     assert response.json["code"] == "phone_taken"
 
 
-def test_mass_assignment_is_refused(client: FlaskClient, outbox: RecordingChannel) -> None:
+def test_mass_assignment_is_refused(client: FlaskClient, outbox: RecordingSender) -> None:
     send_code(client, PHONE)
     response = client.post(
         "/api/v1/auth/register",
@@ -122,7 +122,7 @@ def test_success_resets_the_failure_count(client: FlaskClient, app: Flask) -> No
         assert [_login(client, "WrongPass123").status_code for _ in range(4)] == [401] * 4
 
 
-def test_unlock_code_lifts_the_lock(client: FlaskClient, app: Flask, outbox: RecordingChannel) -> None:
+def test_unlock_code_lifts_the_lock(client: FlaskClient, app: Flask, outbox: RecordingSender) -> None:
     with app.app_context():
         make_user(phone=PHONE)
     with clock.frozen(T0):
@@ -136,7 +136,7 @@ def test_unlock_code_lifts_the_lock(client: FlaskClient, app: Flask, outbox: Rec
 
 
 def test_login_throttle_per_ip_is_429(client: FlaskClient, app: Flask) -> None:
-    app.config["AUTH_RATE_LIMIT"] = "3 per minute"
+    tune(app, auth_rate_limit="3 per minute")
     with app.app_context():
         make_user(phone=PHONE)
     statuses = [_login(client, DEFAULT_PASSWORD).status_code for _ in range(4)]
@@ -152,7 +152,7 @@ def test_login_throttle_per_ip_is_429(client: FlaskClient, app: Flask) -> None:
     assert other_ip.status_code == 200
 
 
-def test_login_with_code(client: FlaskClient, app: Flask, outbox: RecordingChannel) -> None:
+def test_login_with_code(client: FlaskClient, app: Flask, outbox: RecordingSender) -> None:
     with app.app_context():
         make_user(phone=PHONE)
     send_code(client, PHONE, purpose="login")
@@ -177,7 +177,7 @@ def test_expired_token_is_401(client: FlaskClient, app: Flask) -> None:
         assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
-def test_password_reset_revokes_every_token(client: FlaskClient, app: Flask, outbox: RecordingChannel) -> None:
+def test_password_reset_revokes_every_token(client: FlaskClient, app: Flask, outbox: RecordingSender) -> None:
     with app.app_context():
         headers = bearer(make_user(phone=PHONE))
     send_code(client, PHONE, purpose="reset_password")

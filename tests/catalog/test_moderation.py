@@ -15,6 +15,7 @@ from groupbuy.catalog.models import Product
 from groupbuy.catalog.service.moderation import compact, listing_key, moderation_reason
 from groupbuy.db import db
 from tests.catalog.conftest import product_body
+from tests.conftest import tune
 from tests.rows import unchanged
 
 BANNED = ["最低价", "国家级", "假一赔十", "特效", "根治"]
@@ -73,11 +74,11 @@ def test_a_thin_description_holds_the_listing(
 def test_words_and_minimum_come_from_config(
     client: FlaskClient, admin_headers: dict[str, str], category_id: int, app: Flask
 ) -> None:
-    app.config["BANNED_WORDS"] = "秒杀, 爆款"  # as GROUPBUY_BANNED_WORDS=秒杀,爆款 arrives from the environment
-    app.config["MIN_DESCRIPTION_CHARS"] = 2
+    tune(app, banned_words="秒杀, 爆款")  # as GROUPBUY_BANNED_WORDS=秒杀,爆款 arrives from the environment
+    tune(app, min_description_chars=2)
     assert _post(client, admin_headers, category_id, name="爆款苹果").json["status"] == "held"
     assert _post(client, admin_headers, category_id, name="最低价苹果", description="好吃").json["status"] == "active"
-    app.config["BANNED_WORDS"] = ["榴莲"]
+    tune(app, banned_words=["榴莲"])
     assert _post(client, admin_headers, category_id, name="金枕榴莲").json["status"] == "held"
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from groupbuy.accounts.models import WeChatIdentity
 from groupbuy.db import db, transaction
-from groupbuy.notifications.enums import Channel, OutboxStatus
+from groupbuy.notifications.enums import OutboxStatus, Transport
 from groupbuy.notifications.models import OutboxMessage
 
 _openids = itertools.count(1)
@@ -21,10 +21,10 @@ def add_openid(user_id: int, now: datetime) -> str:
     return openid
 
 
-def outbox_message(*, now: datetime, target: str = "a@example.com", channel: Channel = Channel.EMAIL) -> int:
+def outbox_message(*, now: datetime, target: str = "a@example.com", transport: Transport = Transport.EMAIL) -> int:
     """A pending outbound e-mail (a verification-code style message, no notification behind it)."""
     message = OutboxMessage(
-        channel=channel,
+        transport=transport,
         target=target,
         template="notification",
         payload={"title": "标题", "body": "正文"},

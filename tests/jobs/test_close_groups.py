@@ -15,6 +15,7 @@ from groupbuy.groups.models import Group, GroupEvent
 from groupbuy.notifications.models import Notification, OutboxMessage
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
+from tests.conftest import tune
 from tests.factories.market import T0, Shop
 from tests.jobs.conftest import count, leader_user_id, pay, place, run
 from tests.rows import CHECKOUT, unchanged
@@ -120,7 +121,7 @@ def test_at_the_threshold_it_succeeds_and_unpaid_orders_are_cancelled(shop: Shop
         assert "共 4 件" in stock_list.body and "2026-11-23" in stock_list.body
         assert stock_list.payload["units"] == 4
         sms = db.session.scalars(select(OutboxMessage).where(OutboxMessage.notification_id == stock_list.id)).one()
-        assert sms.channel.value == "sms"
+        assert sms.transport.value == "sms"
     assert count(app, select(Notification).where(Notification.kind == "group_succeeded")) == 2
     assert count(app, select(Notification).where(Notification.kind == "order_expired")) == 1
 
@@ -160,7 +161,7 @@ def test_scheduler_down_two_hours_everything_due_is_handled_in_the_first_run(
         for _ in range(2):
             pay(app, place(app, shop.shopper(), deal))
         place(app, shop.shopper(), deal, now=shop.cutoff - timedelta(minutes=20))  # window ends in the gap
-    app.config["JOB_BATCH_SIZE"] = 2  # several batches inside the one run
+    tune(app, job_batch_size=2)  # several batches inside the one run
     back = shop.cutoff + timedelta(hours=2)
 
     result = runner.invoke(args=["groupbuy", "run-job", "close_due_groups", "--now", back.isoformat()])  # type: ignore[attr-defined]

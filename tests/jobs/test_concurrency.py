@@ -27,7 +27,7 @@ from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
 from tests.conftest import busy_config, second_app
 from tests.factories.market import T0, Shop, order_body
 from tests.factories.notifications import outbox_message
-from tests.fakes.channels import install_recording_channels
+from tests.fakes.senders import install_recording_senders
 from tests.jobs.conftest import count, pay, place, run
 
 
@@ -157,7 +157,7 @@ def test_three_processes_at_once_then_two_more_runs_move_everything_once(
 @pytest.mark.slow
 @pytest.mark.parametrize("round_", range(5))
 def test_two_deliverers_at_once_send_each_message_once(app: Flask, busy_app: Flask, round_: int) -> None:
-    recorder = install_recording_channels(busy_app)
+    recorder = install_recording_senders(busy_app)
     with app.app_context():
         for i in range(40):
             outbox_message(now=T0, target=f"user{i}@example.com")

@@ -14,6 +14,7 @@ from groupbuy.notifications.models import Notification
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
 from groupbuy.orders.service import transition
+from tests.conftest import tune
 from tests.factories.market import T0, Shop
 from tests.jobs.conftest import count, pay, place, run
 
@@ -63,7 +64,7 @@ def test_auto_confirm_completes_received_orders_after_n_days(shop: Shop, app: Fl
         transition(order_id=picked, event=OrderEvent.PICK_UP, actor="leader:1", now=T0 + timedelta(days=1))
     _receive(app, delivered, OrderEvent.DELIVER, T0 + timedelta(days=1))
     _receive(app, fresh, OrderEvent.DELIVER, T0 + timedelta(days=3))
-    app.config["AUTO_CONFIRM_DAYS"] = 7
+    tune(app, auto_confirm_days=7)
 
     due = T0 + timedelta(days=8)
     assert run(app, "auto_confirm_receipt", due - timedelta(seconds=1)) == {"orders_completed": 0}

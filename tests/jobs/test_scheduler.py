@@ -29,7 +29,7 @@ from groupbuy.orders.enums import OrderEvent
 from groupbuy.orders.service import transition
 from tests.factories.market import T0, Shop
 from tests.factories.notifications import outbox_message
-from tests.fakes.channels import install_recording_channels
+from tests.fakes.senders import install_recording_senders
 from tests.jobs.conftest import pay, place, run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,7 +75,7 @@ def _work_for_every_job(shop: Shop, app: Flask) -> None:
 
 @pytest.mark.parametrize("job", [job.id for job in scheduler.JOBS])
 def test_every_job_run_twice_with_the_same_now_does_nothing_the_second_time(job: str, shop: Shop, app: Flask) -> None:
-    install_recording_channels(app)
+    install_recording_senders(app)
     _work_for_every_job(shop, app)
     now = shop.cutoff + timedelta(days=8)
     run(app, job, now)
@@ -88,7 +88,7 @@ def test_every_job_run_twice_with_the_same_now_does_nothing_the_second_time(job:
 
 
 def test_my_jobs_found_work_in_that_world(shop: Shop, app: Flask) -> None:
-    install_recording_channels(app)
+    install_recording_senders(app)
     _work_for_every_job(shop, app)
     now = shop.cutoff + timedelta(days=8)
     assert run(app, "expire_unpaid_orders", now) == {"orders_expired": 1}

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from groupbuy import clock
 from groupbuy.db import db
-from groupbuy.notifications.enums import Channel
+from groupbuy.notifications.enums import Transport
 from groupbuy.notifications.models import Notification, OutboxMessage
 from groupbuy.notifications.service import Notice, notify
 from groupbuy.orders.enums import OrderEvent
 from groupbuy.orders.service import cancel_order, transition
+from tests.conftest import tune
 from tests.factories.market import T0, Shop
 from tests.factories.notifications import add_openid
 from tests.jobs.conftest import count, pay, place
@@ -71,9 +72,9 @@ def test_wechat_users_get_a_mini_app_copy_and_leaders_an_sms(shop: Shop, app: Fl
     pay(app, order_id)
     with app.app_context():
         message = db.session.scalars(select(OutboxMessage)).one()
-    assert (message.channel, message.target, message.template) == (Channel.MINIAPP, openid, "order_paid")
+    assert (message.transport, message.target, message.template) == (Transport.MINIAPP, openid, "order_paid")
     assert message.payload["title"] == "支付成功" and message.notification_id is not None
-    app.config["MINIAPP_CHANNEL"] = "off"
+    tune(app, miniapp_channel="off")
     pay(app, place(app, buyer, shop.deal()))
     assert count(app, select(OutboxMessage)) == 1
 

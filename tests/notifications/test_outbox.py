@@ -10,9 +10,10 @@ from groupbuy.db import db
 from groupbuy.notifications.enums import OutboxStatus
 from groupbuy.notifications.models import OutboxMessage
 from groupbuy.notifications.service import claim_due_messages
+from tests.conftest import tune
 from tests.factories.market import T0
 from tests.factories.notifications import outbox_message
-from tests.fakes.channels import PermanentSendError, RecordingChannel, TransientSendError, install_recording_channels
+from tests.fakes.senders import PermanentSendError, RecordingSender, TransientSendError, install_recording_senders
 from tests.jobs.conftest import run
 
 
@@ -28,9 +29,9 @@ def _deliver(app: Flask, at_seconds: float) -> dict[str, int]:
 
 
 def test_transient_failures_back_off_exponentially_up_to_the_cap(app: Flask) -> None:
-    recorder = install_recording_channels(app)
+    recorder = install_recording_senders(app)
     recorder.fail_next = [TransientSendError("gateway 502") for _ in range(4)]
-    app.config["OUTBOX_MAX_BACKOFF_SECONDS"] = 100
+    tune(app, outbox_max_backoff_seconds=100)
     with app.app_context():
         message_id = outbox_message(now=T0)
 
@@ -51,7 +52,7 @@ def test_transient_failures_back_off_exponentially_up_to_the_cap(app: Flask) -> 
 
 
 def test_a_permanent_error_is_not_retried(app: Flask) -> None:
-    recorder = install_recording_channels(app)
+    recorder = install_recording_senders(app)
     recorder.fail_next = [PermanentSendError("recipient refused")]
     with app.app_context():
         message_id = outbox_message(now=T0)
@@ -65,9 +66,9 @@ def test_a_permanent_error_is_not_retried(app: Flask) -> None:
 
 
 def test_retries_are_given_up_after_the_limit(app: Flask) -> None:
-    recorder = install_recording_channels(app)
+    recorder = install_recording_senders(app)
     recorder.fail_next = [TransientSendError("timeout") for _ in range(5)]
-    app.config["OUTBOX_MAX_ATTEMPTS"] = 3
+    tune(app, outbox_max_attempts=3)
     with app.app_context():
         message_id = outbox_message(now=T0)
     for day in range(5):
@@ -78,10 +79,10 @@ def test_retries_are_given_up_after_the_limit(app: Flask) -> None:
 
 
 def test_delivering_twice_sends_each_message_once(app: Flask) -> None:
-    recorder = install_recording_channels(app)
+    recorder = install_recording_senders(app)
     with app.app_context():
         ids = [outbox_message(now=T0, target=f"u{i}@example.com") for i in range(7)]
-    app.config["OUTBOX_BATCH_SIZE"] = 3  # several batches in one run
+    tune(app, outbox_batch_size=3)  # several batches in one run
     assert _deliver(app, 0)["sent"] == 7
     assert _deliver(app, 0)["sent"] == 0
     assert sorted(m.target for m in recorder.sent) == sorted(f"u{i}@example.com" for i in range(7))
@@ -89,7 +90,7 @@ def test_delivering_twice_sends_each_message_once(app: Flask) -> None:
 
 
 def test_a_leased_message_waits_for_its_deliverer_or_the_lease_to_run_out(app: Flask) -> None:
-    recorder: RecordingChannel = install_recording_channels(app)
+    recorder: RecordingSender = install_recording_senders(app)
     with app.app_context():
         message_id = outbox_message(now=T0)
         claimed, _token = claim_due_messages(now=T0, limit=10)  # a deliverer that then died

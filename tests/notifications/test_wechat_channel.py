@@ -13,9 +13,12 @@ from sqlalchemy import select
 
 from groupbuy.accounts.models import User
 from groupbuy.db import db
-from groupbuy.notifications.enums import Channel, OutboxStatus
+from groupbuy.implementations import message_senders
+from groupbuy.notifications.enums import OutboxStatus, Transport
 from groupbuy.notifications.models import Notification, OutboxMessage, WeChatAccessToken
+from groupbuy.notifications.senders.base import SENDERS
 from groupbuy.notifications.service import deliver_message
+from tests.conftest import swap, tune
 from tests.factories.market import T0, Shop
 from tests.factories.notifications import add_openid
 from tests.jobs.conftest import pay, place, run
@@ -34,13 +37,15 @@ TEMPLATES = {
 
 @pytest.fixture
 def wechat(app: Flask) -> Iterator[responses.RequestsMock]:
-    app.config.update(
-        MINIAPP_CHANNEL="wechat",
-        WECHAT_APPID="wx-test-app",
-        WECHAT_SECRET="test-app-secret",
-        WECHAT_API_BASE=API,
-        WECHAT_SUBSCRIBE_TEMPLATES=TEMPLATES,
+    settings = tune(
+        app,
+        miniapp_channel="wechat",
+        wechat_appid="wx-test-app",
+        wechat_secret="test-app-secret",
+        wechat_api_base=API,
+        wechat_subscribe_templates=TEMPLATES,
     )
+    swap(app, SENDERS, message_senders(settings)[Transport.MINIAPP], Transport.MINIAPP.value)  # as built at start
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 
@@ -133,7 +138,9 @@ def test_busy_is_retried_and_a_refused_token_is_replaced(
 def test_web_processes_never_fetch_the_token(shop: Shop, app: Flask, wechat: responses.RequestsMock) -> None:
     _paid_order(shop, app)
     with app.app_context():
-        message_id = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.channel == Channel.MINIAPP)).one()
+        message_id = db.session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.transport == Transport.MINIAPP)
+        ).one()
         assert deliver_message(message_id=message_id, now=T0 + timedelta(minutes=2)) is OutboxStatus.PENDING
         assert db.session.scalar(select(OutboxMessage.last_error)) == (
             "transient: no access token yet (the scheduler fetches it)"

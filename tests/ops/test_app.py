@@ -14,6 +14,7 @@ from groupbuy import create_app
 from groupbuy.config import ConfigError
 from groupbuy.db import db
 from groupbuy.errors import render_db_operational
+from groupbuy.settings import EXTENSION_KEY as SETTINGS_KEY
 
 
 def test_healthz_and_readyz(client: FlaskClient) -> None:
@@ -166,7 +167,7 @@ PRODUCTION = {
 @pytest.mark.usefixtures("own_limiter")
 def test_production_starts_with_real_settings() -> None:
     app = create_app(PRODUCTION)
-    assert app.config["ENV"] == "production"
+    assert app.extensions[SETTINGS_KEY].env == "production"
     assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/3"
 
 

@@ -15,6 +15,7 @@ from werkzeug.test import TestResponse
 
 from groupbuy.config import DEFAULT_SECRET_KEY, install_sandbox_key, load_config
 from groupbuy.payments.providers.sandbox import sandbox_key
+from groupbuy.settings import Settings
 from tests.factories.market import Shop
 from tests.payments.domain import place_order, start
 
@@ -111,23 +112,22 @@ def test_sandbox_checkout_page_runs_under_its_csp(shop: Shop, client: FlaskClien
     _assert_page_runs_under_its_csp(client, client.post(path, data={"result": "nonsense"}))  # and the 400 one
 
 
-def _dev_app(instance: Path) -> Flask:
+def _dev_settings(instance: Path) -> Settings:
     app = Flask("groupbuy_dev_check", instance_path=str(instance))
-    load_config(app, {"DATABASE_URL": "sqlite://"})  # ENV development, SECRET_KEY the public default
-    return app
+    return load_config(app, {"DATABASE_URL": "sqlite://"})  # development, the public default secret
 
 
 def test_development_sandbox_key_is_random_per_install_not_derived_from_the_default_secret(tmp_path: Path) -> None:
-    app = _dev_app(tmp_path / "one")
-    assert app.config["ENV"] == "development" and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY
-    key = sandbox_key(app.config)
+    settings = _dev_settings(tmp_path / "one")
+    assert settings.env == "development" and settings.secret_key == DEFAULT_SECRET_KEY
+    key = sandbox_key(settings)
 
     old_derivation = hmac.new(DEFAULT_SECRET_KEY.encode(), b"groupbuy.payments.sandbox", hashlib.sha256).digest()
     assert key not in (old_derivation, DEFAULT_SECRET_KEY.encode())
     assert DEFAULT_SECRET_KEY not in key.decode()
     assert len(key) >= 32
-    assert sandbox_key(_dev_app(tmp_path / "one").config) == key  # kept: links stay valid across restarts
-    assert sandbox_key(_dev_app(tmp_path / "two").config) != key  # another install, another key
+    assert sandbox_key(_dev_settings(tmp_path / "one")) == key  # kept: links stay valid across restarts
+    assert sandbox_key(_dev_settings(tmp_path / "two")) != key  # another install, another key
     stored = tmp_path / "one" / "sandbox_signing_key"
     assert stored.read_text().strip().encode() == key
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
@@ -136,8 +136,8 @@ def test_development_sandbox_key_is_random_per_install_not_derived_from_the_defa
 
 def test_a_configured_sandbox_key_wins_and_tests_make_no_key_file(tmp_path: Path) -> None:
     app = Flask("groupbuy_dev_check", instance_path=str(tmp_path))
-    load_config(app, {"DATABASE_URL": "sqlite://", "SANDBOX_SIGNING_KEY": "configured-sandbox-key-0123"})
-    assert sandbox_key(app.config) == b"configured-sandbox-key-0123"
+    settings = load_config(app, {"DATABASE_URL": "sqlite://", "SANDBOX_SIGNING_KEY": "configured-sandbox-key-0123"})
+    assert sandbox_key(settings) == b"configured-sandbox-key-0123"
     test_app = Flask("groupbuy_test_check", instance_path=str(tmp_path / "test"))
     load_config(test_app, {"DATABASE_URL": "sqlite://", "ENV": "test"})
     assert not (tmp_path / "sandbox_signing_key").exists() and not (tmp_path / "test").exists()

@@ -17,6 +17,7 @@ from groupbuy.groups.models import Group
 from groupbuy.idempotency.models import IdempotencyKey
 from groupbuy.orders.models import Order, OrderLine, UserDealPurchase
 from groupbuy.orders.service import checkout
+from tests.conftest import tune
 from tests.factories.market import T0, Shop, order_body
 from tests.rows import CHECKOUT, kept_answer, unchanged
 
@@ -150,7 +151,7 @@ def test_delivery_needs_a_leader_who_delivers_and_my_address(shop: Shop, client:
 
 
 def test_payable_over_the_configured_limit_is_refused(shop: Shop, client: FlaskClient, app: Flask) -> None:
-    app.config["MAX_ORDER_PAYABLE_FEN"] = 5000
+    tune(app, max_order_payable_fen=5000)
     deal = shop.deal(price_fen=2000)
     buyer = shop.shopper()
     with clock.frozen(T0):

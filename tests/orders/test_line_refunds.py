@@ -27,6 +27,7 @@ from groupbuy.orders.service import refund_lines
 from groupbuy.payments import jobs
 from groupbuy.payments.enums import RefundSource, RefundState
 from groupbuy.payments.models import Payment, Refund
+from tests.conftest import tune
 from tests.factories.market import T0, Shop
 from tests.jobs.conftest import leader_user_id, run
 
@@ -153,7 +154,7 @@ def test_an_order_whose_every_line_fails_is_refunded_in_full_with_its_delivery_f
 
 
 def test_the_delivery_fee_is_kept_when_configured_never(shop: Shop, app: Flask, client: FlaskClient) -> None:
-    app.config["DELIVERY_FEE_REFUND"] = "never"
+    tune(app, delivery_fee_refund="never")
     shop.offer_delivery(fee_fen=500)
     deal = shop.deal(price_fen=990, min_group_quantity=5)
     order = _order_paid_by_sandbox(shop, client, {deal: 1}, delivery=True)

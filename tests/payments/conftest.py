@@ -12,14 +12,17 @@ import pytest
 from flask import Flask
 
 from groupbuy.payments.providers import (
+    PAYMENT_PROVIDERS,
     AlipayProvider,
     AlipaySettings,
     UnionPayProvider,
     UnionPaySettings,
     WeChatPayProvider,
     WeChatPaySettings,
+    build_payment_providers,
 )
-from tests.conftest import second_app
+from groupbuy.settings import build_settings
+from tests.conftest import second_app, swap, tune
 from tests.fakes import alipay_server, unionpay_server, wechatpay_server
 from tests.fakes.alipay_server import FakeAlipay
 from tests.fakes.http_server import serving
@@ -28,6 +31,8 @@ from tests.fakes.unionpay_pki import MERCHANT_CERT_SERIAL, MERCHANT_PFX_PASSWORD
 from tests.fakes.unionpay_server import FakeUnionPay
 from tests.fakes.wechatpay_server import FakeWeChatPay
 from tests.payments.domain import ALL_CHANNELS, SELLER_ID
+
+REAL_CHANNELS = ALL_CHANNELS.replace("sandbox,", "")  # the sandbox is installed at start already
 
 MCHID = "1900000109"
 APPID = "wx8888888888888888"
@@ -127,7 +132,7 @@ def unionpay_fake() -> Iterator[FakeUnionPay]:
 
 @pytest.fixture
 def unionpay_settings(unionpay_fake: FakeUnionPay, unionpay_files: dict[str, str]) -> UnionPaySettings:
-    return UnionPaySettings.from_config(unionpay_config(unionpay_files, unionpay_fake.url))
+    return UnionPaySettings.from_settings(build_settings(unionpay_config(unionpay_files, unionpay_fake.url)))
 
 
 @pytest.fixture
@@ -156,7 +161,7 @@ def wechat_fake() -> Iterator[FakeWeChatPay]:
 
 @pytest.fixture
 def wechat_settings(wechat_fake: FakeWeChatPay, key_files: dict[str, str]) -> WeChatPaySettings:
-    return WeChatPaySettings.from_config(wechat_config(key_files, wechat_fake.url))
+    return WeChatPaySettings.from_settings(build_settings(wechat_config(key_files, wechat_fake.url)))
 
 
 @pytest.fixture
@@ -181,7 +186,7 @@ def alipay_fake() -> Iterator[FakeAlipay]:
 
 @pytest.fixture
 def alipay_settings(alipay_fake: FakeAlipay, key_files: dict[str, str]) -> AlipaySettings:
-    return AlipaySettings.from_config(alipay_config(key_files, alipay_fake.url))
+    return AlipaySettings.from_settings(build_settings(alipay_config(key_files, alipay_fake.url)))
 
 
 @pytest.fixture
@@ -192,10 +197,21 @@ def alipay(alipay_settings: AlipaySettings) -> AlipayProvider:
 # -- the payments domain: every channel on, WeChat Pay and Alipay pointed at the fakes -----------------------------
 
 
+def install_providers(app: Any, config: dict[str, Any]) -> None:
+    """The providers of ``config``'s PAYMENT_CHANNELS, built as at start, installed in this app's registry; the
+    merchant we are (the ids a genuine notification must name) set to match."""
+    for channel, provider in build_payment_providers(build_settings(config)).items():
+        swap(app, PAYMENT_PROVIDERS, provider, channel.value)
+    ours = {"WECHATPAY_MCHID", "WECHATPAY_APPID", "ALIPAY_APP_ID", "ALIPAY_SELLER_ID", "UNIONPAY_MER_ID"}
+    tune(app, **{key.lower(): value for key, value in config.items() if key in ours})
+
+
 def configure_payments(app: Any, key_files: dict[str, str], wechat_url: str, alipay_url: str) -> None:
     """All four channels on this app, real providers pointed at the fake servers, short outbound timeouts."""
-    app.config.update(wechat_config(key_files, wechat_url) | alipay_config(key_files, alipay_url))
-    app.config.update(PAYMENT_CHANNELS=ALL_CHANNELS, ALIPAY_SELLER_ID=SELLER_ID, HTTP_TIMEOUT_SECONDS=0.3)
+    config = wechat_config(key_files, wechat_url) | alipay_config(key_files, alipay_url)
+    install_providers(
+        app, config | {"PAYMENT_CHANNELS": REAL_CHANNELS, "ALIPAY_SELLER_ID": SELLER_ID, "HTTP_TIMEOUT_SECONDS": 0.3}
+    )
 
 
 @pytest.fixture
@@ -218,9 +234,8 @@ def busy_app(
 
 
 def configure_unionpay(app: Any, files: dict[str, str], gateway: str) -> None:
-    """Every channel on (UnionPay's too), UnionPay pointed at its fake."""
-    app.config.update(unionpay_config(files, gateway))
-    app.config.update(PAYMENT_CHANNELS=ALL_CHANNELS + ",unionpay_qr,unionpay_h5", HTTP_TIMEOUT_SECONDS=0.3)
+    """UnionPay's channels on as well, UnionPay pointed at its fake."""
+    install_providers(app, unionpay_config(files, gateway) | {"HTTP_TIMEOUT_SECONDS": 0.3})
 
 
 @pytest.fixture

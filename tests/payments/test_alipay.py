@@ -30,6 +30,7 @@ from groupbuy.payments.providers import (
     TradeStatus,
 )
 from groupbuy.payments.providers.alipay_format import fen_to_yuan, raw_members, yuan_to_fen
+from groupbuy.settings import build_settings
 from tests.fakes.alipay_server import AlipayRefund, FakeAlipay
 from tests.fakes.http_server import Fault
 from tests.fakes.payment_keys import throwaway_key
@@ -311,7 +312,7 @@ def test_refund_closed_and_waiting_notifications(alipay: AlipayProvider, fake: F
 def test_fuzzed_forms_only_ever_raise_invalid_notification(
     key_files: dict[str, str], form: dict[str, str], raw: bytes
 ) -> None:
-    alipay = AlipayProvider(AlipaySettings.from_config(alipay_config(key_files)))
+    alipay = AlipayProvider(AlipaySettings.from_settings(build_settings(alipay_config(key_files))))
     for body in (urlencode(form).encode(), raw):
         with pytest.raises(InvalidNotification):
             alipay.parse_notification({}, body, now=T0)

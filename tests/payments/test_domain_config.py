@@ -11,6 +11,9 @@ from flask.testing import FlaskClient
 from groupbuy import clock, create_app
 from groupbuy.config import SECRET_KEYS, ConfigError
 from groupbuy.payments import jobs
+from groupbuy.payments.providers import PaymentChannel, build_payment_providers
+from groupbuy.settings import build_settings
+from tests.conftest import SANDBOX_SIGNING_KEY, SETTINGS_KEY, tune
 from tests.factories.market import Shop
 from tests.payments.domain import PAY_AT, pay_link, place_order, start
 
@@ -35,7 +38,7 @@ def test_production_refuses_the_sandbox(channels: object) -> None:
 @pytest.mark.usefixtures("own_limiter")
 def test_production_starts_with_real_channels_only() -> None:
     app = create_app({**PRODUCTION, "PAYMENT_CHANNELS": "wechat_native,wechat_jsapi,alipay_qr"})
-    assert app.config["ENV"] == "production"
+    assert app.extensions[SETTINGS_KEY].env == "production"
 
 
 def test_payment_secrets_are_secret_keys() -> None:
@@ -44,7 +47,10 @@ def test_payment_secrets_are_secret_keys() -> None:
 
 
 def test_an_enabled_channel_without_settings_is_unavailable(shop: Shop, client: FlaskClient, app: Flask) -> None:
-    app.config["PAYMENT_CHANNELS"] = "sandbox,wechat_native"  # enabled, but no merchant keys configured
+    enabled = {"PAYMENT_CHANNELS": "sandbox,wechat_native", "SANDBOX_SIGNING_KEY": SANDBOX_SIGNING_KEY}
+    assert set(build_payment_providers(build_settings(enabled))) == {
+        PaymentChannel.SANDBOX
+    }  # wechat_native: no merchant keys
     order = place_order(shop, client)
     response = pay_link(client, order, "wechat_native")
     assert response.status_code == 422 and response.json["code"] == "payment_channel_unavailable"
@@ -52,7 +58,7 @@ def test_an_enabled_channel_without_settings_is_unavailable(shop: Shop, client: 
 
 
 def test_reconcile_waits_the_configured_minutes(shop: Shop, client: FlaskClient, app: Flask) -> None:
-    app.config["PAYMENT_RECONCILE_AFTER_MINUTES"] = 10
+    tune(app, payment_reconcile_after_minutes=10)
     order = place_order(shop, client)
     start(client, order, "sandbox")
     with app.app_context(), clock.frozen(PAY_AT + timedelta(minutes=9)):

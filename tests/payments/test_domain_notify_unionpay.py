@@ -19,6 +19,8 @@ from groupbuy.orders.service import expire_order
 from groupbuy.payments import jobs
 from groupbuy.payments.enums import NotificationOutcome, PaymentStatus, RefundState
 from groupbuy.payments.models import Payment, PaymentNotification, ProcessedPaymentEvent, Refund
+from groupbuy.payments.providers import PAYMENT_PROVIDERS
+from tests.conftest import swap
 from tests.factories.market import T0, Shop
 from tests.fakes.http_server import Fault
 from tests.fakes.unionpay_pki import unionpay_pki
@@ -231,7 +233,8 @@ def test_notifications_are_refused_while_unionpay_is_off(
 ) -> None:
     _, _, trade = _unionpay_order(shop, client)
     headers, body = unionpay_on.build_notify(trade)
-    app.config["PAYMENT_CHANNELS"] = "sandbox"
+    swap(app, PAYMENT_PROVIDERS, None, "unionpay_qr")
+    swap(app, PAYMENT_PROVIDERS, None, "unionpay_h5")
 
     with clock.frozen(NOTIFY_AT), unchanged(app, *ORDER_STATE, PaymentNotification, ProcessedPaymentEvent):
         assert notify(client, "unionpay", headers, body).status_code == 404

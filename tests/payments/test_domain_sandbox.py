@@ -14,8 +14,9 @@ from flask.testing import FlaskClient
 from groupbuy import clock
 from groupbuy.payments.enums import NotificationOutcome, PaymentStatus
 from groupbuy.payments.models import PaymentNotification, ProcessedPaymentEvent
-from groupbuy.payments.providers import PaymentChannel, SandboxProvider, TradeStatus
+from groupbuy.payments.providers import PAYMENT_PROVIDERS, PaymentChannel, SandboxProvider, TradeStatus, provider_for
 from groupbuy.payments.service import notifications
+from tests.conftest import swap
 from tests.factories.market import Shop
 from tests.payments.domain import NOTIFY_AT, PAY_AT, count, pay_events, payment_of, place_order, start
 from tests.rows import ORDER_STATE, unchanged
@@ -71,7 +72,7 @@ def test_the_notify_endpoint_accepts_signed_sandbox_notifications_only(
     payment = start(client, order, "sandbox")
     trade = payment_of(app, payment["payment_id"]).out_trade_no
     with app.app_context():
-        sandbox = SandboxProvider.from_config(app.config)
+        sandbox = provider_for(PaymentChannel.SANDBOX)
     headers, body = sandbox.build_notification(trade, 500, TradeStatus.SUCCESS, NOTIFY_AT)
     with clock.frozen(NOTIFY_AT):
         forged = client.post("/api/v1/payments/notify/sandbox", data=body.replace(b"500", b"501"), headers=headers)
@@ -103,7 +104,7 @@ def test_forged_tokens_get_the_404_page(shop: Shop, client: FlaskClient, app: Fl
     order = place_order(shop, client)
     payment = start(client, order, "sandbox")
     token = _token(payment)
-    other_key = SandboxProvider.from_config(app.config | {"SANDBOX_SIGNING_KEY": "another-sandbox-key-0123456789"})
+    other_key = SandboxProvider(signing_key=b"another-sandbox-key-0123456789", public_base_url="http://testserver")
     foreign = other_key.create_payment(
         channel=PaymentChannel.SANDBOX,
         out_trade_no=payment_of(app, payment["payment_id"]).out_trade_no,
@@ -126,5 +127,5 @@ def test_forged_tokens_get_the_404_page(shop: Shop, client: FlaskClient, app: Fl
 def test_the_page_is_gone_when_the_sandbox_is_off(shop: Shop, client: FlaskClient, app: Flask) -> None:
     order = place_order(shop, client)
     payment = start(client, order, "sandbox")
-    app.config["PAYMENT_CHANNELS"] = "wechat_native"
+    swap(app, PAYMENT_PROVIDERS, None, "sandbox")
     assert client.get("/pay/sandbox/" + _token(payment)).status_code == 404

@@ -14,11 +14,12 @@ from groupbuy import clock
 from groupbuy.db import db, transaction
 from groupbuy.payments.enums import NotificationOutcome, PaymentStatus
 from groupbuy.payments.models import Payment, PaymentNotification, ProcessedPaymentEvent
-from groupbuy.payments.providers import ProviderName, SandboxProvider, TradeStatus
+from groupbuy.payments.providers import PaymentChannel, ProviderName, TradeStatus, provider_for
 from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
+from tests.conftest import tune
 from tests.factories.market import Shop
-from tests.payments.conftest import alipay_config, wechat_config
-from tests.payments.domain import ALL_CHANNELS, NOTIFY_AT, count, payment_of, place_order, raw_notifications, start
+from tests.payments.conftest import REAL_CHANNELS, alipay_config, install_providers, wechat_config
+from tests.payments.domain import NOTIFY_AT, count, payment_of, place_order, raw_notifications, start
 
 JUNK = b"x" * 190_000  # the flood: ~190 KB of nothing per request
 
@@ -33,7 +34,7 @@ def test_a_flood_on_a_disabled_provider_stores_nothing(client: FlaskClient, app:
 
 
 def test_junk_to_an_enabled_provider_is_refused_unstored_and_rate_limited(client: FlaskClient, app: Flask) -> None:
-    app.config["PAYMENT_NOTIFY_RATE_LIMIT"] = "60 per minute"
+    tune(app, payment_notify_rate_limit="60 per minute")
     answers = [client.post("/api/v1/payments/notify/sandbox", data=JUNK) for _ in range(100)]
 
     assert [a.status_code for a in answers] == [400] * 60 + [429] * 40
@@ -99,7 +100,7 @@ def test_the_shape_check_stores_nothing(
     body: bytes,
     status: int,
 ) -> None:
-    app.config.update(wechat_config(key_files) | alipay_config(key_files) | {"PAYMENT_CHANNELS": ALL_CHANNELS})
+    install_providers(app, wechat_config(key_files) | alipay_config(key_files) | {"PAYMENT_CHANNELS": REAL_CHANNELS})
     answer = client.post(f"/api/v1/payments/notify/{provider}", data=body, headers=headers)
     assert answer.status_code == status
     assert raw_notifications(app) == 0
@@ -118,12 +119,12 @@ def test_right_shape_is_stored_then_verified(client: FlaskClient, app: Flask) ->
 def test_genuine_notifications_pass_from_another_address_while_one_is_limited(
     shop: Shop, client: FlaskClient, app: Flask
 ) -> None:
-    app.config["PAYMENT_NOTIFY_RATE_LIMIT"] = "5 per minute"
+    tune(app, payment_notify_rate_limit="5 per minute")
     order = place_order(shop, client, price_fen=500)
     payment = start(client, order, "sandbox")
     trade = payment_of(app, payment["payment_id"]).out_trade_no
     with app.app_context():
-        headers, body = SandboxProvider.from_config(app.config).build_notification(
+        headers, body = provider_for(PaymentChannel.SANDBOX).build_notification(
             trade, 500, TradeStatus.SUCCESS, NOTIFY_AT
         )
     flooder = {"REMOTE_ADDR": "203.0.113.9"}
@@ -156,8 +157,8 @@ def _add(app: Flask, outcome: NotificationOutcome, age_days: int, payment_id: in
 def test_the_prune_job_deletes_old_settled_notifications_and_keeps_the_needed(
     shop: Shop, client: FlaskClient, app: Flask
 ) -> None:
-    app.config["PAYMENT_NOTIFICATION_RETENTION_DAYS"] = 30
-    app.config["JOB_BATCH_SIZE"] = 2  # several batches
+    tune(app, payment_notification_retention_days=30)
+    tune(app, job_batch_size=2)  # several batches
     order = place_order(shop, client, price_fen=500)
     flagged_payment = start(client, order, "sandbox")["payment_id"]
     with app.app_context(), transaction():

@@ -20,6 +20,7 @@ from groupbuy.payments.providers import (
     TradeStatus,
 )
 from groupbuy.payments.providers.sandbox import sandbox_key
+from groupbuy.settings import build_settings
 from tests.payments.conftest import T0
 
 TRADE = "GB20261122000123S1"
@@ -32,7 +33,7 @@ CONFIG = {
 
 @pytest.fixture
 def sandbox() -> SandboxProvider:
-    return SandboxProvider.from_config(CONFIG)
+    return SandboxProvider.from_settings(build_settings(CONFIG))
 
 
 def _create(sandbox: SandboxProvider, amount_fen: int = 1990) -> str:
@@ -61,7 +62,9 @@ def test_code_url_opens_our_checkout_page_with_a_signed_token(sandbox: SandboxPr
 
 def test_tampered_or_foreign_tokens_are_refused(sandbox: SandboxProvider) -> None:
     token = _create(sandbox).rsplit("/", 1)[1]
-    other = SandboxProvider.from_config(CONFIG | {"SANDBOX_SIGNING_KEY": "another-sandbox-key-0123456789"})
+    other = SandboxProvider.from_settings(
+        build_settings(CONFIG | {"SANDBOX_SIGNING_KEY": "another-sandbox-key-0123456789"})
+    )
     forged = other.create_payment(
         channel=PaymentChannel.SANDBOX,
         out_trade_no=TRADE,
@@ -111,7 +114,9 @@ def test_tampering_is_rejected(sandbox: SandboxProvider) -> None:
     _rejects(sandbox, headers, json.dumps(data | {"amount_fen": 1}).encode(), Rejection.BAD_SIGNATURE)
     _rejects(sandbox, headers | {"Sandbox-Signature": "0" * 64}, body, Rejection.BAD_SIGNATURE)
     _rejects(sandbox, headers | {"Sandbox-Nonce": "other"}, body, Rejection.BAD_SIGNATURE)
-    other = SandboxProvider.from_config(CONFIG | {"SANDBOX_SIGNING_KEY": "another-sandbox-key-0123456789"})
+    other = SandboxProvider.from_settings(
+        build_settings(CONFIG | {"SANDBOX_SIGNING_KEY": "another-sandbox-key-0123456789"})
+    )
     _rejects(sandbox, *other.build_notification(TRADE, 1990, TradeStatus.SUCCESS, T0), Rejection.BAD_SIGNATURE)
     for missing in ("Sandbox-Signature", "Sandbox-Timestamp", "Sandbox-Nonce"):
         _rejects(sandbox, {k: v for k, v in headers.items() if k != missing}, body, Rejection.MISSING_SIGNATURE)
@@ -143,12 +148,15 @@ def test_query_close_refund_need_no_state(sandbox: SandboxProvider) -> None:
 
 
 def test_key_is_the_configured_one_never_derived_from_secret_key() -> None:
-    assert sandbox_key(CONFIG) == b"test-sandbox-signing-key-0123456789"
-    assert sandbox_key(CONFIG | {"SANDBOX_SIGNING_KEY": "explicit-sandbox-key-0123"}) == b"explicit-sandbox-key-0123"
+    assert sandbox_key(build_settings(CONFIG)) == b"test-sandbox-signing-key-0123456789"
+    assert (
+        sandbox_key(build_settings(CONFIG | {"SANDBOX_SIGNING_KEY": "explicit-sandbox-key-0123"}))
+        == b"explicit-sandbox-key-0123"
+    )
     for config in (
         {},
         {"SECRET_KEY": CONFIG["SECRET_KEY"]},
         {"SECRET_KEY": CONFIG["SECRET_KEY"], "SANDBOX_SIGNING_KEY": ""},
     ):
         with pytest.raises(ValueError):
-            sandbox_key(config)
+            sandbox_key(build_settings(config))

@@ -28,9 +28,10 @@ from groupbuy.payments.providers import (
     TradeStatus,
     UnionPayProvider,
     UnionPaySettings,
-    provider_for,
+    build_provider,
 )
 from groupbuy.payments.providers.unionpay_sign import parse_answer, signing_string
+from groupbuy.settings import build_settings
 from tests.fakes.http_server import Fault
 from tests.fakes.payment_keys import write
 from tests.fakes.unionpay_pki import MERCHANT_CERT_SERIAL, pem, unionpay_pki
@@ -359,7 +360,7 @@ def test_answers_are_raw_pairs_with_braced_groups() -> None:
 
 def test_settings_are_refused_when_incomplete_or_wrong(unionpay_files: dict[str, str], tmp_path: Path) -> None:
     config = unionpay_config(unionpay_files)
-    assert UnionPaySettings.from_config(config).signer.cert_id == str(MERCHANT_CERT_SERIAL)
+    assert UnionPaySettings.from_settings(build_settings(config)).signer.cert_id == str(MERCHANT_CERT_SERIAL)
     for missing in (
         "UNIONPAY_MER_ID",
         "UNIONPAY_SIGN_CERT_PASSWORD",
@@ -367,22 +368,22 @@ def test_settings_are_refused_when_incomplete_or_wrong(unionpay_files: dict[str,
         "UNIONPAY_FRONT_URL",
     ):
         with pytest.raises(ProviderNotConfigured, match=missing):
-            UnionPaySettings.from_config(config | {missing: ""})
+            UnionPaySettings.from_settings(build_settings(config | {missing: ""}))
     with pytest.raises(ProviderNotConfigured) as wrong_password:
-        UnionPaySettings.from_config(config | {"UNIONPAY_SIGN_CERT_PASSWORD": "not-the-password"})
+        UnionPaySettings.from_settings(build_settings(config | {"UNIONPAY_SIGN_CERT_PASSWORD": "not-the-password"}))
     assert "not-the-password" not in str(wrong_password.value)
     foreign_root = write(tmp_path, "root.cer", pem(unionpay_pki().foreign_chain.root).encode())
     with pytest.raises(ProviderNotConfigured, match="not issued by the configured root"):
-        UnionPaySettings.from_config(config | {"UNIONPAY_ROOT_CERT_FILE": foreign_root})
+        UnionPaySettings.from_settings(build_settings(config | {"UNIONPAY_ROOT_CERT_FILE": foreign_root}))
     with pytest.raises(ProviderNotConfigured):
-        provider_for("unionpay_qr", config | {"PAYMENT_CHANNELS": "alipay_qr"})
+        build_provider("unionpay_qr", build_settings(config | {"PAYMENT_CHANNELS": "alipay_qr"}))
 
 
 def test_a_signer_name_other_than_the_setting_is_refused(
     unionpay_fake: FakeUnionPay, unionpay_files: dict[str, str]
 ) -> None:
     config = unionpay_config(unionpay_files, unionpay_fake.url) | {"UNIONPAY_SIGNER_NAME": "某某科技有限公司"}
-    provider = UnionPayProvider(UnionPaySettings.from_config(config))
+    provider = UnionPayProvider(UnionPaySettings.from_settings(build_settings(config)))
     with pytest.raises(ProviderError) as raised:
         _qr(provider)
     assert raised.value.code == ErrorCode.RESPONSE_SIGNATURE_INVALID

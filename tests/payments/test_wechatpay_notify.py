@@ -27,8 +27,9 @@ from groupbuy.payments.providers import (
     TradeStatus,
     WeChatPayProvider,
     WeChatPaySettings,
-    provider_for,
+    build_provider,
 )
+from groupbuy.settings import build_settings
 from tests.fakes.payment_keys import throwaway_key
 from tests.fakes.wechatpay_server import FakeRefund, FakeWeChatPay
 from tests.payments.conftest import APIV3_KEY, APPID, MCHID, PLATFORM_KEY_ID, T0, wechat_config
@@ -55,7 +56,7 @@ def fake() -> FakeWeChatPay:
 
 @pytest.fixture
 def provider(key_files: dict[str, str]) -> WeChatPayProvider:
-    return WeChatPayProvider(WeChatPaySettings.from_config(wechat_config(key_files)))
+    return WeChatPayProvider(WeChatPaySettings.from_settings(build_settings(wechat_config(key_files))))
 
 
 @pytest.fixture(autouse=True)
@@ -254,7 +255,7 @@ def test_platform_certificate_serial_selects_the_key(key_files: dict[str, str], 
         "WECHATPAY_PLATFORM_PUBLIC_KEY_FILE": key_files["platform_certificate"],
         "WECHATPAY_PLATFORM_PUBLIC_KEY_ID": "",
     }
-    provider = provider_for("wechat_native", config)
+    provider = build_provider("wechat_native", build_settings(config))
     _, body = fake.build_transaction_notification(TRADE, now=T0)
 
     event = provider.parse_notification(fake.sign_notification(body, now=T0, serial="3A1B2C3D4E5F"), body, now=T0)

@@ -29,7 +29,7 @@ from tests.factories.accounts import bearer, make_user
 from tests.factories.leaders import application_payload, make_leader
 from tests.factories.market import T0, Shop, order_body
 from tests.factories.orders import OrderFactory
-from tests.fakes.channels import RecordingChannel, install_recording_channels
+from tests.fakes.senders import RecordingSender, install_recording_senders
 
 PHONE = "13700001111"
 EMAIL = "deer.lin@example.com"
@@ -51,8 +51,8 @@ class Life:
 
 
 @pytest.fixture
-def outbox(app: Flask) -> RecordingChannel:
-    return install_recording_channels(app)
+def outbox(app: Flask) -> RecordingSender:
+    return install_recording_senders(app)
 
 
 def live_a_life(shop: Shop, client: FlaskClient, app: Flask) -> Life:
@@ -221,14 +221,14 @@ def test_closing_erases_everything_personal_and_keeps_the_accounts(shop: Shop, c
 
 
 def test_after_closing_every_token_is_dead_and_the_phone_and_openid_start_afresh(
-    shop: Shop, client: FlaskClient, app: Flask, outbox: RecordingChannel
+    shop: Shop, client: FlaskClient, app: Flask, outbox: RecordingSender
 ) -> None:
     life = live_a_life(shop, client, app)
     with clock.frozen(T0 + timedelta(hours=1)):
         _close_and_start_afresh(client, outbox, life)
 
 
-def _close_and_start_afresh(client: FlaskClient, outbox: RecordingChannel, life: Life) -> None:
+def _close_and_start_afresh(client: FlaskClient, outbox: RecordingSender, life: Life) -> None:
     assert client.delete("/api/v1/me", headers=life.headers).status_code == 204
 
     for headers in (life.headers, life.other_headers):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
 from groupbuy.accounts.models import Address, User
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
+from groupbuy.settings import settings
 
 EDITABLE = ("recipient", "phone", "province", "city", "district", "detail", "lat", "lng")
 
@@ -49,7 +49,7 @@ def _make_default(user_id: int, address_id: int) -> None:
 
 def create_address(*, user_id: int, fields: dict[str, Any], is_default: bool, now: datetime) -> Address:
     """Add an address; the first one, or one marked default, becomes the default."""
-    limit = int(current_app.config["MAX_ADDRESSES"])
+    limit = settings().max_addresses
     with transaction():
         _lock_book(user_id)
         count = db.session.scalar(select(func.count()).where(Address.user_id == user_id)) or 0

@@ -7,19 +7,19 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
 from groupbuy.accounts.enums import CodeChannel, CodePurpose
 from groupbuy.accounts.models import User, VerificationCode
 from groupbuy.db import db, transaction
 from groupbuy.errors import Invalid, TooManyRequests
-from groupbuy.notifications.enums import Channel
+from groupbuy.notifications.enums import Transport
 from groupbuy.notifications.service import deliver_message, enqueue_message
+from groupbuy.settings import settings
 
 
 def _code_hash(*, target: str, purpose: CodePurpose, code: str) -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
+    key = settings().secret_key.encode()
     return hmac.new(key, f"{purpose}:{target}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -33,8 +33,8 @@ def request_verification_code(
     *, channel: CodeChannel, target: str, purpose: CodePurpose, ip: str, now: datetime
 ) -> int:
     """Send a fresh code unless asked within the resend interval or over a daily cap; returns its TTL in s."""
-    config = current_app.config
-    ttl = timedelta(minutes=int(config["CODE_TTL_MINUTES"]))
+    config = settings()
+    ttl = timedelta(minutes=config.code_ttl_minutes)
     message_id = None
     with transaction():
         latest = db.session.scalar(
@@ -42,17 +42,17 @@ def request_verification_code(
                 VerificationCode.target == target, VerificationCode.purpose == purpose
             )
         )
-        resend = timedelta(seconds=int(config["CODE_RESEND_SECONDS"]))
+        resend = timedelta(seconds=config.code_resend_seconds)
         if latest is not None and latest > now - resend:
             wait = int((latest + resend - now).total_seconds()) + 1
             raise TooManyRequests("code_resend_too_soon", seconds=wait, headers={"Retry-After": str(wait)})
         day_ago = now - timedelta(days=1)
         for column, value, cap in (
-            (VerificationCode.target, target, config["CODE_DAILY_CAP_PER_TARGET"]),
-            (VerificationCode.ip, ip, config["CODE_DAILY_CAP_PER_IP"]),
+            (VerificationCode.target, target, config.code_daily_cap_per_target),
+            (VerificationCode.ip, ip, config.code_daily_cap_per_ip),
         ):
             sent = db.session.scalar(select(func.count()).where(column == value, VerificationCode.created_at > day_ago))
-            if (sent or 0) >= int(cap):
+            if (sent or 0) >= cap:
                 raise TooManyRequests("code_daily_cap", headers={"Retry-After": "3600"})
         code = f"{secrets.randbelow(10**6):06d}"
         db.session.add(
@@ -69,10 +69,10 @@ def request_verification_code(
         # Registration codes go to anyone; the others only to existing accounts (no enumeration).
         if purpose is CodePurpose.REGISTER or find_account(target) is not None:
             message = enqueue_message(
-                channel=Channel(channel.value),
+                transport=Transport(channel.value),
                 target=target,
                 template="verification_code",
-                payload={"code": code, "minutes": int(config["CODE_TTL_MINUTES"]), "purpose": purpose.value},
+                payload={"code": code, "minutes": config.code_ttl_minutes, "purpose": purpose.value},
                 now=now,
             )
             db.session.flush()  # assign the outbox id so we can deliver right after commit
@@ -84,7 +84,7 @@ def request_verification_code(
 
 def consume_code(*, target: str, purpose: CodePurpose, code: str, now: datetime) -> None:
     """Accept the latest live code once; a wrong guess is counted even though the request fails."""
-    max_attempts = int(current_app.config["CODE_MAX_ATTEMPTS"])
+    max_attempts = settings().code_max_attempts
     with transaction():
         row = db.session.scalar(
             select(VerificationCode)

@@ -6,9 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
-from flask import current_app
 from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -17,15 +15,11 @@ from groupbuy.accounts.models import AuthToken, User, UserRole, WeChatIdentity
 from groupbuy.accounts.passwords import hash_password, password_problems, verify_password
 from groupbuy.accounts.service.codes import consume_code, find_account
 from groupbuy.accounts.service.users import new_user
-from groupbuy.accounts.wechat import (
-    FakeWeChatLoginClient,
-    HttpWeChatLoginClient,
-    InvalidWeChatCode,
-    WeChatLoginClient,
-    WeChatUnavailable,
-)
+from groupbuy.accounts.wechat import WECHAT_LOGIN, InvalidWeChatCode, WeChatLoginClient, WeChatUnavailable
 from groupbuy.db import connection, db, transaction
 from groupbuy.errors import Conflict, Forbidden, Invalid, Locked, Unauthorized, Unavailable
+from groupbuy.registry import registry
+from groupbuy.settings import settings
 
 
 @dataclass(frozen=True)
@@ -43,7 +37,7 @@ def token_digest(token: str) -> str:
 def issue_token(user: User, now: datetime, *, is_new: bool = False) -> IssuedToken:
     """A fresh opaque token (256 random bits); only its digest is stored."""
     token = secrets.token_urlsafe(32)
-    expires_at = now + timedelta(hours=int(current_app.config["TOKEN_TTL_HOURS"]))
+    expires_at = now + timedelta(hours=settings().token_ttl_hours)
     with transaction():
         db.session.add(
             AuthToken(user_id=user.id, token_hash=token_digest(token), created_at=now, expires_at=expires_at)
@@ -67,7 +61,7 @@ def register_user(
     _check_password_policy(password)
     if find_account(target) is not None:
         raise Conflict("phone_taken" if phone else "email_taken")
-    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    profile = settings().password_hash_profile
     with transaction():
         consume_code(target=target, purpose=CodePurpose.REGISTER, code=code, now=now)
         user = new_user(
@@ -93,8 +87,8 @@ def _claim_attempt(user_id: int, now: datetime) -> int | None:
     passwords are ever checked per window (PostgreSQL re-evaluates the WHERE on the row a racer committed;
     SQLite writers are serialised). A window that is over, or a lock that has expired, starts a new count.
     """
-    config = current_app.config
-    window_start = now - timedelta(minutes=int(config["LOGIN_FAILURE_WINDOW_MINUTES"]))
+    config = settings()
+    window_start = now - timedelta(minutes=config.login_failure_window_minutes)
     not_locked = User.locked_until.is_(None) | (User.locked_until <= now)
     restart = (
         User.login_failure_window_start.is_(None)
@@ -103,7 +97,7 @@ def _claim_attempt(user_id: int, now: datetime) -> int | None:
     )
     return db.session.execute(
         update(User)
-        .where(User.id == user_id, not_locked, restart | (User.login_failures < int(config["LOGIN_MAX_FAILURES"])))
+        .where(User.id == user_id, not_locked, restart | (User.login_failures < config.login_max_failures))
         .values(
             login_failures=case((restart, 1), else_=User.login_failures + 1),
             login_failure_window_start=case((restart, now), else_=User.login_failure_window_start),
@@ -115,7 +109,7 @@ def _claim_attempt(user_id: int, now: datetime) -> int | None:
 
 def _lock(user_id: int, now: datetime) -> datetime:
     """The last admitted attempt failed: lock until now + LOGIN_LOCK_MINUTES (the count stays as it is)."""
-    locked_until = now + timedelta(minutes=int(current_app.config["LOGIN_LOCK_MINUTES"]))
+    locked_until = now + timedelta(minutes=settings().login_lock_minutes)
     db.session.execute(update(User).where(User.id == user_id).values(locked_until=locked_until))
     return locked_until
 
@@ -123,7 +117,7 @@ def _lock(user_id: int, now: datetime) -> datetime:
 def _locked(until: datetime | None, now: datetime) -> Locked:
     """423 with Retry-After; no lock time yet: the last admitted attempts are still being checked."""
     if until is None or until <= now:
-        seconds = int(current_app.config["LOGIN_LOCK_MINUTES"]) * 60
+        seconds = settings().login_lock_minutes * 60
     else:
         seconds = int((until - now).total_seconds()) + 1
     return Locked("account_locked", headers={"Retry-After": str(seconds)})
@@ -142,7 +136,7 @@ def login_with_password(*, login: str, password: str, now: datetime) -> IssuedTo
     Every attempt is counted before its password is checked (``_claim_attempt``); a wrong password answers
     the same 401 whatever the account's state: only the right password learns that it is suspended.
     """
-    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    profile = settings().password_hash_profile
     with transaction():
         user = find_account(login)
         attempt = None if user is None else _claim_attempt(user.id, now)
@@ -152,7 +146,7 @@ def login_with_password(*, login: str, password: str, now: datetime) -> IssuedTo
     if attempt is None:
         raise _locked(user.locked_until, now)
     if not verify_password(user.password_hash, password, profile=profile):
-        if attempt < int(current_app.config["LOGIN_MAX_FAILURES"]):
+        if attempt < settings().login_max_failures:
             raise Unauthorized("invalid_credentials")
         with transaction():
             until = _lock(user.id, now)
@@ -181,18 +175,8 @@ def login_with_code(*, login: str, code: str, now: datetime) -> IssuedToken:
 
 
 def wechat_client() -> WeChatLoginClient:
-    """The configured jscode2session client (the fake in development and tests)."""
-    config = current_app.config
-    if "WECHAT_LOGIN_CLIENT_INSTANCE" in current_app.extensions:
-        return cast(WeChatLoginClient, current_app.extensions["WECHAT_LOGIN_CLIENT_INSTANCE"])
-    if config["WECHAT_LOGIN_CLIENT"] == "http":
-        return HttpWeChatLoginClient(
-            appid=config["WECHAT_APPID"],
-            secret=config["WECHAT_SECRET"],
-            api_base=config["WECHAT_API_BASE"],
-            timeout=float(config["HTTP_TIMEOUT_SECONDS"]),
-        )
-    return FakeWeChatLoginClient()
+    """The installed jscode2session client (the fake in development and tests)."""
+    return registry().get(WECHAT_LOGIN)
 
 
 def login_with_wechat(*, code: str, now: datetime) -> IssuedToken:
@@ -284,7 +268,7 @@ def revoke_all_tokens(*, user_id: int, now: datetime) -> None:
 def reset_password(*, target: str, code: str, new_password: str, now: datetime) -> None:
     """A reset code sets a new password, unlocks the account and signs out every session."""
     _check_password_policy(new_password, "new_password")
-    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    profile = settings().password_hash_profile
     with transaction():
         user = find_account(target)
         if user is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from groupbuy.accounts.enums import Role, UserStatus, rank_of
@@ -14,6 +13,7 @@ from groupbuy.accounts.passwords import hash_password, password_problems
 from groupbuy.audit.service import record_action
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, Forbidden, Invalid, NotFound
+from groupbuy.settings import settings
 
 
 def new_user(
@@ -54,7 +54,7 @@ def create_user(
         taken = select(User.id).where((User.phone == phone) if phone else (User.email == email))
         if db.session.scalar(taken) is not None:
             raise Conflict("phone_taken" if phone else "email_taken")
-        profile = current_app.config["PASSWORD_HASH_PROFILE"]
+        profile = settings().password_hash_profile
         return new_user(
             phone=phone,
             email=email,

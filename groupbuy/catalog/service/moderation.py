@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from groupbuy.catalog.models import Product
 from groupbuy.db import db
 from groupbuy.errors import Conflict
+from groupbuy.settings import settings
 
 DUPLICATE_WINDOW = timedelta(hours=2)
 _SPACES = re.compile(r"\s+")
@@ -30,10 +29,9 @@ def listing_key(*, supplier: str, name: str) -> str:
 
 
 def banned_words() -> list[str]:
-    """BANNED_WORDS from config: a list, or one string separated by commas (GROUPBUY_BANNED_WORDS=a,b)."""
-    configured = current_app.config["BANNED_WORDS"]
-    words: Iterable[str] = _WORD_SEPARATORS.split(configured) if isinstance(configured, str) else configured
-    return [w for w in (compact(str(word)) for word in words) if w]
+    """GROUPBUY_BANNED_WORDS: a JSON list or text separated by commas (also ，、; and line breaks)."""
+    words = [part for word in settings().banned_words for part in _WORD_SEPARATORS.split(word)]
+    return [w for w in (compact(word) for word in words) if w]
 
 
 def moderation_reason(*, name: str, description: str) -> str | None:
@@ -42,7 +40,7 @@ def moderation_reason(*, name: str, description: str) -> str | None:
     for word in banned_words():
         if word in text:
             return f"banned word: {word}"
-    minimum = int(current_app.config["MIN_DESCRIPTION_CHARS"])
+    minimum = settings().min_description_chars
     length = len(description.strip())
     if length < minimum:
         return f"description too short: {length} < {minimum} characters"

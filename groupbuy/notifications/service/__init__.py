@@ -21,11 +21,11 @@ from groupbuy.notifications.service.order_events import (
 )
 from groupbuy.notifications.service.outbox import (
     DeliveryCounts,
-    channel_for,
     claim_due_messages,
     deliver_due_messages,
     deliver_message,
     enqueue_message,
+    sender_for,
 )
 from groupbuy.notifications.service.wechat_token import cached_access_token, refresh_wechat_token
 
@@ -37,7 +37,6 @@ __all__ = [
     "NotificationPage",
     "OrderFacts",
     "cached_access_token",
-    "channel_for",
     "claim_due_messages",
     "deliver_due_messages",
     "deliver_message",
@@ -53,4 +52,5 @@ __all__ = [
     "notify_order_events",
     "notify_orders_settled",
     "refresh_wechat_token",
+    "sender_for",
 ]

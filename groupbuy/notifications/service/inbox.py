@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from flask import current_app
 from sqlalchemy import Table, func, select, update
 
 from groupbuy.accounts.models import User, WeChatIdentity
 from groupbuy.common.pagination import paginate
 from groupbuy.db import db, insert_many, transaction
 from groupbuy.errors import NotFound
-from groupbuy.notifications.enums import Channel, OutboxStatus
+from groupbuy.notifications.enums import OutboxStatus, Transport
 from groupbuy.notifications.models import Notification, OutboxMessage
 from groupbuy.notifications.templates import render_notice
+from groupbuy.settings import settings
 
 CHUNK = 500
 
@@ -79,19 +79,11 @@ def notify(*, notices: Sequence[Notice], now: datetime) -> int:
     return created
 
 
-def _kinds(value: Any) -> set[str]:
-    """A list of kinds from config: a list, or a comma-separated string from the environment."""
-    if isinstance(value, str):
-        return {v.strip() for v in value.split(",") if v.strip()}
-    return {str(v) for v in value or ()}
-
-
-def _targets(fresh: dict[str, tuple[Notice, str, str]]) -> dict[str, list[tuple[Channel, str]]]:
+def _targets(fresh: dict[str, tuple[Notice, str, str]]) -> dict[str, list[tuple[Transport, str]]]:
     """Per new notice: mini-app to users who logged in with WeChat, SMS / e-mail for the configured kinds."""
-    config = current_app.config
-    miniapp = str(config["MINIAPP_CHANNEL"])
-    templates = config["WECHAT_SUBSCRIBE_TEMPLATES"] or {}
-    sms_kinds, email_kinds = _kinds(config["NOTIFY_SMS_KINDS"]), _kinds(config["NOTIFY_EMAIL_KINDS"])
+    config = settings()
+    miniapp, templates = config.miniapp_channel, config.wechat_subscribe_templates
+    sms_kinds, email_kinds = set(config.notify_sms_kinds), set(config.notify_email_kinds)
     user_ids = list({notice.user_id for notice, _, _ in fresh.values()})
     openids = dict(
         db.session.execute(
@@ -104,18 +96,18 @@ def _targets(fresh: dict[str, tuple[Notice, str, str]]) -> dict[str, list[tuple[
             row.id: (row.phone, row.email)
             for row in db.session.execute(select(User.id, User.phone, User.email).where(User.id.in_(user_ids)))
         }
-    targets: dict[str, list[tuple[Channel, str]]] = {}
+    targets: dict[str, list[tuple[Transport, str]]] = {}
     for key, (notice, _, _) in fresh.items():
         kind = str(notice.kind)
         phone, email = contacts.get(notice.user_id, (None, None))
         wanted = [
-            (Channel.MINIAPP, openids.get(notice.user_id) if miniapp == "console" or kind in templates else None),
-            (Channel.SMS, phone if kind in sms_kinds else None),
-            (Channel.EMAIL, email if kind in email_kinds else None),
+            (Transport.MINIAPP, openids.get(notice.user_id) if miniapp == "console" or kind in templates else None),
+            (Transport.SMS, phone if kind in sms_kinds else None),
+            (Transport.EMAIL, email if kind in email_kinds else None),
         ]
         found = [(channel, target) for channel, target in wanted if target]
         if miniapp == "off":
-            found = [(channel, target) for channel, target in found if channel is not Channel.MINIAPP]
+            found = [(channel, target) for channel, target in found if channel is not Transport.MINIAPP]
         if found:
             targets[key] = found
     return targets

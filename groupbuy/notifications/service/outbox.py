@@ -5,27 +5,26 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import structlog
-from flask import current_app
 from sqlalchemy import ColumnElement, or_, select, update
 
 from groupbuy.db import db, transaction
-from groupbuy.notifications.channels.base import (
+from groupbuy.notifications.enums import OutboxStatus, Transport
+from groupbuy.notifications.models import OutboxMessage
+from groupbuy.notifications.senders.base import (
+    SENDERS,
     Outbound,
-    OutboundChannel,
     PermanentSendError,
+    Sender,
     TransientSendError,
 )
-from groupbuy.notifications.channels.console import ConsoleChannel
-from groupbuy.notifications.channels.email import SmtpEmailChannel
-from groupbuy.notifications.channels.miniapp import StaleTokenError, WeChatSubscribeChannel
-from groupbuy.notifications.channels.sms import WebhookSmsChannel
-from groupbuy.notifications.enums import Channel, OutboxStatus
-from groupbuy.notifications.models import OutboxMessage
+from groupbuy.notifications.senders.miniapp import StaleTokenError, WeChatSubscribeSender
 from groupbuy.notifications.service.wechat_token import cached_access_token, expire_wechat_token
 from groupbuy.notifications.templates import render
+from groupbuy.registry import registry
+from groupbuy.settings import settings
 
 log = structlog.get_logger(__name__)
 
@@ -51,7 +50,7 @@ class DeliveryCounts:
 
 def enqueue_message(
     *,
-    channel: Channel,
+    transport: Transport,
     target: str,
     template: str,
     payload: dict[str, Any],
@@ -60,7 +59,7 @@ def enqueue_message(
 ) -> OutboxMessage:
     """Write an outbound message to the outbox; it is delivered after the transaction commits."""
     message = OutboxMessage(
-        channel=channel,
+        transport=transport,
         target=target,
         template=template,
         payload=payload,
@@ -73,33 +72,12 @@ def enqueue_message(
     return message
 
 
-def channel_for(channel: Channel, *, now: datetime | None = None) -> OutboundChannel:
-    """The configured implementation for a channel (console in development)."""
-    config = current_app.config
-    installed = current_app.extensions.get("OUTBOUND_CHANNELS") or {}
-    if channel in installed:  # tests install recording channels
-        return cast(OutboundChannel, installed[channel])
-    timeout = float(config["HTTP_TIMEOUT_SECONDS"])
-    if channel is Channel.SMS and config["SMS_CHANNEL"] == "webhook":
-        return WebhookSmsChannel(url=config["SMS_WEBHOOK_URL"], timeout=timeout)
-    if channel is Channel.EMAIL and config["EMAIL_CHANNEL"] == "smtp":
-        return SmtpEmailChannel(
-            host=config["SMTP_HOST"],
-            port=int(config["SMTP_PORT"]),
-            user=config["SMTP_USER"],
-            password=config["SMTP_PASSWORD"],
-            sender=config["SMTP_FROM"],
-            timeout=timeout,
-        )
-    if channel is Channel.MINIAPP and config["MINIAPP_CHANNEL"] == "wechat":
-        return WeChatSubscribeChannel(
-            api_base=config["WECHAT_API_BASE"],
-            access_token=cached_access_token(now=now) if now else None,
-            templates=config["WECHAT_SUBSCRIBE_TEMPLATES"] or {},
-            miniprogram_state=config["WECHAT_MINIPROGRAM_STATE"],
-            timeout=timeout,
-        )
-    return ConsoleChannel(channel.value)
+def sender_for(transport: Transport, *, now: datetime | None = None) -> Sender:
+    """The installed sender for a transport; the WeChat one with the stored access token (never fetched here)."""
+    sender = registry().get(SENDERS, transport.value)
+    if isinstance(sender, WeChatSubscribeSender):
+        return sender.with_access_token(cached_access_token(now=now) if now else None)
+    return sender
 
 
 def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
@@ -139,9 +117,9 @@ def deliver_due_messages(*, now: datetime, limit: int) -> DeliveryCounts:
     """Claim one batch of due messages and send each once; what is left waits for the next batch or run."""
     ids, token = claim_due_messages(now=now, limit=limit)
     counts = DeliveryCounts()
-    channels: dict[Channel, OutboundChannel] = {}
+    senders: dict[Transport, Sender] = {}
     for message_id in ids:
-        counts.add(_send_claimed(message_id=message_id, token=token, now=now, channels=channels))
+        counts.add(_send_claimed(message_id=message_id, token=token, now=now, senders=senders))
     return counts
 
 
@@ -158,19 +136,17 @@ def deliver_message(*, message_id: int, now: datetime) -> OutboxStatus:
     if claimed.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
         status = db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id))
         return status or OutboxStatus.FAILED
-    return _send_claimed(message_id=message_id, token=token, now=now, channels={})
+    return _send_claimed(message_id=message_id, token=token, now=now, senders={})
 
 
 def _backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, … capped at OUTBOX_MAX_BACKOFF_SECONDS."""
-    cap = timedelta(seconds=int(current_app.config["OUTBOX_MAX_BACKOFF_SECONDS"]))
+    cap = timedelta(seconds=settings().outbox_max_backoff_seconds)
     factor: int = 2 ** min(attempts - 1, 30)
     return min(BASE_BACKOFF * factor, cap)
 
 
-def _send_claimed(
-    *, message_id: int, token: str, now: datetime, channels: dict[Channel, OutboundChannel]
-) -> OutboxStatus:
+def _send_claimed(*, message_id: int, token: str, now: datetime, senders: dict[Transport, Sender]) -> OutboxStatus:
     message = db.session.execute(
         select(OutboxMessage).where(OutboxMessage.id == message_id).execution_options(populate_existing=True)
     ).scalar_one()
@@ -178,21 +154,21 @@ def _send_claimed(
     outbound = Outbound(
         target=message.target, subject=subject, body=body, kind=message.template, fields=message.payload
     )
-    if message.channel not in channels:
-        channels[message.channel] = channel_for(message.channel, now=now)
+    if message.transport not in senders:
+        senders[message.transport] = sender_for(message.transport, now=now)
     status, error = OutboxStatus.SENT, None
     try:
-        channels[message.channel].send(outbound)
+        senders[message.transport].send(outbound)
     except StaleTokenError as exc:
         expire_wechat_token(now=now)
-        channels.pop(message.channel, None)
+        senders.pop(message.transport, None)
         status, error = OutboxStatus.PENDING, f"transient: {exc}"
     except TransientSendError as exc:
         status, error = OutboxStatus.PENDING, f"transient: {exc}"
     except PermanentSendError as exc:
         status, error = OutboxStatus.FAILED, f"permanent: {exc}"
     attempts = message.attempts + 1
-    if status is OutboxStatus.PENDING and attempts >= int(current_app.config["OUTBOX_MAX_ATTEMPTS"]):
+    if status is OutboxStatus.PENDING and attempts >= settings().outbox_max_attempts:
         status, error = OutboxStatus.FAILED, f"gave up after {attempts} attempts; {error}"
     _record(message_id, token, status=status, attempts=attempts, error=error, now=now)
     if error:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from groupbuy.db import db, transaction
-from groupbuy.notifications.channels.miniapp import fetch_stable_token
 from groupbuy.notifications.models import WeChatAccessToken
+from groupbuy.notifications.senders.miniapp import fetch_stable_token
+from groupbuy.settings import settings
 
 # Refresh this long before expiry (WeChat keeps the old token valid for 5 minutes after a refresh).
 REFRESH_MARGIN = timedelta(minutes=15)
@@ -21,27 +21,25 @@ REFRESH_MARGIN = timedelta(minutes=15)
 
 def cached_access_token(*, now: datetime) -> str | None:
     """The stored token if it is still valid; never calls WeChat."""
-    row = db.session.scalar(
-        select(WeChatAccessToken).where(WeChatAccessToken.appid == current_app.config["WECHAT_APPID"])
-    )
+    row = db.session.scalar(select(WeChatAccessToken).where(WeChatAccessToken.appid == settings().wechat_appid))
     return row.access_token if row is not None and row.expires_at > now else None
 
 
 def refresh_wechat_token(*, now: datetime) -> bool:
     """Fetch and store a stable token when none is cached or it expires within 15 minutes; scheduler only."""
-    config = current_app.config
-    appid, secret = config["WECHAT_APPID"], config["WECHAT_SECRET"]
+    config = settings()
+    appid, secret = config.wechat_appid, config.wechat_secret
     if not appid or not secret:
         return False
     expires = db.session.scalar(select(WeChatAccessToken.expires_at).where(WeChatAccessToken.appid == appid))
     if expires is not None and expires - REFRESH_MARGIN > now:
         return False
     fetched = fetch_stable_token(
-        api_base=config["WECHAT_API_BASE"],
+        api_base=config.wechat_api_base,
         appid=appid,
         secret=secret,
         force=expires is not None and expires <= now,  # refused by WeChat (or long expired): ask for a new one
-        timeout=float(config["HTTP_TIMEOUT_SECONDS"]),
+        timeout=config.http_timeout_seconds,
     )
     values = {
         "access_token": fetched.access_token,
@@ -64,6 +62,6 @@ def expire_wechat_token(*, now: datetime) -> None:
     with transaction():
         db.session.execute(
             update(WeChatAccessToken)
-            .where(WeChatAccessToken.appid == current_app.config["WECHAT_APPID"], WeChatAccessToken.expires_at > now)
+            .where(WeChatAccessToken.appid == settings().wechat_appid, WeChatAccessToken.expires_at > now)
             .values(expires_at=now)
         )

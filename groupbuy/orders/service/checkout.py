@@ -16,7 +16,6 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import BigInteger, bindparam, delete, func, insert, select
 
 from groupbuy.accounts.models import Address, User
@@ -30,6 +29,7 @@ from groupbuy.leaders.models import Leader
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent, UserDealPurchase
 from groupbuy.orders.service.numbers import new_order_no
+from groupbuy.settings import settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +227,7 @@ def place_order(
         _count_limits(conn, user_id, wanted)
         items_fen = sum(deal.group_price_fen * quantity for deal, quantity in wanted)
         delivery_fee = who.delivery_fee_fen if fulfilment is Fulfilment.DELIVERY else 0
-        limit = int(current_app.config["MAX_ORDER_PAYABLE_FEN"])
+        limit = settings().max_order_payable_fen
         if items_fen + delivery_fee > limit:
             raise Conflict(
                 "payable_over_limit",
@@ -322,7 +322,7 @@ def _insert_order(
     now: datetime,
 ) -> tuple[int, dict[str, Any], dict[str, Any]]:
     """Insert the order and its `place` timeline row; its id, columns and timeline row."""
-    window = timedelta(minutes=int(current_app.config["PAYMENT_WINDOW_MINUTES"]))
+    window = timedelta(minutes=settings().payment_window_minutes)
     columns: dict[str, Any] = {
         **_ORDER_DEFAULTS,
         "user_id": user_id,

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from flask import current_app
 from sqlalchemy import Table, select, update
 
 from groupbuy.db import db, insert_many, transaction, update_many
@@ -28,6 +27,7 @@ from groupbuy.orders.enums import LineStatus, OrderEvent, OrderStatus, RefundRea
 from groupbuy.orders.models import Order, OrderLine, OrderRefund, OrderRefundLine, OrderTimelineEvent
 from groupbuy.orders.service.bulk import LineUnits, release_line_units
 from groupbuy.orders.states import TRANSITIONS, next_status
+from groupbuy.settings import settings
 
 # Paid orders whose lines may still be refunded (the states LINE_REFUND may start from).
 REFUNDABLE_STATES = frozenset(TRANSITIONS[OrderEvent.LINE_REFUND])
@@ -195,7 +195,7 @@ def _plan(
     if not units:
         return None
     left = sum(line.quantity - line.refunded_quantity for line in lines) - sum(q for _, q, _ in units)
-    fee = order.delivery_fee_fen if left == 0 and current_app.config["DELIVERY_FEE_REFUND"] == "whole_order" else 0
+    fee = order.delivery_fee_fen if left == 0 and settings().delivery_fee_refund == "whole_order" else 0
     return _Plan(
         order=order,
         units=units,

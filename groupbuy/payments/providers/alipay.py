@@ -47,10 +47,10 @@ from groupbuy.payments.providers.base import (
     check_out_trade_no,
 )
 from groupbuy.payments.providers.keys import load_private_key, load_public_key, rsa_sign, rsa_verify
+from groupbuy.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_GATEWAY = "https://openapi.alipay.com/gateway.do"
 TRADE_STATUSES: Mapping[str, TradeStatus] = {
     "WAIT_BUYER_PAY": TradeStatus.NOTPAY,
     "TRADE_CLOSED": TradeStatus.CLOSED,  # unpaid and timed out / closed, or fully refunded
@@ -79,27 +79,27 @@ class AlipaySettings:
     private_key: rsa.RSAPrivateKey = field(repr=False)  # ours (the app's)
     alipay_public_key: rsa.RSAPublicKey  # Alipay's, for answers and notifications
     notify_url: str
-    gateway: str = DEFAULT_GATEWAY
-    timeout: float = 5.0
+    gateway: str  # default: GROUPBUY_ALIPAY_GATEWAY (groupbuy/settings.py)
+    timeout: float
 
     def __post_init__(self) -> None:
         if not (self.app_id and self.notify_url) or self.timeout <= 0:
             raise ValueError("app_id, notify_url and a positive timeout are required")
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> AlipaySettings:
-        """From Flask config (names without GROUPBUY_); ProviderNotConfigured when something is missing."""
-        missing = [key for key in _CONFIG_KEYS if not config.get(key)]
+    def from_settings(cls, settings: Settings) -> AlipaySettings:
+        """From the app's settings; ProviderNotConfigured when something is missing."""
+        missing = [key for key in _CONFIG_KEYS if not getattr(settings, key.lower())]
         if missing:
             raise ProviderNotConfigured("alipay: missing " + ", ".join(missing))
         try:
             return cls(
-                app_id=str(config["ALIPAY_APP_ID"]),
-                private_key=load_private_key(config["ALIPAY_PRIVATE_KEY_FILE"]),
-                alipay_public_key=load_public_key(config["ALIPAY_PUBLIC_KEY_FILE"])[0],
-                notify_url=str(config["ALIPAY_NOTIFY_URL"]),
-                gateway=str(config.get("ALIPAY_GATEWAY") or DEFAULT_GATEWAY),
-                timeout=float(config.get("HTTP_TIMEOUT_SECONDS") or 5.0),
+                app_id=settings.alipay_app_id,
+                private_key=load_private_key(settings.alipay_private_key_file),
+                alipay_public_key=load_public_key(settings.alipay_public_key_file)[0],
+                notify_url=settings.alipay_notify_url,
+                gateway=settings.alipay_gateway,
+                timeout=settings.http_timeout_seconds,
             )
         except (OSError, ValueError) as exc:
             raise ProviderNotConfigured(f"alipay: {exc}") from exc

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +47,7 @@ from groupbuy.payments.providers.base import (
     parse_rfc3339,
     strict_int,
 )
+from groupbuy.settings import Settings
 
 SANDBOX_MERCHANT = "sandbox"
 SIGNATURE_HEADER, TIMESTAMP_HEADER, NONCE_HEADER = "Sandbox-Signature", "Sandbox-Timestamp", "Sandbox-Nonce"
@@ -65,10 +66,10 @@ class SandboxCheckout:
     expires_at: datetime
 
 
-def sandbox_key(config: Mapping[str, Any]) -> bytes:
+def sandbox_key(settings: Settings) -> bytes:
     """SANDBOX_SIGNING_KEY: set, or made at random per install in development (groupbuy.config); never
     derived from SECRET_KEY, whose development default is public."""
-    explicit = str(config.get("SANDBOX_SIGNING_KEY") or "")
+    explicit = settings.sandbox_signing_key
     if not explicit:
         raise ValueError("SANDBOX_SIGNING_KEY is required for the sandbox")
     return explicit.encode()
@@ -86,8 +87,8 @@ class SandboxProvider:
         )
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> SandboxProvider:
-        return cls(signing_key=sandbox_key(config), public_base_url=str(config.get("PUBLIC_BASE_URL") or ""))
+    def from_settings(cls, settings: Settings) -> SandboxProvider:
+        return cls(signing_key=sandbox_key(settings), public_base_url=settings.public_base_url)
 
     @property
     def name(self) -> ProviderName:

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import requests
 import structlog
@@ -43,7 +42,6 @@ from groupbuy.payments.providers.base import (
 )
 from groupbuy.payments.providers.unionpay_events import UNKNOWN_CODES, decode_event, error_for
 from groupbuy.payments.providers.unionpay_sign import (
-    UNIONPAY_SIGNER_NAME,
     MerchantSigner,
     TrustChain,
     load_certificate,
@@ -53,10 +51,10 @@ from groupbuy.payments.providers.unionpay_sign import (
     parse_txn_time,
     txn_time,
 )
+from groupbuy.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_GATEWAY = "https://gateway.95516.com"
 BACK_PATH = "/gateway/api/backTransReq.do"
 QUERY_PATH = "/gateway/api/queryTrans.do"
 FRONT_PATH = "/gateway/api/frontTransReq.do"
@@ -72,18 +70,15 @@ _CONFIG_KEYS = (
     "UNIONPAY_SIGN_CERT_PASSWORD",
     "UNIONPAY_ROOT_CERT_FILE",
     "UNIONPAY_MIDDLE_CERT_FILE",
+    "UNIONPAY_SIGNER_NAME",
     "UNIONPAY_NOTIFY_URL",
 )
 
 
-def missing_settings(config: Mapping[str, Any]) -> list[str]:
+def missing_settings(settings: Settings) -> list[str]:
     """The UnionPay settings an enabled UnionPay channel still lacks (the front URL only for H5)."""
-    missing = [key for key in _CONFIG_KEYS if not config.get(key)]
-    raw = config.get("PAYMENT_CHANNELS", "")
-    names = raw.split(",") if isinstance(raw, str) else list(raw or ())
-    if PaymentChannel.UNIONPAY_H5.value in {str(name).strip() for name in names} and not config.get(
-        "UNIONPAY_FRONT_URL"
-    ):
+    missing = [key for key in _CONFIG_KEYS if not getattr(settings, key.lower())]
+    if PaymentChannel.UNIONPAY_H5.value in settings.payment_channels and not settings.unionpay_front_url:
         missing.append("UNIONPAY_FRONT_URL")
     return missing
 
@@ -101,33 +96,33 @@ class UnionPaySettings:
     signer: MerchantSigner = field(repr=False)
     trust: TrustChain
     notify_url: str  # backUrl
-    front_url: str = ""  # frontUrl (H5): where the shopper's browser returns
-    gateway: str = DEFAULT_GATEWAY
-    timeout: float = 5.0
+    gateway: str  # default: GROUPBUY_UNIONPAY_GATEWAY (groupbuy/settings.py)
+    timeout: float
+    front_url: str = ""  # frontUrl (H5): where the shopper's browser returns; empty: QR only
 
     def __post_init__(self) -> None:
         if not (self.mer_id and self.notify_url) or self.timeout <= 0:
             raise ValueError("merchant id, notify URL and a positive timeout are required")
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> UnionPaySettings:
-        """From Flask config (names without GROUPBUY_); ProviderNotConfigured when something is missing."""
-        missing = missing_settings(config)
+    def from_settings(cls, settings: Settings) -> UnionPaySettings:
+        """From the app's settings; ProviderNotConfigured when something is missing."""
+        missing = missing_settings(settings)
         if missing:
             raise ProviderNotConfigured("unionpay: missing " + ", ".join(missing))
         try:
             return cls(
-                mer_id=str(config["UNIONPAY_MER_ID"]),
-                signer=load_signer(config["UNIONPAY_SIGN_CERT_FILE"], str(config["UNIONPAY_SIGN_CERT_PASSWORD"])),
+                mer_id=settings.unionpay_mer_id,
+                signer=load_signer(settings.unionpay_sign_cert_file, settings.unionpay_sign_cert_password),
                 trust=TrustChain(
-                    root=load_certificate(config["UNIONPAY_ROOT_CERT_FILE"]),
-                    intermediate=load_certificate(config["UNIONPAY_MIDDLE_CERT_FILE"]),
-                    signer_name=str(config.get("UNIONPAY_SIGNER_NAME") or UNIONPAY_SIGNER_NAME),
+                    root=load_certificate(settings.unionpay_root_cert_file),
+                    intermediate=load_certificate(settings.unionpay_middle_cert_file),
+                    signer_name=settings.unionpay_signer_name,
                 ),
-                notify_url=str(config["UNIONPAY_NOTIFY_URL"]),
-                front_url=str(config.get("UNIONPAY_FRONT_URL") or ""),
-                gateway=str(config.get("UNIONPAY_GATEWAY") or DEFAULT_GATEWAY).rstrip("/"),
-                timeout=float(config.get("HTTP_TIMEOUT_SECONDS") or 5.0),
+                notify_url=settings.unionpay_notify_url,
+                front_url=settings.unionpay_front_url,
+                gateway=settings.unionpay_gateway.rstrip("/"),
+                timeout=settings.http_timeout_seconds,
             )
         except (OSError, ValueError, TypeError) as exc:  # messages name files, never passwords or key material
             raise ProviderNotConfigured(f"unionpay: {type(exc).__name__}: {str(exc)[:120]}") from exc

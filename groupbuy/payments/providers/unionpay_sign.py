@@ -27,7 +27,6 @@ from cryptography.x509.oid import NameOID
 from groupbuy.payments.providers.base import CHINA_TZ, InvalidNotification, Rejection
 from groupbuy.payments.providers.keys import MIN_KEY_BITS, rsa_sign, rsa_verify
 
-UNIONPAY_SIGNER_NAME = "中国银联股份有限公司"  # the default expected organisation in the signer's CN
 TXN_TIME_FORMAT = "%Y%m%d%H%M%S"
 _MAX_ANSWER_FIELDS = 100
 
@@ -181,7 +180,7 @@ class TrustChain:
 
     root: x509.Certificate
     intermediate: x509.Certificate
-    signer_name: str = UNIONPAY_SIGNER_NAME
+    signer_name: str  # the organisation a signer CN must name: GROUPBUY_UNIONPAY_SIGNER_NAME
 
     def __post_init__(self) -> None:
         if not (_is_ca(self.root) and _is_ca(self.intermediate)):

@@ -57,10 +57,10 @@ from groupbuy.payments.providers.wechatpay_events import (
     optional_text,
     text,
 )
+from groupbuy.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_API_BASE = "https://api.mch.weixin.qq.com"
 USER_AGENT = "groupbuy-payments/1.0 (+python-requests)"
 _RETRYABLE = {
     "SYSTEM_ERROR": ErrorCode.SYSTEM_ERROR,
@@ -96,8 +96,8 @@ class WeChatPaySettings:
     merchant_serial_no: str
     platform_keys: Mapping[str, rsa.RSAPublicKey]  # Wechatpay-Serial -> key (PUB_KEY_ID_... or cert serial)
     notify_url: str
-    api_base: str = DEFAULT_API_BASE
-    timeout: float = 5.0
+    api_base: str  # default: GROUPBUY_WECHATPAY_API_BASE (groupbuy/settings.py, the one place defaults live)
+    timeout: float
 
     def __post_init__(self) -> None:
         if len(self.apiv3_key) != APIV3_KEY_BYTES:
@@ -108,26 +108,26 @@ class WeChatPaySettings:
             raise ValueError("timeout must be positive")
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> WeChatPaySettings:
-        """From Flask config (names without GROUPBUY_); ProviderNotConfigured when something is missing."""
-        missing = [key for key in _CONFIG_KEYS if not config.get(key)]
+    def from_settings(cls, settings: Settings) -> WeChatPaySettings:
+        """From the app's settings; ProviderNotConfigured when something is missing."""
+        missing = [key for key in _CONFIG_KEYS if not getattr(settings, key.lower())]
         if missing:
             raise ProviderNotConfigured("wechatpay: missing " + ", ".join(missing))
         try:
-            platform_key, certificate_serial = load_public_key(config["WECHATPAY_PLATFORM_PUBLIC_KEY_FILE"])
-            key_id = str(config.get("WECHATPAY_PLATFORM_PUBLIC_KEY_ID") or certificate_serial or "")
+            platform_key, certificate_serial = load_public_key(settings.wechatpay_platform_public_key_file)
+            key_id = settings.wechatpay_platform_public_key_id or certificate_serial or ""
             if not key_id:
                 raise ValueError("WECHATPAY_PLATFORM_PUBLIC_KEY_ID is required for a bare public key")
             return cls(
-                mchid=str(config["WECHATPAY_MCHID"]),
-                appid=str(config["WECHATPAY_APPID"]),
-                apiv3_key=str(config["WECHATPAY_APIV3_KEY"]).encode(),
-                merchant_key=load_private_key(config["WECHATPAY_MERCHANT_PRIVATE_KEY_FILE"]),
-                merchant_serial_no=str(config["WECHATPAY_MERCHANT_SERIAL_NO"]),
+                mchid=settings.wechatpay_mchid,
+                appid=settings.wechatpay_appid,
+                apiv3_key=settings.wechatpay_apiv3_key.encode(),
+                merchant_key=load_private_key(settings.wechatpay_merchant_private_key_file),
+                merchant_serial_no=settings.wechatpay_merchant_serial_no,
                 platform_keys={key_id: platform_key},
-                notify_url=str(config["WECHATPAY_NOTIFY_URL"]),
-                api_base=str(config.get("WECHATPAY_API_BASE") or DEFAULT_API_BASE),
-                timeout=float(config.get("HTTP_TIMEOUT_SECONDS") or 5.0),
+                notify_url=settings.wechatpay_notify_url,
+                api_base=settings.wechatpay_api_base,
+                timeout=settings.http_timeout_seconds,
             )
         except (OSError, ValueError) as exc:  # messages name files and keys, never their contents
             raise ProviderNotConfigured(f"wechatpay: {exc}") from exc

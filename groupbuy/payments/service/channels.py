@@ -5,7 +5,6 @@ from __future__ import annotations
 from types import MappingProxyType
 
 import structlog
-from flask import current_app
 
 from groupbuy.errors import Invalid
 from groupbuy.payments.providers import (
@@ -16,6 +15,7 @@ from groupbuy.payments.providers import (
     provider_for,
 )
 from groupbuy.payments.providers.sandbox import SANDBOX_MERCHANT
+from groupbuy.settings import settings
 
 log = structlog.get_logger(__name__)
 
@@ -44,7 +44,7 @@ NOTIFY_PATHS = MappingProxyType(
 def channel_provider(channel: PaymentChannel) -> PaymentProvider:
     """The provider serving an enabled, configured channel; otherwise 422 payment_channel_unavailable."""
     try:
-        return provider_for(channel, current_app.config)
+        return provider_for(channel)
     except ProviderNotConfigured as exc:
         log.info("payment_channel_unavailable", channel=channel.value, why=str(exc)[:120])
         raise Invalid("payment_channel_unavailable", errors={"channel": [f"{channel.value} is not available"]}) from exc
@@ -52,11 +52,11 @@ def channel_provider(channel: PaymentChannel) -> PaymentProvider:
 
 def merchant_of(channel: PaymentChannel) -> tuple[str, str]:
     """(merchant id, app id) a notification for this channel must carry; an empty merchant id is not checked."""
-    config = current_app.config
+    config = settings()
     if channel in (PaymentChannel.WECHAT_NATIVE, PaymentChannel.WECHAT_JSAPI):
-        return str(config.get("WECHATPAY_MCHID") or ""), str(config.get("WECHATPAY_APPID") or "")
+        return config.wechatpay_mchid, config.wechatpay_appid
     if channel is PaymentChannel.ALIPAY_QR:
-        return str(config.get("ALIPAY_SELLER_ID") or ""), str(config.get("ALIPAY_APP_ID") or "")
+        return config.alipay_seller_id, config.alipay_app_id
     if channel in (PaymentChannel.UNIONPAY_QR, PaymentChannel.UNIONPAY_H5):
-        return str(config.get("UNIONPAY_MER_ID") or ""), ""  # UnionPay has no app id
+        return config.unionpay_mer_id, ""  # UnionPay has no app id
     return SANDBOX_MERCHANT, SANDBOX_MERCHANT

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import structlog
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +39,7 @@ from groupbuy.payments.providers.notify_shape import check_shape
 from groupbuy.payments.service.channels import NOTIFY_PATHS
 from groupbuy.payments.service.refunds import refund_closed, refund_stuck, refund_succeeded
 from groupbuy.payments.service.settlement import PaidTrade, Settlement, record_failed_trade, settle_paid_trade
+from groupbuy.settings import settings
 
 log = structlog.get_logger(__name__)
 
@@ -53,7 +53,7 @@ def handle_notification(*, provider: str, headers: Mapping[str, str], body: byte
     """Shape-check and keep the raw notification, let the provider verify it, apply it once; answer its way."""
     name = NOTIFY_PATHS.get(provider)
     try:
-        handler = provider_named(name or provider, current_app.config)
+        handler = provider_named(name or provider)
     except ProviderNotConfigured:
         return _plain_fail("provider not enabled", 404)  # nothing stored: anyone can call this URL
     try:
@@ -75,7 +75,7 @@ def handle_notification(*, provider: str, headers: Mapping[str, str], body: byte
 
 
 def _max_bytes() -> int:
-    return min(int(current_app.config["PAYMENT_NOTIFY_MAX_BYTES"]), MAX_NOTIFY_BYTES)
+    return min(settings().payment_notify_max_bytes, MAX_NOTIFY_BYTES)
 
 
 def _store_raw(provider: str, headers: Mapping[str, str], body: bytes, now: datetime) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
-from flask import current_app
 from sqlalchemy import or_, select
 
 from groupbuy.db import db, transaction
@@ -25,6 +24,7 @@ from groupbuy.payments.providers import (
 )
 from groupbuy.payments.service.refunds import fresh_row
 from groupbuy.payments.service.settlement import PaidTrade, record_failed_trade, settle_paid_trade
+from groupbuy.settings import settings
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +33,7 @@ PAID_STATES = frozenset({TradeStatus.SUCCESS, TradeStatus.REFUND})
 
 def payments_to_reconcile(*, now: datetime, limit: int = 200) -> list[int]:
     """Pending payments older than PAYMENT_RECONCILE_AFTER_MINUTES, or whose order can no longer be paid."""
-    minutes = int(current_app.config.get("PAYMENT_RECONCILE_AFTER_MINUTES", 5))
+    minutes = settings().payment_reconcile_after_minutes
     query = (
         select(Payment.id)
         .join(Order, Order.id == Payment.order_id)
@@ -61,7 +61,7 @@ def reconcile_payment(*, payment_id: int, now: datetime) -> str:
         order = fresh_row(Order, payment.order_id)
         payable = order.status is OrderStatus.PENDING_PAYMENT and order.pay_before > now
     try:
-        provider = provider_for(payment.channel, current_app.config)
+        provider = provider_for(payment.channel)
         answer = provider.query(payment.out_trade_no, placed_at=payment.created_at)
         if answer.status in PAID_STATES:
             return _paid(payment, answer, now)

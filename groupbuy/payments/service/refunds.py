@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 import structlog
-from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -198,7 +197,7 @@ def submit_refund(*, refund_id: int, now: datetime) -> Refund:
         return _fresh(refund_id)
     refund_row, payment = claimed
     try:
-        result = provider_for(payment.channel, current_app.config).refund(
+        result = provider_for(payment.channel).refund(
             out_trade_no=payment.out_trade_no,
             out_refund_no=refund_row.out_refund_no,
             refund_fen=refund_row.amount_fen,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
 from groupbuy.db import db
@@ -47,7 +46,7 @@ class SandboxCheckoutView:
 
 def _sandbox() -> SandboxProvider:
     try:
-        provider = provider_named(ProviderName.SANDBOX, current_app.config)
+        provider = provider_named(ProviderName.SANDBOX)
     except ProviderNotConfigured as exc:
         raise NotFound() from exc
     if not isinstance(provider, SandboxProvider):

@@ -1,4 +1,4 @@
-"""Recording outbound channels: tests read what would have been sent."""
+"""Recording message senders: tests read what would have been sent."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import re
 
 from flask import Flask
 
-from groupbuy.notifications.channels.base import Outbound, PermanentSendError, TransientSendError
-from groupbuy.notifications.enums import Channel
+from groupbuy.notifications.enums import Transport
+from groupbuy.notifications.senders.base import SENDERS, Outbound, PermanentSendError, TransientSendError
+from tests.conftest import swap
 
 
-class RecordingChannel:
+class RecordingSender:
     def __init__(self) -> None:
         self.sent: list[Outbound] = []
         self.fail_next: list[Exception] = []
@@ -30,11 +31,12 @@ class RecordingChannel:
         raise AssertionError(f"no code sent to {target}")
 
 
-def install_recording_channels(app: Flask) -> RecordingChannel:
-    """One recorder for SMS and e-mail on this app (removed after the test)."""
-    recorder = RecordingChannel()
-    app.extensions["OUTBOUND_CHANNELS"] = {Channel.SMS: recorder, Channel.EMAIL: recorder}
+def install_recording_senders(app: Flask) -> RecordingSender:
+    """One recorder for SMS and e-mail in this app's registry (the console senders come back after the test)."""
+    recorder = RecordingSender()
+    swap(app, SENDERS, recorder, Transport.SMS.value)
+    swap(app, SENDERS, recorder, Transport.EMAIL.value)
     return recorder
 
 
-__all__ = ["PermanentSendError", "RecordingChannel", "TransientSendError", "install_recording_channels"]
+__all__ = ["PermanentSendError", "RecordingSender", "TransientSendError", "install_recording_senders"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import structlog
 
 from groupbuy.common.fields import mask_target
-from groupbuy.notifications.channels.base import Outbound
+from groupbuy.notifications.senders.base import Outbound
 
 # Its own logger name: this is a delivery, not a log line about a request.
 log = structlog.get_logger("groupbuy.console_channel")
 
 
-class ConsoleChannel:
+class ConsoleSender:
     def __init__(self, name: str) -> None:
         self.name = name
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import requests
 
-from groupbuy.notifications.channels.base import Outbound, PermanentSendError, TransientSendError
+from groupbuy.notifications.senders.base import Outbound, PermanentSendError, TransientSendError
 
 
-class WebhookSmsChannel:
+class WebhookSmsSender:
     """POSTs {phone, text} as JSON; 4xx is permanent, timeouts and 5xx are transient."""
 
     def __init__(self, *, url: str, timeout: float) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from groupbuy.notifications.channels.base import Outbound, PermanentSendError, TransientSendError
+from groupbuy.notifications.senders.base import Outbound, PermanentSendError, TransientSendError
 
 # 40003 bad openid, 40037 bad template_id, 41030 bad page, 43101 user refused or no quota, 47003 bad data.
 PERMANENT_ERRCODES = frozenset({40003, 40037, 41030, 43101, 47003})
@@ -73,20 +73,30 @@ class _Blank(dict[str, Any]):
         return ""
 
 
-class WeChatSubscribeChannel:
+class WeChatSubscribeSender:
     """Sends one subscribe message per outbox row; template per notice kind from configuration."""
 
     def __init__(
         self,
         *,
         api_base: str,
-        access_token: str | None,
+        access_token: str | None = None,
         templates: Mapping[str, Any],
         miniprogram_state: str,
         timeout: float,
     ) -> None:
         self.api_base, self.access_token, self.templates = api_base.rstrip("/"), access_token, templates
         self.miniprogram_state, self.timeout = miniprogram_state, timeout
+
+    def with_access_token(self, access_token: str | None) -> WeChatSubscribeSender:
+        """A copy for one delivery run: the registry's instance carries no token (the scheduler stores it)."""
+        return WeChatSubscribeSender(
+            api_base=self.api_base,
+            access_token=access_token,
+            templates=self.templates,
+            miniprogram_state=self.miniprogram_state,
+            timeout=self.timeout,
+        )
 
     def send(self, message: Outbound) -> None:
         template = self.templates.get(message.kind)

@@ -1,10 +1,12 @@
-"""What every outbound channel offers."""
+"""What every message sender offers, and the registry slot the senders are installed in (one per transport)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from groupbuy.registry import Slot
 
 
 @dataclass(frozen=True)
@@ -24,5 +26,10 @@ class PermanentSendError(Exception):
     """Never retry (bad target, no quota, rejected template)."""
 
 
-class OutboundChannel(Protocol):
+class Sender(Protocol):
     def send(self, message: Outbound) -> None: ...
+
+
+# Keyed by transport ("sms", "email", "miniapp"); built at start from GROUPBUY_SMS_CHANNEL, _EMAIL_CHANNEL and
+# _MINIAPP_CHANNEL (groupbuy/implementations.py).
+SENDERS: Slot[Sender] = Slot("message_senders")

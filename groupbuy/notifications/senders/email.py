@@ -6,10 +6,10 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from groupbuy.notifications.channels.base import Outbound, PermanentSendError, TransientSendError
+from groupbuy.notifications.senders.base import Outbound, PermanentSendError, TransientSendError
 
 
-class SmtpEmailChannel:
+class SmtpEmailSender:
     def __init__(self, *, host: str, port: int, user: str, password: str, sender: str, timeout: float) -> None:
         self.host, self.port, self.user, self.password = host, port, user, password
         self.sender, self.timeout = sender, timeout

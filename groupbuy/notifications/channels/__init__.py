@@ -1,1 +1,0 @@
-"""Outbound channels behind one Protocol, chosen by configuration."""
