@@ -14,6 +14,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
     JSON,
     BigInteger,
+    ColumnElement,
     Connection,
     DateTime,
     Engine,
@@ -22,7 +23,9 @@ from sqlalchemy import (
     MetaData,
     Table,
     bindparam,
+    delete,
     event,
+    select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -248,6 +251,24 @@ def connection() -> Connection:
     ORM work around them, without the unit of work, identity map or per-call statement construction.
     """
     return db.session.connection()
+
+
+def delete_in_batches(model: type[Base], *where: ColumnElement[bool], limit: int) -> int:
+    """Delete the rows of a one-column-key model matching ``where``, ``limit`` per transaction; the rows deleted.
+
+    For retention jobs: short transactions keep locks and the WAL small; run twice (or by two schedulers at once),
+    the second run finds nothing left.
+    """
+    (key,) = model.__mapper__.primary_key
+    due = select(key).where(*where).order_by(key).limit(limit)
+    deleted = 0
+    while True:
+        with transaction():
+            ids = list(connection().scalars(due))
+            if ids:
+                deleted += connection().execute(delete(model).where(key.in_(ids))).rowcount
+        if len(ids) < limit:
+            return deleted
 
 
 def configure_sqlite(engine: Engine) -> None:
