@@ -1,7 +1,7 @@
 """Leader desk: a leader may pause taking orders, and limits home delivery to a radius
 
 Revision ID: d4e5a7c1b9f0
-Revises: bfb1a2c8b958
+Revises: 7604e238685e
 Create Date: 2026-12-02 20:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd4e5a7c1b9f0'
-down_revision = 'bfb1a2c8b958'
+down_revision = '7604e238685e'
 branch_labels = None
 depends_on = None
 
