@@ -95,7 +95,8 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
-    from groupbuy.flows.routes import blp as leader_desk  # noqa: PLC0415
+    from groupbuy.flows.routes import blp as logistics  # noqa: PLC0415
+    from groupbuy.flows.routes import desk_blp as leader_desk  # noqa: PLC0415
     from groupbuy.groups.routes import blp as groups  # noqa: PLC0415
     from groupbuy.inbox.routes import blp as inbox  # noqa: PLC0415
     from groupbuy.jobs.routes import blp as jobs  # noqa: PLC0415
@@ -108,7 +109,8 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(ops)
     app.register_blueprint(sandbox_checkout)
-    for blueprint in (accounts, catalog, leaders, groups, cart, orders, leader_desk, payments, inbox, jobs, privacy):
+    blueprints = (accounts, catalog, leaders, groups, cart, orders, leader_desk, logistics, payments, inbox, jobs)
+    for blueprint in (*blueprints, privacy):
         api.register_blueprint(blueprint)
 
 

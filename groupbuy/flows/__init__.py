@@ -1,3 +1,3 @@
-"""Work that crosses domains: closing groups and settling their orders; the leader's desk confirming orders
-and telling the shoppers. Above every domain; nothing but the jobs, the flows' own doors (routes.py) and the
-app wiring imports it."""
+"""Work that crosses domains: closing groups and settling their orders; the leader's desk confirming orders and
+telling the shoppers; goods moving (dispatch, arrival with shortages, unclaimed goods). Above every domain; nothing
+but the jobs, the doors and the app wiring imports it."""

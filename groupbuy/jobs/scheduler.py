@@ -26,7 +26,7 @@ from flask import Flask
 
 from groupbuy import clock
 from groupbuy.db import db
-from groupbuy.flows.jobs import close_due_groups
+from groupbuy.flows.jobs import close_due_groups, dispatch_due_orders, handle_unclaimed_goods
 from groupbuy.jobs.service import JobDefinition, JobFunction, RunOutcome, run_job
 from groupbuy.notifications.jobs import deliver_notifications
 from groupbuy.orders.jobs import auto_confirm_receipt, expire_unpaid_orders
@@ -58,6 +58,13 @@ JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob("deliver_notifications", deliver_notifications, *_every(seconds=30)),
     ScheduledJob(
         "auto_confirm_receipt", auto_confirm_receipt, CronTrigger(minute=15, timezone=TIMEZONE), timedelta(hours=1)
+    ),
+    # Hourly: the run after DISPATCH_HOUR on the eve ships; a late or missed run catches up from order state.
+    ScheduledJob(
+        "dispatch_due_orders", dispatch_due_orders, CronTrigger(minute=5, timezone=TIMEZONE), timedelta(hours=1)
+    ),
+    ScheduledJob(
+        "handle_unclaimed_goods", handle_unclaimed_goods, CronTrigger(minute=35, timezone=TIMEZONE), timedelta(hours=1)
     ),
     ScheduledJob("reconcile_payments", reconcile_payments, *_every(minutes=5)),
     ScheduledJob("retry_refunds", retry_refunds, *_every(minutes=5)),

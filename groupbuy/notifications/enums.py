@@ -26,7 +26,13 @@ class NotificationKind(StrEnum):
     GROUP_FAILED = "group_failed"
     GROUP_PARTLY_SUCCEEDED = "group_partly_succeeded"  # some lines go ahead, others refunded
     GOODS_ARRIVED = "goods_arrived"
+    GOODS_ARRIVED_FOR_DELIVERY = "goods_arrived_for_delivery"
+    ORDER_SHORTAGE = "order_shortage"  # fewer units arrived than were ordered: those units refunded
+    ORDER_OUT_FOR_DELIVERY = "order_out_for_delivery"
+    ORDER_DELIVERED = "order_delivered"
+    PICKUP_REMINDER = "pickup_reminder"  # goods waiting unclaimed at the pickup point
     REFUND_DONE = "refund_done"
     LEADER_STOCK_LIST = "leader_stock_list"
+    LEADER_DISPATCH = "leader_dispatch"  # goods on their way to the pickup point
     LEADER_GROUP_FAILED = "leader_group_failed"
     LEADER_AFTERSALE_REQUESTED = "leader_aftersale_requested"

@@ -9,6 +9,7 @@ from marshmallow import validates_schema
 
 from groupbuy.common.fields import Date, Id, MaskedPhone, StrictBoolean, StrictInt, UtcDateTime
 from groupbuy.common.pagination import PageQuerySchema, page_of
+from groupbuy.common.urls import absolute_url
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
 
 
@@ -103,7 +104,16 @@ class OrderSummarySchema(ma.Schema):
     created_at = UtcDateTime(required=True)
 
 
+def _pickup_qr_url(order: Any) -> str | None:
+    return absolute_url(f"/api/v1/orders/{order.id}/pickup-qr.png") if order.pickup_code else None
+
+
 class OrderSchema(OrderSummarySchema):
+    pickup_qr_url = ma.fields.Function(
+        _pickup_qr_url,
+        allow_none=True,
+        metadata={"type": "string", "description": "the pickup code as a QR image (PNG; .svg too); once paid"},
+    )
     address = ma.fields.Nested(DeliveryAddressSchema, allow_none=True)
     lines = ma.fields.List(ma.fields.Nested(OrderLineSchema), required=True)
     timeline = ma.fields.List(ma.fields.Nested(TimelineEventSchema), attribute="events", required=True)
