@@ -51,11 +51,11 @@ def _insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
 def seed(app: Any, *, leaders: int, deals: int, per_group: int) -> tuple[int, int]:
     """Bulk-insert the world; returns (groups, orders)."""
     from groupbuy.accounts.models import User, UserRole  # noqa: PLC0415
-    from groupbuy.catalog.models import Category, Deal, Product, Sku  # noqa: PLC0415
+    from groupbuy.catalog.models import Category, Deal, Product, Sku, UserDealPurchase  # noqa: PLC0415
     from groupbuy.db import db  # noqa: PLC0415
     from groupbuy.groups.models import Group  # noqa: PLC0415
     from groupbuy.leaders.models import Leader  # noqa: PLC0415
-    from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent, UserDealPurchase  # noqa: PLC0415
+    from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent  # noqa: PLC0415
 
     t = {m: m.__table__ for m in (User, UserRole, Category, Product, Sku, Deal, Leader, Group)}
     o = {m: m.__table__ for m in (Order, OrderLine, OrderTimelineEvent, UserDealPurchase)}
@@ -245,7 +245,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from groupbuy import create_app  # noqa: PLC0415
-    from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job  # noqa: PLC0415
+    from groupbuy.jobs.scheduler import JOBS_BY_ID, run_scheduled_job  # noqa: PLC0415
 
     _psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     _psql(f"CREATE DATABASE {DATABASE}")

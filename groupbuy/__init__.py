@@ -96,10 +96,11 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
     from groupbuy.flows.routes import blp as logistics  # noqa: PLC0415
+    from groupbuy.flows.routes import desk_blp as leader_desk  # noqa: PLC0415
     from groupbuy.groups.routes import blp as groups  # noqa: PLC0415
+    from groupbuy.inbox.routes import blp as inbox  # noqa: PLC0415
     from groupbuy.jobs.routes import blp as jobs  # noqa: PLC0415
     from groupbuy.leaders.routes import blp as leaders  # noqa: PLC0415
-    from groupbuy.notifications.routes import blp as notifications  # noqa: PLC0415
     from groupbuy.ops.routes import bp as ops  # noqa: PLC0415
     from groupbuy.orders.routes import blp as orders  # noqa: PLC0415
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
@@ -112,8 +113,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sandbox_checkout)
     app.register_blueprint(share_page)
     app.register_blueprint(workbench)
-    blueprints = (accounts, catalog, leaders, groups, cart, orders, logistics, payments, notifications, jobs, privacy)
-    for blueprint in blueprints:
+    blueprints = (accounts, catalog, leaders, groups, cart, orders, leader_desk, logistics, payments, inbox, jobs)
+    for blueprint in (*blueprints, privacy):
         api.register_blueprint(blueprint)
 
 

@@ -69,8 +69,8 @@ def demo_data_command(at: str | None) -> None:
 @groupbuy_cli.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the job scheduler in this process until SIGTERM (the jobs of groupbuy/scheduler.py)."""
-    from groupbuy.scheduler import serve  # noqa: PLC0415 - APScheduler loads only in the scheduler process
+    """Run the job scheduler in this process until SIGTERM (the jobs of groupbuy/jobs/scheduler.py)."""
+    from groupbuy.jobs.scheduler import serve  # noqa: PLC0415 - APScheduler loads only in the scheduler process
 
     serve(current_app._get_current_object(), echo=click.echo)  # type: ignore[attr-defined]  # the real app
 
@@ -97,7 +97,7 @@ def run_job_command(name: str, at: str | None) -> None:
     With --now the run is simulated: the ledger row is dated at the real time and labelled with the given
     time (it never counts as the job's last success), and messages it queues are due at the real time.
     """
-    from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job  # noqa: PLC0415
+    from groupbuy.jobs.scheduler import JOBS_BY_ID, run_scheduled_job  # noqa: PLC0415
 
     if name not in JOBS_BY_ID:
         raise click.BadParameter(f"unknown job; one of: {', '.join(JOBS_BY_ID)}", param_hint="NAME")

@@ -11,7 +11,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, Table, bindparam, event, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Connection,
+    DateTime,
+    Engine,
+    Enum,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    bindparam,
+    event,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -24,6 +38,19 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite auto-increments only INTEGER keys
+
+
+def enum_column(enum_type: type, name: str) -> Enum:
+    """Enums stored as their string values, with a named CHECK (portable, visible to `db check`)."""
+    return Enum(
+        enum_type,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -222,6 +249,23 @@ def connection() -> Connection:
     ORM work around them, without the unit of work, identity map or per-call statement construction.
     """
     return db.session.connection()
+
+
+def fetch_rows(statement: Select[Any]) -> list[Sequence[Any]]:
+    """A big read's rows as plain tuples, on the session's connection (same transaction).
+
+    On PostgreSQL straight from psycopg's cursor: SQLAlchemy's result rows cost about 2 µs each, several times
+    psycopg's own fetch (9,500 rows of three integers: 26 ms against 4 ms of CPU). Nothing is converted, so
+    select plain columns (``type_coerce(enum_column, String)``); JSON comes back parsed either way.
+    """
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        return list(conn.execute(statement).all())
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = {name: _plain(value) for name, value in compiled.params.items()}
+    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
 
 
 def configure_sqlite(engine: Engine) -> None:

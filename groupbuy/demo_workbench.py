@@ -31,6 +31,7 @@ from groupbuy.catalog.models import Deal, Product
 from groupbuy.catalog.service import adjust_sku_stock, create_deal
 from groupbuy.db import db
 from groupbuy.flows.arrivals import record_arrival
+from groupbuy.flows.closing import close_due_groups
 from groupbuy.flows.dispatch import dispatch_orders
 from groupbuy.flows.leader_desk import confirm_leader_orders, stock_leader_orders
 from groupbuy.groups.models import Group
@@ -39,7 +40,7 @@ from groupbuy.leaders.models import Leader
 from groupbuy.leaders.service import choose_my_leader
 from groupbuy.orders.enums import Fulfilment, OrderStatus
 from groupbuy.orders.models import Order, OrderLine
-from groupbuy.orders.service import CheckoutItem, close_due_groups, confirm_receipt, place_order, verify_pickup_code
+from groupbuy.orders.service import CheckoutItem, confirm_receipt, place_order, verify_pickup_code
 from groupbuy.payments.providers.base import PaymentChannel
 from groupbuy.payments.service import pay_in_sandbox, process_due_refunds, start_payment
 

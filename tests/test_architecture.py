@@ -1,9 +1,13 @@
-"""House rules checked by machine (ARCHITECTURE.md): commit site, thin routes, file sizes, spec coverage."""
+"""House rules checked by machine (ARCHITECTURE.md): the floors (import contracts), commit site, thin routes, file
+sizes, spec coverage."""
 
 from __future__ import annotations
 
 import ast
+import configparser
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -15,8 +19,63 @@ PACKAGE = Path(groupbuy.__file__).parent
 SOURCES = sorted(PACKAGE.rglob("*.py"))
 
 
+REPO = PACKAGE.parent
+SETUP_CFG = REPO / "setup.cfg"
+
+
 def _rel(path: Path) -> str:
     return str(path.relative_to(PACKAGE.parent))
+
+
+def _contract(name: str) -> configparser.SectionProxy:
+    config = configparser.ConfigParser()
+    config.read(SETUP_CFG)
+    return config[f"importlinter:contract:{name}"]
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+def test_import_contracts_hold() -> None:
+    """lint-imports over setup.cfg: the ranked packages, the floors inside each domain, doors as leaves."""
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run(  # noqa: S603 - our own lint-imports, fixed arguments
+        [str(lint_imports), "--config", str(SETUP_CFG), "--no-cache"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
+
+
+def test_every_package_is_ranked() -> None:
+    """A new module or package under groupbuy/ cannot escape the ranking: it must be given a floor."""
+    ranked = {
+        name.strip() for layer in _lines(_contract("ranks")["layers"]) for name in re.split(r"[|:]", layer.strip("()"))
+    }
+    present = {
+        f"groupbuy.{path.stem if path.is_file() else path.name}"
+        for path in PACKAGE.iterdir()
+        if (path.suffix == ".py" and path.name != "__init__.py") or (path / "__init__.py").is_file()
+    }
+    assert present - ranked == set(), "give these a floor in setup.cfg [importlinter:contract:ranks]"
+    assert ranked - present == set(), "ranked in setup.cfg but gone from groupbuy/"
+
+
+def test_every_domain_keeps_its_floors() -> None:
+    """Every package with doors, jobs or services is a container of the routes -> service -> models contract."""
+    containers = set(_lines(_contract("floors")["containers"]))
+    rooms = {"routes.py", "jobs.py", "service.py", "service"}
+    domains = {
+        f"groupbuy.{path.name}"
+        for path in PACKAGE.iterdir()
+        if (path / "__init__.py").is_file() and {child.name for child in path.iterdir()} & rooms
+    }
+    assert domains - {"groupbuy.flows"} == containers
 
 
 def test_commit_happens_only_in_db_py() -> None:

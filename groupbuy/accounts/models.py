@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -19,21 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupbuy.accounts.enums import CodeChannel, CodePurpose, Role, Tier, UserStatus
-from groupbuy.db import Base
-
-ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite auto-increments only INTEGER keys
-
-
-def enum_column(enum: type, name: str) -> Enum:
-    """Enums stored as their string values, with a named CHECK (portable, visible to `db check`)."""
-    return Enum(
-        enum,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda e: [m.value for m in e],
-    )
+from groupbuy.db import ID, Base, enum_column
 
 
 class User(Base):

@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from groupbuy import clock
 from groupbuy.accounts import service
+from groupbuy.accounts.auth import ANYONE, bearer_token, current_user, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import Address, User
 from groupbuy.accounts.schemas import (
@@ -30,7 +31,6 @@ from groupbuy.accounts.schemas import (
     normalize_target,
 )
 from groupbuy.accounts.service.sessions import IssuedToken
-from groupbuy.auth import ANYONE, bearer_token, current_user, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.extensions import limiter
 from groupbuy.settings import settings

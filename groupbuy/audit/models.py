@@ -6,8 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from groupbuy.accounts.models import ID
-from groupbuy.db import Base
+from groupbuy.db import ID, Base
 
 
 class AuditEntry(Base):

@@ -5,8 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from groupbuy.accounts.models import ID
-from groupbuy.db import Base
+from groupbuy.db import ID, Base
 
 
 class CartItem(Base):

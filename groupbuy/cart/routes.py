@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.auth import ANYONE, current_user_id, require_roles
+from groupbuy.accounts.auth import ANYONE, current_user_id, require_roles
 from groupbuy.cart import service
 from groupbuy.cart.models import CartItem
 from groupbuy.cart.schemas import CartItemCreateSchema, CartItemSchema, CartItemUpdateSchema, CartSchema

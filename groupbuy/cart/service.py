@@ -10,11 +10,10 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 
 from groupbuy.cart.models import CartItem
-from groupbuy.catalog.models import Deal, Product, Sku
+from groupbuy.catalog.models import Deal, Product, Sku, UserDealPurchase
 from groupbuy.catalog.service import deal_on_sale
 from groupbuy.db import connection, db, transaction, upsert_insert
 from groupbuy.errors import Invalid, NotFound
-from groupbuy.orders.models import UserDealPurchase
 
 MAX_QUANTITY = 99
 

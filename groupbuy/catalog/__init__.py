@@ -1,1 +1,1 @@
-"""Catalog: categories, products and SKUs, listing moderation, deals and the public deal list."""
+"""Catalog: categories, products and SKUs, listing moderation, deals, their stock and per-user limits."""

@@ -7,9 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from groupbuy.accounts.models import ID, enum_column
 from groupbuy.catalog.enums import DealStatus, ProductStatus
-from groupbuy.db import Base
+from groupbuy.db import ID, Base, enum_column
 
 
 class Category(Base):
@@ -105,3 +104,16 @@ class Deal(Base):
         CheckConstraint("limit_per_user >= 1", name="limit_per_user_positive"),
         CheckConstraint("cutoff_at > starts_at", name="cutoff_after_start"),
     )
+
+
+class UserDealPurchase(Base):
+    """Units a user holds in live orders of a deal: the deal's per-user limit is checked on this row atomically
+    (orders moves it; carts read it)."""
+
+    __tablename__ = "user_deal_purchases"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_nonnegative"),)

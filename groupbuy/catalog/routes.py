@@ -1,4 +1,7 @@
-"""HTTP doors for the catalog: admin CRUD and moderation, admin deals, the public categories and deal list."""
+"""HTTP doors for the catalog: admin CRUD and moderation, admin deals, the public categories.
+
+The shopper's deal list and deal page show the leader's group too, so groups/routes.py serves them.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from typing import Any
 from flask.views import MethodView
 
 from groupbuy import clock
+from groupbuy.accounts.auth import current_user_id, require_roles
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import current_user_id, optional_caller, require_roles
 from groupbuy.catalog import service
 from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.catalog.schemas import (
@@ -16,12 +19,9 @@ from groupbuy.catalog.schemas import (
     CategoryListSchema,
     CategorySchema,
     CategoryUpdateSchema,
-    DealCardSchema,
     DealCreateSchema,
-    DealDetailSchema,
     DealQuerySchema,
     DealSchema,
-    DealSearchQuerySchema,
     ProductCreateSchema,
     ProductQuerySchema,
     ProductSchema,
@@ -31,7 +31,6 @@ from groupbuy.catalog.schemas import (
     SkuSchema,
     SkuUpdateSchema,
 )
-from groupbuy.catalog.service import DealView
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 
@@ -231,34 +230,3 @@ class CancelDeal(MethodView):
     def post(self, deal_id: int) -> Deal:
         """Cancel a deal that sold nothing; its units return to the SKU once (409 deal_has_sales / deal_cancelled)."""
         return service.cancel_deal(actor_id=current_user_id(), deal_id=deal_id, now=clock.now())
-
-
-def my_leader_id() -> int | None:
-    """The caller's chosen leader, if a valid token came with the request (deal pages show that group)."""
-    caller = optional_caller()
-    return caller.current_leader_id if caller else None
-
-
-@blp.route("/deals")
-class Deals(MethodView):
-    @blp.arguments(DealSearchQuerySchema(), location="query")
-    @blp.response(200, page_of(DealCardSchema))
-    def get(self, args: dict[str, Any]) -> Page[DealView]:
-        """Deals on sale now: with `q`, title matches first, then description matches; then closing soonest, newest."""
-        return service.list_deals_on_sale(
-            q=args.get("q"),
-            category_id=args.get("category"),
-            page=args["page"],
-            page_size=args["page_size"],
-            now=clock.now(),
-            leader_id=my_leader_id(),
-        )
-
-
-@blp.route("/deals/<int:deal_id>")
-class DealById(MethodView):
-    @blp.response(200, DealDetailSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, deal_id: int) -> DealView:
-        """A deal's page, also before it opens and after it closes (`status`: upcoming, on_sale, closed, cancelled)."""
-        return service.get_deal_view(deal_id=deal_id, now=clock.now(), leader_id=my_leader_id())

@@ -11,7 +11,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
+from groupbuy.catalog.enums import DealStatus, ProductStatus
 from groupbuy.common.fields import (
     MAX_FEN,
     MAX_ID,
@@ -25,7 +25,6 @@ from groupbuy.common.fields import (
     UtcDateTime,
 )
 from groupbuy.common.pagination import PageQuerySchema
-from groupbuy.groups.enums import GroupStatus
 
 MAX_IMAGES = 9
 MAX_UNITS = 10**7
@@ -178,46 +177,3 @@ class DealSchema(ma.Schema):
 class DealSearchQuerySchema(PageQuerySchema):
     q = Text(50, min_length=0, metadata={"description": "words in the title or description"})
     category = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "category id"})
-
-
-class GroupProgressSchema(ma.Schema):
-    """My leader's group for a deal: how far it is from succeeding."""
-
-    id = ma.fields.Integer(required=True)
-    status = ma.fields.Enum(GroupStatus, by_value=True, required=True)
-    units_ordered = ma.fields.Integer(attribute="units_reserved", required=True)
-    units_paid = ma.fields.Integer(required=True)
-
-
-class DealCardSchema(ma.Schema):
-    """A deal in the shopper's list."""
-
-    id = ma.fields.Integer(required=True)
-    title = ma.fields.String(required=True)
-    spec = ma.fields.String(required=True)
-    image = ma.fields.String(allow_none=True, required=True)
-    group_price_fen = ma.fields.Integer(required=True)
-    list_price_fen = ma.fields.Integer(required=True)
-    stock_left = ma.fields.Integer(required=True)
-    sold_out = ma.fields.Boolean(required=True)
-    cutoff_at = UtcDateTime(required=True)
-    seconds_to_cutoff = ma.fields.Integer(required=True)
-    pickup_date = ma.fields.Date(required=True)
-    min_group_quantity = ma.fields.Integer(required=True)
-    limit_per_user = ma.fields.Integer(required=True)
-    group = ma.fields.Nested(
-        GroupProgressSchema,
-        allow_none=True,
-        required=True,
-        metadata={"description": "my leader's group for this deal; null without a leader or before any order"},
-    )
-
-
-class DealDetailSchema(DealCardSchema):
-    """The deal page: also shown before it opens and after it closes, with its phase."""
-
-    description = ma.fields.String(required=True)
-    images = ma.fields.List(ma.fields.String(), required=True)
-    category = ma.fields.Nested(CategorySchema, required=True)
-    starts_at = UtcDateTime(required=True)
-    status = ma.fields.Enum(DealPhase, by_value=True, required=True)

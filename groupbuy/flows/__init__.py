@@ -1,6 +1,3 @@
-"""Flows: use cases that cross domains (a leader confirms orders and their shoppers are told; goods moving:
-dispatch, arrival with shortages, unclaimed goods).
-
-A flow calls the services of the domains below it and tells people through the notifications outbox; no domain
-imports a flow. Routes, jobs and the CLI call them.
-"""
+"""Work that crosses domains: closing groups and settling their orders; the leader's desk confirming orders and
+telling the shoppers; goods moving (dispatch, arrival with shortages, unclaimed goods). Above every domain; nothing
+but the jobs, the doors and the app wiring imports it."""

@@ -13,10 +13,12 @@ from datetime import datetime
 from groupbuy.db import transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.i18n import localized, title_for
-from groupbuy.notifications.service import facts_of, notify_orders_confirmed
-from groupbuy.orders.enums import OrderStatus
+from groupbuy.notifications.enums import NotificationKind
+from groupbuy.notifications.service import notify_order_events
+from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order
 from groupbuy.orders.service import confirm_order, leader_id_of, stock_order
+from groupbuy.orders.service.notices import facts_of
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,9 @@ class DeskOutcome:
 def _confirm(*, leader_id: int, order_id: int, actor: str, now: datetime) -> Order:
     with transaction():
         order = confirm_order(leader_id=leader_id, order_id=order_id, actor=actor, now=now)
-        notify_orders_confirmed(facts=[facts_of(order)], now=now)
+        notify_order_events(
+            facts=[facts_of(order)], kind=NotificationKind.ORDER_CONFIRMED, event=OrderEvent.CONFIRM.value, now=now
+        )
         return order
 
 

@@ -1,4 +1,5 @@
-"""Goods-moving doors: dispatch (admin), arrivals, pickups and home delivery (leader), tracking, the pickup QR."""
+"""Doors of the flows: the leader confirms orders and marks them stocking (``desk_blp``); goods moving (``blp``):
+dispatch (admin), arrivals, pickups and home delivery (leader), tracking, the pickup QR."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from flask import Response
 from flask.views import MethodView
 
 from groupbuy import clock
+from groupbuy.accounts.auth import ANYONE, current_caller, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import ANYONE, current_caller, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
+from groupbuy.common.pagination import Page, PageQuerySchema, page_of
 from groupbuy.common.qr import qr_response
+from groupbuy.flows import leader_desk
 from groupbuy.flows.arrivals import record_arrival
 from groupbuy.flows.dispatch import dispatch_orders
+from groupbuy.flows.leader_desk import DeskOutcome
 from groupbuy.flows.schemas import (
     ArrivalCreateSchema,
     DispatchCreateSchema,
@@ -22,9 +26,11 @@ from groupbuy.flows.schemas import (
     ReceiptSchema,
     ShipmentSchema,
     TrackingSchema,
+    UnclaimedOrderSchema,
 )
 from groupbuy.orders import service as orders
 from groupbuy.orders.models import Order
+from groupbuy.orders.schemas import DeskBatchSchema, OrderIdsSchema, OrderSchema
 from groupbuy.orders.service import Receipt, Shipment, Tracking
 
 blp = Blueprint("logistics", __name__, url_prefix="/api/v1", description="Dispatch, arrival, pickup and tracking")
@@ -116,3 +122,66 @@ class PickupQr(MethodView):
         """My order's pickup code as a QR code, for the leader to scan."""
         code = orders.pickup_code_for_user(user_id=current_user_id(), order_id=order_id)
         return qr_response(code, fmt, private=True)
+
+
+@blp.route("/cs/unclaimed-orders")
+class UnclaimedOrders(MethodView):
+    @require_roles(Role.CS, Role.ADMIN)
+    @blp.arguments(PageQuerySchema(), location="query")
+    @blp.response(200, page_of(UnclaimedOrderSchema))
+    def get(self, query: dict[str, Any]) -> Page[Order]:
+        """Orders flagged for CS because their goods wait unclaimed at the pickup point, oldest flag first."""
+        return orders.list_unclaimed_orders(page=query["page"], page_size=query["page_size"])
+
+
+desk_blp = Blueprint("leader_desk", __name__, url_prefix="/api/v1", description="The leader confirms and stocks orders")
+
+
+@desk_blp.route("/leader/orders/<int:order_id>/confirm")
+class LeaderOrderConfirm(MethodView):
+    @require_roles(Role.LEADER)
+    @desk_blp.response(200, OrderSchema)
+    @desk_blp.alt_response(404, response="NOT_FOUND")
+    @desk_blp.alt_response(
+        409, response="CONFLICT", description="order_not_paid, group_not_succeeded, illegal_transition"
+    )
+    def post(self, order_id: int) -> Order:
+        """Confirm my paid order of a succeeded group (confirmed; the shopper is told)."""
+        return leader_desk.confirm_leader_order(user_id=current_user_id(), order_id=order_id, now=clock.now())
+
+
+@desk_blp.route("/leader/orders/confirm")
+class LeaderOrdersConfirm(MethodView):
+    @require_roles(Role.LEADER)
+    @desk_blp.arguments(OrderIdsSchema())
+    @desk_blp.response(200, DeskBatchSchema)
+    def post(self, data: dict[str, Any]) -> dict[str, list[DeskOutcome]]:
+        """Confirm many of my orders; each order answers for itself (ok, or a code such as order_not_paid)."""
+        outcomes = leader_desk.confirm_leader_orders(
+            user_id=current_user_id(), order_ids=data["order_ids"], now=clock.now()
+        )
+        return {"results": outcomes}
+
+
+@desk_blp.route("/leader/orders/<int:order_id>/stock")
+class LeaderOrderStock(MethodView):
+    @require_roles(Role.LEADER)
+    @desk_blp.response(200, OrderSchema)
+    @desk_blp.alt_response(404, response="NOT_FOUND")
+    @desk_blp.alt_response(409, response="CONFLICT", description="illegal_transition")
+    def post(self, order_id: int) -> Order:
+        """Mark my confirmed order stocking."""
+        return leader_desk.stock_leader_order(user_id=current_user_id(), order_id=order_id, now=clock.now())
+
+
+@desk_blp.route("/leader/orders/stock")
+class LeaderOrdersStock(MethodView):
+    @require_roles(Role.LEADER)
+    @desk_blp.arguments(OrderIdsSchema())
+    @desk_blp.response(200, DeskBatchSchema)
+    def post(self, data: dict[str, Any]) -> dict[str, list[DeskOutcome]]:
+        """Mark many of my confirmed orders stocking; each order answers for itself."""
+        outcomes = leader_desk.stock_leader_orders(
+            user_id=current_user_id(), order_ids=data["order_ids"], now=clock.now()
+        )
+        return {"results": outcomes}

@@ -120,3 +120,15 @@ class TrackingSchema(ma.Schema):
     fulfilment = ma.fields.Enum(Fulfilment, by_value=True, required=True)
     pickup_date = ma.fields.Date(required=True)
     events = ma.fields.List(ma.fields.Nested(TrackingEventSchema), required=True)
+
+
+class UnclaimedOrderSchema(ma.Schema):
+    """An order whose goods wait unclaimed at the pickup point (no shopper details: CS opens the order)."""
+
+    id = ma.fields.Integer(required=True)
+    order_no = ma.fields.String(required=True)
+    leader_id = ma.fields.Integer(required=True)
+    status = ma.fields.Enum(OrderStatus, by_value=True, required=True)
+    pickup_date = ma.fields.Date(required=True)
+    unclaimed_reminded_at = UtcDateTime(allow_none=True)
+    unclaimed_flagged_at = UtcDateTime(required=True)

@@ -7,8 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from groupbuy.accounts.models import ID, enum_column
-from groupbuy.db import Base
+from groupbuy.db import ID, Base, enum_column
 from groupbuy.groups.enums import GroupOpenedBy, GroupStatus
 
 

@@ -1,4 +1,5 @@
-"""Group doors: a leader opens a group; anyone sees its page and share QR code."""
+"""Group doors: a leader opens a group; anyone sees its page and share QR code; the shopper's deal list and deal
+page (tagged catalog in the API document), which show the shopper's leader's group for each deal."""
 
 from __future__ import annotations
 
@@ -8,14 +9,22 @@ from flask import Response
 from flask.views import MethodView
 
 from groupbuy import clock
+from groupbuy.accounts.auth import current_user_id, optional_caller, require_roles
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import current_user_id, require_roles
+from groupbuy.catalog.schemas import DealSearchQuerySchema
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.common.qr import qr_response
 from groupbuy.groups import service
-from groupbuy.groups.schemas import GroupOpenSchema, GroupSchema, LeaderGroupQuerySchema, LeaderGroupSchema
-from groupbuy.groups.service import GroupView, LeaderGroupView
+from groupbuy.groups.schemas import (
+    DealCardSchema,
+    DealDetailSchema,
+    GroupOpenSchema,
+    GroupSchema,
+    LeaderGroupQuerySchema,
+    LeaderGroupSchema,
+)
+from groupbuy.groups.service import DealWithGroup, GroupView, LeaderGroupView
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1", description="Leader groups and share codes")
 
@@ -64,3 +73,34 @@ class GroupQr(MethodView):
     def get(self, group_id: int, fmt: str) -> Response:
         """The share link as a QR code (cacheable)."""
         return qr_response(service.get_group(group_id=group_id).share_url, fmt)
+
+
+def my_leader_id() -> int | None:
+    """The caller's chosen leader, if a valid token came with the request (deal pages show that group)."""
+    caller = optional_caller()
+    return caller.current_leader_id if caller else None
+
+
+@blp.route("/deals", tags=["catalog"])
+class Deals(MethodView):
+    @blp.arguments(DealSearchQuerySchema(), location="query")
+    @blp.response(200, page_of(DealCardSchema))
+    def get(self, args: dict[str, Any]) -> Page[DealWithGroup]:
+        """Deals on sale now: with `q`, title matches first, then description matches; then closing soonest, newest."""
+        return service.list_deals_with_groups(
+            q=args.get("q"),
+            category_id=args.get("category"),
+            page=args["page"],
+            page_size=args["page_size"],
+            now=clock.now(),
+            leader_id=my_leader_id(),
+        )
+
+
+@blp.route("/deals/<int:deal_id>", tags=["catalog"])
+class DealById(MethodView):
+    @blp.response(200, DealDetailSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, deal_id: int) -> DealWithGroup:
+        """A deal's page, also before it opens and after it closes (`status`: upcoming, on_sale, closed, cancelled)."""
+        return service.get_deal_with_group(deal_id=deal_id, now=clock.now(), leader_id=my_leader_id())

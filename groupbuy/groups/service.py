@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from groupbuy.catalog.enums import DealStatus
 from groupbuy.catalog.models import Deal
-from groupbuy.catalog.service import deal_on_sale
+from groupbuy.catalog.service import DealView, deal_on_sale, get_deal_view, list_deals_on_sale
 from groupbuy.common.pagination import Page
 from groupbuy.common.urls import absolute_url
 from groupbuy.db import connection, db, transaction, upsert_insert
@@ -32,6 +32,37 @@ class GroupView:
     leader: Leader
     share_url: str
     qr_url: str
+
+
+@dataclass(frozen=True)
+class DealWithGroup(DealView):
+    """A deal as a shopper sees it, with their leader's group for it (None without a leader or before any order)."""
+
+    group: Group | None = None
+
+
+def _groups_of(leader_id: int | None, deal_ids: list[int]) -> dict[int, Group]:
+    """The leader's groups for these deals, by deal (one query for the whole page)."""
+    if leader_id is None or not deal_ids:
+        return {}
+    rows = db.session.scalars(select(Group).where(Group.leader_id == leader_id, Group.deal_id.in_(deal_ids)))
+    return {group.deal_id: group for group in rows}
+
+
+def list_deals_with_groups(
+    *, q: str | None, category_id: int | None, page: int, page_size: int, now: datetime, leader_id: int | None
+) -> Page[DealWithGroup]:
+    """The deals on sale (catalog's list and ranking), each with the leader's group for it."""
+    found = list_deals_on_sale(q=q, category_id=category_id, page=page, page_size=page_size, now=now)
+    groups = _groups_of(leader_id, [view.id for view in found.items])
+    items = [DealWithGroup(view.deal, now, groups.get(view.id)) for view in found.items]
+    return Page(items=items, page=found.page, page_size=found.page_size, total=found.total)
+
+
+def get_deal_with_group(*, deal_id: int, now: datetime, leader_id: int | None) -> DealWithGroup:
+    """A deal's page (catalog's rule for which deals show), with the leader's group for it."""
+    view = get_deal_view(deal_id=deal_id, now=now)
+    return DealWithGroup(view.deal, now, _groups_of(leader_id, [deal_id]).get(deal_id))
 
 
 def share_url(group_id: int) -> str:
@@ -81,32 +112,22 @@ def list_leader_groups(
     if status is not None:
         query = query.where(Group.status == status)
     is_open = Group.status == GroupStatus.OPEN
+    order = (case((is_open, 0), else_=1), case((is_open, Deal.cutoff_at)).asc(), Deal.cutoff_at.desc(), Group.id.desc())
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.execute(
-        query.order_by(
-            case((is_open, 0), else_=1),
-            case((is_open, Deal.cutoff_at)).asc(),
-            Deal.cutoff_at.desc(),
-            Group.id.desc(),
-        )
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return Page(
-        items=[_desk_view(group, deal, now) for group, deal in rows], page=page, page_size=page_size, total=total
-    )
+    rows = db.session.execute(query.order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
+    items = [_desk_view(group, deal, now) for group, deal in rows]
+    return Page(items=items, page=page, page_size=page_size, total=total)
 
 
 def _desk_view(group: Group, deal: Deal, now: datetime) -> LeaderGroupView:
     threshold = max(deal.min_group_quantity, 1)
+    countdown = int((deal.cutoff_at - now).total_seconds()) if group.status is GroupStatus.OPEN else 0
     return LeaderGroupView(
         group=group,
         deal=deal,
         units_to_go=max(threshold - group.units_paid, 0),
         progress_bp=min(group.units_paid * 10_000 // threshold, 10_000),
-        seconds_to_cutoff=max(int((deal.cutoff_at - now).total_seconds()), 0)
-        if group.status is GroupStatus.OPEN
-        else 0,
+        seconds_to_cutoff=max(countdown, 0),
         share_url=share_url(group.id),
         qr_url=absolute_url(f"/api/v1/groups/{group.id}/qr.png"),
     )

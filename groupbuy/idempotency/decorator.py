@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 from flask import Response, current_app, request
 
 from groupbuy import clock
-from groupbuy.auth import current_user_id
+from groupbuy.accounts.auth import current_user_id
 from groupbuy.db import transaction
 from groupbuy.errors import Conflict, DomainError, Invalid, render_domain_error
 from groupbuy.idempotency.service import (

@@ -1,1 +1,1 @@
-"""Scheduled jobs: the run ledger, job locks and the admin view of them (the trigger table is groupbuy/scheduler.py)."""
+"""Scheduled jobs: the trigger table (scheduler.py), the run ledger, job locks and the admin view of them."""

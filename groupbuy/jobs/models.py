@@ -7,8 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from groupbuy.accounts.models import ID
-from groupbuy.db import Base
+from groupbuy.db import ID, Base
 
 
 class JobRun(Base):

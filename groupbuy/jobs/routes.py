@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from groupbuy import clock
+from groupbuy.accounts.auth import require_roles
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.jobs import service
+from groupbuy.jobs.scheduler import JOB_DEFINITIONS
 from groupbuy.jobs.schemas import JobListSchema
-from groupbuy.scheduler import JOB_DEFINITIONS
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1", description="Scheduled jobs (operators)")
 

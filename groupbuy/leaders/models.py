@@ -21,8 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from groupbuy.accounts.models import ID, enum_column
-from groupbuy.db import Base
+from groupbuy.db import ID, Base, enum_column
 from groupbuy.leaders.enums import ApplicationStatus, CreditKind, LeaderStatus
 
 DEFAULT_COMMISSION_RATE_BP = 1000  # 10 %

@@ -7,8 +7,8 @@ from typing import Any
 from flask.views import MethodView
 
 from groupbuy import clock
+from groupbuy.accounts.auth import ANYONE, current_user, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import ANYONE, current_user, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.leaders import service

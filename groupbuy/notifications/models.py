@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from groupbuy.accounts.models import ID, enum_column
-from groupbuy.db import Base
+from groupbuy.db import ID, Base, enum_column
 from groupbuy.notifications.enums import OutboxStatus, Transport
 
 

@@ -58,3 +58,11 @@ class RefundReason(StrEnum):
     SHORTAGE = "shortage"
     AFTER_SALE = "after_sale"
     ORDER_CANCELLED = "order_cancelled"
+
+
+class PaymentOutcome(StrEnum):
+    """What an order did with a verified payment of its amount (read by payments instead of error codes)."""
+
+    PAID = "paid"
+    TOO_LATE = "too_late"  # the order, or a group of its lines, can no longer take money: it goes back
+    REFUSED = "refused"  # the order will not take this money (amount, pickup codes): customer service decides

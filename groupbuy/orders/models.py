@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from groupbuy.accounts.models import ID, enum_column
-from groupbuy.db import Base
+from groupbuy.db import ID, Base, enum_column
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
 
 
@@ -159,18 +158,6 @@ class OrderTimelineEvent(Base):
     order: Mapped[Order] = relationship(back_populates="events")
 
 
-class UserDealPurchase(Base):
-    """Units a user holds in live orders of a deal: the per-user limit is checked on this row atomically."""
-
-    __tablename__ = "user_deal_purchases"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True)
-    quantity: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_nonnegative"),)
-
-
 class Arrival(Base):
     """A leader's goods for one pickup date arrived: recorded once (a repeat is refused, never refunds twice)."""
 
@@ -199,7 +186,7 @@ class ArrivalShortage(Base):
     ordered_quantity: Mapped[int] = mapped_column(Integer)
     received_quantity: Mapped[int] = mapped_column(Integer)
     refunded_quantity: Mapped[int] = mapped_column(Integer)
-    refunded_fen: Mapped[int] = mapped_column(BigInteger)
+    refunded_fen: Mapped[int] = mapped_column(BigInteger)  # for the goods; a delivery fee refunded with it is not
     orders_affected: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
 

@@ -1,5 +1,5 @@
-"""Order doors: shoppers check out, list, cancel, confirm receipt; leaders work their desk (orders, confirm,
-stock, pick list, earnings)."""
+"""Order doors: shoppers check out, list, cancel, confirm receipt; leaders list their orders, take the pick
+list and see their earnings (confirming and stocking orders are flows: groupbuy/flows/routes.py)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,20 @@ from flask import Response, request
 from flask.views import MethodView
 
 from groupbuy import clock
+from groupbuy.accounts.auth import ANYONE, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import ANYONE, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
-from groupbuy.flows import leader_desk
-from groupbuy.flows.leader_desk import DeskOutcome
 from groupbuy.idempotency.decorator import idempotent
 from groupbuy.orders import service
 from groupbuy.orders.models import Order
 from groupbuy.orders.pick_list_formats import HTML, pick_list_response, wanted_format
 from groupbuy.orders.schemas import (
-    DeskBatchSchema,
     EarningsQuerySchema,
     EarningsSchema,
     LeaderOrderQuerySchema,
     LeaderOrderSchema,
     OrderCreateSchema,
-    OrderIdsSchema,
     OrderQuerySchema,
     OrderSchema,
     OrderSummarySchema,
@@ -123,54 +119,6 @@ class LeaderOrders(MethodView):
             page=query["page"],
             page_size=query["page_size"],
         )
-
-
-@blp.route("/leader/orders/<int:order_id>/confirm")
-class LeaderOrderConfirm(MethodView):
-    @require_roles(Role.LEADER)
-    @blp.response(200, OrderSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT", description="order_not_paid, group_not_succeeded, illegal_transition")
-    def post(self, order_id: int) -> Order:
-        """Confirm my paid order of a succeeded group (confirmed; the shopper is told)."""
-        return leader_desk.confirm_leader_order(user_id=current_user_id(), order_id=order_id, now=clock.now())
-
-
-@blp.route("/leader/orders/confirm")
-class LeaderOrdersConfirm(MethodView):
-    @require_roles(Role.LEADER)
-    @blp.arguments(OrderIdsSchema())
-    @blp.response(200, DeskBatchSchema)
-    def post(self, data: dict[str, Any]) -> dict[str, list[DeskOutcome]]:
-        """Confirm many of my orders; each order answers for itself (ok, or a code such as order_not_paid)."""
-        outcomes = leader_desk.confirm_leader_orders(
-            user_id=current_user_id(), order_ids=data["order_ids"], now=clock.now()
-        )
-        return {"results": outcomes}
-
-
-@blp.route("/leader/orders/<int:order_id>/stock")
-class LeaderOrderStock(MethodView):
-    @require_roles(Role.LEADER)
-    @blp.response(200, OrderSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT", description="illegal_transition")
-    def post(self, order_id: int) -> Order:
-        """Mark my confirmed order stocking."""
-        return leader_desk.stock_leader_order(user_id=current_user_id(), order_id=order_id, now=clock.now())
-
-
-@blp.route("/leader/orders/stock")
-class LeaderOrdersStock(MethodView):
-    @require_roles(Role.LEADER)
-    @blp.arguments(OrderIdsSchema())
-    @blp.response(200, DeskBatchSchema)
-    def post(self, data: dict[str, Any]) -> dict[str, list[DeskOutcome]]:
-        """Mark many of my confirmed orders stocking; each order answers for itself."""
-        outcomes = leader_desk.stock_leader_orders(
-            user_id=current_user_id(), order_ids=data["order_ids"], now=clock.now()
-        )
-        return {"results": outcomes}
 
 
 @blp.route("/leader/pick-list")

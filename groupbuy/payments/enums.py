@@ -28,7 +28,7 @@ class RefundSource(StrEnum):
     CUSTOMER_SERVICE = "customer_service"
 
 
-class NotificationOutcome(StrEnum):
+class CallbackOutcome(StrEnum):
     RECEIVED = "received"  # stored, not yet verified
     REJECTED = "rejected"  # failed verification or decoding
     UNKNOWN_TRADE = "unknown_trade"

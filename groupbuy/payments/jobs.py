@@ -33,6 +33,6 @@ def retry_refunds(now: datetime) -> dict[str, int]:
 def prune_payment_notifications(now: datetime) -> dict[str, int]:
     """Delete raw notifications older than PAYMENT_NOTIFICATION_RETENTION_DAYS that nothing needs any more."""
     config = settings()
-    return service.prune_notifications(
+    return service.prune_callbacks(
         now=now, days=config.payment_notification_retention_days, limit=config.job_batch_size
     )

@@ -20,9 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from groupbuy.accounts.models import ID, enum_column
-from groupbuy.db import Base
-from groupbuy.payments.enums import NotificationOutcome, PaymentStatus, RefundSource, RefundState
+from groupbuy.db import ID, Base, enum_column
+from groupbuy.payments.enums import CallbackOutcome, PaymentStatus, RefundSource, RefundState
 from groupbuy.payments.providers.base import PaymentChannel, ProviderName
 
 _LIVE = text("status = 'pending'")
@@ -102,8 +101,9 @@ class Refund(Base):
     )
 
 
-class PaymentNotification(Base):
-    """Every notification as received (before verification). Never exposed through the API."""
+class PaymentCallback(Base):
+    """Every provider callback as received (before verification); the table keeps its first name. Never exposed
+    through the API."""
 
     __tablename__ = "payment_notifications"
 
@@ -114,7 +114,7 @@ class PaymentNotification(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     body_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
     event_id: Mapped[str | None] = mapped_column(String(100))
-    outcome: Mapped[NotificationOutcome] = mapped_column(enum_column(NotificationOutcome, "notification_outcome"))
+    outcome: Mapped[CallbackOutcome] = mapped_column(enum_column(CallbackOutcome, "notification_outcome"))
     detail: Mapped[str | None] = mapped_column(String(100))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"), index=True)
 

@@ -1,4 +1,4 @@
-"""Payment doors: links and QR codes for the owner, provider notifications (no auth), the CS refund queue."""
+"""Payment doors: links and QR codes for the owner, provider callbacks (no auth), the CS refund queue."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 
 from groupbuy import clock
+from groupbuy.accounts.auth import ANYONE, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
-from groupbuy.auth import ANYONE, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.common.qr import qr_response
@@ -81,7 +81,7 @@ class PaymentNotify(MethodView):
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, provider: str) -> Response:
         """A provider's notification: shape-checked, stored, verified, applied once. No login (signed instead)."""
-        reply = service.handle_notification(
+        reply = service.handle_callback(
             provider=provider, headers=dict(request.headers.items()), body=request.get_data(), now=clock.now()
         )
         return current_app.response_class(reply.body, status=reply.status, content_type=reply.content_type)

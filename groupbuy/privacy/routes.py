@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.auth import ANYONE, current_user_id, require_roles
+from groupbuy.accounts.auth import ANYONE, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.privacy import service
 from groupbuy.privacy.schemas import DataExportSchema

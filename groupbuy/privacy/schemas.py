@@ -7,8 +7,8 @@ import marshmallow as ma
 from groupbuy.accounts.enums import Tier, UserStatus
 from groupbuy.accounts.schemas import AddressSchema
 from groupbuy.common.fields import MaskedPhone, UtcDateTime
+from groupbuy.inbox.schemas import NotificationSchema
 from groupbuy.leaders.schemas import LeaderApplicationSchema, LeaderCreditEventSchema, LeaderPrivateSchema
-from groupbuy.notifications.schemas import NotificationSchema
 from groupbuy.orders.schemas import OrderSchema
 from groupbuy.payments.enums import PaymentStatus
 from groupbuy.payments.providers import PaymentChannel, ProviderName

@@ -28,7 +28,7 @@ from werkzeug.wrappers import Request, Response
 
 from groupbuy import clock
 from tests.fakes.http_server import FaultPlan
-from tests.fakes.wechatpay_notifications import WeChatNotifications, rfc3339, sign
+from tests.fakes.wechatpay_callbacks import WeChatNotifications, rfc3339, sign
 
 _AUTH = re.compile(r"^WECHATPAY2-SHA256-RSA2048 (.+)$")
 _URLS = Map(

@@ -16,8 +16,12 @@ from groupbuy.db import db
 from groupbuy.notifications.models import Notification
 from groupbuy.orders.enums import LineStatus, OrderStatus, RefundReason
 from groupbuy.orders.models import ArrivalShortage, Order, OrderLine, OrderRefund
+from groupbuy.payments import jobs
+from groupbuy.payments.enums import RefundSource, RefundState
+from groupbuy.payments.models import Refund
 from tests.factories.market import T0, Shop
-from tests.flows.conftest import AFTER_CUTOFF, arrive, dispatch, leader_headers, order_row, paid_order
+from tests.flows.conftest import AFTER_CUTOFF, arrive, confirm, dispatch, leader_headers, order_row, paid_order
+from tests.orders.test_line_refunds import _order_paid_by_sandbox
 
 ARRIVED = AFTER_CUTOFF + timedelta(hours=12)
 APPLES = 990
@@ -195,3 +199,33 @@ def test_two_arrivals_at_once_refund_once(
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OrderRefund)) == 2
         assert db.session.scalar(select(func.count()).where(Order.status == OrderStatus.READY_FOR_PICKUP)) == 4
+
+
+def test_the_shortage_refund_reaches_the_shopper_through_payments(
+    shop: Shop, app: Flask, client: FlaskClient, admin: dict[str, str], leader: dict[str, str]
+) -> None:
+    apples = shop.deal(price_fen=APPLES, min_group_quantity=1)
+    order = _order_paid_by_sandbox(shop, client, {apples: 3})
+    confirm(app, order["id"])
+    dispatch(client, admin, shop.leader_id)
+    assert arrive(client, leader, {apples: 1}, ARRIVED).status_code == 201
+
+    with app.app_context():
+        assert jobs.retry_refunds(ARRIVED)["due_requested"] == 1
+        assert jobs.retry_refunds(ARRIVED + timedelta(hours=1))["due_requested"] == 0
+        (refund,) = db.session.scalars(select(Refund)).all()
+        ledger = db.session.scalars(select(OrderRefund)).one()
+        assert (refund.amount_fen, refund.source, refund.order_refund_id) == (
+            2 * APPLES,
+            RefundSource.SHORTAGE,
+            ledger.id,
+        )
+        assert refund.status is RefundState.SUCCEEDED and ledger.refunded_at is not None
+    after = order_row(app, order["id"])
+    assert after.status is OrderStatus.READY_FOR_PICKUP
+    assert (after.paid_fen, after.payable_fen, after.refund_due_fen, after.refunded_fen) == (
+        3 * APPLES,
+        APPLES,
+        2 * APPLES,
+        2 * APPLES,
+    )

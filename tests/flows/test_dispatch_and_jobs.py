@@ -5,16 +5,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from groupbuy.accounts.enums import Role
 from groupbuy.db import db
 from groupbuy.notifications.models import Notification
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderTimelineEvent
+from groupbuy.settings import ConfigError, build_settings
+from tests.conftest import tune
 from tests.factories.market import T0, Shop
-from tests.flows.conftest import AFTER_CUTOFF, arrive, confirm, dispatch, leader_headers, order_row, paid_order
+from tests.flows.conftest import (
+    AFTER_CUTOFF,
+    arrive,
+    confirm,
+    dispatch,
+    leader_headers,
+    order_row,
+    paid_order,
+    staff_headers,
+)
 from tests.jobs.conftest import leader_user_id, run
 
 EVE_1800 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai, the eve of 2026-11-23
@@ -82,7 +95,7 @@ def test_unclaimed_goods_are_reminded_then_flagged_once(
     dispatch(client, admin, shop.leader_id)
     arrived = AFTER_CUTOFF + timedelta(hours=12)
     assert arrive(client, leader_headers(app, shop.leader_id), {}, arrived).status_code == 201
-    app.config.update(UNCLAIMED_REMIND_DAYS=2, UNCLAIMED_FLAG_DAYS=5)
+    tune(app, unclaimed_remind_days=2, unclaimed_flag_days=5)
 
     assert run(app, "handle_unclaimed_goods", arrived + timedelta(days=2, seconds=-1)) == {"reminded": 0, "flagged": 0}
     assert run(app, "handle_unclaimed_goods", arrived + timedelta(days=2)) == {"reminded": 1, "flagged": 0}
@@ -97,3 +110,13 @@ def test_unclaimed_goods_are_reminded_then_flagged_once(
     assert order.pickup_code and order.pickup_code in reminder.body
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(Order.unclaimed_flagged_at.is_not(None))) == 1
+    queue = client.get("/api/v1/cs/unclaimed-orders", headers=staff_headers(app, Role.CS))
+    assert queue.status_code == 200 and [o["id"] for o in queue.json["items"]] == [order_id]
+    assert client.get("/api/v1/cs/unclaimed-orders", headers=leader_headers(app, shop.leader_id)).status_code == 403
+
+
+def test_the_cs_flag_must_come_after_the_reminder() -> None:
+    with pytest.raises(ConfigError, match="UNCLAIMED_FLAG_DAYS"):
+        build_settings({"UNCLAIMED_REMIND_DAYS": 5, "UNCLAIMED_FLAG_DAYS": 5})
+    with pytest.raises(ConfigError, match="DISPATCH_HOUR"):
+        build_settings({"DISPATCH_HOUR": 24})

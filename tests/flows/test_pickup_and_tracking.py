@@ -15,6 +15,7 @@ from groupbuy.accounts.enums import Role
 from groupbuy.db import db
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderTimelineEvent, PickupCodeFailures
+from tests.conftest import tune
 from tests.factories.market import T0, Shop
 from tests.flows.conftest import (
     AFTER_CUTOFF,
@@ -209,7 +210,7 @@ def test_home_delivery_goes_out_then_delivered_then_auto_completes(
     assert step(order_id, "out-for-delivery").json["status"] == "out_for_delivery"
     assert step(order_id, "delivered").json["status"] == "delivered"
     assert order_row(app, order_id).status is OrderStatus.DELIVERED
-    app.config["AUTO_CONFIRM_DAYS"] = 7
+    tune(app, auto_confirm_days=7)
     assert run(app, "auto_confirm_receipt", AT_PICKUP + timedelta(days=7)) == {"orders_completed": 1}
     assert order_row(app, order_id).status is OrderStatus.COMPLETED
 

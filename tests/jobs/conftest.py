@@ -10,11 +10,11 @@ from sqlalchemy import Select, func, select
 
 from groupbuy.accounts.models import User
 from groupbuy.db import db
+from groupbuy.jobs.scheduler import JOBS_BY_ID, run_scheduled_job
 from groupbuy.leaders.models import Leader
 from groupbuy.orders.enums import Fulfilment
 from groupbuy.orders.models import Order
 from groupbuy.orders.service import CheckoutItem, mark_order_paid, place_order
-from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
 from tests.factories.market import T0, Shop
 
 

@@ -8,8 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from groupbuy import clock, scheduler
+from groupbuy import clock
 from groupbuy.accounts.enums import Role
+from groupbuy.jobs import scheduler
 from tests.factories.accounts import bearer, make_user
 from tests.factories.market import T0
 from tests.jobs.conftest import run

@@ -19,11 +19,11 @@ from groupbuy.db import db
 from groupbuy.groups.enums import GroupStatus
 from groupbuy.groups.models import Group, GroupEvent
 from groupbuy.jobs.models import JobRun
+from groupbuy.jobs.scheduler import JOBS_BY_ID, run_scheduled_job
 from groupbuy.notifications.enums import OutboxStatus
 from groupbuy.notifications.models import Notification, OutboxMessage
 from groupbuy.orders.enums import OrderStatus
 from groupbuy.orders.models import Order, OrderRefund, OrderRefundLine, OrderTimelineEvent
-from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
 from tests.conftest import busy_config, second_app
 from tests.factories.market import T0, Shop, order_body
 from tests.factories.notifications import outbox_message
@@ -183,7 +183,7 @@ def test_two_deliverers_at_once_send_each_message_once(app: Flask, busy_app: Fla
 @pytest.mark.slow
 def test_parallel_runners_close_each_group_once_and_never_split_a_leader(shop: Shop, app: Flask) -> None:
     """close_due_groups(runners=3): threads claim whole leaders, so each leader gets one digest per run."""
-    from groupbuy.orders.service import close_due_groups
+    from groupbuy.flows.closing import close_due_groups
     from tests.factories.accounts import make_user
     from tests.factories.leaders import LeaderFactory
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.db import db
 from groupbuy.groups.models import Group
 from groupbuy.notifications.models import Notification
 from groupbuy.orders.enums import OrderEvent, OrderStatus
-from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.models import Order, OrderTimelineEvent
 from groupbuy.orders.service import transition
 from tests.conftest import tune
 from tests.factories.market import T0, Shop

@@ -15,8 +15,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 from sqlalchemy import func, select
 
-from groupbuy import create_app, scheduler
+from groupbuy import create_app
 from groupbuy.db import db
+from groupbuy.jobs import scheduler
 from groupbuy.jobs.models import JobLock, JobRun
 from groupbuy.notifications.enums import OutboxStatus
 from groupbuy.notifications.models import OutboxMessage

@@ -9,9 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from groupbuy import clock, scheduler
+from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.db import db
+from groupbuy.jobs import scheduler
 from groupbuy.jobs.models import JobRun
 from groupbuy.notifications.models import OutboxMessage
 from tests.factories.accounts import bearer, make_user

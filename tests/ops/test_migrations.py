@@ -43,9 +43,10 @@ def test_line_refunds_migration_gives_orders_refunded_whole_a_consistent_line_st
 
     from sqlalchemy import select
 
+    from groupbuy.flows.closing import close_due_groups
     from groupbuy.orders.enums import LineStatus, OrderStatus, RefundReason
     from groupbuy.orders.models import Order, OrderRefund
-    from groupbuy.orders.service import cancel_order, close_due_groups
+    from groupbuy.orders.service import cancel_order
     from tests.conftest import _test_config
     from tests.factories.market import T0, Shop
     from tests.jobs.conftest import pay, place

@@ -11,11 +11,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from groupbuy import clock
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.db import db
 from groupbuy.groups.models import Group
 from groupbuy.idempotency.models import IdempotencyKey
-from groupbuy.orders.models import Order, OrderLine, UserDealPurchase
+from groupbuy.orders.models import Order, OrderLine
 from groupbuy.orders.service import checkout
 from tests.conftest import tune
 from tests.factories.market import T0, Shop, order_body

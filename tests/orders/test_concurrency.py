@@ -12,9 +12,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from groupbuy import clock
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.db import db
-from groupbuy.orders.models import Order, OrderLine, UserDealPurchase
+from groupbuy.orders.models import Order, OrderLine
 from groupbuy.orders.states import LIVE_STATES
 from tests.factories.market import T0, Shop, order_body
 

@@ -3,8 +3,11 @@ confirmed order the shopper can no longer cancel. Every check reads the database
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -188,3 +191,37 @@ def test_a_shopper_cannot_cancel_a_confirmed_order(shop: Shop, desk: Desk, clien
             select(func.count()).select_from(OrderRefund).where(OrderRefund.order_id == order_id)
         )
     assert refunds == 0
+
+
+@pytest.mark.pg
+def test_concurrent_batches_confirm_each_order_once(shop: Shop, desk: Desk, busy_app: Flask, app: Flask) -> None:
+    deal = shop.deal()
+    orders = [desk.paid_order(shop.shopper(), deal) for _ in range(10)]
+    desk.close_groups()
+    barrier, answers = threading.Barrier(4), []
+
+    def confirm(ids: list[int]) -> None:
+        client = busy_app.test_client()
+        barrier.wait()
+        answers.append(client.post("/api/v1/leader/orders/confirm", json={"order_ids": ids}, headers=desk.headers))
+
+    batches = [orders, list(reversed(orders)), orders[:5], orders[5:]]
+    threads = [threading.Thread(target=confirm, args=(ids,)) for ids in batches]
+    with clock.frozen(AFTER_CUTOFF):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert [a.status_code for a in answers] == [200] * 4
+    ok = Counter(r["order_id"] for a in answers for r in a.json["results"] if r["ok"])
+    assert ok == dict.fromkeys(orders, 1)  # every order confirmed by exactly one of the batches
+    refused = {r["code"] for a in answers for r in a.json["results"] if not r["ok"]}
+    assert refused <= {"illegal_transition"}
+    with app.app_context():
+        rows = db.session.execute(
+            select(OrderTimelineEvent.order_id, func.count())
+            .where(OrderTimelineEvent.event == OrderEvent.CONFIRM)
+            .group_by(OrderTimelineEvent.order_id)
+        ).all()
+        statuses = set(db.session.scalars(select(Order.status).where(Order.id.in_(orders))))
+    assert dict(rows) == dict.fromkeys(orders, 1) and statuses == {OrderStatus.CONFIRMED}

@@ -11,13 +11,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from groupbuy import clock
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict
 from groupbuy.groups.models import Group
-from groupbuy.orders.enums import OrderEvent, OrderStatus
-from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
-from groupbuy.orders.service import expire_order, mark_order_paid, transition
+from groupbuy.orders.enums import OrderEvent, OrderStatus, PaymentOutcome
+from groupbuy.orders.models import Order, OrderTimelineEvent
+from groupbuy.orders.service import PaymentAnswer, apply_payment, expire_order, mark_order_paid, transition
 from groupbuy.orders.service import numbers as order_numbers
 from groupbuy.orders.states import TRANSITIONS
 from tests.factories.market import T0, Shop, order_body
@@ -113,6 +113,32 @@ def test_wrong_amount_does_not_pay(shop: Shop, client: FlaskClient, app: Flask) 
         mark_order_paid(order_id=order_id, amount_fen=1, actor="test", now=T0)
     assert refused.value.code == "amount_mismatch"
     assert _state(app, order_id, deal)[0] is OrderStatus.PENDING_PAYMENT
+
+
+def test_a_payment_gets_a_typed_answer_and_a_refusal_changes_nothing(
+    shop: Shop, client: FlaskClient, app: Flask
+) -> None:
+    deal = shop.deal(price_fen=990, stock=10)
+    wrong, _ = _place(shop, client, deal)
+    late, late_headers = _place(shop, client, deal)
+    paid, _ = _place(shop, client, deal)
+    with clock.frozen(T0 + timedelta(minutes=1)):
+        assert client.post(f"/api/v1/orders/{late}/cancel", headers=late_headers).status_code == 200
+    before = _state(app, wrong, deal)
+    with app.app_context(), transaction():
+        answers = [
+            apply_payment(order_id=wrong, amount_fen=1, actor="test", now=T0),
+            apply_payment(order_id=late, amount_fen=990, actor="test", now=T0),
+            apply_payment(order_id=paid, amount_fen=990, actor="test", now=T0),
+        ]
+    assert answers == [
+        PaymentAnswer(PaymentOutcome.REFUSED, "amount_mismatch"),
+        PaymentAnswer(PaymentOutcome.TOO_LATE, "illegal_transition"),
+        PaymentAnswer(PaymentOutcome.PAID),
+    ]
+    assert _state(app, wrong, deal)[0] is OrderStatus.PENDING_PAYMENT
+    assert _state(app, paid, deal)[0] is OrderStatus.PAID
+    assert _state(app, wrong, deal)[2:] == (before[2], before[3] + 1, before[4], before[5])
 
 
 def test_pickup_codes_do_not_clash_for_one_leader_and_day(

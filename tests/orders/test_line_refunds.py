@@ -15,14 +15,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from groupbuy import clock
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.db import db
 from groupbuy.errors import Conflict, Invalid
 from groupbuy.groups.enums import GroupStatus
 from groupbuy.groups.models import Group
 from groupbuy.notifications.models import Notification
 from groupbuy.orders.enums import LineStatus, OrderEvent, OrderStatus, RefundReason
-from groupbuy.orders.models import Order, OrderLine, OrderRefund, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.models import Order, OrderLine, OrderRefund, OrderTimelineEvent
 from groupbuy.orders.service import refund_lines
 from groupbuy.payments import jobs
 from groupbuy.payments.enums import RefundSource, RefundState

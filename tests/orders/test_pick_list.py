@@ -19,7 +19,7 @@ from groupbuy.orders.service import refund_lines
 from groupbuy.orders.states import PICK_LIST_STATES
 from tests.factories.desk import PICKUP, Desk
 from tests.factories.market import T0, Shop
-from tests.jobs.conftest import place
+from tests.jobs.conftest import pay, place
 
 LATER = T0 + timedelta(hours=11)
 URL = f"/api/v1/leader/pick-list?pickup_date={PICKUP.isoformat()}"
@@ -122,3 +122,16 @@ def test_a_leader_sees_only_their_own_pick_list(shop: Shop, desk: Desk, client: 
     assert (empty["total_units"], empty["shoppers"], empty["deals"]) == (0, [], [])
     assert shopper.status_code == 403
     assert _active_units_in_sql(app, world["other"]) == {world["apples"]: 1}
+
+
+def test_a_delivery_order_shows_its_masked_recipient(shop: Shop, desk: Desk, client: FlaskClient, app: Flask) -> None:
+    deal, buyer = shop.deal(), shop.shopper()
+    shop.offer_delivery(fee_fen=300)
+    body = {"items": [{"deal_id": deal, "quantity": 2}], "fulfilment": "delivery", "address_id": shop.address(buyer)}
+    with clock.frozen(T0):
+        placed = client.post("/api/v1/orders", json=body, headers=shop.key(buyer))
+    assert placed.status_code == 201, placed.json
+    pay(app, placed.json["id"])
+    with clock.frozen(LATER):
+        (entry,) = client.get(URL, headers=desk.headers).json["shoppers"]
+    assert (entry["fulfilment"], entry["name"], entry["phone"], entry["units"]) == ("delivery", "张*", "139****5678", 2)

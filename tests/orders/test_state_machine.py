@@ -16,16 +16,16 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import select
 
 from groupbuy import clock
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.db import db
 from groupbuy.errors import DomainError
+from groupbuy.flows.closing import close_due_groups
 from groupbuy.groups.models import Group
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
-from groupbuy.orders.models import Order, OrderLine, OrderRefund, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.models import Order, OrderLine, OrderRefund, OrderTimelineEvent
 from groupbuy.orders.service import (
     CheckoutItem,
     cancel_order,
-    close_due_groups,
     confirm_receipt,
     expire_order,
     mark_order_paid,

@@ -17,7 +17,7 @@ from groupbuy import clock
 from groupbuy.accounts.models import User, WeChatIdentity
 from groupbuy.db import db, transaction
 from groupbuy.orders.models import Order, OrderTimelineEvent
-from groupbuy.payments.models import Payment, PaymentNotification, ProcessedPaymentEvent, Refund
+from groupbuy.payments.models import Payment, PaymentCallback, ProcessedPaymentEvent, Refund
 from tests.factories.market import T0, Shop, order_body
 
 ALL_CHANNELS = "sandbox,wechat_native,wechat_jsapi,alipay_qr"
@@ -116,7 +116,7 @@ def snapshot(app: Flask) -> dict[str, Any]:
 
 
 def raw_notifications(app: Flask) -> int:
-    return count(app, PaymentNotification)
+    return count(app, PaymentCallback)
 
 
 def storm(app: Flask, calls: list[Callable[[FlaskClient], object]]) -> list[int]:

@@ -18,7 +18,7 @@ from groupbuy.payments.providers import (
     AlipaySettings,
     ErrorCode,
     IgnoredEvent,
-    InvalidNotification,
+    InvalidCallback,
     PaymentChannel,
     PaymentFailed,
     PaymentSucceeded,
@@ -221,15 +221,15 @@ def fake() -> FakeAlipay:
 
 
 def _rejects(alipay: AlipayProvider, body: bytes, reason: Rejection) -> None:
-    with pytest.raises(InvalidNotification) as caught:
-        alipay.parse_notification({}, body, now=T0)
+    with pytest.raises(InvalidCallback) as caught:
+        alipay.parse_callback({}, body, now=T0)
     assert caught.value.reason is reason
 
 
 def test_valid_notify_becomes_a_typed_event_and_the_answer_is_success(alipay: AlipayProvider, fake: FakeAlipay) -> None:
     headers, body = fake.build_notify(TRADE, now=T0)
 
-    event = alipay.parse_notification(headers, body, now=T0)
+    event = alipay.parse_callback(headers, body, now=T0)
 
     fields = dict(parse_qsl(body.decode()))
     assert isinstance(event, PaymentSucceeded)
@@ -243,7 +243,7 @@ def test_valid_notify_becomes_a_typed_event_and_the_answer_is_success(alipay: Al
 
 @pytest.mark.parametrize(("amount", "fen"), [("0.10", 10), ("19.99", 1999), ("100.00", 10000), ("0.01", 1), ("7", 700)])
 def test_notify_amounts_become_fen(alipay: AlipayProvider, fake: FakeAlipay, amount: str, fen: int) -> None:
-    event = alipay.parse_notification({}, fake.build_notify(TRADE, now=T0, total_amount=amount)[1], now=T0)
+    event = alipay.parse_callback({}, fake.build_notify(TRADE, now=T0, total_amount=amount)[1], now=T0)
     assert isinstance(event, PaymentSucceeded)
     assert event.amount_fen == fen
 
@@ -281,16 +281,16 @@ def test_genuine_notify_for_another_app_is_rejected(alipay: AlipayProvider, fake
 
 @pytest.mark.parametrize("body", [b"", b"a=1&a=2", b"%ff=1", b"\xff\xfe", b"no-equals-sign", b"a=1&&b=2"])
 def test_malformed_forms_are_rejected(alipay: AlipayProvider, body: bytes) -> None:
-    with pytest.raises(InvalidNotification):
-        alipay.parse_notification({}, body, now=T0)
+    with pytest.raises(InvalidCallback):
+        alipay.parse_callback({}, body, now=T0)
 
 
 def test_refund_closed_and_waiting_notifications(alipay: AlipayProvider, fake: FakeAlipay) -> None:
     fake.pay(TRADE)
     fake.refunds["RF-B-9"] = AlipayRefund("RF-B-9", TRADE, 500, T0)
-    refund = alipay.parse_notification({}, fake.build_refund_notify("RF-B-9", now=T0)[1], now=T0)
-    closed = alipay.parse_notification({}, fake.build_notify(TRADE, now=T0, trade_status="TRADE_CLOSED")[1], now=T0)
-    waiting = alipay.parse_notification({}, fake.build_notify(TRADE, now=T0, trade_status="WAIT_BUYER_PAY")[1], now=T0)
+    refund = alipay.parse_callback({}, fake.build_refund_notify("RF-B-9", now=T0)[1], now=T0)
+    closed = alipay.parse_callback({}, fake.build_notify(TRADE, now=T0, trade_status="TRADE_CLOSED")[1], now=T0)
+    waiting = alipay.parse_callback({}, fake.build_notify(TRADE, now=T0, trade_status="WAIT_BUYER_PAY")[1], now=T0)
 
     assert isinstance(refund, RefundSucceeded)
     assert (refund.out_trade_no, refund.out_refund_no, refund.refund_fen) == (TRADE, "RF-B-9", None)
@@ -314,8 +314,8 @@ def test_fuzzed_forms_only_ever_raise_invalid_notification(
 ) -> None:
     alipay = AlipayProvider(AlipaySettings.from_settings(build_settings(alipay_config(key_files))))
     for body in (urlencode(form).encode(), raw):
-        with pytest.raises(InvalidNotification):
-            alipay.parse_notification({}, body, now=T0)
+        with pytest.raises(InvalidCallback):
+            alipay.parse_callback({}, body, now=T0)
 
 
 # -- money and wire format -------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from groupbuy.db import db
 from groupbuy.orders.enums import OrderStatus
 from groupbuy.orders.service import expire_order
 from groupbuy.payments import jobs
-from groupbuy.payments.enums import NotificationOutcome, PaymentStatus, RefundState
-from groupbuy.payments.models import Payment, PaymentNotification, ProcessedPaymentEvent, Refund
+from groupbuy.payments.enums import CallbackOutcome, PaymentStatus, RefundState
+from groupbuy.payments.models import Payment, PaymentCallback, ProcessedPaymentEvent, Refund
 from groupbuy.payments.providers import PAYMENT_PROVIDERS
 from tests.conftest import swap
 from tests.factories.market import T0, Shop
@@ -135,8 +135,8 @@ def test_a_genuine_notification_pays_once_and_answers_ok(
     _assert_paid_once(app, order.id, payment_id, 3)
     assert payment_of(app, payment_id).transaction_id == unionpay_on.trades[trade].query_id
     with app.app_context():
-        outcomes = sorted(n.outcome for n in db.session.query(PaymentNotification))
-    assert outcomes == sorted([NotificationOutcome.APPLIED] + [NotificationOutcome.DUPLICATE] * 2)
+        outcomes = sorted(n.outcome for n in db.session.query(PaymentCallback))
+    assert outcomes == sorted([CallbackOutcome.APPLIED] + [CallbackOutcome.DUPLICATE] * 2)
 
 
 @pytest.mark.pg

@@ -19,8 +19,8 @@ from groupbuy import clock
 from groupbuy.db import db
 from groupbuy.orders.enums import OrderStatus
 from groupbuy.payments import jobs
-from groupbuy.payments.enums import NotificationOutcome, PaymentStatus, RefundSource, RefundState
-from groupbuy.payments.models import Payment, PaymentNotification, ProcessedPaymentEvent, Refund
+from groupbuy.payments.enums import CallbackOutcome, PaymentStatus, RefundSource, RefundState
+from groupbuy.payments.models import Payment, PaymentCallback, ProcessedPaymentEvent, Refund
 from tests.factories.market import Shop
 from tests.fakes.alipay_server import FakeAlipay
 from tests.fakes.payment_keys import throwaway_key
@@ -84,8 +84,8 @@ def test_the_same_success_fifteen_times_pays_once(
     assert slowest < 1.0
     _assert_paid_once(app, order_id, payment_id, 15)
     with app.app_context():
-        outcomes = list(db.session.scalars(select(PaymentNotification.outcome).order_by(PaymentNotification.id)))
-    assert outcomes == [NotificationOutcome.APPLIED] + [NotificationOutcome.DUPLICATE] * 14
+        outcomes = list(db.session.scalars(select(PaymentCallback.outcome).order_by(PaymentCallback.id)))
+    assert outcomes == [CallbackOutcome.APPLIED] + [CallbackOutcome.DUPLICATE] * 14
 
 
 def test_a_second_event_for_a_paid_payment_changes_nothing(
@@ -179,10 +179,10 @@ FORGERIES: dict[str, Callable[[FakeWeChatPay, str], Delivery]] = {
     ),
     "timestamp +301 s": lambda f, t: f.build_transaction_notification(t, now=NOTIFY_AT + timedelta(seconds=301)),
     "timestamp -301 s": lambda f, t: f.build_transaction_notification(t, now=NOTIFY_AT - timedelta(seconds=301)),
-    "wrong APIv3 key": lambda f, t: f.build_notification(
+    "wrong APIv3 key": lambda f, t: f.build_callback(
         "TRANSACTION.SUCCESS", f.transaction_resource(t), now=NOTIFY_AT, apiv3_key=b"another-apiv3-key-of-32-bytes!!!"
     ),
-    "malformed base64": lambda f, t: f.build_notification(
+    "malformed base64": lambda f, t: f.build_callback(
         "TRANSACTION.SUCCESS", f.transaction_resource(t), now=NOTIFY_AT, ciphertext="not base64 at all!"
     ),
     "signed garbage": lambda f, t: (f.sign_notification(b"{not json", now=NOTIFY_AT), b"{not json"),
@@ -218,8 +218,8 @@ def test_unverifiable_notifications_change_nothing_and_call_nobody(
         return
     assert raw_notifications(app) == 1
     with app.app_context():
-        stored = db.session.scalars(select(PaymentNotification)).one()
-        assert stored.body == body[:65536] and stored.outcome is NotificationOutcome.REJECTED
+        stored = db.session.scalars(select(PaymentCallback)).one()
+        assert stored.body == body[:65536] and stored.outcome is CallbackOutcome.REJECTED
         assert stored.headers.get("Wechatpay-Nonce") == headers.get("Wechatpay-Nonce")
     assert order_of(app, order_id).status is OrderStatus.PENDING_PAYMENT
     assert payment_of(app, payment_id).status is PaymentStatus.PENDING
@@ -327,7 +327,7 @@ def test_a_failed_trade_notification_fails_the_attempt(
     order_id, payment_id, trade = _wechat_order(shop, client)
     closed = wechat.transaction_resource(trade, trade_state="CLOSED")
     with clock.frozen(NOTIFY_AT):
-        answer = notify(client, "wechat", *wechat.build_notification("TRANSACTION.CLOSED", closed, now=NOTIFY_AT))
+        answer = notify(client, "wechat", *wechat.build_callback("TRANSACTION.CLOSED", closed, now=NOTIFY_AT))
     assert answer.status_code == 204
     assert payment_of(app, payment_id).status is PaymentStatus.CLOSED
     assert order_of(app, order_id).status is OrderStatus.PENDING_PAYMENT

@@ -12,10 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from groupbuy import clock
-from groupbuy.payments.enums import NotificationOutcome, PaymentStatus
-from groupbuy.payments.models import PaymentNotification, ProcessedPaymentEvent
+from groupbuy.payments.enums import CallbackOutcome, PaymentStatus
+from groupbuy.payments.models import PaymentCallback, ProcessedPaymentEvent
 from groupbuy.payments.providers import PAYMENT_PROVIDERS, PaymentChannel, SandboxProvider, TradeStatus, provider_for
-from groupbuy.payments.service import notifications
+from groupbuy.payments.service import callbacks
 from tests.conftest import swap
 from tests.factories.market import Shop
 from tests.payments.domain import NOTIFY_AT, PAY_AT, count, pay_events, payment_of, place_order, start
@@ -41,9 +41,9 @@ def test_sandbox_flow_end_to_end(shop: Shop, client: FlaskClient, app: Flask, mo
     assert "<link" not in html and "<script" not in html and 'name="viewport"' in html
 
     pipeline = []
-    real = notifications.handle_notification
+    real = callbacks.handle_callback
     monkeypatch.setattr(
-        "groupbuy.payments.service.sandbox.handle_notification",
+        "groupbuy.payments.service.sandbox.handle_callback",
         lambda **kw: pipeline.append(kw["provider"]) or real(**kw),
     )
     with clock.frozen(NOTIFY_AT):
@@ -57,7 +57,7 @@ def test_sandbox_flow_end_to_end(shop: Shop, client: FlaskClient, app: Flask, mo
     status = client.get(f"/api/v1/payments/{payment['payment_id']}", headers=order.headers).json
     assert status["status"] == "paid" and status["paid_at"] is not None
     with app.app_context():
-        assert count(app, PaymentNotification, PaymentNotification.outcome == NotificationOutcome.APPLIED) == 1
+        assert count(app, PaymentCallback, PaymentCallback.outcome == CallbackOutcome.APPLIED) == 1
         assert count(app, ProcessedPaymentEvent) == 1
     with clock.frozen(NOTIFY_AT):
         again = client.post(path, data={"result": "success"})  # a second press changes nothing
@@ -72,7 +72,7 @@ def test_the_notify_endpoint_accepts_signed_sandbox_notifications_only(
     trade = payment_of(app, payment["payment_id"]).out_trade_no
     with app.app_context():
         sandbox = provider_for(PaymentChannel.SANDBOX)
-    headers, body = sandbox.build_notification(trade, 500, TradeStatus.SUCCESS, NOTIFY_AT)
+    headers, body = sandbox.build_callback(trade, 500, TradeStatus.SUCCESS, NOTIFY_AT)
     with clock.frozen(NOTIFY_AT):
         forged = client.post("/api/v1/payments/notify/sandbox", data=body.replace(b"500", b"501"), headers=headers)
         genuine = client.post("/api/v1/payments/notify/sandbox", data=body, headers=headers)

@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 
 from groupbuy import clock
 from groupbuy.db import db, transaction
-from groupbuy.payments.enums import NotificationOutcome, PaymentStatus
-from groupbuy.payments.models import Payment, PaymentNotification, ProcessedPaymentEvent
+from groupbuy.jobs.scheduler import JOBS_BY_ID, run_scheduled_job
+from groupbuy.payments.enums import CallbackOutcome, PaymentStatus
+from groupbuy.payments.models import Payment, PaymentCallback, ProcessedPaymentEvent
 from groupbuy.payments.providers import PaymentChannel, ProviderName, TradeStatus, provider_for
-from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
 from tests.conftest import tune
 from tests.factories.market import Shop
 from tests.payments.conftest import REAL_CHANNELS, alipay_config, install_providers, wechat_config
@@ -112,8 +112,8 @@ def test_right_shape_is_stored_then_verified(client: FlaskClient, app: Flask) ->
     )
     assert answer.status_code == 401  # a forged signature: kept as evidence, refused
     with app.app_context():
-        stored = db.session.query(PaymentNotification).one()
-        assert stored.outcome is NotificationOutcome.REJECTED
+        stored = db.session.query(PaymentCallback).one()
+        assert stored.outcome is CallbackOutcome.REJECTED
 
 
 def test_genuine_notifications_pass_from_another_address_while_one_is_limited(
@@ -124,9 +124,7 @@ def test_genuine_notifications_pass_from_another_address_while_one_is_limited(
     payment = start(client, order, "sandbox")
     trade = payment_of(app, payment["payment_id"]).out_trade_no
     with app.app_context():
-        headers, body = provider_for(PaymentChannel.SANDBOX).build_notification(
-            trade, 500, TradeStatus.SUCCESS, NOTIFY_AT
-        )
+        headers, body = provider_for(PaymentChannel.SANDBOX).build_callback(trade, 500, TradeStatus.SUCCESS, NOTIFY_AT)
     flooder = {"REMOTE_ADDR": "203.0.113.9"}
     with clock.frozen(NOTIFY_AT):
         junk = [client.post("/api/v1/payments/notify/sandbox", data=b"{}", environ_base=flooder) for _ in range(8)]
@@ -138,9 +136,9 @@ def test_genuine_notifications_pass_from_another_address_while_one_is_limited(
     assert raw_notifications(app) == 1
 
 
-def _add(app: Flask, outcome: NotificationOutcome, age_days: int, payment_id: int | None = None) -> int:
+def _add(app: Flask, outcome: CallbackOutcome, age_days: int, payment_id: int | None = None) -> int:
     with app.app_context(), transaction():
-        row = PaymentNotification(
+        row = PaymentCallback(
             provider="sandbox",
             received_at=NOTIFY_AT - timedelta(days=age_days),
             headers={},
@@ -171,9 +169,9 @@ def test_the_prune_job_deletes_old_settled_notifications_and_keeps_the_needed(
             )
         )
     kept = [
-        _add(app, NotificationOutcome.REJECTED, 29),  # younger than the retention
+        _add(app, CallbackOutcome.REJECTED, 29),  # younger than the retention
         *(_add(app, outcome, 400) for outcome in ("received", "flagged", "late_payment", "unknown_trade")),
-        _add(app, NotificationOutcome.APPLIED, 400, payment_id=flagged_payment),  # its payment is flagged
+        _add(app, CallbackOutcome.APPLIED, 400, payment_id=flagged_payment),  # its payment is flagged
     ]
 
     outcome = run_scheduled_job(app, JOBS_BY_ID["prune_payment_notifications"], NOTIFY_AT)
@@ -182,6 +180,6 @@ def test_the_prune_job_deletes_old_settled_notifications_and_keeps_the_needed(
     assert outcome.counts == {"notifications_pruned": 5}, outcome
     assert again.counts == {"notifications_pruned": 0}
     with app.app_context():
-        left = set(db.session.scalars(db.select(PaymentNotification.id)))
+        left = set(db.session.scalars(db.select(PaymentCallback.id)))
         assert left == set(kept)
     assert count(app, ProcessedPaymentEvent, ProcessedPaymentEvent.event_id == "EV-OLD") == 1  # dedupe stays

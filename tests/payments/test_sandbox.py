@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from groupbuy.payments.providers import (
+    InvalidCallback,
     InvalidCheckoutToken,
-    InvalidNotification,
     PaymentChannel,
     PaymentFailed,
     PaymentSucceeded,
@@ -80,35 +80,35 @@ def test_tampered_or_foreign_tokens_are_refused(sandbox: SandboxProvider) -> Non
 
 
 def test_round_trip_paid(sandbox: SandboxProvider) -> None:
-    headers, body = sandbox.build_notification(TRADE, 1990, TradeStatus.SUCCESS, T0)
+    headers, body = sandbox.build_callback(TRADE, 1990, TradeStatus.SUCCESS, T0)
 
-    event = sandbox.parse_notification(headers, body, now=T0 + timedelta(seconds=30))
+    event = sandbox.parse_callback(headers, body, now=T0 + timedelta(seconds=30))
 
     assert isinstance(event, PaymentSucceeded)
     assert (event.out_trade_no, event.amount_fen, event.paid_at) == (TRADE, 1990, T0)
     assert event.transaction_id == sandbox.transaction_id_for(TRADE)
-    again = sandbox.parse_notification(*sandbox.build_notification(TRADE, 1990, TradeStatus.SUCCESS, T0), now=T0)
+    again = sandbox.parse_callback(*sandbox.build_callback(TRADE, 1990, TradeStatus.SUCCESS, T0), now=T0)
     assert isinstance(again, PaymentSucceeded)
     assert again.transaction_id == event.transaction_id  # duplicates dedupe like real ones
     assert again.event_id != event.event_id
 
 
 def test_round_trip_failed(sandbox: SandboxProvider) -> None:
-    event = sandbox.parse_notification(*sandbox.build_notification(TRADE, 1990, TradeStatus.PAYERROR, T0), now=T0)
+    event = sandbox.parse_callback(*sandbox.build_callback(TRADE, 1990, TradeStatus.PAYERROR, T0), now=T0)
     assert isinstance(event, PaymentFailed)
     assert event.status is TradeStatus.PAYERROR
     with pytest.raises(ValueError):
-        sandbox.build_notification(TRADE, 1990, TradeStatus.REFUND, T0)
+        sandbox.build_callback(TRADE, 1990, TradeStatus.REFUND, T0)
 
 
 def _rejects(sandbox: SandboxProvider, headers: dict[str, str], body: bytes, reason: Rejection) -> None:
-    with pytest.raises(InvalidNotification) as caught:
-        sandbox.parse_notification(headers, body, now=T0)
+    with pytest.raises(InvalidCallback) as caught:
+        sandbox.parse_callback(headers, body, now=T0)
     assert caught.value.reason is reason
 
 
 def test_tampering_is_rejected(sandbox: SandboxProvider) -> None:
-    headers, body = sandbox.build_notification(TRADE, 1990, TradeStatus.SUCCESS, T0)
+    headers, body = sandbox.build_callback(TRADE, 1990, TradeStatus.SUCCESS, T0)
     data: dict[str, Any] = json.loads(body)
 
     _rejects(sandbox, headers, json.dumps(data | {"amount_fen": 1}).encode(), Rejection.BAD_SIGNATURE)
@@ -117,20 +117,20 @@ def test_tampering_is_rejected(sandbox: SandboxProvider) -> None:
     other = SandboxProvider.from_settings(
         build_settings(CONFIG | {"SANDBOX_SIGNING_KEY": "another-sandbox-key-0123456789"})
     )
-    _rejects(sandbox, *other.build_notification(TRADE, 1990, TradeStatus.SUCCESS, T0), Rejection.BAD_SIGNATURE)
+    _rejects(sandbox, *other.build_callback(TRADE, 1990, TradeStatus.SUCCESS, T0), Rejection.BAD_SIGNATURE)
     for missing in ("Sandbox-Signature", "Sandbox-Timestamp", "Sandbox-Nonce"):
         _rejects(sandbox, {k: v for k, v in headers.items() if k != missing}, body, Rejection.MISSING_SIGNATURE)
 
 
 @pytest.mark.parametrize("skew", [-301, 301])
 def test_stale_notifications_are_rejected(sandbox: SandboxProvider, skew: int) -> None:
-    headers, body = sandbox.build_notification(TRADE, 1990, TradeStatus.SUCCESS, T0 + timedelta(seconds=skew))
+    headers, body = sandbox.build_callback(TRADE, 1990, TradeStatus.SUCCESS, T0 + timedelta(seconds=skew))
     _rejects(sandbox, headers, body, Rejection.STALE)
 
 
 @pytest.mark.parametrize("body", [b"{}", b"[]", b"nope", b'{"id":1,"event_type":"TRANSACTION.SUCCESS"}'])
 def test_signed_nonsense_is_malformed(sandbox: SandboxProvider, body: bytes) -> None:
-    headers, _ = sandbox.build_notification(TRADE, 1990, TradeStatus.SUCCESS, T0)
+    headers, _ = sandbox.build_callback(TRADE, 1990, TradeStatus.SUCCESS, T0)
     signed = headers | {"Sandbox-Signature": sandbox._signature(headers["Sandbox-Timestamp"], "n", body)}
     _rejects(sandbox, signed | {"Sandbox-Nonce": "n"}, body, Rejection.MALFORMED)
 

@@ -16,7 +16,7 @@ from groupbuy.config import SECRET_KEYS, ConfigError, check_production
 from groupbuy.payments.providers import (
     UNIONPAY_NOTIFY_ACK,
     ErrorCode,
-    InvalidNotification,
+    InvalidCallback,
     PaymentChannel,
     PaymentSucceeded,
     ProviderError,
@@ -243,7 +243,7 @@ def _paid_notify(unionpay: UnionPayProvider, unionpay_fake: FakeUnionPay, **over
 def test_a_genuine_notification_is_a_payment(unionpay: UnionPayProvider, unionpay_fake: FakeUnionPay) -> None:
     body = _paid_notify(unionpay, unionpay_fake)
 
-    event = unionpay.parse_notification({}, body, now=LATER)
+    event = unionpay.parse_callback({}, body, now=LATER)
 
     trade = unionpay_fake.trades[TRADE]
     assert event == PaymentSucceeded(
@@ -324,8 +324,8 @@ def test_forged_or_broken_notifications_are_refused(
     unionpay: UnionPayProvider, unionpay_fake: FakeUnionPay, forge: Any, reason: Rejection
 ) -> None:
     body = _paid_notify(unionpay, unionpay_fake)
-    with pytest.raises(InvalidNotification) as refused:
-        unionpay.parse_notification({}, forge(unionpay_fake, body), now=LATER)
+    with pytest.raises(InvalidCallback) as refused:
+        unionpay.parse_callback({}, forge(unionpay_fake, body), now=LATER)
     assert refused.value.reason is reason
 
 
@@ -334,7 +334,7 @@ def test_a_refund_notification(unionpay: UnionPayProvider, unionpay_fake: FakeUn
     query_id = unionpay_fake.pay(TRADE).query_id
     _refund(unionpay, TRADE + "R01", 300, transaction_id=query_id)
 
-    event = unionpay.parse_notification({}, unionpay_fake.build_refund_notify(TRADE + "R01")[1], now=LATER)
+    event = unionpay.parse_callback({}, unionpay_fake.build_refund_notify(TRADE + "R01")[1], now=LATER)
 
     assert isinstance(event, RefundSucceeded)
     assert (event.out_refund_no, event.refund_fen, event.refund_id) == (
@@ -385,7 +385,7 @@ def test_a_signer_name_other_than_the_setting_is_refused(
         _qr(provider)
     assert raised.value.code == ErrorCode.RESPONSE_SIGNATURE_INVALID
     wrong_org = unionpay_fake.sign_notify(unionpay_fake.notify_fields(TRADE), signer=unionpay_pki().wrong_org_signer)
-    assert isinstance(provider.parse_notification({}, wrong_org[1], now=LATER), PaymentSucceeded)
+    assert isinstance(provider.parse_callback({}, wrong_org[1], now=LATER), PaymentSucceeded)
 
 
 def test_production_refuses_unionpay_without_its_settings(unionpay_files: dict[str, str]) -> None:

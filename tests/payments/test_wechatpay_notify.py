@@ -1,6 +1,6 @@
 """WeChat Pay notifications: verify first (key by serial, 5-minute window, probes), then decrypt and type.
 
-Everything unverifiable must raise InvalidNotification, never any other exception, and never call out.
+Everything unverifiable must raise InvalidCallback, never any other exception, and never call out.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from groupbuy.payments.providers import (
     IgnoredEvent,
-    InvalidNotification,
+    InvalidCallback,
     PaymentFailed,
     PaymentSucceeded,
     RefundFailed,
@@ -70,15 +70,15 @@ def _no_outbound_http(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _rejects(provider: WeChatPayProvider, headers: dict[str, str], body: bytes, reason: Rejection) -> None:
-    with pytest.raises(InvalidNotification) as caught:
-        provider.parse_notification(headers, body, now=T0)
+    with pytest.raises(InvalidCallback) as caught:
+        provider.parse_callback(headers, body, now=T0)
     assert caught.value.reason is reason
 
 
 def test_valid_transaction_success_becomes_a_typed_event(provider: WeChatPayProvider, fake: FakeWeChatPay) -> None:
     headers, body = fake.build_transaction_notification(TRADE, now=T0)
 
-    event = provider.parse_notification(headers, body, now=T0)
+    event = provider.parse_callback(headers, body, now=T0)
 
     trade = fake.trades[TRADE]
     assert isinstance(event, PaymentSucceeded)
@@ -90,7 +90,7 @@ def test_valid_transaction_success_becomes_a_typed_event(provider: WeChatPayProv
 
 def test_header_names_are_case_insensitive(provider: WeChatPayProvider, fake: FakeWeChatPay) -> None:
     headers, body = fake.build_transaction_notification(TRADE, now=T0)
-    event = provider.parse_notification({k.upper(): v for k, v in headers.items()}, body, now=T0)
+    event = provider.parse_callback({k.upper(): v for k, v in headers.items()}, body, now=T0)
     assert isinstance(event, PaymentSucceeded)
 
 
@@ -99,7 +99,7 @@ def test_timestamp_at_the_edge_of_the_window_is_accepted(
     provider: WeChatPayProvider, fake: FakeWeChatPay, skew: int
 ) -> None:
     headers, body = fake.build_transaction_notification(TRADE, now=T0 + timedelta(seconds=skew))
-    assert isinstance(provider.parse_notification(headers, body, now=T0), PaymentSucceeded)
+    assert isinstance(provider.parse_callback(headers, body, now=T0), PaymentSucceeded)
 
 
 @pytest.mark.parametrize("skew", [-301, 301])
@@ -163,19 +163,19 @@ def test_wrong_signature_type_is_rejected(provider: WeChatPayProvider, fake: Fak
 def test_garbage_timestamp_is_rejected(provider: WeChatPayProvider, fake: FakeWeChatPay, timestamp: str) -> None:
     headers, body = fake.build_transaction_notification(TRADE, now=T0)
     headers["Wechatpay-Timestamp"] = timestamp
-    with pytest.raises(InvalidNotification):
-        provider.parse_notification(headers, body, now=T0)
+    with pytest.raises(InvalidCallback):
+        provider.parse_callback(headers, body, now=T0)
 
 
 def test_wrong_apiv3_key_is_rejected(provider: WeChatPayProvider, fake: FakeWeChatPay) -> None:
-    headers, body = fake.build_notification(
+    headers, body = fake.build_callback(
         "TRANSACTION.SUCCESS", fake.transaction_resource(TRADE), now=T0, apiv3_key=b"another-apiv3-key-of-32-bytes!!!"
     )
     _rejects(provider, headers, body, Rejection.UNDECRYPTABLE)
 
 
 def test_wrong_associated_data_is_rejected(provider: WeChatPayProvider, fake: FakeWeChatPay) -> None:
-    headers, body = fake.build_notification(
+    headers, body = fake.build_callback(
         "TRANSACTION.SUCCESS", fake.transaction_resource(TRADE), now=T0, decrypt_with_aad="refund"
     )
     _rejects(provider, headers, body, Rejection.UNDECRYPTABLE)
@@ -183,7 +183,7 @@ def test_wrong_associated_data_is_rejected(provider: WeChatPayProvider, fake: Fa
 
 @pytest.mark.parametrize("ciphertext", ["not base64 at all!", "", "QUJD"])
 def test_malformed_ciphertext_is_rejected(provider: WeChatPayProvider, fake: FakeWeChatPay, ciphertext: str) -> None:
-    headers, body = fake.build_notification(
+    headers, body = fake.build_callback(
         "TRANSACTION.SUCCESS", fake.transaction_resource(TRADE), now=T0, ciphertext=ciphertext
     )
     _rejects(provider, headers, body, Rejection.MALFORMED)
@@ -200,16 +200,16 @@ def test_malformed_but_signed_body_is_rejected(provider: WeChatPayProvider, fake
     ids=["text", "array", "incomplete"],
 )
 def test_malformed_plaintext_is_rejected(provider: WeChatPayProvider, fake: FakeWeChatPay, plain: bytes) -> None:
-    headers, body = fake.build_notification("TRANSACTION.SUCCESS", plain, now=T0)
-    with pytest.raises(InvalidNotification) as caught:
-        provider.parse_notification(headers, body, now=T0)
+    headers, body = fake.build_callback("TRANSACTION.SUCCESS", plain, now=T0)
+    with pytest.raises(InvalidCallback) as caught:
+        provider.parse_callback(headers, body, now=T0)
     assert caught.value.reason in (Rejection.MALFORMED, Rejection.FOREIGN_MERCHANT)
 
 
 @pytest.mark.parametrize("amount", ["1990", 19.9, None, True, 0, -5])
 def test_amount_must_be_a_positive_integer(provider: WeChatPayProvider, fake: FakeWeChatPay, amount: object) -> None:
     resource = fake.transaction_resource(TRADE, amount={"total": amount, "currency": "CNY"})
-    headers, body = fake.build_notification("TRANSACTION.SUCCESS", resource, now=T0)
+    headers, body = fake.build_callback("TRANSACTION.SUCCESS", resource, now=T0)
     _rejects(provider, headers, body, Rejection.MALFORMED)
 
 
@@ -227,8 +227,8 @@ def test_refund_success_and_abnormal_events(provider: WeChatPayProvider, fake: F
         fake.refunds[out_refund_no] = FakeRefund(out_refund_no, TRADE, 500, 1990)
         fake.settle_refund(out_refund_no, status)
 
-    ok = provider.parse_notification(*fake.build_refund_notification("RF-OK-1", now=T0), now=T0)
-    stuck = provider.parse_notification(*fake.build_refund_notification("RF-STUCK-1", now=T0), now=T0)
+    ok = provider.parse_callback(*fake.build_refund_notification("RF-OK-1", now=T0), now=T0)
+    stuck = provider.parse_callback(*fake.build_refund_notification("RF-STUCK-1", now=T0), now=T0)
 
     assert isinstance(ok, RefundSucceeded)
     assert (ok.out_trade_no, ok.out_refund_no, ok.refund_fen) == (TRADE, "RF-OK-1", 500)
@@ -240,11 +240,11 @@ def test_refund_success_and_abnormal_events(provider: WeChatPayProvider, fake: F
 
 def test_other_transaction_states_and_event_types(provider: WeChatPayProvider, fake: FakeWeChatPay) -> None:
     closed = fake.transaction_resource(TRADE, trade_state="CLOSED")
-    failed = provider.parse_notification(*fake.build_notification("TRANSACTION.CLOSED", closed, now=T0), now=T0)
+    failed = provider.parse_callback(*fake.build_callback("TRANSACTION.CLOSED", closed, now=T0), now=T0)
     assert isinstance(failed, PaymentFailed)
     assert failed.status is TradeStatus.CLOSED
 
-    other = provider.parse_notification(*fake.build_notification("MCHTRANSFER.X", {"a": 1}, now=T0), now=T0)
+    other = provider.parse_callback(*fake.build_callback("MCHTRANSFER.X", {"a": 1}, now=T0), now=T0)
     assert isinstance(other, IgnoredEvent)
     assert other.event_type == "MCHTRANSFER.X"
 
@@ -258,11 +258,11 @@ def test_platform_certificate_serial_selects_the_key(key_files: dict[str, str], 
     provider = build_provider("wechat_native", build_settings(config))
     _, body = fake.build_transaction_notification(TRADE, now=T0)
 
-    event = provider.parse_notification(fake.sign_notification(body, now=T0, serial="3A1B2C3D4E5F"), body, now=T0)
+    event = provider.parse_callback(fake.sign_notification(body, now=T0, serial="3A1B2C3D4E5F"), body, now=T0)
 
     assert isinstance(event, PaymentSucceeded)
-    with pytest.raises(InvalidNotification):
-        provider.parse_notification(fake.sign_notification(body, now=T0), body, now=T0)  # PUB_KEY_ID not held
+    with pytest.raises(InvalidCallback):
+        provider.parse_callback(fake.sign_notification(body, now=T0), body, now=T0)  # PUB_KEY_ID not held
 
 
 def test_oversized_body_is_rejected(provider: WeChatPayProvider, fake: FakeWeChatPay) -> None:
@@ -298,8 +298,8 @@ _header_values = st.one_of(
 def test_fuzzed_notifications_only_ever_raise_invalid_notification(
     provider: WeChatPayProvider, headers: dict[str, str], body: bytes
 ) -> None:
-    with pytest.raises(InvalidNotification):
-        provider.parse_notification(headers, body, now=T0)
+    with pytest.raises(InvalidCallback):
+        provider.parse_callback(headers, body, now=T0)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -315,5 +315,5 @@ def test_fuzzed_resources_signed_by_wechat_only_raise_invalid_notification(
 ) -> None:
     """Even a genuine signature over a nonsense resource must not escape as another exception."""
     body = json.dumps({"id": "EV-1", "event_type": "TRANSACTION.SUCCESS", "resource": resource}).encode()
-    with pytest.raises(InvalidNotification):
-        provider.parse_notification(fake.sign_notification(body, now=T0), body, now=T0)
+    with pytest.raises(InvalidCallback):
+        provider.parse_callback(fake.sign_notification(body, now=T0), body, now=T0)

@@ -1,4 +1,7 @@
-"""The shopper's deal list and deal page: what is on sale now, ranked by match, then closing soonest, then newest."""
+"""The shopper's deal list and deal page: what is on sale now, ranked by match, then closing soonest, then newest.
+
+The pages also show the shopper's leader's group for each deal: groups (a floor up) adds it.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +17,14 @@ from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.common.pagination import Page, paginate
 from groupbuy.db import db
 from groupbuy.errors import NotFound
-from groupbuy.groups.models import Group
 
 
 @dataclass(frozen=True)
 class DealView:
-    """A deal as a shopper sees it at ``now`` (with their leader's group for it, if any)."""
+    """A deal as a shopper sees it at ``now``."""
 
     deal: Deal
     now: datetime
-    group: Group | None = None
 
     @property
     def product(self) -> Product:
@@ -132,14 +133,6 @@ def _with_product() -> Select[Any]:
     )
 
 
-def _groups_of(leader_id: int | None, deal_ids: list[int]) -> dict[int, Group]:
-    """The leader's groups for these deals, by deal (one query for the whole page)."""
-    if leader_id is None or not deal_ids:
-        return {}
-    rows = db.session.scalars(select(Group).where(Group.leader_id == leader_id, Group.deal_id.in_(deal_ids)))
-    return {group.deal_id: group for group in rows}
-
-
 def list_deals_on_sale(
     *,
     q: str | None,
@@ -147,7 +140,6 @@ def list_deals_on_sale(
     page: int,
     page_size: int,
     now: datetime,
-    leader_id: int | None = None,
 ) -> Page[DealView]:
     """On sale now (active deal and product, starts_at <= now < cutoff_at); title/name matches rank first."""
     query = _with_product().where(Deal.status == DealStatus.ACTIVE, Deal.starts_at <= now, Deal.cutoff_at > now)
@@ -161,18 +153,17 @@ def list_deals_on_sale(
         ranking.append(case((title_hit, 0), else_=1))
     query = query.order_by(*ranking, Deal.cutoff_at.asc(), Deal.created_at.desc(), Deal.id.desc())
     found = paginate(query, page=page, page_size=page_size)
-    groups = _groups_of(leader_id, [deal.id for deal in found.items])
     return Page(
-        items=[DealView(deal, now, groups.get(deal.id)) for deal in found.items],
+        items=[DealView(deal, now) for deal in found.items],
         page=found.page,
         page_size=found.page_size,
         total=found.total,
     )
 
 
-def get_deal_view(*, deal_id: int, now: datetime, leader_id: int | None = None) -> DealView:
+def get_deal_view(*, deal_id: int, now: datetime) -> DealView:
     """Any deal of an active product, with its phase; unknown deals and withdrawn or held products are 404."""
     deal = db.session.scalar(_with_product().where(Deal.id == deal_id))
     if deal is None:
         raise NotFound()
-    return DealView(deal, now, _groups_of(leader_id, [deal.id]).get(deal.id))
+    return DealView(deal, now)

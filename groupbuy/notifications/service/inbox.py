@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, column, func, select, table, update
 
-from groupbuy.accounts.models import User, WeChatIdentity
 from groupbuy.common.pagination import paginate
 from groupbuy.db import db, insert_many, transaction
 from groupbuy.errors import NotFound
@@ -19,6 +18,10 @@ from groupbuy.notifications.templates import render_notice
 from groupbuy.settings import settings
 
 CHUNK = 500
+# Where a user can be reached, read by table name: notifications is a sink below accounts and imports none of its
+# models (its foreign keys name these tables already).
+USERS = table("users", column("id"), column("phone"), column("email"))
+WECHAT_IDENTITIES = table("wechat_identities", column("user_id"), column("openid"))
 
 
 @dataclass(frozen=True)
@@ -87,14 +90,18 @@ def _targets(fresh: dict[str, tuple[Notice, str, str]]) -> dict[str, list[tuple[
     user_ids = list({notice.user_id for notice, _, _ in fresh.values()})
     openids = dict(
         db.session.execute(
-            select(WeChatIdentity.user_id, WeChatIdentity.openid).where(WeChatIdentity.user_id.in_(user_ids))
+            select(WECHAT_IDENTITIES.c.user_id, WECHAT_IDENTITIES.c.openid).where(
+                WECHAT_IDENTITIES.c.user_id.in_(user_ids)
+            )
         ).all()
     )
     contacts: dict[int, tuple[str | None, str | None]] = {}
     if any(str(notice.kind) in sms_kinds | email_kinds for notice, _, _ in fresh.values()):
         contacts = {
             row.id: (row.phone, row.email)
-            for row in db.session.execute(select(User.id, User.phone, User.email).where(User.id.in_(user_ids)))
+            for row in db.session.execute(
+                select(USERS.c.id, USERS.c.phone, USERS.c.email).where(USERS.c.id.in_(user_ids))
+            )
         }
     targets: dict[str, list[tuple[Transport, str]]] = {}
     for key, (notice, _, _) in fresh.items():

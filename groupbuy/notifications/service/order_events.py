@@ -1,4 +1,7 @@
-"""Who is told what when an order or a group moves: one notice per order and event, one per group closing."""
+"""Who is told what when an order or a group moves: one notice per order and event, one per group closing.
+
+A sink: callers hand over plain facts (the dataclasses below); nothing here reads an order or an account.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +9,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import Row
 
 from groupbuy.notifications.enums import NotificationKind as K
 from groupbuy.notifications.service.inbox import Notice, notify
 from groupbuy.notifications.templates import yuan
-from groupbuy.orders.enums import OrderEvent
-from groupbuy.orders.models import Order
-
-ORDER_EVENT_KINDS = {
-    OrderEvent.PAY: K.ORDER_PAID,
-    OrderEvent.EXPIRE: K.ORDER_EXPIRED,
-    OrderEvent.CANCEL: K.ORDER_CANCELLED,
-    OrderEvent.GROUP_FAIL: K.GROUP_FAILED,
-    OrderEvent.ARRIVE: K.GOODS_ARRIVED,
-    OrderEvent.OUT_FOR_DELIVERY: K.ORDER_OUT_FOR_DELIVERY,
-    OrderEvent.DELIVER: K.ORDER_DELIVERED,
-    OrderEvent.REFUND_DONE: K.REFUND_DONE,
-}
 
 
 @dataclass(frozen=True)
@@ -69,20 +56,6 @@ class LineOutcome:
     refunded_fen: int | None  # refunded in this closing (None: the line goes ahead)
 
 
-def facts_of(order: Order | Row[Any, *tuple[Any, ...]]) -> OrderFacts:
-    """The facts a notice needs, from an order or a row with the same column names."""
-    return OrderFacts(
-        order_id=order.id,
-        user_id=order.user_id,
-        order_no=order.order_no,
-        paid_fen=order.paid_fen,
-        refund_due_fen=order.refund_due_fen,
-        refunded_fen=order.refunded_fen,
-        pickup_code=order.pickup_code,
-        pickup_date=order.pickup_date,
-    )
-
-
 def _order_fields(facts: OrderFacts) -> dict[str, str | int]:
     refund = facts.refund_due_fen
     return {
@@ -96,36 +69,13 @@ def _order_fields(facts: OrderFacts) -> dict[str, str | int]:
     }
 
 
-def notify_order_events(*, facts: Sequence[OrderFacts], event: OrderEvent, now: datetime) -> int:
-    """Queue each shopper's notice for an order event, once per order and event; other events notify nobody."""
-    kind = ORDER_EVENT_KINDS.get(event)
-    if kind is None:
-        return 0
+def notify_order_events(*, facts: Sequence[OrderFacts], kind: K, event: str, now: datetime) -> int:
+    """Queue each shopper's notice of ``kind`` about an order ``event``, once per order and event."""
     notices = [
-        Notice(user_id=f.user_id, kind=kind, dedupe_key=f"order:{f.order_id}:{event.value}", fields=_order_fields(f))
+        Notice(user_id=f.user_id, kind=kind, dedupe_key=f"order:{f.order_id}:{event}", fields=_order_fields(f))
         for f in facts
     ]
     return notify(notices=notices, now=now)
-
-
-def notify_orders_confirmed(*, facts: Sequence[OrderFacts], now: datetime) -> int:
-    """Each shopper whose order the leader confirmed is told once (the goods are being stocked)."""
-    notices = [
-        Notice(
-            user_id=f.user_id,
-            kind=K.ORDER_CONFIRMED,
-            dedupe_key=f"order:{f.order_id}:{OrderEvent.CONFIRM.value}",
-            fields=_order_fields(f),
-        )
-        for f in facts
-    ]
-    return notify(notices=notices, now=now)
-
-
-def notify_order_event(*, order: Order, event: OrderEvent, now: datetime) -> None:
-    """The shopper's notice for one order transition (pay, expire, cancel, group_fail, arrive, out for delivery,
-    deliver, refund_done)."""
-    notify_order_events(facts=[facts_of(order)], event=event, now=now)
 
 
 BODY_LIMIT = 400  # notifications.body holds 500 characters; the title and the tail fit in the rest

@@ -3,7 +3,6 @@
 from groupbuy.orders.service.arrival import Receipt, receive_goods
 from groupbuy.orders.service.bulk import drain, move_orders, release_units
 from groupbuy.orders.service.checkout import CheckoutItem, PlacedOrder, place_order
-from groupbuy.orders.service.closing import auto_confirm_receipts, close_due_groups, expire_due_orders
 from groupbuy.orders.service.desk import (
     LeaderOrderView,
     confirm_order,
@@ -14,6 +13,8 @@ from groupbuy.orders.service.desk import (
 from groupbuy.orders.service.earnings import EarningsReport, commission_fen, leader_earnings
 from groupbuy.orders.service.handover import mark_delivered, send_out_for_delivery, verify_pickup_code
 from groupbuy.orders.service.lifecycle import (
+    PaymentAnswer,
+    apply_payment,
     cancel_order,
     confirm_receipt,
     expire_order,
@@ -22,7 +23,12 @@ from groupbuy.orders.service.lifecycle import (
 )
 from groupbuy.orders.service.line_refunds import OrderRefundOutcome, refund_lines
 from groupbuy.orders.service.pick_list import PickList, pick_list
-from groupbuy.orders.service.queries import get_order_for_user, list_orders_for_user, pickup_code_for_user
+from groupbuy.orders.service.queries import (
+    get_order_for_user,
+    list_orders_for_user,
+    list_unclaimed_orders,
+    pickup_code_for_user,
+)
 from groupbuy.orders.service.refunds import finish_refunding_order, record_order_refund
 from groupbuy.orders.service.shipping import (
     Shipment,
@@ -31,6 +37,7 @@ from groupbuy.orders.service.shipping import (
     mark_unclaimed_reminded_batch,
     ship_orders,
 )
+from groupbuy.orders.service.sweeps import auto_confirm_receipts, expire_due_orders
 from groupbuy.orders.service.tracking import Tracking, order_tracking
 
 __all__ = [
@@ -38,14 +45,15 @@ __all__ = [
     "EarningsReport",
     "LeaderOrderView",
     "OrderRefundOutcome",
+    "PaymentAnswer",
     "PickList",
     "PlacedOrder",
     "Receipt",
     "Shipment",
     "Tracking",
+    "apply_payment",
     "auto_confirm_receipts",
     "cancel_order",
-    "close_due_groups",
     "commission_fen",
     "confirm_order",
     "confirm_receipt",
@@ -60,6 +68,7 @@ __all__ = [
     "leader_id_of",
     "list_leader_orders",
     "list_orders_for_user",
+    "list_unclaimed_orders",
     "mark_delivered",
     "mark_order_paid",
     "mark_unclaimed_reminded_batch",

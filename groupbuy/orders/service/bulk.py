@@ -17,13 +17,15 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, exists, select, update
 
+from groupbuy.catalog.models import UserDealPurchase
 from groupbuy.catalog.service import release_stock_of_deals
 from groupbuy.db import db, insert_many, update_many
 from groupbuy.groups.models import Group
 from groupbuy.groups.service import release_units_of_groups
-from groupbuy.notifications.service import OrderFacts, facts_of, notify_order_events
+from groupbuy.notifications.service import OrderFacts
 from groupbuy.orders.enums import OrderEvent, OrderStatus
-from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
+from groupbuy.orders.service.notices import facts_of, tell_shoppers
 from groupbuy.orders.states import next_status
 
 SYSTEM = "system"
@@ -107,7 +109,7 @@ def move_orders(
     )
     facts = [facts_of(r) for r in rows]
     if notify:
-        notify_order_events(facts=facts, event=event, now=now)
+        tell_shoppers(facts=facts, event=event, now=now)
     return facts
 
 

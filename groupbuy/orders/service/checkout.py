@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, String, bindparam, delete, func, insert, sele
 
 from groupbuy.accounts.models import Address, User
 from groupbuy.cart.models import CartItem
+from groupbuy.catalog.models import UserDealPurchase
 from groupbuy.catalog.service import DealForSale, deals_for_sale, reserve_deal_stock
 from groupbuy.db import connection, db, transaction, upsert_insert
 from groupbuy.errors import Conflict, Invalid, NotFound
@@ -25,7 +26,7 @@ from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
 from groupbuy.leaders.service import haversine_m
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
-from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 from groupbuy.orders.service.numbers import new_order_no
 from groupbuy.settings import settings
 

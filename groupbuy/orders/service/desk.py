@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from groupbuy.accounts.models import User
 from groupbuy.common.fields import mask_name
@@ -41,7 +42,12 @@ def list_leader_orders(
 ) -> Page[LeaderOrderView]:
     """My pickup point's orders, newest first, optionally one status and one pickup date."""
     leader_id = leader_id_of(user_id=user_id)
-    query = select(Order, User.nickname).join(User, User.id == Order.user_id).where(Order.leader_id == leader_id)
+    query = (
+        select(Order, User.nickname)
+        .join(User, User.id == Order.user_id)
+        .where(Order.leader_id == leader_id)
+        .options(lazyload(Order.events))  # the list shows lines, not the timeline
+    )
     if status is not None:
         query = query.where(Order.status == status)
     if pickup_date is not None:

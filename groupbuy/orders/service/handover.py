@@ -26,13 +26,14 @@ HANDED_OVER = (OrderStatus.PICKED_UP, OrderStatus.COMPLETED)
 def verify_pickup_code(*, user_id: int, pickup_code: str, now: datetime) -> Order:
     """A code of one of the caller's (a leader's) orders that is ready → picked_up; a second verify is 409 naming
     when; wrong codes are throttled per leader (PICKUP_CODE_MAX_FAILURES per PICKUP_CODE_FAILURE_WINDOW_MINUTES)."""
+    config = settings()
     with transaction():
         leader_id = get_active_leader(user_id=user_id).id
         _take_attempt(
             leader_id,
             now,
-            max_failures=settings().pickup_code_max_failures,
-            window=timedelta(minutes=settings().pickup_code_failure_window_minutes),
+            max_failures=config.pickup_code_max_failures,
+            window=timedelta(minutes=config.pickup_code_failure_window_minutes),
         )
         found = list(
             db.session.scalars(

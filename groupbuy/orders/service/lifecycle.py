@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.catalog.service import release_deal_stock
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.service import count_paid_units, release_group_units
-from groupbuy.notifications.service import notify_order_event
-from groupbuy.orders.enums import OrderEvent, OrderStatus, RefundReason
-from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.enums import OrderEvent, OrderStatus, PaymentOutcome, RefundReason
+from groupbuy.orders.models import Order, OrderTimelineEvent
 from groupbuy.orders.service.line_refunds import refund_lines
+from groupbuy.orders.service.notices import tell_shopper
 from groupbuy.orders.service.numbers import new_pickup_code
 from groupbuy.orders.states import CONFIRMED_STATES, next_status
 
@@ -60,7 +61,7 @@ def transition(
         db.session.flush()  # the timeline row and new status are visible to the refresh below
         db.session.refresh(order)
         # The shopper's notice (pay, expire, cancel, group_fail, arrive, refund_done), in this same transaction.
-        notify_order_event(order=order, event=event, now=now)
+        tell_shopper(order=order, event=event, now=now)
         return order
 
 
@@ -110,7 +111,7 @@ def cancel_order(*, user_id: int, order_id: int, now: datetime) -> Order:
             )
             db.session.expire_all()  # refund_lines wrote with Core: read the order as it is now
             cancelled = db.session.get_one(Order, order_id)
-            notify_order_event(order=cancelled, event=OrderEvent.CANCEL, now=now)
+            tell_shopper(order=cancelled, event=OrderEvent.CANCEL, now=now)
             return cancelled
         moved = transition(
             order_id=order_id,
@@ -172,6 +173,27 @@ def mark_order_paid(*, order_id: int, amount_fen: int, actor: str, now: datetime
             if not count_paid_units(group_id=line.group_id, quantity=line.quantity):
                 raise Conflict("group_closed")
         return paid
+
+
+@dataclass(frozen=True)
+class PaymentAnswer:
+    outcome: PaymentOutcome
+    reason: str = ""  # why the order did not take the money (its error code), for the log and the flag
+
+
+# The refusals that mean "too late": the order left pending_payment, or a group of its lines has closed.
+TOO_LATE = frozenset({"illegal_transition", "group_closed"})
+
+
+def apply_payment(*, order_id: int, amount_fen: int, actor: str, now: datetime) -> PaymentAnswer:
+    """mark_order_paid for money already taken: an answer instead of an error; a refusal leaves the order as it was."""
+    try:
+        with db.session.begin_nested():
+            mark_order_paid(order_id=order_id, amount_fen=amount_fen, actor=actor, now=now)
+    except Conflict as refused:
+        outcome = PaymentOutcome.TOO_LATE if refused.code in TOO_LATE else PaymentOutcome.REFUSED
+        return PaymentAnswer(outcome, refused.code)
+    return PaymentAnswer(PaymentOutcome.PAID)
 
 
 def _pay_with_fresh_code(*, order_id: int, amount_fen: int, actor: str, now: datetime) -> Order:

@@ -16,7 +16,7 @@ from sqlalchemy import String, func, select, type_coerce
 
 from groupbuy.accounts.models import User
 from groupbuy.common.fields import mask_name, mask_phone
-from groupbuy.db import connection
+from groupbuy.db import fetch_rows
 from groupbuy.leaders.service import get_active_leader
 from groupbuy.orders.enums import Fulfilment, LineStatus
 from groupbuy.orders.models import Order, OrderLine
@@ -101,19 +101,17 @@ def _deals_query(lines: Any) -> Any:
 def pick_list(*, user_id: int, pickup_date: date) -> PickList:
     """My pick list for one pickup date (403 unless an active leader; only my own orders)."""
     leader = get_active_leader(user_id=user_id)
-    conn = connection()  # Core rows fetched at once and unpacked: far cheaper than ORM rows read one by one
     lines = _picked_lines(leader.id, pickup_date)
     deals = [
         {"deal_id": deal_id, "product_name": name, "spec": spec, "units": int(units), "orders": orders}
-        for deal_id, name, spec, units, orders in conn.execute(_deals_query(lines)).all()
+        for deal_id, name, spec, units, orders in fetch_rows(_deals_query(lines))
     ]
     lines_of: dict[int, list[dict[str, int]]] = {}
-    for order_id, deal_id, units in conn.execute(lines.order_by(OrderLine.order_id, OrderLine.id)).all():
+    for order_id, deal_id, units in fetch_rows(lines.order_by(OrderLine.order_id, OrderLine.id)):
         lines_of.setdefault(order_id, []).append({"deal_id": deal_id, "quantity": units})
     shoppers = []
-    for order_id, order_no, code, status, fulfilment, address, nickname, phone in conn.execute(
-        _orders_query(leader.id, pickup_date)
-    ).all():
+    orders = fetch_rows(_orders_query(leader.id, pickup_date))
+    for order_id, order_no, code, status, fulfilment, address, nickname, phone in orders:
         picked = lines_of.get(order_id)
         if not picked:
             continue

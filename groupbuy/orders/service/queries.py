@@ -32,3 +32,9 @@ def pickup_code_for_user(*, user_id: int, order_id: int) -> str:
     if code is None:
         raise NotFound()
     return code
+
+
+def list_unclaimed_orders(*, page: int, page_size: int) -> Page[Order]:
+    """CS queue: orders flagged by handle_unclaimed_goods that are still waiting at the pickup point, oldest first."""
+    query = select(Order).where(Order.unclaimed_flagged_at.is_not(None), Order.status == OrderStatus.READY_FOR_PICKUP)
+    return paginate(query.order_by(Order.unclaimed_flagged_at, Order.id), page=page, page_size=page_size)

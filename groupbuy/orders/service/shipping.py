@@ -15,10 +15,11 @@ from sqlalchemy import Exists, exists, func, select, update
 from groupbuy.db import db, transaction
 from groupbuy.errors import NotFound
 from groupbuy.leaders.models import Leader
-from groupbuy.notifications.service import OrderFacts, facts_of
+from groupbuy.notifications.service import OrderFacts
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 from groupbuy.orders.service.bulk import claim_orders, move_orders
+from groupbuy.orders.service.notices import facts_of
 
 SHIPPABLE = (OrderStatus.CONFIRMED, OrderStatus.STOCKING)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # pickup dates are dates in China

@@ -6,8 +6,8 @@ Built once at start (``build_payment_providers``, called by groupbuy/implementat
     provider = provider_for(PaymentChannel.WECHAT_NATIVE)
     created = provider.create_payment(channel=..., out_trade_no=..., amount_fen=..., description=...,
                                       expires_at=..., payer_openid=...)
-    event = provider_named(ProviderName.WECHATPAY).parse_notification(request.headers,
-                                                                      request.get_data(), now=clock.now())
+    event = provider_named(ProviderName.WECHATPAY).parse_callback(request.headers,
+                                                                  request.get_data(), now=clock.now())
 
 Settings (GROUPBUY_ prefix in the environment): PAYMENT_CHANNELS (the enabled channels, default "sandbox"),
 WECHATPAY_*, ALIPAY_*, UNIONPAY_*, SANDBOX_SIGNING_KEY, HTTP_TIMEOUT_SECONDS. Tests install fakes or providers
@@ -22,13 +22,13 @@ from groupbuy.payments.providers.alipay import AlipayProvider, AlipaySettings
 from groupbuy.payments.providers.alipay_notify import ALIPAY_NOTIFY_ACK
 from groupbuy.payments.providers.base import (
     PROVIDER_OF_CHANNEL,
+    CallbackEvent,
     CreatedPayment,
     ErrorCode,
     FrontForm,
     IgnoredEvent,
-    InvalidNotification,
+    InvalidCallback,
     JsapiParams,
-    NotificationEvent,
     NotifyReply,
     PaymentChannel,
     PaymentFailed,
@@ -142,14 +142,14 @@ __all__ = [
     "UNIONPAY_NOTIFY_ACK",
     "AlipayProvider",
     "AlipaySettings",
+    "CallbackEvent",
     "CreatedPayment",
     "ErrorCode",
     "FrontForm",
     "IgnoredEvent",
+    "InvalidCallback",
     "InvalidCheckoutToken",
-    "InvalidNotification",
     "JsapiParams",
-    "NotificationEvent",
     "NotifyReply",
     "PaymentChannel",
     "PaymentFailed",

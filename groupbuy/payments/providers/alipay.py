@@ -28,10 +28,10 @@ from groupbuy.payments.providers.alipay_format import (
 )
 from groupbuy.payments.providers.alipay_notify import ALIPAY_NOTIFY_ACK, decode_notify
 from groupbuy.payments.providers.base import (
+    CallbackEvent,
     CreatedPayment,
     ErrorCode,
     HeaderSource,
-    NotificationEvent,
     NotifyReply,
     PaymentChannel,
     ProviderError,
@@ -220,7 +220,7 @@ class AlipayProvider:
             succeeded_at=parse_china_time(found.get("gmt_refund_pay")) if done else None,
         )
 
-    def parse_notification(self, headers: HeaderSource, body: bytes, *, now: datetime) -> NotificationEvent:
+    def parse_callback(self, headers: HeaderSource, body: bytes, *, now: datetime) -> CallbackEvent:
         """Verify the form's RSA2 sign and our app_id, then decode. Alipay signs no timestamp: ``now`` is unused
         (its resends span ~25 h with the same notify_id; dedupe on it)."""
         return decode_notify(body, app_id=self.settings.app_id, public_key=self.settings.alipay_public_key)

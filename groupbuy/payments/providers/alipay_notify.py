@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from groupbuy.payments.providers.alipay_format import parse_china_time, sign_content, yuan_to_fen
 from groupbuy.payments.providers.base import (
     MAX_NOTIFY_BYTES,
+    CallbackEvent,
     IgnoredEvent,
-    InvalidNotification,
-    NotificationEvent,
+    InvalidCallback,
     PaymentFailed,
     PaymentSucceeded,
     RefundSucceeded,
@@ -32,9 +32,9 @@ _MAX_FIELDS = 100
 
 
 def read_form(body: bytes) -> dict[str, str]:
-    """The form fields of a notification body; InvalidNotification if it is not a plain UTF-8 form."""
+    """The form fields of a notification body; InvalidCallback if it is not a plain UTF-8 form."""
     if len(body) > MAX_NOTIFY_BYTES:
-        raise InvalidNotification(Rejection.TOO_LARGE)
+        raise InvalidCallback(Rejection.TOO_LARGE)
     try:
         pairs = parse_qsl(
             body.decode("utf-8"),
@@ -45,35 +45,35 @@ def read_form(body: bytes) -> dict[str, str]:
             max_num_fields=_MAX_FIELDS,
         )
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
-        raise InvalidNotification(Rejection.MALFORMED, "not a form") from exc
+        raise InvalidCallback(Rejection.MALFORMED, "not a form") from exc
     fields = dict(pairs)
     if len(fields) != len(pairs):
-        raise InvalidNotification(Rejection.MALFORMED, "repeated field")
+        raise InvalidCallback(Rejection.MALFORMED, "repeated field")
     return fields
 
 
 def verify_form(fields: Mapping[str, str], public_key: rsa.RSAPublicKey) -> None:
-    """RSA2 over the sorted fields without sign/sign_type; InvalidNotification otherwise."""
+    """RSA2 over the sorted fields without sign/sign_type; InvalidCallback otherwise."""
     signature = fields.get("sign", "")
     if not signature:
-        raise InvalidNotification(Rejection.MISSING_SIGNATURE)
+        raise InvalidCallback(Rejection.MISSING_SIGNATURE)
     if fields.get("sign_type", "RSA2") != "RSA2":
-        raise InvalidNotification(Rejection.UNSUPPORTED, "sign_type")
+        raise InvalidCallback(Rejection.UNSUPPORTED, "sign_type")
     content = sign_content(fields, exclude=("sign", "sign_type")).encode("utf-8")
     if not rsa_verify(public_key, content, signature):
-        raise InvalidNotification(Rejection.BAD_SIGNATURE)
+        raise InvalidCallback(Rejection.BAD_SIGNATURE)
 
 
-def decode_notify(body: bytes, *, app_id: str, public_key: rsa.RSAPublicKey) -> NotificationEvent:
+def decode_notify(body: bytes, *, app_id: str, public_key: rsa.RSAPublicKey) -> CallbackEvent:
     """Verify first, then the typed event."""
     fields = read_form(body)
     verify_form(fields, public_key)
     if fields.get("app_id") != app_id:
-        raise InvalidNotification(Rejection.FOREIGN_MERCHANT)
+        raise InvalidCallback(Rejection.FOREIGN_MERCHANT)
     event_id, out_trade_no = fields.get("notify_id", ""), fields.get("out_trade_no", "")
     trade_status = fields.get("trade_status", "")
     if not (event_id and out_trade_no and trade_status):
-        raise InvalidNotification(Rejection.MALFORMED, "notify_id, out_trade_no or trade_status missing")
+        raise InvalidCallback(Rejection.MALFORMED, "notify_id, out_trade_no or trade_status missing")
     if fields.get("out_biz_no"):  # a refund notification (refund_fee is the cumulative refunded total)
         return RefundSucceeded(
             out_trade_no=out_trade_no,
@@ -94,10 +94,10 @@ def _paid(fields: Mapping[str, str], *, event_id: str, out_trade_no: str) -> Pay
     try:
         amount_fen = yuan_to_fen(fields.get("total_amount", ""))
     except ValueError as exc:
-        raise InvalidNotification(Rejection.MALFORMED, "total_amount") from exc
+        raise InvalidCallback(Rejection.MALFORMED, "total_amount") from exc
     transaction_id = fields.get("trade_no", "")
     if amount_fen <= 0 or not transaction_id:
-        raise InvalidNotification(Rejection.MALFORMED, "total_amount or trade_no")
+        raise InvalidCallback(Rejection.MALFORMED, "total_amount or trade_no")
     return PaymentSucceeded(
         out_trade_no=out_trade_no,
         transaction_id=transaction_id,

@@ -2,7 +2,7 @@
 
 Pure library code: no database, no Flask. Every amount is integer fen. Every outbound call has a
 timeout and ends in a result or a ``ProviderError`` (``ProviderTimeout`` when the outcome is unknown).
-``parse_notification`` verifies before it decodes and raises only ``InvalidNotification``.
+``parse_callback`` verifies before it decodes and raises only ``InvalidCallback``.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class ErrorCode(StrEnum):
 
 
 class Rejection(StrEnum):
-    """Why a notification was refused (``InvalidNotification.reason``)."""
+    """Why a notification was refused (``InvalidCallback.reason``)."""
 
     MISSING_SIGNATURE = "missing_signature"  # a signature header or field is absent
     PROBE = "probe"  # WeChat's WECHATPAY/SIGNTEST/ probe traffic
@@ -127,7 +127,7 @@ class ProviderNotConfigured(Exception):
     """The channel is disabled or its settings are missing; the domain answers "channel unavailable"."""
 
 
-class InvalidNotification(Exception):
+class InvalidCallback(Exception):
     """A notification we cannot prove genuine or cannot decode; answer 4xx, change nothing."""
 
     def __init__(self, reason: Rejection, detail: str = "") -> None:
@@ -242,7 +242,7 @@ class IgnoredEvent:
     event_type: str
 
 
-NotificationEvent = PaymentSucceeded | PaymentFailed | RefundSucceeded | RefundFailed | IgnoredEvent
+CallbackEvent = PaymentSucceeded | PaymentFailed | RefundSucceeded | RefundFailed | IgnoredEvent
 
 
 @dataclass(frozen=True)
@@ -308,8 +308,8 @@ class PaymentProvider(Protocol):
         """Refund once per ``out_refund_no``; calling again with it is safe and tells the current status."""
         ...
 
-    def parse_notification(self, headers: HeaderSource, body: bytes, *, now: datetime) -> NotificationEvent:
-        """Verify, then decode; raises only ``InvalidNotification``."""
+    def parse_callback(self, headers: HeaderSource, body: bytes, *, now: datetime) -> CallbackEvent:
+        """Verify, then decode; raises only ``InvalidCallback``."""
         ...
 
     def accepted_reply(self) -> NotifyReply:
@@ -327,11 +327,11 @@ def lower_headers(headers: HeaderSource) -> dict[str, str]:
 
 
 def check_timestamp(raw: str, now: datetime) -> None:
-    """A unix-seconds timestamp within 5 minutes of ``now``, or InvalidNotification."""
+    """A unix-seconds timestamp within 5 minutes of ``now``, or InvalidCallback."""
     if not _DIGITS.match(raw):
-        raise InvalidNotification(Rejection.BAD_TIMESTAMP)
+        raise InvalidCallback(Rejection.BAD_TIMESTAMP)
     if abs(now.timestamp() - int(raw)) > NOTIFY_WINDOW.total_seconds():
-        raise InvalidNotification(Rejection.STALE)
+        raise InvalidCallback(Rejection.STALE)
 
 
 def check_out_trade_no(value: str) -> str:

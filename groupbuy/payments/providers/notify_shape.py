@@ -1,7 +1,7 @@
 """A cheap look at a notification before anything is stored: size, the provider's envelope, its signature headers.
 
 No cryptography here: this only keeps junk (wrong shape, oversized, unsigned) out of ``payment_notifications``.
-Everything that passes is stored raw and then verified for real by the provider's ``parse_notification``.
+Everything that passes is stored raw and then verified for real by the provider's ``parse_callback``.
 A provider without an entry in ``SHAPES`` gets the size check only.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from groupbuy.payments.providers.alipay_notify import read_form
 from groupbuy.payments.providers.base import (
     HeaderSource,
-    InvalidNotification,
+    InvalidCallback,
     ProviderName,
     Rejection,
     lower_headers,
@@ -39,9 +39,9 @@ _SANDBOX_HEADERS = tuple(h.lower() for h in (SIGNATURE_HEADER, TIMESTAMP_HEADER,
 
 
 def check_shape(provider: ProviderName, headers: HeaderSource, body: bytes, *, max_bytes: int) -> None:
-    """InvalidNotification unless ``body`` is small enough and looks like ``provider``'s notification."""
+    """InvalidCallback unless ``body`` is small enough and looks like ``provider``'s notification."""
     if not body or len(body) > max_bytes:
-        raise InvalidNotification(Rejection.TOO_LARGE if body else Rejection.MALFORMED, "size")
+        raise InvalidCallback(Rejection.TOO_LARGE if body else Rejection.MALFORMED, "size")
     check = SHAPES.get(provider)
     if check is not None:
         check(lower_headers(headers), body)
@@ -51,9 +51,9 @@ def _json_object(body: bytes, keys: tuple[str, ...]) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise InvalidNotification(Rejection.MALFORMED, "not JSON") from exc
+        raise InvalidCallback(Rejection.MALFORMED, "not JSON") from exc
     if not isinstance(data, dict) or not _has_text(data, keys):
-        raise InvalidNotification(Rejection.MALFORMED, "envelope")
+        raise InvalidCallback(Rejection.MALFORMED, "envelope")
     return data
 
 
@@ -63,31 +63,31 @@ def _has_text(data: Mapping[str, Any], keys: tuple[str, ...]) -> bool:
 
 def _require_headers(headers: Mapping[str, str], names: tuple[str, ...]) -> None:
     if not all(headers.get(name) for name in names):
-        raise InvalidNotification(Rejection.MISSING_SIGNATURE)
+        raise InvalidCallback(Rejection.MISSING_SIGNATURE)
 
 
 def _wechat(headers: Mapping[str, str], body: bytes) -> None:
     data = _json_object(body, tuple(k for k in _WECHAT_KEYS if k != "resource"))
     resource = data.get("resource")
     if not isinstance(resource, dict) or not _has_text(resource, _WECHAT_RESOURCE_KEYS):
-        raise InvalidNotification(Rejection.MALFORMED, "resource")
+        raise InvalidCallback(Rejection.MALFORMED, "resource")
     _require_headers(headers, _WECHAT_HEADERS)
 
 
 def _alipay(_headers: Mapping[str, str], body: bytes) -> None:
-    fields = read_form(body)  # a plain UTF-8 form of at most 100 fields, or InvalidNotification
+    fields = read_form(body)  # a plain UTF-8 form of at most 100 fields, or InvalidCallback
     if not _has_text(fields, _ALIPAY_FIELDS):
-        raise InvalidNotification(Rejection.MALFORMED, "fields")
+        raise InvalidCallback(Rejection.MALFORMED, "fields")
     if not _has_text(fields, _ALIPAY_SIGN_FIELDS):
-        raise InvalidNotification(Rejection.MISSING_SIGNATURE)
+        raise InvalidCallback(Rejection.MISSING_SIGNATURE)
 
 
 def _unionpay(_headers: Mapping[str, str], body: bytes) -> None:
     fields = read_form(body)
     if not _has_text(fields, _UNIONPAY_FIELDS):
-        raise InvalidNotification(Rejection.MALFORMED, "fields")
+        raise InvalidCallback(Rejection.MALFORMED, "fields")
     if not _has_text(fields, _UNIONPAY_SIGN_FIELDS):
-        raise InvalidNotification(Rejection.MISSING_SIGNATURE)
+        raise InvalidCallback(Rejection.MISSING_SIGNATURE)
 
 
 def _sandbox(headers: Mapping[str, str], body: bytes) -> None:

@@ -2,7 +2,7 @@
 
 - ``create_payment`` returns ``{PUBLIC_BASE_URL}/pay/sandbox/<token>``; the token is signed (itsdangerous,
   HMAC-SHA256) and names the out_trade_no, amount and expiry: ``read_checkout(token)`` gives them back.
-- ``build_notification`` is what the checkout page's "pay" button sends; ``parse_notification`` verifies it
+- ``build_callback`` is what the checkout page's "pay" button sends; ``parse_callback`` verifies it
   exactly like the real providers (HMAC-SHA256 over "timestamp\\nnonce\\nbody\\n", 5-minute window).
 - It keeps no state: ``query`` always answers NOTPAY, ``close`` always succeeds and refunds succeed at once
   with a deterministic refund id. The payments domain records what happened to sandbox payments; its
@@ -25,10 +25,10 @@ from itsdangerous import BadData, URLSafeSerializer
 from groupbuy import clock
 from groupbuy.payments.providers.base import (
     MAX_NOTIFY_BYTES,
+    CallbackEvent,
     CreatedPayment,
     HeaderSource,
-    InvalidNotification,
-    NotificationEvent,
+    InvalidCallback,
     NotifyReply,
     PaymentChannel,
     PaymentFailed,
@@ -161,7 +161,7 @@ class SandboxProvider:
         """The sandbox's stable transaction id for a trade (so duplicates dedupe like real ones)."""
         return self._derived_id("SB", f"trade:{out_trade_no}")
 
-    def build_notification(
+    def build_callback(
         self, out_trade_no: str, amount_fen: int, result: TradeStatus, now: datetime
     ) -> tuple[dict[str, str], bytes]:
         """A signed notification: result SUCCESS (paid) or PAYERROR / CLOSED (not paid)."""
@@ -187,26 +187,26 @@ class SandboxProvider:
         }
         return headers, body
 
-    def parse_notification(self, headers: HeaderSource, body: bytes, *, now: datetime) -> NotificationEvent:
+    def parse_callback(self, headers: HeaderSource, body: bytes, *, now: datetime) -> CallbackEvent:
         """Verify HMAC and the 5-minute window, then decode."""
         if len(body) > MAX_NOTIFY_BYTES:
-            raise InvalidNotification(Rejection.TOO_LARGE)
+            raise InvalidCallback(Rejection.TOO_LARGE)
         lowered = lower_headers(headers)
         signature = lowered.get(SIGNATURE_HEADER.lower(), "")
         timestamp, nonce = lowered.get(TIMESTAMP_HEADER.lower(), ""), lowered.get(NONCE_HEADER.lower(), "")
         if not (signature and timestamp and nonce):
-            raise InvalidNotification(Rejection.MISSING_SIGNATURE)
+            raise InvalidCallback(Rejection.MISSING_SIGNATURE)
         check_timestamp(timestamp, now)
         try:
             expected = self._signature(timestamp, nonce, body)
         except UnicodeEncodeError as exc:
-            raise InvalidNotification(Rejection.MALFORMED, "nonce") from exc
+            raise InvalidCallback(Rejection.MALFORMED, "nonce") from exc
         if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
-            raise InvalidNotification(Rejection.BAD_SIGNATURE)
+            raise InvalidCallback(Rejection.BAD_SIGNATURE)
         try:
             return self._event(json.loads(body))
         except (KeyError, TypeError, ValueError, RecursionError) as exc:
-            raise InvalidNotification(Rejection.MALFORMED) from exc
+            raise InvalidCallback(Rejection.MALFORMED) from exc
 
     def accepted_reply(self) -> NotifyReply:
         return NotifyReply(status=204, body=b"", content_type=None)
@@ -215,7 +215,7 @@ class SandboxProvider:
         body = json.dumps({"code": "FAIL", "message": message[:200]}, ensure_ascii=False).encode()
         return NotifyReply(status=status, body=body, content_type="application/json")
 
-    def _event(self, data: Any) -> NotificationEvent:
+    def _event(self, data: Any) -> CallbackEvent:
         if not isinstance(data, dict):
             raise ValueError("not an object")
         event_id, out_trade_no = str(data["id"]), check_out_trade_no(data["out_trade_no"])

@@ -21,12 +21,12 @@ from groupbuy import clock
 from groupbuy.payments.providers.alipay_notify import read_form
 from groupbuy.payments.providers.base import (
     NOTIFY_WINDOW,
+    CallbackEvent,
     CreatedPayment,
     ErrorCode,
     FrontForm,
     HeaderSource,
-    InvalidNotification,
-    NotificationEvent,
+    InvalidCallback,
     NotifyReply,
     PaymentChannel,
     ProviderError,
@@ -278,16 +278,16 @@ class UnionPayProvider:
             succeeded_at=None,
         )
 
-    def parse_notification(self, headers: HeaderSource, body: bytes, *, now: datetime) -> NotificationEvent:
+    def parse_callback(self, headers: HeaderSource, body: bytes, *, now: datetime) -> CallbackEvent:
         """Verify signer chain, signer name and signature; then txnTime within a day of ``now``; then decode."""
         fields = read_form(body)
         self.settings.trust.verify(fields, now=now)
         try:
             sent_at = parse_txn_time(fields.get("txnTime"))
         except ValueError as exc:
-            raise InvalidNotification(Rejection.BAD_TIMESTAMP) from exc
+            raise InvalidCallback(Rejection.BAD_TIMESTAMP) from exc
         if not (now - NOTIFY_MAX_AGE <= sent_at <= now + NOTIFY_WINDOW):
-            raise InvalidNotification(Rejection.STALE)
+            raise InvalidCallback(Rejection.STALE)
         return decode_event(fields)
 
     def accepted_reply(self) -> NotifyReply:
@@ -343,7 +343,7 @@ class UnionPayProvider:
             raise ProviderError(ErrorCode.BAD_RESPONSE, "unreadable answer", retryable=True) from exc
         try:
             self.settings.trust.verify(answer, now=self._now())
-        except InvalidNotification as exc:  # success or refusal alike: an unproven answer is not acted on
+        except InvalidCallback as exc:  # success or refusal alike: an unproven answer is not acted on
             log.warning("unionpay_response_unverified", endpoint=path, reason=str(exc.reason))
             raise ProviderError(ErrorCode.RESPONSE_SIGNATURE_INVALID, str(exc.reason), retryable=True) from exc
         if answer.get("merId", self.settings.mer_id) != self.settings.mer_id:

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 import structlog
 
 from groupbuy.payments.providers.base import (
+    CallbackEvent,
     ErrorCode,
     IgnoredEvent,
-    InvalidNotification,
-    NotificationEvent,
+    InvalidCallback,
     PaymentSucceeded,
     ProviderError,
     RefundSucceeded,
@@ -45,19 +45,19 @@ def error_for(answer: Mapping[str, str]) -> ProviderError:
     return ProviderError(mapped, message, retryable=retryable, provider_code=code or None)
 
 
-def decode_event(fields: Mapping[str, str]) -> NotificationEvent:
+def decode_event(fields: Mapping[str, str]) -> CallbackEvent:
     """A verified notification as our event: consume and refund successes; anything else is stored and ignored."""
     order_id, query_id = fields.get("orderId", ""), fields.get("queryId", "")
     txn_type, resp_code = fields.get("txnType", ""), fields.get("respCode", "")
     if not (order_id and query_id and txn_type and resp_code):
-        raise InvalidNotification(Rejection.MALFORMED, "orderId, queryId, txnType or respCode missing")
+        raise InvalidCallback(Rejection.MALFORMED, "orderId, queryId, txnType or respCode missing")
     event_id = f"{txn_type}:{query_id}"[:100]
     if resp_code != "00":
         return IgnoredEvent(event_id=f"{event_id}:{resp_code[:8]}", event_type=f"txn_{txn_type[:4]}:{resp_code[:8]}")
     try:
         amount_fen = parse_fen(fields.get("txnAmt"))
     except ValueError as exc:
-        raise InvalidNotification(Rejection.MALFORMED, "txnAmt") from exc
+        raise InvalidCallback(Rejection.MALFORMED, "txnAmt") from exc
     if txn_type == "01":
         return PaymentSucceeded(
             out_trade_no=order_id,

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from groupbuy.payments.providers.base import CHINA_TZ, InvalidNotification, Rejection
+from groupbuy.payments.providers.base import CHINA_TZ, InvalidCallback, Rejection
 from groupbuy.payments.providers.keys import MIN_KEY_BITS, rsa_sign, rsa_verify
 
 TXN_TIME_FORMAT = "%Y%m%d%H%M%S"
@@ -191,30 +191,30 @@ class TrustChain:
             raise ValueError("the expected UnionPay signer name is empty")
 
     def signer_key(self, pem: str, *, now: datetime) -> rsa.RSAPublicKey:
-        """The signer's public key once its certificate checks out; InvalidNotification(UNKNOWN_KEY) otherwise."""
+        """The signer's public key once its certificate checks out; InvalidCallback(UNKNOWN_KEY) otherwise."""
         if not pem:
-            raise InvalidNotification(Rejection.MISSING_SIGNATURE, "signPubKeyCert")
+            raise InvalidCallback(Rejection.MISSING_SIGNATURE, "signPubKeyCert")
         try:
             certificate = x509.load_pem_x509_certificate(pem.encode("ascii"))
         except (ValueError, UnicodeEncodeError) as exc:
-            raise InvalidNotification(Rejection.UNKNOWN_KEY, "unreadable signPubKeyCert") from exc
+            raise InvalidCallback(Rejection.UNKNOWN_KEY, "unreadable signPubKeyCert") from exc
         if not _issued_by(certificate, self.intermediate) or _is_ca(certificate):
-            raise InvalidNotification(Rejection.UNKNOWN_KEY, "signer not issued by our intermediate")
+            raise InvalidCallback(Rejection.UNKNOWN_KEY, "signer not issued by our intermediate")
         if not (_valid_at(certificate, now) and _valid_at(self.intermediate, now) and _valid_at(self.root, now)):
-            raise InvalidNotification(Rejection.UNKNOWN_KEY, "certificate outside its validity")
+            raise InvalidCallback(Rejection.UNKNOWN_KEY, "certificate outside its validity")
         if signer_org(certificate) != self.signer_name:
-            raise InvalidNotification(Rejection.UNKNOWN_KEY, "signer is not UnionPay")
+            raise InvalidCallback(Rejection.UNKNOWN_KEY, "signer is not UnionPay")
         key = certificate.public_key()
         if not isinstance(key, rsa.RSAPublicKey) or key.key_size < MIN_KEY_BITS:
-            raise InvalidNotification(Rejection.UNSUPPORTED, "signer key")
+            raise InvalidCallback(Rejection.UNSUPPORTED, "signer key")
         return key
 
     def verify(self, fields: Mapping[str, str], *, now: datetime) -> None:
-        """signMethod 01, a trusted signer certificate and a valid signature; InvalidNotification otherwise."""
+        """signMethod 01, a trusted signer certificate and a valid signature; InvalidCallback otherwise."""
         if not fields.get("signature"):
-            raise InvalidNotification(Rejection.MISSING_SIGNATURE)
+            raise InvalidCallback(Rejection.MISSING_SIGNATURE)
         if fields.get("signMethod") != "01":
-            raise InvalidNotification(Rejection.UNSUPPORTED, "signMethod")
+            raise InvalidCallback(Rejection.UNSUPPORTED, "signMethod")
         key = self.signer_key(fields.get("signPubKeyCert", ""), now=now)
         if not signature_valid(key, fields):
-            raise InvalidNotification(Rejection.BAD_SIGNATURE)
+            raise InvalidCallback(Rejection.BAD_SIGNATURE)

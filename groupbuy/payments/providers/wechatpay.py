@@ -1,7 +1,7 @@
 """WeChat Pay API v3 for a direct merchant: native (QR) and JSAPI (mini-app) payments, query, close, refund.
 
 Every request is signed with the merchant key; every 2xx answer must carry a valid WeChat Pay signature
-(key chosen by Wechatpay-Serial among the keys we hold, never fetched). Notifications: see parse_notification.
+(key chosen by Wechatpay-Serial among the keys we hold, never fetched). Notifications: see parse_callback.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from groupbuy import clock
 from groupbuy.payments.providers.base import (
     CHINA_TZ,
     MAX_NOTIFY_BYTES,
+    CallbackEvent,
     CreatedPayment,
     ErrorCode,
     HeaderSource,
-    InvalidNotification,
+    InvalidCallback,
     JsapiParams,
-    NotificationEvent,
     NotifyReply,
     PaymentChannel,
     ProviderError,
@@ -53,7 +53,7 @@ from groupbuy.payments.providers.wechatpay_crypto import (
 from groupbuy.payments.providers.wechatpay_events import (
     REFUND_STATES,
     TRADE_STATES,
-    decode_notification,
+    decode_callback,
     optional_text,
     text,
 )
@@ -267,12 +267,12 @@ class WeChatPayProvider:
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError(ErrorCode.BAD_RESPONSE, "refund answer", retryable=True) from exc
 
-    def parse_notification(self, headers: HeaderSource, body: bytes, *, now: datetime) -> NotificationEvent:
+    def parse_callback(self, headers: HeaderSource, body: bytes, *, now: datetime) -> CallbackEvent:
         """Verify signature, serial, freshness (±5 min of ``now``) and no probe; then decrypt and decode."""
         if len(body) > MAX_NOTIFY_BYTES:
-            raise InvalidNotification(Rejection.TOO_LARGE)
+            raise InvalidCallback(Rejection.TOO_LARGE)
         verify_wechatpay_signature(lower_headers(headers), body, keys=self.settings.platform_keys, now=now)
-        return decode_notification(
+        return decode_callback(
             body, apiv3_key=self.settings.apiv3_key, mchid=self.settings.mchid, appid=self.settings.appid
         )
 
@@ -337,7 +337,7 @@ class WeChatPayProvider:
         if 200 <= status < 300 or signed:  # errors are checked too when signed: a forged ORDERPAID is refused
             try:
                 verify_wechatpay_signature(headers, content, keys=self.settings.platform_keys, now=self._now())
-            except InvalidNotification as exc:
+            except InvalidCallback as exc:
                 log.warning("wechatpay_response_unverified", status=status, reason=str(exc.reason))
                 raise ProviderError(ErrorCode.RESPONSE_SIGNATURE_INVALID, str(exc.reason), retryable=True) from exc
         try:

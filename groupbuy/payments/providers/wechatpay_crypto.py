@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from groupbuy.payments.providers.base import InvalidNotification, Rejection, check_timestamp
+from groupbuy.payments.providers.base import InvalidCallback, Rejection, check_timestamp
 from groupbuy.payments.providers.keys import rsa_sign, rsa_verify
 
 AUTH_SCHEME = "WECHATPAY2-SHA256-RSA2048"
@@ -66,7 +66,7 @@ def signed_message(timestamp: str, nonce: str, body: bytes) -> bytes:
 def verify_wechatpay_signature(
     headers: Mapping[str, str], body: bytes, *, keys: Mapping[str, rsa.RSAPublicKey], now: datetime
 ) -> None:
-    """Check Wechatpay-* headers (lower-cased names) against ``body``; raise InvalidNotification otherwise.
+    """Check Wechatpay-* headers (lower-cased names) against ``body``; raise InvalidCallback otherwise.
 
     Order matters: cheap header checks first, no network ever (an unknown serial is refused, not fetched).
     """
@@ -75,60 +75,60 @@ def verify_wechatpay_signature(
     nonce = headers.get("wechatpay-nonce", "")
     serial = headers.get("wechatpay-serial", "")
     if not (signature and timestamp and nonce and serial):
-        raise InvalidNotification(Rejection.MISSING_SIGNATURE)
+        raise InvalidCallback(Rejection.MISSING_SIGNATURE)
     if max(len(signature), len(nonce), len(serial)) > _MAX_HEADER:
-        raise InvalidNotification(Rejection.MALFORMED, "header too long")
+        raise InvalidCallback(Rejection.MALFORMED, "header too long")
     if signature.startswith(PROBE_PREFIX):
-        raise InvalidNotification(Rejection.PROBE)
+        raise InvalidCallback(Rejection.PROBE)
     signature_type = headers.get("wechatpay-signature-type")
     if signature_type is not None and signature_type != AUTH_SCHEME:
-        raise InvalidNotification(Rejection.UNSUPPORTED, "signature type")
+        raise InvalidCallback(Rejection.UNSUPPORTED, "signature type")
     check_timestamp(timestamp, now)
     key = keys.get(serial)
     if key is None:
-        raise InvalidNotification(Rejection.UNKNOWN_KEY)
+        raise InvalidCallback(Rejection.UNKNOWN_KEY)
     try:
         message = signed_message(timestamp, nonce, body)
     except UnicodeEncodeError as exc:  # only from a hand-made mapping; HTTP headers always encode
-        raise InvalidNotification(Rejection.MALFORMED, "nonce") from exc
+        raise InvalidCallback(Rejection.MALFORMED, "nonce") from exc
     if not rsa_verify(key, message, signature):
-        raise InvalidNotification(Rejection.BAD_SIGNATURE)
+        raise InvalidCallback(Rejection.BAD_SIGNATURE)
 
 
 def decrypt_resource(resource: object, apiv3_key: bytes) -> dict[str, Any]:
     """Decrypt a notification ``resource`` (AES-256-GCM, key = APIv3 key) into its JSON object."""
     if not isinstance(resource, dict):
-        raise InvalidNotification(Rejection.MALFORMED, "resource")
+        raise InvalidCallback(Rejection.MALFORMED, "resource")
     if resource.get("algorithm") != AEAD_ALGORITHM:
-        raise InvalidNotification(Rejection.UNSUPPORTED, "algorithm")
+        raise InvalidCallback(Rejection.UNSUPPORTED, "algorithm")
     ciphertext, nonce = resource.get("ciphertext"), resource.get("nonce")
     associated_data = resource.get("associated_data", "")
     if associated_data is None:
         associated_data = ""
     if not (isinstance(ciphertext, str) and isinstance(nonce, str) and isinstance(associated_data, str)):
-        raise InvalidNotification(Rejection.MALFORMED, "resource fields")
+        raise InvalidCallback(Rejection.MALFORMED, "resource fields")
     try:  # a JSON string may hold lone surrogates, which do not encode
         nonce_bytes, aad = nonce.encode(), associated_data.encode()
     except UnicodeEncodeError as exc:
-        raise InvalidNotification(Rejection.MALFORMED, "resource fields") from exc
+        raise InvalidCallback(Rejection.MALFORMED, "resource fields") from exc
     if not 8 <= len(nonce_bytes) <= 64:  # AES-GCM nonces: WeChat sends 12 characters
-        raise InvalidNotification(Rejection.MALFORMED, "nonce")
+        raise InvalidCallback(Rejection.MALFORMED, "nonce")
     try:
         sealed = base64.b64decode(ciphertext, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidNotification(Rejection.MALFORMED, "ciphertext is not base64") from exc
+        raise InvalidCallback(Rejection.MALFORMED, "ciphertext is not base64") from exc
     if len(sealed) <= 16:  # the 16-byte tag alone, or less
-        raise InvalidNotification(Rejection.MALFORMED, "ciphertext too short")
+        raise InvalidCallback(Rejection.MALFORMED, "ciphertext too short")
     try:
         plain = AESGCM(apiv3_key).decrypt(nonce_bytes, sealed, aad or None)
     except (InvalidTag, ValueError) as exc:
-        raise InvalidNotification(Rejection.UNDECRYPTABLE) from exc
+        raise InvalidCallback(Rejection.UNDECRYPTABLE) from exc
     try:
         data = json.loads(plain)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise InvalidNotification(Rejection.MALFORMED, "plaintext is not JSON") from exc
+        raise InvalidCallback(Rejection.MALFORMED, "plaintext is not JSON") from exc
     if not isinstance(data, dict):
-        raise InvalidNotification(Rejection.MALFORMED, "plaintext is not an object")
+        raise InvalidCallback(Rejection.MALFORMED, "plaintext is not an object")
     return data
 
 

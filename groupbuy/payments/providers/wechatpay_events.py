@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from groupbuy.payments.providers.base import (
+    CallbackEvent,
     IgnoredEvent,
-    InvalidNotification,
-    NotificationEvent,
+    InvalidCallback,
     PaymentFailed,
     PaymentSucceeded,
     RefundFailed,
@@ -47,18 +47,18 @@ def optional_text(data: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def decode_notification(body: bytes, *, apiv3_key: bytes, mchid: str, appid: str) -> NotificationEvent:
-    """The event in an already verified body; InvalidNotification for anything unexpected."""
+def decode_callback(body: bytes, *, apiv3_key: bytes, mchid: str, appid: str) -> CallbackEvent:
+    """The event in an already verified body; InvalidCallback for anything unexpected."""
     try:
         envelope = json.loads(body)
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        raise InvalidNotification(Rejection.MALFORMED, "body is not JSON") from exc
+        raise InvalidCallback(Rejection.MALFORMED, "body is not JSON") from exc
     if not isinstance(envelope, dict):
-        raise InvalidNotification(Rejection.MALFORMED, "body is not an object")
+        raise InvalidCallback(Rejection.MALFORMED, "body is not an object")
     try:
         event_id, event_type = text(envelope, "id"), text(envelope, "event_type")
     except ValueError as exc:
-        raise InvalidNotification(Rejection.MALFORMED, "envelope") from exc
+        raise InvalidCallback(Rejection.MALFORMED, "envelope") from exc
     data = decrypt_resource(envelope.get("resource"), apiv3_key)
     try:
         if event_type.startswith("TRANSACTION."):
@@ -66,18 +66,16 @@ def decode_notification(body: bytes, *, apiv3_key: bytes, mchid: str, appid: str
         if event_type.startswith("REFUND."):
             return _refund(data, event_id, mchid=mchid)
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidNotification(Rejection.MALFORMED, "resource content") from exc
+        raise InvalidCallback(Rejection.MALFORMED, "resource content") from exc
     return IgnoredEvent(event_id=event_id, event_type=event_type)
 
 
 def _check_merchant(data: Mapping[str, Any], *, mchid: str, appid: str | None) -> None:
     if data.get("mchid") != mchid or (appid is not None and data.get("appid") != appid):
-        raise InvalidNotification(Rejection.FOREIGN_MERCHANT)
+        raise InvalidCallback(Rejection.FOREIGN_MERCHANT)
 
 
-def _transaction(
-    data: Mapping[str, Any], event_id: str, event_type: str, *, mchid: str, appid: str
-) -> NotificationEvent:
+def _transaction(data: Mapping[str, Any], event_id: str, event_type: str, *, mchid: str, appid: str) -> CallbackEvent:
     _check_merchant(data, mchid=mchid, appid=appid)
     state = TRADE_STATES.get(text(data, "trade_state"))
     if state is None:
@@ -104,7 +102,7 @@ def _transaction(
     )
 
 
-def _refund(data: Mapping[str, Any], event_id: str, *, mchid: str) -> NotificationEvent:
+def _refund(data: Mapping[str, Any], event_id: str, *, mchid: str) -> CallbackEvent:
     _check_merchant(data, mchid=mchid, appid=None)  # refund notifications carry no appid
     status = REFUND_STATES.get(text(data, "refund_status"))
     if status is None or status is RefundStatus.PROCESSING:

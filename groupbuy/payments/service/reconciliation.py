@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from groupbuy.db import db, transaction
 from groupbuy.orders.enums import OrderStatus
 from groupbuy.orders.models import Order
-from groupbuy.payments.enums import NotificationOutcome, PaymentStatus
+from groupbuy.payments.enums import CallbackOutcome, PaymentStatus
 from groupbuy.payments.models import Payment
 from groupbuy.payments.providers import (
     ErrorCode,
@@ -89,9 +89,7 @@ def _paid(payment: Payment, answer: TradeQuery, now: datetime) -> str:
         paid_at=answer.paid_at,
     )
     outcome = settle_paid_trade(payment=payment, trade=trade, now=now).outcome
-    return {NotificationOutcome.LATE_PAYMENT: "late_payment", NotificationOutcome.FLAGGED: "flagged"}.get(
-        outcome, "paid"
-    )
+    return {CallbackOutcome.LATE_PAYMENT: "late_payment", CallbackOutcome.FLAGGED: "flagged"}.get(outcome, "paid")
 
 
 def _close(provider: PaymentProvider, payment: Payment, now: datetime) -> str:

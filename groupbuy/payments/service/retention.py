@@ -15,32 +15,32 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from groupbuy.db import db, transaction
-from groupbuy.payments.enums import NotificationOutcome, PaymentStatus
-from groupbuy.payments.models import Payment, PaymentNotification
+from groupbuy.payments.enums import CallbackOutcome, PaymentStatus
+from groupbuy.payments.models import Payment, PaymentCallback
 
 PRUNABLE_OUTCOMES = frozenset(
     {
-        NotificationOutcome.REJECTED,
-        NotificationOutcome.DUPLICATE,
-        NotificationOutcome.IGNORED,
-        NotificationOutcome.NO_CHANGE,
-        NotificationOutcome.APPLIED,
+        CallbackOutcome.REJECTED,
+        CallbackOutcome.DUPLICATE,
+        CallbackOutcome.IGNORED,
+        CallbackOutcome.NO_CHANGE,
+        CallbackOutcome.APPLIED,
     }
 )
 
 
-def prune_notifications(*, now: datetime, days: int, limit: int) -> dict[str, int]:
+def prune_callbacks(*, now: datetime, days: int, limit: int) -> dict[str, int]:
     """Delete prunable notifications received more than ``days`` ago, ``limit`` per transaction; idempotent."""
     cutoff = now - timedelta(days=days)
     flagged = select(Payment.id).where(Payment.status == PaymentStatus.FLAGGED)
     due = (
-        select(PaymentNotification.id)
+        select(PaymentCallback.id)
         .where(
-            PaymentNotification.received_at < cutoff,
-            PaymentNotification.outcome.in_(PRUNABLE_OUTCOMES),
-            (PaymentNotification.payment_id.is_(None)) | (PaymentNotification.payment_id.not_in(flagged)),
+            PaymentCallback.received_at < cutoff,
+            PaymentCallback.outcome.in_(PRUNABLE_OUTCOMES),
+            (PaymentCallback.payment_id.is_(None)) | (PaymentCallback.payment_id.not_in(flagged)),
         )
-        .order_by(PaymentNotification.id)
+        .order_by(PaymentCallback.id)
         .limit(limit)
     )
     pruned = 0
@@ -49,7 +49,7 @@ def prune_notifications(*, now: datetime, days: int, limit: int) -> dict[str, in
             ids = list(db.session.scalars(due))
             if ids:
                 db.session.execute(
-                    delete(PaymentNotification).where(PaymentNotification.id.in_(ids)),
+                    delete(PaymentCallback).where(PaymentCallback.id.in_(ids)),
                     execution_options={"synchronize_session": False},
                 )
         pruned += len(ids)

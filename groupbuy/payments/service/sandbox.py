@@ -1,5 +1,5 @@
 """The built-in sandbox checkout: its page reads a signed token; "pay" sends a signed notification down the same
-pipeline as WeChat Pay and Alipay (handle_notification), never a shortcut."""
+pipeline as WeChat Pay and Alipay (handle_callback), never a shortcut."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from groupbuy.payments.providers import (
     TradeStatus,
     provider_named,
 )
-from groupbuy.payments.service.notifications import handle_notification
+from groupbuy.payments.service.callbacks import handle_callback
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,11 @@ def sandbox_checkout(*, token: str) -> SandboxCheckoutView:
 
 
 def pay_in_sandbox(*, token: str, succeed: bool, now: datetime) -> SandboxCheckoutView:
-    """The sandbox signs a notification (success or failure) and it goes through handle_notification like any other."""
+    """The sandbox signs a notification (success or failure) and it goes through handle_callback like any other."""
     provider = _sandbox()
     checkout = _checkout(provider, token)
     sandbox_checkout(token=token)  # 404 for a trade we do not know, before anything is sent
     result = TradeStatus.SUCCESS if succeed else TradeStatus.PAYERROR
-    headers, body = provider.build_notification(checkout.out_trade_no, checkout.amount_fen, result, now)
-    handle_notification(provider="sandbox", headers=headers, body=body, now=now)
+    headers, body = provider.build_callback(checkout.out_trade_no, checkout.amount_fen, result, now)
+    handle_callback(provider="sandbox", headers=headers, body=body, now=now)
     return sandbox_checkout(token=token)

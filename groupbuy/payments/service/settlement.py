@@ -10,9 +10,9 @@ import structlog
 from sqlalchemy import update
 
 from groupbuy.db import db, transaction
-from groupbuy.errors import Conflict
-from groupbuy.orders.service import mark_order_paid
-from groupbuy.payments.enums import NotificationOutcome, PaymentStatus, RefundSource
+from groupbuy.orders.enums import PaymentOutcome
+from groupbuy.orders.service import apply_payment
+from groupbuy.payments.enums import CallbackOutcome, PaymentStatus, RefundSource
 from groupbuy.payments.models import Payment
 from groupbuy.payments.service.refunds import request_refund
 
@@ -20,7 +20,6 @@ log = structlog.get_logger(__name__)
 
 # A payment may still turn out paid from these states (a close can lose the race against the buyer).
 UNSETTLED = (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.CLOSED)
-LATE = frozenset({"illegal_transition", "group_closed"})
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class PaidTrade:
 
 @dataclass(frozen=True)
 class Settlement:
-    outcome: NotificationOutcome
+    outcome: CallbackOutcome
     refund_id: int | None = None  # a late-payment refund waiting to be sent
 
 
@@ -59,20 +58,18 @@ def settle_paid_trade(*, payment: Payment, trade: PaidTrade, now: datetime) -> S
             )
         )
         if recorded.rowcount != 1:  # type: ignore[attr-defined]  # already paid (or flagged): nothing more
-            return Settlement(NotificationOutcome.NO_CHANGE)
-        try:
-            with db.session.begin_nested():  # a refused transition leaves the order exactly as it was
-                mark_order_paid(
-                    order_id=payment.order_id, amount_fen=payment.amount_fen, actor=f"payment:{payment.id}", now=now
-                )
-        except Conflict as refused:
-            if refused.code not in LATE:
-                return _flag(payment, f"the order refused the payment: {refused.code}", now, paid=True)
-            return _late_payment(payment, refused.code, now)
+            return Settlement(CallbackOutcome.NO_CHANGE)
+        answer = apply_payment(
+            order_id=payment.order_id, amount_fen=payment.amount_fen, actor=f"payment:{payment.id}", now=now
+        )
+        if answer.outcome is PaymentOutcome.REFUSED:
+            return _flag(payment, f"the order refused the payment: {answer.reason}", now, paid=True)
+        if answer.outcome is PaymentOutcome.TOO_LATE:
+            return _late_payment(payment, answer.reason, now)
         db.session.execute(
             update(Payment).where(Payment.id == payment.id).values(applied_to_order=True, updated_at=now)
         )
-        return Settlement(NotificationOutcome.APPLIED)
+        return Settlement(CallbackOutcome.APPLIED)
 
 
 def _late_payment(payment: Payment, why: str, now: datetime) -> Settlement:
@@ -87,7 +84,7 @@ def _late_payment(payment: Payment, why: str, now: datetime) -> Settlement:
         actor="system",
         request_key=f"late_payment:{payment.id}",
     )
-    return Settlement(NotificationOutcome.LATE_PAYMENT, refund_id=late.id)
+    return Settlement(CallbackOutcome.LATE_PAYMENT, refund_id=late.id)
 
 
 def _flag(payment: Payment, reason: str, now: datetime, *, paid: bool = False) -> Settlement:
@@ -99,7 +96,7 @@ def _flag(payment: Payment, reason: str, now: datetime, *, paid: bool = False) -
         .where(Payment.id == payment.id, Payment.status.in_(allowed))
         .values(status=PaymentStatus.FLAGGED, flag_reason=reason[:200], updated_at=now)
     )
-    return Settlement(NotificationOutcome.FLAGGED)
+    return Settlement(CallbackOutcome.FLAGGED)
 
 
 def record_failed_trade(*, payment: Payment, now: datetime, closed: bool) -> Settlement:
@@ -111,4 +108,4 @@ def record_failed_trade(*, payment: Payment, now: datetime, closed: bool) -> Set
             .values(status=PaymentStatus.CLOSED if closed else PaymentStatus.FAILED, updated_at=now)
         )
         changed = moved.rowcount == 1  # type: ignore[attr-defined]
-        return Settlement(NotificationOutcome.APPLIED if changed else NotificationOutcome.NO_CHANGE)
+        return Settlement(CallbackOutcome.APPLIED if changed else CallbackOutcome.NO_CHANGE)

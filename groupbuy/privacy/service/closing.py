@@ -22,13 +22,14 @@ from groupbuy.accounts.models import Address, AuthToken, User, VerificationCode,
 from groupbuy.audit.models import AuditEntry
 from groupbuy.audit.service import record_action
 from groupbuy.cart.models import CartItem
+from groupbuy.catalog.models import UserDealPurchase
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, Unauthorized
 from groupbuy.idempotency.models import IdempotencyKey
 from groupbuy.leaders.enums import ApplicationStatus, LeaderStatus
 from groupbuy.leaders.models import Leader, LeaderApplication
 from groupbuy.notifications.models import Notification, OutboxMessage
-from groupbuy.orders.models import Order, UserDealPurchase
+from groupbuy.orders.models import Order
 from groupbuy.orders.states import TERMINAL_STATES
 
 CLOSED_NICKNAME = "已注销用户"

@@ -26,8 +26,8 @@ from flask import Flask
 
 from groupbuy import clock
 from groupbuy.db import db
-from groupbuy.flows.jobs import dispatch_due_orders, handle_unclaimed_goods
-from groupbuy.groups.jobs import close_due_groups, forget_group_page_visitors
+from groupbuy.flows.jobs import close_due_groups, dispatch_due_orders, handle_unclaimed_goods
+from groupbuy.groups.jobs import forget_group_page_visitors
 from groupbuy.jobs.service import JobDefinition, JobFunction, RunOutcome, run_job
 from groupbuy.notifications.jobs import deliver_notifications
 from groupbuy.orders.jobs import auto_confirm_receipt, expire_unpaid_orders

@@ -1,4 +1,4 @@
-"""Closing in bulk, for the scheduled jobs: groups past their cutoff and their orders, expiry, auto-confirm.
+"""Closing groups and settling their orders: groups past their cutoff close, and their orders follow.
 
 Work is chosen from database state (not from the tick), so a late run catches up in one pass. A batch takes the
 due groups of the next leaders (every due group of a leader in one batch: an order belongs to one leader), closes
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, select
 
 from groupbuy.catalog.models import Deal
 from groupbuy.db import db, transaction
@@ -27,7 +27,7 @@ from groupbuy.groups.service import GroupClosure, claim_due_groups, close_groups
 from groupbuy.leaders.models import Leader
 from groupbuy.notifications.service import ClosedGroup, LineOutcome, notify_groups_closed, notify_orders_settled
 from groupbuy.orders.enums import LineStatus, OrderEvent, OrderStatus, RefundReason
-from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
+from groupbuy.orders.models import Order, OrderLine
 from groupbuy.orders.service.bulk import (
     SYSTEM,
     claim_orders,
@@ -37,7 +37,6 @@ from groupbuy.orders.service.bulk import (
     release_units,
     releases_at_the_end,
 )
-from groupbuy.orders.service.lifecycle import expire_order
 from groupbuy.orders.service.line_refunds import REFUNDABLE_STATES, OrderRefundOutcome, refund_lines_of_orders
 
 CLOSE_COUNTS = (
@@ -96,16 +95,6 @@ def _close_batches(*, now: datetime, limit: int) -> Counter[str]:
         if last is None:
             return counts
         after = last
-
-
-def expire_due_orders(*, now: datetime, limit: int) -> dict[str, int]:
-    """Cancel every unpaid order whose payment window has passed."""
-    return {"orders_expired": drain(expire_due_order_batch, now=now, limit=limit)}
-
-
-def auto_confirm_receipts(*, now: datetime, days: int, limit: int) -> dict[str, int]:
-    """Complete every order picked up or delivered at least ``days`` ago that nobody confirmed."""
-    return {"orders_completed": drain(auto_confirm_batch, now=now, days=days, limit=limit)}
 
 
 def close_due_group_batch(*, now: datetime, after_leader_id: int, limit: int) -> tuple[Counter[str], int | None]:
@@ -312,48 +301,3 @@ def cancel_unpaid_of_closed_groups_batch(*, now: datetime, after_id: int, limit:
     with transaction():
         scope = in_group_where(Group.status != GroupStatus.OPEN)
         return _cancel_unpaid(scope=scope, now=now, after_id=after_id, limit=limit)
-
-
-def expire_due_order_batch(*, now: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
-    """Unpaid orders past their payment window → cancelled through expire_order (stock and limits back once)."""
-    with transaction():
-        claimed = claim_orders(
-            select(Order.id)
-            .where(Order.status == OrderStatus.PENDING_PAYMENT, Order.pay_before <= now, Order.id > after_id)
-            .order_by(Order.id),
-            limit,
-        )
-        expired = sum(1 for r in claimed if expire_order(order_id=r.id, now=now) is not None)
-        return expired, claimed[-1].id if claimed else None
-
-
-def auto_confirm_batch(*, now: datetime, days: int, after_id: int, limit: int) -> tuple[int, int | None]:
-    """Orders picked up / delivered ``days`` ago (by their timeline) → completed (CONFIRM_RECEIPT by system)."""
-    reached = exists(
-        select(OrderTimelineEvent.id).where(
-            OrderTimelineEvent.order_id == Order.id,
-            OrderTimelineEvent.to_status == Order.status,
-            OrderTimelineEvent.at <= now - timedelta(days=days),
-        )
-    )
-    received = (OrderStatus.PICKED_UP, OrderStatus.DELIVERED)
-    with transaction():
-        claimed = claim_orders(
-            select(Order.id, Order.status)
-            .where(Order.status.in_(received), Order.id > after_id, reached)
-            .order_by(Order.id),
-            limit,
-        )
-        done = 0
-        for status in received:
-            done += len(
-                move_orders(
-                    order_ids=[r.id for r in claimed if r.status is status],
-                    event=OrderEvent.CONFIRM_RECEIPT,
-                    from_status=status,
-                    now=now,
-                    note=f"receipt confirmed automatically after {days} days",
-                    values={"closed_at": now},
-                )
-            )
-        return done, claimed[-1].id if claimed else None

@@ -51,7 +51,7 @@ class WeChatNotifications:
             "Content-Type": "application/json",
         }
 
-    def build_notification(
+    def build_callback(
         self,
         event_type: str,
         plain: dict[str, Any] | bytes,
@@ -109,9 +109,7 @@ class WeChatNotifications:
         self, out_trade_no: str, *, now: datetime, **overrides: Any
     ) -> tuple[dict[str, str], bytes]:
         """TRANSACTION.SUCCESS for a trade (paid now if it was not)."""
-        return self.build_notification(
-            "TRANSACTION.SUCCESS", self.transaction_resource(out_trade_no, **overrides), now=now
-        )
+        return self.build_callback("TRANSACTION.SUCCESS", self.transaction_resource(out_trade_no, **overrides), now=now)
 
     def build_refund_notification(self, out_refund_no: str, *, now: datetime) -> tuple[dict[str, str], bytes]:
         """REFUND.SUCCESS / REFUND.ABNORMAL / REFUND.CLOSED, after the refund's current status."""
@@ -133,4 +131,4 @@ class WeChatNotifications:
                 "payer_refund": refund.refund_fen,
             },
         }
-        return self.build_notification(f"REFUND.{refund.status}", resource, now=now, associated_data="refund")
+        return self.build_callback(f"REFUND.{refund.status}", resource, now=now, associated_data="refund")

@@ -7,16 +7,16 @@ from typing import Any
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.auth import ANYONE, current_user_id, require_roles
+from groupbuy.accounts.auth import ANYONE, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
-from groupbuy.notifications import service
-from groupbuy.notifications.models import Notification
-from groupbuy.notifications.schemas import (
+from groupbuy.inbox.schemas import (
     NotificationPageSchema,
     NotificationQuerySchema,
     NotificationSchema,
     ReadAllSchema,
 )
+from groupbuy.notifications import service
+from groupbuy.notifications.models import Notification
 from groupbuy.notifications.service import NotificationPage
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="In-app notifications")

@@ -1,4 +1,5 @@
-"""Provider notifications: shape-checked, stored raw, verified by the provider, then applied once per event and state.
+"""Provider callbacks (the providers call them notifications): shape-checked, stored raw, verified by the provider,
+then applied once per event and state.
 
 Nothing is stored for a provider that is not enabled (404) or for a body that does not even look like that
 provider's notification (400 / 401, see providers/notify_shape.py). Stored rows are pruned by
@@ -16,12 +17,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from groupbuy.db import db, transaction
-from groupbuy.payments.enums import NotificationOutcome
-from groupbuy.payments.models import Payment, PaymentNotification, ProcessedPaymentEvent, Refund
+from groupbuy.payments.enums import CallbackOutcome
+from groupbuy.payments.models import Payment, PaymentCallback, ProcessedPaymentEvent, Refund
 from groupbuy.payments.providers import (
+    CallbackEvent,
     IgnoredEvent,
-    InvalidNotification,
-    NotificationEvent,
+    InvalidCallback,
     NotifyReply,
     PaymentFailed,
     PaymentSucceeded,
@@ -49,7 +50,7 @@ _UNAUTHENTIC = frozenset(
 _PRIVATE_HEADERS = frozenset({"authorization", "cookie"})
 
 
-def handle_notification(*, provider: str, headers: Mapping[str, str], body: bytes, now: datetime) -> NotifyReply:
+def handle_callback(*, provider: str, headers: Mapping[str, str], body: bytes, now: datetime) -> NotifyReply:
     """Shape-check and keep the raw notification, let the provider verify it, apply it once; answer its way."""
     name = NOTIFY_PATHS.get(provider)
     try:
@@ -58,18 +59,18 @@ def handle_notification(*, provider: str, headers: Mapping[str, str], body: byte
         return _plain_fail("provider not enabled", 404)  # nothing stored: anyone can call this URL
     try:
         check_shape(handler.name, headers, body, max_bytes=_max_bytes())
-    except InvalidNotification as exc:
+    except InvalidCallback as exc:
         log.info("payment_notification_refused", provider=handler.name.value, reason=exc.reason.value)
         return handler.rejected_reply("invalid notification", status=401 if exc.reason in _UNAUTHENTIC else 400)
     notification_id = _store_raw(provider, headers, body, now)
     try:
-        event = handler.parse_notification(headers, body, now=now)
-    except InvalidNotification as exc:
-        _mark(notification_id, NotificationOutcome.REJECTED, detail=exc.reason.value)
+        event = handler.parse_callback(headers, body, now=now)
+    except InvalidCallback as exc:
+        _mark(notification_id, CallbackOutcome.REJECTED, detail=exc.reason.value)
         log.warning("payment_notification_rejected", provider=handler.name.value, reason=exc.reason.value)
         return handler.rejected_reply("invalid notification", status=401 if exc.reason in _UNAUTHENTIC else 400)
     settlement = apply_event(provider=handler.name, event=event, notification_id=notification_id, now=now)
-    if settlement.outcome is NotificationOutcome.UNKNOWN_TRADE:
+    if settlement.outcome is CallbackOutcome.UNKNOWN_TRADE:
         return handler.rejected_reply("unknown trade", status=404)
     return handler.accepted_reply()
 
@@ -82,13 +83,13 @@ def _store_raw(provider: str, headers: Mapping[str, str], body: bytes, now: date
     """Every delivery of the right shape is kept (its own transaction, before any verification)."""
     kept = {str(k)[:100]: str(v)[:2000] for k, v in headers.items() if str(k).lower() not in _PRIVATE_HEADERS}
     with transaction():
-        row = PaymentNotification(
+        row = PaymentCallback(
             provider=provider[:32],
             received_at=now,
             headers=kept,
             body=body[:MAX_NOTIFY_BYTES],
             body_truncated=len(body) > MAX_NOTIFY_BYTES,
-            outcome=NotificationOutcome.RECEIVED,
+            outcome=CallbackOutcome.RECEIVED,
         )
         db.session.add(row)
         db.session.flush()  # the id names this delivery in the outcome update and the processed-event row
@@ -97,7 +98,7 @@ def _store_raw(provider: str, headers: Mapping[str, str], body: bytes, now: date
 
 def _mark(
     notification_id: int,
-    outcome: NotificationOutcome,
+    outcome: CallbackOutcome,
     *,
     detail: str | None = None,
     event_id: str | None = None,
@@ -105,8 +106,8 @@ def _mark(
 ) -> None:
     with transaction():
         db.session.execute(
-            update(PaymentNotification)
-            .where(PaymentNotification.id == notification_id)
+            update(PaymentCallback)
+            .where(PaymentCallback.id == notification_id)
             .values(outcome=outcome, detail=detail, event_id=event_id and event_id[:100], payment_id=payment_id)
         )
 
@@ -117,12 +118,12 @@ def _plain_fail(message: str, status: int) -> NotifyReply:
 
 
 def apply_event(
-    *, provider: ProviderName, event: NotificationEvent, notification_id: int | None, now: datetime
+    *, provider: ProviderName, event: CallbackEvent, notification_id: int | None, now: datetime
 ) -> Settlement:
     """One verified event: the first delivery of its id acts, later ones are duplicates; state guards do the rest."""
     with transaction():
         if isinstance(event, IgnoredEvent):
-            outcome, payment_id = Settlement(NotificationOutcome.IGNORED), None
+            outcome, payment_id = Settlement(CallbackOutcome.IGNORED), None
         elif isinstance(event, PaymentSucceeded | PaymentFailed):
             outcome, payment_id = _payment_event(provider, event, notification_id, now)
         else:
@@ -155,9 +156,9 @@ def _payment_event(
     )
     if payment is None:
         log.warning("payment_notification_unknown_trade", provider=provider.value)
-        return Settlement(NotificationOutcome.UNKNOWN_TRADE), None
+        return Settlement(CallbackOutcome.UNKNOWN_TRADE), None
     if not _first_delivery(provider, event.event_id, notification_id, now):
-        return Settlement(NotificationOutcome.DUPLICATE), payment.id
+        return Settlement(CallbackOutcome.DUPLICATE), payment.id
     if isinstance(event, PaymentFailed):
         closed = event.status is TradeStatus.CLOSED
         return record_failed_trade(payment=payment, now=now, closed=closed), payment.id
@@ -181,9 +182,9 @@ def _refund_event(
     )
     if refund_row is None:
         log.warning("refund_notification_unknown_refund", provider=provider.value)
-        return Settlement(NotificationOutcome.UNKNOWN_TRADE), None
+        return Settlement(CallbackOutcome.UNKNOWN_TRADE), None
     if not _first_delivery(provider, event.event_id, notification_id, now):
-        return Settlement(NotificationOutcome.DUPLICATE), refund_row.payment_id
+        return Settlement(CallbackOutcome.DUPLICATE), refund_row.payment_id
     if isinstance(event, RefundSucceeded):
         if event.refund_fen is not None and event.refund_fen != refund_row.amount_fen:
             log.warning("refund_amount_differs", refund_id=refund_row.id)
@@ -194,4 +195,4 @@ def _refund_event(
         refund_closed(refund_id=refund_row.id, now=now)
     else:
         refund_stuck(refund_id=refund_row.id, now=now)
-    return Settlement(NotificationOutcome.APPLIED), refund_row.payment_id
+    return Settlement(CallbackOutcome.APPLIED), refund_row.payment_id

@@ -8,13 +8,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.db import db
 from groupbuy.groups.enums import GroupStatus
 from groupbuy.groups.models import Group, GroupEvent
 from groupbuy.notifications.models import Notification, OutboxMessage
 from groupbuy.orders.enums import OrderEvent, OrderStatus
-from groupbuy.orders.models import Order, OrderTimelineEvent, UserDealPurchase
+from groupbuy.orders.models import Order, OrderTimelineEvent
 from tests.conftest import tune
 from tests.factories.market import T0, Shop
 from tests.jobs.conftest import count, leader_user_id, pay, place, run

@@ -1,0 +1,1 @@
+"""The signed-in user's inbox: the HTTP door to their in-app notifications (notifications itself is a sink)."""
