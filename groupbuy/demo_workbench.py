@@ -127,7 +127,6 @@ def _buy(shopper: User, deal: Deal, quantity: int, at: datetime) -> int:
         fulfilment=Fulfilment.PICKUP,
         address_id=None,
         leader_id=None,
-        idempotency_key=None,
         now=at,
     )
     payment = start_payment(user_id=shopper.id, order_id=placed.id, channel=PaymentChannel.SANDBOX, now=at)

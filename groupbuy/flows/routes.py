@@ -9,7 +9,7 @@ from flask import Response
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.accounts.auth import ANYONE, current_caller, current_user_id, require_roles
+from groupbuy.accounts.auth import SIGNED_IN, current_caller, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, PageQuerySchema, page_of
@@ -104,7 +104,7 @@ class Delivered(MethodView):
 
 @blp.route("/orders/<int:order_id>/tracking")
 class OrderTracking(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, TrackingSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, order_id: int) -> Tracking:
@@ -115,7 +115,7 @@ class OrderTracking(MethodView):
 
 @blp.route("/orders/<int:order_id>/pickup-qr.<any(png, svg):fmt>")
 class PickupQr(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, content_type="image/png", description="PNG or SVG (by extension)")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, order_id: int, fmt: str) -> Response:

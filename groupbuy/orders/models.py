@@ -39,7 +39,6 @@ class Order(Base):
     # Goods left at the pickup point: the shopper was reminded, then the order was flagged for CS (jobs).
     unclaimed_reminded_at: Mapped[datetime | None]
     unclaimed_flagged_at: Mapped[datetime | None]
-    idempotency_key: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -51,7 +50,6 @@ class Order(Base):
     )
 
     __table_args__ = (
-        UniqueConstraint("user_id", "idempotency_key", name="uq_orders_user_idempotency_key"),
         UniqueConstraint("leader_id", "pickup_date", "pickup_code", name="uq_orders_leader_pickup_code"),
         Index("ix_orders_user_status_created", "user_id", "status", "created_at"),
         Index("ix_orders_leader_pickup", "leader_id", "pickup_date", "status"),
