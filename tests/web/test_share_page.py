@@ -95,7 +95,7 @@ def test_views_count_every_request_and_visitors_once_per_day_by_hashed_cookie(
 def test_old_visitor_hashes_are_forgotten_and_the_daily_counts_stay(
     app: Flask, client: FlaskClient, shop: Shop
 ) -> None:
-    from groupbuy.scheduler import JOBS_BY_ID, run_scheduled_job
+    from groupbuy.jobs.scheduler import JOBS_BY_ID, run_scheduled_job
 
     (group_id,) = open_groups(shop, shop.deal())
     with clock.frozen(T0):
