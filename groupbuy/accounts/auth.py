@@ -18,7 +18,7 @@ from groupbuy.errors import Forbidden, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
 SECURITY_SCHEME = "bearerAuth"
-ANYONE: tuple[Role, ...] = ()
+SIGNED_IN: tuple[Role, ...] = ()  # require_roles(*SIGNED_IN): any signed-in user, whatever their roles
 
 
 def bearer_token() -> str | None:

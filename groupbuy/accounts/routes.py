@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from groupbuy import clock
 from groupbuy.accounts import service
-from groupbuy.accounts.auth import ANYONE, bearer_token, current_user, current_user_id, require_roles
+from groupbuy.accounts.auth import SIGNED_IN, bearer_token, current_user, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import Address, User
 from groupbuy.accounts.schemas import (
@@ -137,7 +137,7 @@ class Unlock(MethodView):
 
 @blp.route("/auth/logout")
 class Logout(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(204)
     def post(self) -> None:
         """Revoke the token used for this request."""
@@ -146,13 +146,13 @@ class Logout(MethodView):
 
 @blp.route("/me")
 class Me(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, UserSchema)
     def get(self) -> User:
         """My profile, roles and tier."""
         return current_user()
 
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.arguments(ProfileUpdateSchema())
     @blp.response(200, UserSchema)
     def patch(self, data: dict[str, Any]) -> User:
@@ -164,13 +164,13 @@ class Me(MethodView):
 
 @blp.route("/me/addresses")
 class Addresses(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, AddressListSchema)
     def get(self) -> dict[str, list[Address]]:
         """My address book, default first."""
         return {"items": service.list_addresses(user_id=current_user_id())}
 
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.arguments(AddressCreateSchema())
     @blp.response(201, AddressSchema)
     @blp.alt_response(409, response="CONFLICT")
@@ -182,7 +182,7 @@ class Addresses(MethodView):
 
 @blp.route("/me/addresses/<int:address_id>")
 class AddressById(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.arguments(AddressUpdateSchema(partial=True))
     @blp.response(200, AddressSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -190,7 +190,7 @@ class AddressById(MethodView):
         """Edit one of my addresses; `is_default: true` moves the default here."""
         return service.update_address(user_id=current_user_id(), address_id=address_id, fields=data, now=clock.now())
 
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, address_id: int) -> None:

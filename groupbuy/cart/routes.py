@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.accounts.auth import ANYONE, current_user_id, require_roles
+from groupbuy.accounts.auth import SIGNED_IN, current_user_id, require_roles
 from groupbuy.cart import service
 from groupbuy.cart.models import CartItem
 from groupbuy.cart.schemas import CartItemCreateSchema, CartItemSchema, CartItemUpdateSchema, CartSchema
@@ -19,7 +19,7 @@ blp = Blueprint("cart", __name__, url_prefix="/api/v1", description="The shopper
 
 @blp.route("/cart")
 class Cart(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, CartSchema)
     def get(self) -> CartView:
         """My cart with live prices, stock left and per-line problems."""
@@ -28,7 +28,7 @@ class Cart(MethodView):
 
 @blp.route("/cart/items")
 class CartItems(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.arguments(CartItemCreateSchema())
     @blp.response(201, CartItemSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -41,7 +41,7 @@ class CartItems(MethodView):
 
 @blp.route("/cart/items/<int:item_id>")
 class CartItemById(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.arguments(CartItemUpdateSchema())
     @blp.response(200, CartItemSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -51,7 +51,7 @@ class CartItemById(MethodView):
             user_id=current_user_id(), item_id=item_id, quantity=data["quantity"], now=clock.now()
         )
 
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, item_id: int) -> None:

@@ -1,34 +1,138 @@
-"""Claim a key before the work, store the answer after it; replay, refuse a changed body, or say "in flight"."""
+"""Idempotency keys: one table, one helper (`answer_once`). Same key and body replays the first answer; another
+body is 422; a request still running is waited for (atomic) or answered 409 (claim-first)."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, delete, or_, select, update
 
-from groupbuy.db import connection, db, transaction, upsert_insert
-from groupbuy.errors import Conflict, Invalid
+from groupbuy.db import connection, delete_in_batches, transaction, upsert_insert
+from groupbuy.errors import Conflict, DomainError, Invalid
 from groupbuy.idempotency.models import IdempotencyKey
 
 KEEP_FOR = timedelta(hours=48)  # API.md: at least 24 h
 IN_FLIGHT_LEASE = timedelta(seconds=60)  # a crashed worker's claim can be taken over after this
 
+R = TypeVar("R")
+
 
 @dataclass(frozen=True)
 class Replay:
+    """The answer kept under a key: what a repeated request gets back."""
+
     status: int
     body: Any
+
+
+@dataclass(frozen=True)
+class KeyedRequest:
+    """A request made under an idempotency key: whose key, which key, and a hash of what was asked."""
+
+    user_id: int
+    key: str
+    fingerprint: str
 
 
 def request_fingerprint(*, method: str, path: str, body: Any) -> str:
     """A stable hash of what the client asked for."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def answer_once(
+    *,
+    request: KeyedRequest,
+    work: Callable[[], R],
+    answer_of: Callable[[R], tuple[int, Any]],
+    refused: Callable[[DomainError], R],
+    atomic: bool,
+    now: datetime,
+) -> R | Replay:
+    """Run ``work`` once per key: its result, or the Replay of the answer kept for the same request earlier.
+
+    ``answer_of`` gives the (status, body) to keep; ``refused`` turns a refusal into a result (its answer is kept
+    too: a retry replays the refusal). A 5xx is never kept, so the client may retry.
+
+    ``atomic``: the work and its answer commit in ONE transaction, so the work never commits without its answer
+    and a crash leaves neither; a duplicate sent meanwhile waits on the key's unique index, then replays. Only
+    for work that calls nobody outside the database. Otherwise (payments: a provider is called between
+    transactions) the key is claimed in a committed transaction first, and a duplicate in flight is 409.
+    """
+    if atomic:
+        return _work_and_answer_together(request, work, answer_of, refused, now)
+    return _claim_first(request, work, answer_of, refused, now)
+
+
+def purge_expired_keys(*, now: datetime, limit: int) -> int:
+    """Delete keys past their retention, ``limit`` per transaction: the same key after that is a new request."""
+    return delete_in_batches(IdempotencyKey, IdempotencyKey.expires_at < now, limit=limit)
+
+
+class _KeyTaken(Exception):
+    """Another request kept an answer under this key first."""
+
+
+def _work_and_answer_together(
+    request: KeyedRequest,
+    work: Callable[[], R],
+    answer_of: Callable[[R], tuple[int, Any]],
+    refused: Callable[[DomainError], R],
+    now: datetime,
+) -> R | Replay:
+    """Work first, then keep its answer in the same transaction; a key kept already undoes the work.
+
+    The usual request costs one statement for its key. A retry re-runs the work, finds the key taken when it
+    comes to keep its answer, rolls everything back and replays the first answer; a retry that is refused this
+    time (sold out by now) looks the key up before answering.
+    """
+    try:
+        with transaction():
+            result = work()
+            if not _keep(request, answer_of(result), now):
+                raise _KeyTaken()
+            return result
+    except _KeyTaken:
+        earlier = _kept_answer(request)
+        if earlier is None:  # the key was purged in between: the client may simply retry
+            raise _in_flight() from None
+        return earlier
+    except DomainError as error:  # the work rolled back
+        earlier = _kept_answer(request)
+        if earlier is not None:
+            return earlier
+        result = refused(error)
+        _keep(request, answer_of(result), now)
+        return result
+
+
+def _claim_first(
+    request: KeyedRequest,
+    work: Callable[[], R],
+    answer_of: Callable[[R], tuple[int, Any]],
+    refused: Callable[[DomainError], R],
+    now: datetime,
+) -> R | Replay:
+    """Claim the key (committed), run the work in its own transactions, then store its answer under the claim."""
+    replay = _claim(request, now)
+    if replay is not None:
+        return replay
+    try:
+        try:
+            result = work()
+        except DomainError as error:
+            result = refused(error)
+    except BaseException:
+        _store(request, (500, None))
+        raise
+    _store(request, answer_of(result))
+    return result
 
 
 @functools.cache
@@ -40,30 +144,9 @@ def _add_unless_taken(dialect_name: str) -> Any:
     )
 
 
-def _add_key(
-    *, user_id: int, key: str, fingerprint: str, now: datetime, locked_until: datetime | None, answer: Replay | None
-) -> bool:
-    """Insert the key's row; False (nothing written) if the user already has that key."""
-    conn = connection()
-    row = conn.execute(
-        _add_unless_taken(conn.dialect.name),
-        {
-            "user_id": user_id,
-            "key": key,
-            "request_hash": fingerprint,
-            "response_status": answer.status if answer else None,
-            "response_body": answer.body if answer else None,
-            "created_at": now,
-            "locked_until": locked_until,
-            "expires_at": now + KEEP_FOR,
-        },
-    ).first()
-    return row is not None
-
-
 # bindparam names differ from column names: UPDATE reserves those for its SET clause
 _THIS_KEY = (IdempotencyKey.user_id == bindparam("of_user")) & (IdempotencyKey.key == bindparam("of_key"))
-_CLAIMED = select(
+_KEPT = select(
     IdempotencyKey.id, IdempotencyKey.request_hash, IdempotencyKey.response_status, IdempotencyKey.response_body
 ).where(_THIS_KEY)
 _TAKE_OVER = (
@@ -83,10 +166,29 @@ _STORE = (
 _FREE = delete(IdempotencyKey).where(_THIS_KEY)
 
 
-def _kept_row(user_id: int, key: str, fingerprint: str) -> Any:
+def _add_key(request: KeyedRequest, *, now: datetime, locked_until: datetime | None, answer: Replay | None) -> bool:
+    """Insert the key's row; False (nothing written) if the user already has that key."""
+    conn = connection()
+    row = conn.execute(
+        _add_unless_taken(conn.dialect.name),
+        {
+            "user_id": request.user_id,
+            "key": request.key,
+            "request_hash": request.fingerprint,
+            "response_status": answer.status if answer else None,
+            "response_body": answer.body if answer else None,
+            "created_at": now,
+            "locked_until": locked_until,
+            "expires_at": now + KEEP_FOR,
+        },
+    ).first()
+    return row is not None
+
+
+def _kept_row(request: KeyedRequest) -> Any:
     """The key's row, or None; 422 if it was kept for another request."""
-    row = connection().execute(_CLAIMED, {"of_user": user_id, "of_key": key}).first()
-    if row is not None and row.request_hash != fingerprint:
+    row = connection().execute(_KEPT, {"of_user": request.user_id, "of_key": request.key}).first()
+    if row is not None and row.request_hash != request.fingerprint:
         raise Invalid("idempotency_key_reused", errors={"Idempotency-Key": ["used with a different request"]})
     return row
 
@@ -95,14 +197,12 @@ def _in_flight() -> Conflict:
     return Conflict("idempotency_key_in_flight", headers={"Retry-After": "1"})
 
 
-def claim_key(*, user_id: int, key: str, fingerprint: str, now: datetime) -> Replay | None:
+def _claim(request: KeyedRequest, now: datetime) -> Replay | None:
     """Take the key for this request, or return the stored answer; 422 if the body differs, 409 if in flight."""
     with transaction():
-        if _add_key(
-            user_id=user_id, key=key, fingerprint=fingerprint, now=now, locked_until=now + IN_FLIGHT_LEASE, answer=None
-        ):
+        if _add_key(request, now=now, locked_until=now + IN_FLIGHT_LEASE, answer=None):
             return None
-        row = _kept_row(user_id, key, fingerprint)
+        row = _kept_row(request)
         if row is None:  # expired and purged between our insert and select
             raise _in_flight()
         if row.response_status is not None:
@@ -115,36 +215,32 @@ def claim_key(*, user_id: int, key: str, fingerprint: str, now: datetime) -> Rep
         raise _in_flight()
 
 
-def store_response(*, user_id: int, key: str, status: int, body: Any) -> None:
-    """Keep the answer for replay; a 5xx frees the key so the client may retry."""
+def _store(request: KeyedRequest, answer: tuple[int, Any]) -> None:
+    """Keep the answer under the claim for replay; a 5xx frees the key so the client may retry."""
+    status, body = answer
     with transaction():
         if status >= 500:
-            connection().execute(_FREE, {"of_user": user_id, "of_key": key})
+            connection().execute(_FREE, {"of_user": request.user_id, "of_key": request.key})
         else:
-            connection().execute(_STORE, {"of_user": user_id, "of_key": key, "status": status, "body": body})
+            connection().execute(
+                _STORE, {"of_user": request.user_id, "of_key": request.key, "status": status, "body": body}
+            )
 
 
-def keep_answer(*, user_id: int, key: str, fingerprint: str, status: int, body: Any, now: datetime) -> bool:
+def _keep(request: KeyedRequest, answer: tuple[int, Any], now: datetime) -> bool:
     """Keep the answer under the key unless one is kept already (False); a 5xx is never kept (True, nothing written)."""
+    status, body = answer
     if status >= 500:
         return True  # not cached: the client may retry
     with transaction():
-        answer = Replay(status=status, body=body)
-        return _add_key(user_id=user_id, key=key, fingerprint=fingerprint, now=now, locked_until=None, answer=answer)
+        return _add_key(request, now=now, locked_until=None, answer=Replay(status=status, body=body))
 
 
-def stored_answer(*, user_id: int, key: str, fingerprint: str) -> Replay | None:
+def _kept_answer(request: KeyedRequest) -> Replay | None:
     """The answer kept under the key (None if none); 422 if it was for another request, 409 if still running."""
-    row = _kept_row(user_id, key, fingerprint)
+    row = _kept_row(request)
     if row is None:
         return None
     if row.response_status is None:  # claimed by a claim-first request still in flight
         raise _in_flight()
     return Replay(status=row.response_status, body=row.response_body)
-
-
-def purge_expired_keys(*, now: datetime) -> int:
-    """Delete keys past their retention."""
-    with transaction():
-        result = db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < now))
-        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.accounts.auth import ANYONE, current_user_id, require_roles
+from groupbuy.accounts.auth import SIGNED_IN, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.inbox.schemas import (
     NotificationPageSchema,
@@ -24,7 +24,7 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="In
 
 @blp.route("/me/notifications")
 class MyNotifications(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.arguments(NotificationQuerySchema(), location="query")
     @blp.response(200, NotificationPageSchema)
     def get(self, query: dict[str, Any]) -> NotificationPage:
@@ -36,7 +36,7 @@ class MyNotifications(MethodView):
 
 @blp.route("/me/notifications/<int:notification_id>/read")
 class NotificationRead(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, NotificationSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, notification_id: int) -> Notification:
@@ -48,7 +48,7 @@ class NotificationRead(MethodView):
 
 @blp.route("/me/notifications/read-all")
 class NotificationsReadAll(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, ReadAllSchema)
     def post(self) -> dict[str, int]:
         """Mark all my notifications read."""

@@ -25,9 +25,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from groupbuy import clock
+from groupbuy.accounts.jobs import purge_spent_credentials
 from groupbuy.db import db
 from groupbuy.flows.jobs import close_due_groups
+from groupbuy.idempotency.jobs import purge_idempotency_keys
 from groupbuy.jobs.service import JobDefinition, JobFunction, RunOutcome, run_job
+from groupbuy.leaders.jobs import refresh_leader_credit
 from groupbuy.notifications.jobs import deliver_notifications
 from groupbuy.orders.jobs import auto_confirm_receipt, expire_unpaid_orders
 from groupbuy.payments.jobs import prune_payment_notifications, reconcile_payments, retry_refunds
@@ -52,6 +55,10 @@ def _every(**interval: int) -> tuple[IntervalTrigger, timedelta]:
     return IntervalTrigger(timezone=TIMEZONE, **interval), timedelta(**interval)
 
 
+def _daily(hour: int, minute: int) -> tuple[CronTrigger, timedelta]:
+    return CronTrigger(hour=hour, minute=minute, timezone=TIMEZONE), timedelta(days=1)
+
+
 JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob("close_due_groups", close_due_groups, *_every(minutes=1)),
     ScheduledJob("expire_unpaid_orders", expire_unpaid_orders, *_every(minutes=1)),
@@ -61,12 +68,10 @@ JOBS: tuple[ScheduledJob, ...] = (
     ),
     ScheduledJob("reconcile_payments", reconcile_payments, *_every(minutes=5)),
     ScheduledJob("retry_refunds", retry_refunds, *_every(minutes=5)),
-    ScheduledJob(
-        "prune_payment_notifications",
-        prune_payment_notifications,
-        CronTrigger(hour=4, minute=40, timezone=TIMEZONE),
-        timedelta(days=1),
-    ),
+    ScheduledJob("refresh_leader_credit", refresh_leader_credit, *_daily(3, 30)),
+    ScheduledJob("purge_spent_credentials", purge_spent_credentials, *_daily(4, 10)),
+    ScheduledJob("purge_idempotency_keys", purge_idempotency_keys, *_daily(4, 20)),
+    ScheduledJob("prune_payment_notifications", prune_payment_notifications, *_daily(4, 40)),
 )
 JOBS_BY_ID = {job.id: job for job in JOBS}
 JOB_DEFINITIONS = tuple(JobDefinition(name=job.id, every=job.every) for job in JOBS)

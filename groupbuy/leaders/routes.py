@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.accounts.auth import ANYONE, current_user, current_user_id, require_roles
+from groupbuy.accounts.auth import SIGNED_IN, current_user, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
@@ -34,7 +34,7 @@ blp = Blueprint("leaders", __name__, url_prefix="/api/v1", description="Leaders,
 
 @blp.route("/leader-applications")
 class LeaderApplications(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.arguments(LeaderApplicationCreateSchema())
     @blp.response(201, LeaderApplicationSchema)
     @blp.alt_response(409, response="CONFLICT")
@@ -46,7 +46,7 @@ class LeaderApplications(MethodView):
 
 @blp.route("/leader-applications/<int:application_id>")
 class LeaderApplicationById(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, LeaderApplicationSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, application_id: int) -> LeaderApplication:
@@ -57,7 +57,7 @@ class LeaderApplicationById(MethodView):
 
 @blp.route("/me/leader-application")
 class MyLeaderApplication(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, LeaderApplicationSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self) -> LeaderApplication:
@@ -169,14 +169,14 @@ class LeaderCredit(MethodView):
 
 @blp.route("/me/leader")
 class MyLeader(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, LeaderPublicSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self) -> Leader:
         """The leader I shop with (404 if none chosen or no longer active)."""
         return service.my_leader(user_id=current_user_id())
 
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.arguments(ChooseLeaderSchema())
     @blp.response(200, LeaderPublicSchema)
     @blp.alt_response(404, response="NOT_FOUND")

@@ -36,7 +36,6 @@ class Order(Base):
     pay_before: Mapped[datetime]
     paid_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    idempotency_key: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -48,7 +47,6 @@ class Order(Base):
     )
 
     __table_args__ = (
-        UniqueConstraint("user_id", "idempotency_key", name="uq_orders_user_idempotency_key"),
         UniqueConstraint("leader_id", "pickup_date", "pickup_code", name="uq_orders_leader_pickup_code"),
         Index("ix_orders_user_status_created", "user_id", "status", "created_at"),
         Index("ix_orders_leader_pickup", "leader_id", "pickup_date", "status"),

@@ -12,6 +12,8 @@ class PaymentStatus(StrEnum):
 
 
 class RefundState(StrEnum):
+    """Our refund row's state (``Refund.status``); what a provider answers is providers.ProviderRefundStatus."""
+
     PENDING = "pending"  # requested, not yet accepted by the provider (retried with back-off)
     PROCESSING = "processing"  # accepted by the provider, result not known yet
     SUCCEEDED = "succeeded"

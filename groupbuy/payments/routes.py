@@ -8,7 +8,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.accounts.auth import ANYONE, current_user_id, require_roles
+from groupbuy.accounts.auth import SIGNED_IN, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
@@ -31,7 +31,7 @@ def notify_limit() -> str:
 
 @blp.route("/orders/<int:order_id>/payments")
 class OrderPayments(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @idempotent(required=False)
     @blp.arguments(PaymentCreateSchema())
     @blp.response(201, PaymentSchema)
@@ -48,7 +48,7 @@ class OrderPayments(MethodView):
 
 @blp.route("/payments/<int:payment_id>")
 class PaymentById(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, PaymentSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, payment_id: int) -> PaymentView:
@@ -58,7 +58,7 @@ class PaymentById(MethodView):
 
 @blp.route("/payments/<int:payment_id>/qr.<any(png, svg):fmt>")
 class PaymentQr(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, content_type="image/png", description="PNG or SVG (by extension)")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, payment_id: int, fmt: str) -> Response:

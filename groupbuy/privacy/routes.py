@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.accounts.auth import ANYONE, current_user_id, require_roles
+from groupbuy.accounts.auth import SIGNED_IN, current_user_id, require_roles
 from groupbuy.common.input import Blueprint
 from groupbuy.privacy import service
 from groupbuy.privacy.schemas import DataExportSchema
@@ -16,7 +16,7 @@ blp = Blueprint("privacy", __name__, url_prefix="/api/v1", description="My data:
 
 @blp.route("/me/export")
 class MyDataExport(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(200, DataExportSchema)
     def get(self) -> DataExport:
         """Everything we hold about me, as JSON: profile, addresses, orders, payments, notifications, leader data."""
@@ -25,7 +25,7 @@ class MyDataExport(MethodView):
 
 @blp.route("/me")
 class CloseMyAccount(MethodView):
-    @require_roles(*ANYONE)
+    @require_roles(*SIGNED_IN)
     @blp.response(204)
     @blp.alt_response(409, response="CONFLICT", description="account_has_open_orders, leader_must_hand_over")
     def delete(self) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from groupbuy.accounts.models import Address
 from groupbuy.db import db
 from tests.factories.accounts import bearer, make_user
+from tests.rows import unchanged
 
 ADDRESS = {
     "recipient": "李雷",
@@ -91,10 +92,12 @@ def test_new_default_unsets_the_old_one(client: FlaskClient, headers: dict[str, 
     assert _defaults(app) == [first]
 
 
-def test_unsetting_the_only_default_is_refused(client: FlaskClient, headers: dict[str, str]) -> None:
+def test_unsetting_the_only_default_is_refused(client: FlaskClient, headers: dict[str, str], app: Flask) -> None:
     first = _add(client, headers).json["id"]
-    response = client.patch(f"/api/v1/me/addresses/{first}", json={"is_default": False}, headers=headers)
+    with unchanged(app, Address):
+        response = client.patch(f"/api/v1/me/addresses/{first}", json={"is_default": False}, headers=headers)
     assert response.status_code == 422
+    assert _defaults(app) == [first]
 
 
 def test_deleting_the_default_promotes_the_most_recent(
@@ -128,10 +131,11 @@ def test_another_users_address_is_404(client: FlaskClient, headers: dict[str, st
     assert client.patch("/api/v1/me/addresses/999999", json={"detail": "x"}, headers=other).status_code == 404
 
 
-def test_at_most_twenty_addresses(client: FlaskClient, headers: dict[str, str]) -> None:
+def test_at_most_twenty_addresses(client: FlaskClient, headers: dict[str, str], app: Flask) -> None:
     for i in range(20):
         assert _add(client, headers, detail=f"{i}号").status_code == 201
-    response = _add(client, headers)
+    with unchanged(app, Address):
+        response = _add(client, headers)
     assert response.status_code == 409
     assert response.json["code"] == "address_limit"
 

@@ -12,11 +12,13 @@ from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import AuthToken, User, WeChatIdentity
 from groupbuy.accounts.service.sessions import token_digest
+from groupbuy.audit.models import AuditEntry
 from groupbuy.db import db
 from tests.accounts.conftest import register, send_code
 from tests.conftest import DEFAULT_PASSWORD, tune
 from tests.factories.accounts import bearer, make_user
 from tests.fakes.senders import RecordingSender
+from tests.rows import unchanged
 
 PHONE = "13800138000"
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -215,7 +217,8 @@ def test_shoppers_cannot_suspend(client: FlaskClient, app: Flask) -> None:
         victim = make_user()
         headers = bearer(make_user())
         victim_id = victim.id
-    response = client.post(f"/api/v1/admin/users/{victim_id}/suspend", json={"reason": "x"}, headers=headers)
+    with unchanged(app, User, AuthToken, AuditEntry):
+        response = client.post(f"/api/v1/admin/users/{victim_id}/suspend", json={"reason": "x"}, headers=headers)
     assert response.status_code == 403
 
 

@@ -6,7 +6,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from groupbuy import clock
+from groupbuy.cart.models import CartItem
 from tests.factories.market import T0, Shop, order_body
+from tests.rows import count_rows, unchanged
 
 
 def test_adding_twice_merges_the_line(shop: Shop, client: FlaskClient) -> None:
@@ -22,16 +24,21 @@ def test_adding_twice_merges_the_line(shop: Shop, client: FlaskClient) -> None:
     assert cart["total_fen"] == 1500
 
 
-def test_quantity_bounds(shop: Shop, client: FlaskClient) -> None:
+def test_quantity_bounds(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     headers = shop.auth(shop.shopper())
     with clock.frozen(T0):
-        for quantity in (0, 100, 2.5, "3"):
-            response = client.post("/api/v1/cart/items", json={"deal_id": deal, "quantity": quantity}, headers=headers)
-            assert response.status_code == 422, quantity
+        with unchanged(app, CartItem):
+            for quantity in (0, 100, 2.5, "3"):
+                response = client.post(
+                    "/api/v1/cart/items", json={"deal_id": deal, "quantity": quantity}, headers=headers
+                )
+                assert response.status_code == 422, quantity
         client.post("/api/v1/cart/items", json={"deal_id": deal, "quantity": 60}, headers=headers)
-        over = client.post("/api/v1/cart/items", json={"deal_id": deal, "quantity": 40}, headers=headers)
+        with unchanged(app, CartItem):
+            over = client.post("/api/v1/cart/items", json={"deal_id": deal, "quantity": 40}, headers=headers)
     assert over.status_code == 422 and over.json["code"] == "cart_quantity_exceeded"
+    assert count_rows(app, CartItem, CartItem.deal_id == deal, CartItem.quantity == 60) == 1
 
 
 def test_problems_mark_lines_without_failing_the_cart(shop: Shop, client: FlaskClient) -> None:
@@ -72,7 +79,8 @@ def test_edit_and_delete_only_my_lines(shop: Shop, client: FlaskClient, app: Fla
         assert client.get("/api/v1/cart", headers=mine).json["lines"] == []
 
 
-def test_unknown_deal_is_404(shop: Shop, client: FlaskClient) -> None:
+def test_unknown_deal_is_404(shop: Shop, client: FlaskClient, app: Flask) -> None:
     headers = shop.auth(shop.shopper())
     response = client.post("/api/v1/cart/items", json={"deal_id": 999999, "quantity": 1}, headers=headers)
     assert response.status_code == 404
+    assert count_rows(app, CartItem) == 0

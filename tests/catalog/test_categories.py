@@ -8,7 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from groupbuy.audit.models import AuditEntry
+from groupbuy.catalog.models import Category
 from tests.catalog.conftest import audit_actions, product_body
+from tests.rows import unchanged
 
 
 def _create(client: FlaskClient, headers: dict[str, str], name: str, sort_order: int = 0):  # type: ignore[no-untyped-def]
@@ -30,9 +33,10 @@ def test_admin_creates_lists_and_the_public_sees_them_in_order(
     assert audit_actions(app, "category") == ["category.create", "category.create"]
 
 
-def test_duplicate_name_is_409(client: FlaskClient, admin_headers: dict[str, str]) -> None:
+def test_duplicate_name_is_409(client: FlaskClient, admin_headers: dict[str, str], app: Flask) -> None:
     _create(client, admin_headers, "水果")
-    response = _create(client, admin_headers, "水果")
+    with unchanged(app, Category, AuditEntry):
+        response = _create(client, admin_headers, "水果")
     assert response.status_code == 409
     assert response.json["code"] == "category_name_taken"
 
@@ -45,7 +49,8 @@ def test_rename_and_reorder(client: FlaskClient, admin_headers: dict[str, str], 
     )
     assert response.status_code == 200
     assert (response.json["name"], response.json["sort_order"]) == ("时令水果", 9)
-    taken = client.patch(f"/api/v1/admin/categories/{fruit}", json={"name": "蔬菜"}, headers=admin_headers)
+    with unchanged(app, Category, AuditEntry):
+        taken = client.patch(f"/api/v1/admin/categories/{fruit}", json={"name": "蔬菜"}, headers=admin_headers)
     assert taken.status_code == 409
     assert taken.json["code"] == "category_name_taken"
     same = client.patch(f"/api/v1/admin/categories/{fruit}", json={"name": "时令水果"}, headers=admin_headers)

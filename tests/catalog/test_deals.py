@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 
 from groupbuy.audit.models import AuditEntry
 from groupbuy.catalog import service
-from groupbuy.catalog.models import Deal
+from groupbuy.catalog.models import Deal, Sku
 from groupbuy.db import db
 from tests.catalog.conftest import T0, allocated_to_live_deals, audit_actions, deal_body, sku_stock
 from tests.factories.catalog import ProductFactory, SkuFactory
+from tests.rows import unchanged
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -170,7 +171,8 @@ def test_a_deal_that_sold_cannot_be_cancelled(
     deal = _create(client, admin_headers, sku_id, stock_allocated=10).json["id"]
     with app.app_context():
         assert service.reserve_deal_stock(deal_id=deal, quantity=1) is True
-    response = client.post(f"/api/v1/admin/deals/{deal}/cancel", headers=admin_headers)
+    with unchanged(app, Deal, Sku, AuditEntry):
+        response = client.post(f"/api/v1/admin/deals/{deal}/cancel", headers=admin_headers)
     assert response.status_code == 409
     assert response.json["code"] == "deal_has_sales"
     assert sku_stock(app, sku_id) == 90

@@ -10,9 +10,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from groupbuy.audit.models import AuditEntry
+from groupbuy.catalog.models import Sku
 from groupbuy.db import db
 from tests.catalog.conftest import audit_actions, sku_stock
 from tests.factories.catalog import ProductFactory
+from tests.rows import unchanged
 
 
 @pytest.fixture
@@ -41,13 +44,17 @@ def test_add_a_sku_and_see_it_on_the_product(
     assert audit_actions(app, "sku") == ["sku.create"]
 
 
-def test_spec_is_unique_per_product(client: FlaskClient, admin_headers: dict[str, str], product_id: int) -> None:
+def test_spec_is_unique_per_product(
+    client: FlaskClient, admin_headers: dict[str, str], product_id: int, app: Flask
+) -> None:
     assert _add(client, admin_headers, product_id).status_code == 201
-    response = _add(client, admin_headers, product_id, spec=" 500 g ")
+    with unchanged(app, Sku, AuditEntry):
+        response = _add(client, admin_headers, product_id, spec=" 500 g ")
     assert response.status_code == 409
     assert response.json["code"] == "duplicate_sku"
     other = _add(client, admin_headers, product_id, spec="1 kg").json["id"]
-    assert _patch(client, admin_headers, other, spec="500 g").json["code"] == "duplicate_sku"
+    with unchanged(app, Sku, AuditEntry):
+        assert _patch(client, admin_headers, other, spec="500 g").json["code"] == "duplicate_sku"
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from groupbuy.orders.models import Order, OrderTimelineEvent
 from tests.conftest import tune
 from tests.factories.market import T0, Shop
 from tests.jobs.conftest import count, leader_user_id, pay, place, run
+from tests.rows import CHECKOUT, unchanged
 
 
 def _group(app: Flask, deal_id: int) -> Group:
@@ -189,7 +190,7 @@ def test_placing_after_the_close_is_refused_with_group_closed(shop: Shop, app: F
     shop.set_deal(deal, cutoff_at=T0)
     run(app, "close_due_groups", T0)
     shop.set_deal(deal, cutoff_at=shop.cutoff)  # the deal is on sale again: the closed group still refuses
-    with clock.frozen(T0):
+    with clock.frozen(T0), unchanged(app, *CHECKOUT):
         response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer))
     assert response.status_code == 409 and response.json["code"] == "group_closed"
 

@@ -21,6 +21,7 @@ from groupbuy.groups.service import cancel_group, close_group, count_paid_units,
 from groupbuy.leaders.models import Leader
 from tests.factories.accounts import bearer
 from tests.factories.market import T0, Shop
+from tests.rows import unchanged
 
 
 def _leader_headers(app: Flask, shop: Shop) -> dict[str, str]:
@@ -51,10 +52,12 @@ def test_open_is_idempotent(shop: Shop, client: FlaskClient, app: Flask) -> None
 def test_only_leaders_open_groups_and_only_while_on_sale(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     shopper = shop.auth(shop.shopper())
-    with clock.frozen(T0):
-        assert client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=shopper).status_code == 403
-    with clock.frozen(shop.cutoff):
-        late = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=_leader_headers(app, shop))
+    leader = _leader_headers(app, shop)
+    with unchanged(app, Group, GroupEvent):
+        with clock.frozen(T0):
+            assert client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=shopper).status_code == 403
+        with clock.frozen(shop.cutoff):
+            late = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=leader)
     assert late.status_code == 409 and late.json["code"] == "deal_closed"
 
 
@@ -173,7 +176,7 @@ def test_a_suspended_leader_cannot_open_groups(shop: Shop, client: FlaskClient, 
         from tests.factories.accounts import make_user
 
         suspend_leader(leader_id=shop.leader_id, actor_id=make_user(Role.CS).id, reason="投诉", now=T0)
-    with clock.frozen(T0):
+    with clock.frozen(T0), unchanged(app, Group, GroupEvent):
         response = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=headers)
     assert response.status_code == 403
     assert response.json["code"] == "leader_suspended"

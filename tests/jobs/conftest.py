@@ -30,7 +30,6 @@ def place(app: Flask, user: User, deal_id: int, quantity: int = 1, *, now: datet
             fulfilment=Fulfilment.PICKUP,
             address_id=None,
             leader_id=None,
-            idempotency_key=None,
             now=now,
         )
         return order.id

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
+import pkgutil
 import signal
 import subprocess
 import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 from sqlalchemy import func, select
 
+import groupbuy
 from groupbuy import create_app
 from groupbuy.db import db
 from groupbuy.jobs import scheduler
@@ -170,3 +175,44 @@ def test_the_scheduler_process_runs_jobs_and_stops_cleanly_on_sigterm(app: Flask
     assert "scheduler stopped" in output
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(JobRun.finished_at.is_(None))) == 0
+
+
+def _job_modules() -> list[ModuleType]:
+    """Every domain's jobs.py: where job functions are written."""
+    return [
+        importlib.import_module(m.name)
+        for m in pkgutil.walk_packages(groupbuy.__path__, "groupbuy.")
+        if m.name.endswith(".jobs")
+    ]
+
+
+def test_every_job_function_written_is_in_the_trigger_table() -> None:
+    written = {
+        f"{module.__name__}.{name}"
+        for module in _job_modules()
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__ and not name.startswith("_")
+    }
+    scheduled = {f"{job.function.__module__}.{job.function.__name__}" for job in scheduler.JOBS}
+    assert written == scheduled  # a job function not scheduled never runs; a scheduled one lives in a jobs.py
+    assert len(written) >= 10
+
+
+# Tables whose rows expire, and the job that deletes them once nothing needs them any more.
+PURGED_BY = {
+    "idempotency_keys": "purge_idempotency_keys",
+    "auth_tokens": "purge_spent_credentials",
+    "verification_codes": "purge_spent_credentials",
+}
+# Tables with an expiry that is not the row's end: the row is overwritten or kept for good.
+NOT_PURGED = {
+    "payments": "expires_at is when the attempt stops being payable; payments are kept for accounting",
+    "wechat_access_tokens": "one row per appid, overwritten by each refresh",
+}
+
+
+def test_every_expiring_table_is_purged_by_a_scheduled_job() -> None:
+    expiring = {table.name for table in db.metadata.sorted_tables if "expires_at" in table.columns}
+    assert expiring == set(PURGED_BY) | set(NOT_PURGED)
+    assert set(PURGED_BY.values()) <= set(scheduler.JOBS_BY_ID)
+    assert "prune_payment_notifications" in scheduler.JOBS_BY_ID  # payment_notifications: kept for a retention

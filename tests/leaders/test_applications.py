@@ -19,6 +19,7 @@ from groupbuy.leaders.enums import ApplicationStatus, LeaderStatus
 from groupbuy.leaders.models import Leader, LeaderApplication
 from tests.factories.accounts import bearer, make_user
 from tests.factories.leaders import application_payload, make_leader
+from tests.rows import unchanged
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 APPLY = "/api/v1/leader-applications"
@@ -159,9 +160,10 @@ def test_reject_with_reason_then_apply_again(
     assert (latest.json["id"], latest.json["status"]) == (again.json["id"], "pending")
 
 
-def test_one_pending_application_at_a_time(client: FlaskClient, people: dict[str, dict[str, str]]) -> None:
+def test_one_pending_application_at_a_time(client: FlaskClient, people: dict[str, dict[str, str]], app: Flask) -> None:
     assert client.post(APPLY, json=application_payload(), headers=people["applicant"]).status_code == 201
-    second = client.post(APPLY, json=application_payload(display_name="换个名字"), headers=people["applicant"])
+    with unchanged(app, LeaderApplication, AuditEntry):
+        second = client.post(APPLY, json=application_payload(display_name="换个名字"), headers=people["applicant"])
     assert second.status_code == 409
     assert second.json["code"] == "application_pending"
     assert client.post(APPLY, json=application_payload(), headers=people["other"]).status_code == 201
@@ -289,9 +291,12 @@ def test_applying_needs_a_token(client: FlaskClient) -> None:
     assert client.post(APPLY, json=application_payload()).status_code == 401
 
 
-def test_approving_an_unknown_application_is_404(client: FlaskClient, people: dict[str, dict[str, str]]) -> None:
-    assert _approve(client, people["admin"], 999_999).status_code == 404
-    assert _reject(client, people["admin"], 999_999).status_code == 404
+def test_approving_an_unknown_application_is_404(
+    client: FlaskClient, people: dict[str, dict[str, str]], app: Flask
+) -> None:
+    with unchanged(app, LeaderApplication, Leader, UserRole, AuditEntry):
+        assert _approve(client, people["admin"], 999_999).status_code == 404
+        assert _reject(client, people["admin"], 999_999).status_code == 404
 
 
 @pytest.mark.pg

@@ -19,6 +19,7 @@ from groupbuy.orders.models import Order, OrderLine
 from groupbuy.orders.service import checkout
 from tests.conftest import tune
 from tests.factories.market import T0, Shop, order_body
+from tests.rows import CHECKOUT, kept_answer, unchanged
 
 
 def _count(model: type) -> int:
@@ -94,25 +95,27 @@ def test_sold_out_is_409_and_leaves_nothing_behind(shop: Shop, client: FlaskClie
         assert db.session.scalar(select(func.coalesce(func.sum(UserDealPurchase.quantity), 0))) == 0
 
 
-def test_limit_per_user_counts_across_orders(shop: Shop, client: FlaskClient) -> None:
+def test_limit_per_user_counts_across_orders(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal(limit_per_user=3)
     buyer = shop.shopper()
     with clock.frozen(T0):
         assert client.post("/api/v1/orders", json=order_body(deal, 2), headers=shop.key(buyer)).status_code == 201
-        second = client.post("/api/v1/orders", json=order_body(deal, 2), headers=shop.key(buyer))
+        with unchanged(app, *CHECKOUT):
+            second = client.post("/api/v1/orders", json=order_body(deal, 2), headers=shop.key(buyer))
         assert second.status_code == 409 and second.json["code"] == "limit_exceeded"
         assert client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer)).status_code == 201
 
 
-def test_deal_not_on_sale_is_409_deal_closed(shop: Shop, client: FlaskClient) -> None:
+def test_deal_not_on_sale_is_409_deal_closed(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     buyer = shop.shopper()
-    with clock.frozen(shop.cutoff):
-        response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer))
-    assert response.status_code == 409 and response.json["code"] == "deal_closed"
-    with clock.frozen(shop.starts - timedelta(seconds=1)):
-        response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer))
-    assert response.status_code == 409 and response.json["code"] == "deal_closed"
+    with unchanged(app, *CHECKOUT):
+        with clock.frozen(shop.cutoff):
+            response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer))
+        assert response.status_code == 409 and response.json["code"] == "deal_closed"
+        with clock.frozen(shop.starts - timedelta(seconds=1)):
+            response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer))
+        assert response.status_code == 409 and response.json["code"] == "deal_closed"
 
 
 def test_closed_group_is_409_group_closed(shop: Shop, client: FlaskClient, app: Flask) -> None:
@@ -127,17 +130,19 @@ def test_closed_group_is_409_group_closed(shop: Shop, client: FlaskClient, app: 
         assert db.session.get(Deal, deal).stock_available == shop.default_stock - 1
 
 
-def test_delivery_needs_a_leader_who_delivers_and_my_address(shop: Shop, client: FlaskClient) -> None:
+def test_delivery_needs_a_leader_who_delivers_and_my_address(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal(price_fen=1000)
     buyer = shop.shopper()
     address = shop.address(buyer)
     body = {**order_body(deal, 1), "fulfilment": "delivery", "address_id": address}
     with clock.frozen(T0):
-        refused = client.post("/api/v1/orders", json=body, headers=shop.key(buyer))
+        with unchanged(app, *CHECKOUT):
+            refused = client.post("/api/v1/orders", json=body, headers=shop.key(buyer))
         assert refused.status_code == 409 and refused.json["code"] == "delivery_unavailable"
         shop.offer_delivery(fee_fen=300)
         other = shop.shopper()
-        not_mine = client.post("/api/v1/orders", json=body, headers=shop.key(other))
+        with unchanged(app, *CHECKOUT):
+            not_mine = client.post("/api/v1/orders", json=body, headers=shop.key(other))
         assert not_mine.status_code == 404
         response = client.post("/api/v1/orders", json=body, headers=shop.key(buyer))
     assert response.status_code == 201, response.json
@@ -156,15 +161,15 @@ def test_payable_over_the_configured_limit_is_refused(shop: Shop, client: FlaskC
         assert _count(Order) == 0
 
 
-def test_a_leader_is_needed(shop: Shop, client: FlaskClient) -> None:
+def test_a_leader_is_needed(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     buyer = shop.shopper(with_leader=False)
-    with clock.frozen(T0):
+    with clock.frozen(T0), unchanged(app, *CHECKOUT):
         response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(buyer))
     assert response.status_code == 422 and response.json["code"] == "leader_required"
 
 
-def test_bad_input_is_422(shop: Shop, client: FlaskClient) -> None:
+def test_bad_input_is_422(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     buyer = shop.shopper()
     bad_bodies = [
@@ -178,7 +183,7 @@ def test_bad_input_is_422(shop: Shop, client: FlaskClient) -> None:
         {"fulfilment": "pickup"},
         {**order_body(deal, 1), "from_cart": True},
     ]
-    with clock.frozen(T0):
+    with clock.frozen(T0), unchanged(app, *CHECKOUT, IdempotencyKey):  # refused before the work: no key kept
         for body in bad_bodies:
             response = client.post("/api/v1/orders", json=body, headers=shop.key(buyer))
             assert response.status_code == 422, (body, response.json)
@@ -213,15 +218,16 @@ def test_keys_are_per_user(shop: Shop, client: FlaskClient, app: Flask) -> None:
         assert _count(Order) == 2
 
 
-def test_a_refusal_is_replayed_too(shop: Shop, client: FlaskClient) -> None:
+def test_a_refusal_is_replayed_too(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal(stock=1)
     buyer = shop.shopper()
     headers = shop.key(buyer, "k-sold-out")
-    with clock.frozen(T0):
+    with clock.frozen(T0), unchanged(app, *CHECKOUT):
         first = client.post("/api/v1/orders", json=order_body(deal, 2), headers=headers)
         again = client.post("/api/v1/orders", json=order_body(deal, 2), headers=headers)
     assert first.status_code == again.status_code == 409
     assert again.json["code"] == "deal_sold_out" and again.headers["Idempotent-Replayed"] == "true"
+    assert kept_answer(app, "k-sold-out") == (409, first.json)
 
 
 def test_a_retry_replays_the_first_refusal_even_when_it_would_succeed_now(

@@ -21,6 +21,7 @@ from groupbuy.orders.service import PaymentAnswer, apply_payment, expire_order, 
 from groupbuy.orders.service import numbers as order_numbers
 from groupbuy.orders.states import TRANSITIONS
 from tests.factories.market import T0, Shop, order_body
+from tests.rows import ORDER_STATE, unchanged
 
 
 def _place(shop: Shop, client: FlaskClient, deal: int, quantity: int = 1, buyer=None) -> tuple[int, dict]:  # type: ignore[no-untyped-def, type-arg]
@@ -78,10 +79,10 @@ def test_cancel_paid_goes_to_refunding_with_the_refund_due(shop: Shop, client: F
     assert _state(app, order_id, deal)[:5] == (OrderStatus.REFUNDING, 10, 0, 0, 0)
 
 
-def test_cancel_after_cutoff_is_refused(shop: Shop, client: FlaskClient) -> None:
+def test_cancel_after_cutoff_is_refused(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     order_id, headers = _place(shop, client, deal)
-    with clock.frozen(shop.cutoff):
+    with clock.frozen(shop.cutoff), unchanged(app, *ORDER_STATE):
         response = client.post(f"/api/v1/orders/{order_id}/cancel", headers=headers)
     assert response.status_code == 409 and response.json["code"] == "cutoff_passed"
 
@@ -159,7 +160,8 @@ def test_pickup_codes_do_not_clash_for_one_leader_and_day(
 def test_confirm_receipt_only_after_pickup(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     order_id, headers = _place(shop, client, deal)
-    early = client.post(f"/api/v1/orders/{order_id}/confirm-receipt", headers=headers)
+    with unchanged(app, *ORDER_STATE):
+        early = client.post(f"/api/v1/orders/{order_id}/confirm-receipt", headers=headers)
     assert early.status_code == 409 and early.json["code"] == "illegal_transition"
     _pay(app, order_id)
     with app.app_context():

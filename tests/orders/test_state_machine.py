@@ -83,7 +83,6 @@ class OrderMachine(RuleBasedStateMachine):
                 fulfilment=Fulfilment.PICKUP,
                 address_id=None,
                 leader_id=None,
-                idempotency_key=None,
                 now=self.now,
             )
         except DomainError as error:

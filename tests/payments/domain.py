@@ -27,7 +27,9 @@ NOTIFY_AT = T0 + timedelta(minutes=2)  # when the provider tells us
 
 
 @dataclass(frozen=True)
-class PlacedOrder:
+class ShopperOrder:
+    """An order a test placed over HTTP, with what it takes to act as its buyer (not the service's PlacedOrder)."""
+
     id: int
     order_no: str
     payable_fen: int
@@ -35,7 +37,7 @@ class PlacedOrder:
     buyer: User
 
 
-def place_order(shop: Shop, client: FlaskClient, *, price_fen: int = 990, quantity: int = 1) -> PlacedOrder:
+def place_order(shop: Shop, client: FlaskClient, *, price_fen: int = 990, quantity: int = 1) -> ShopperOrder:
     """A pending_payment order placed at T0 (pay_before = T0 + 15 min)."""
     deal = shop.deal(price_fen=price_fen)
     buyer = shop.shopper()
@@ -43,17 +45,17 @@ def place_order(shop: Shop, client: FlaskClient, *, price_fen: int = 990, quanti
         response = client.post("/api/v1/orders", json=order_body(deal, quantity), headers=shop.key(buyer))
     assert response.status_code == 201, response.json
     body = response.json
-    return PlacedOrder(body["id"], body["order_no"], body["payable_fen"], shop.auth(buyer), buyer)
+    return ShopperOrder(body["id"], body["order_no"], body["payable_fen"], shop.auth(buyer), buyer)
 
 
-def pay_link(client: FlaskClient, order: PlacedOrder, channel: str, **headers: str) -> TestResponse:
+def pay_link(client: FlaskClient, order: ShopperOrder, channel: str, **headers: str) -> TestResponse:
     with clock.frozen(PAY_AT):
         return client.post(
             f"/api/v1/orders/{order.id}/payments", json={"channel": channel}, headers={**order.headers, **headers}
         )
 
 
-def start(client: FlaskClient, order: PlacedOrder, channel: str) -> dict[str, Any]:
+def start(client: FlaskClient, order: ShopperOrder, channel: str) -> dict[str, Any]:
     """POST a payment and expect 201."""
     response = pay_link(client, order, channel)
     assert response.status_code == 201, response.json

@@ -23,8 +23,8 @@ from groupbuy.payments.providers import (
     PaymentFailed,
     PaymentSucceeded,
     ProviderError,
+    ProviderRefundStatus,
     ProviderTimeout,
-    RefundStatus,
     RefundSucceeded,
     Rejection,
     TradeStatus,
@@ -123,9 +123,9 @@ def test_refund_succeeds_and_a_repeat_is_confirmed_by_the_refund_query(
     first = alipay.refund(**args)  # type: ignore[arg-type]
     again = alipay.refund(**args)  # type: ignore[arg-type]
 
-    assert first.status is RefundStatus.SUCCESS
+    assert first.status is ProviderRefundStatus.SUCCESS
     assert first.refund_fen == 999
-    assert again.status is RefundStatus.SUCCESS  # fund_change=N, then the refund query says REFUND_SUCCESS
+    assert again.status is ProviderRefundStatus.SUCCESS  # fund_change=N, then the refund query says REFUND_SUCCESS
     assert [call.biz["out_request_no"] for call in alipay_fake.calls_to("alipay.trade.refund")] == ["RF-B-1"] * 2
     assert len(alipay_fake.calls_to("alipay.trade.fastpay.refund.query")) == 1
     assert list(alipay_fake.refunds) == ["RF-B-1"]
@@ -144,9 +144,9 @@ def test_refund_without_fund_change_and_not_yet_found_is_processing(
     alipay_fake.settle_refund("RF-B-3")
     settled = alipay.refund(**args)  # type: ignore[arg-type]
 
-    assert pending.status is RefundStatus.PROCESSING
+    assert pending.status is ProviderRefundStatus.PROCESSING
     assert pending.succeeded_at is None
-    assert settled.status is RefundStatus.SUCCESS
+    assert settled.status is ProviderRefundStatus.SUCCESS
     assert list(alipay_fake.refunds) == ["RF-B-3"]
 
 
@@ -171,7 +171,7 @@ def test_refund_that_times_out_five_times_refunds_once(
         pytest.fail("the refund never went through")
 
     assert len(failures) == 5
-    assert result.status is RefundStatus.SUCCESS
+    assert result.status is ProviderRefundStatus.SUCCESS
     assert {call.biz["out_request_no"] for call in alipay_fake.calls_to("alipay.trade.refund")} == {"RF-B-2"}
     assert len(alipay_fake.calls_to("alipay.trade.refund")) == 6
     assert list(alipay_fake.refunds) == ["RF-B-2"]

@@ -17,6 +17,7 @@ from tests.fakes.alipay_server import FakeAlipay
 from tests.fakes.http_server import Fault
 from tests.fakes.wechatpay_server import FakeWeChatPay
 from tests.payments.domain import PAY_AT, count, give_openid, pay_link, payment_of, place_order, start, storm
+from tests.rows import ORDER_STATE, unchanged
 
 Fakes = tuple[FakeWeChatPay, FakeAlipay]
 
@@ -135,34 +136,36 @@ def test_other_users_orders_and_payments_are_404(shop: Shop, client: FlaskClient
 
 
 @pytest.mark.parametrize("late", [timedelta(minutes=15), timedelta(hours=1)])
-def test_past_pay_before_is_409(shop: Shop, client: FlaskClient, late: timedelta) -> None:
+def test_past_pay_before_is_409(shop: Shop, client: FlaskClient, app: Flask, late: timedelta) -> None:
     order = place_order(shop, client)
-    with clock.frozen(T0 + late):
+    with clock.frozen(T0 + late), unchanged(app, *ORDER_STATE):
         response = client.post(
             f"/api/v1/orders/{order.id}/payments", json={"channel": "sandbox"}, headers=order.headers
         )
     assert response.status_code == 409 and response.json["code"] == "order_not_payable"
 
 
-def test_cancelled_order_is_409(shop: Shop, client: FlaskClient) -> None:
+def test_cancelled_order_is_409(shop: Shop, client: FlaskClient, app: Flask) -> None:
     order = place_order(shop, client)
     with clock.frozen(PAY_AT):
         assert client.post(f"/api/v1/orders/{order.id}/cancel", headers=order.headers).status_code == 200
-    response = pay_link(client, order, "sandbox")
+    with unchanged(app, *ORDER_STATE):
+        response = pay_link(client, order, "sandbox")
     assert response.status_code == 409 and response.json["code"] == "order_not_payable"
 
 
 @pytest.mark.parametrize("channel", ["wechat_native", "wechat_jsapi", "alipay_qr"])
-def test_channels_not_enabled_are_422(shop: Shop, client: FlaskClient, channel: str) -> None:
+def test_channels_not_enabled_are_422(shop: Shop, client: FlaskClient, app: Flask, channel: str) -> None:
     order = place_order(shop, client)  # the test app enables only the sandbox (the default)
-    response = pay_link(client, order, channel)
+    with unchanged(app, *ORDER_STATE):
+        response = pay_link(client, order, channel)
     assert response.status_code == 422 and response.json["code"] == "payment_channel_unavailable"
 
 
 @pytest.mark.parametrize("body", [{"channel": "paypal"}, {}, {"channel": "sandbox", "amount_fen": 1}])
-def test_bad_bodies_are_422(shop: Shop, client: FlaskClient, body: dict[str, object]) -> None:
+def test_bad_bodies_are_422(shop: Shop, client: FlaskClient, app: Flask, body: dict[str, object]) -> None:
     order = place_order(shop, client)
-    with clock.frozen(PAY_AT):
+    with clock.frozen(PAY_AT), unchanged(app, *ORDER_STATE):
         response = client.post(f"/api/v1/orders/{order.id}/payments", json=body, headers=order.headers)
     assert response.status_code == 422
 

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from groupbuy import clock
 from groupbuy.db import db
@@ -28,7 +29,7 @@ from tests.payments.conftest import UNIONPAY_MER_ID
 from tests.payments.domain import (
     NOTIFY_AT,
     PAY_AT,
-    PlacedOrder,
+    ShopperOrder,
     count,
     notify,
     order_of,
@@ -42,11 +43,12 @@ from tests.payments.domain import (
     start,
     storm,
 )
+from tests.rows import ORDER_STATE, unchanged
 
 LATER = NOTIFY_AT + timedelta(minutes=5)
 
 
-def _unionpay_order(shop: Shop, client: FlaskClient, price_fen: int = 1990) -> tuple[PlacedOrder, int, str]:
+def _unionpay_order(shop: Shop, client: FlaskClient, price_fen: int = 1990) -> tuple[ShopperOrder, int, str]:
     """(order, payment id, orderId at UnionPay) of an order with a live unionpay_qr payment."""
     order = place_order(shop, client, price_fen=price_fen)
     payment = start(client, order, "unionpay_qr")
@@ -217,10 +219,13 @@ def test_a_notification_for_an_unknown_trade_is_not_acknowledged(
     _, _, trade = _unionpay_order(shop, client)
     headers, body = unionpay_on.build_notify(trade, orderId="GB20261122999999999U1")
 
-    with clock.frozen(NOTIFY_AT):
+    with clock.frozen(NOTIFY_AT), unchanged(app, *ORDER_STATE, ProcessedPaymentEvent):
         answer = notify(client, "unionpay", headers, body)
 
     assert answer.status_code == 404 and answer.data == b"fail"
+    with app.app_context():  # kept for good: money nobody placed with us is evidence for customer service
+        kept = db.session.scalars(select(PaymentCallback)).one()
+        assert (kept.outcome, kept.payment_id) == (CallbackOutcome.UNKNOWN_TRADE, None)
 
 
 def test_notifications_are_refused_while_unionpay_is_off(
@@ -231,7 +236,7 @@ def test_notifications_are_refused_while_unionpay_is_off(
     swap(app, PAYMENT_PROVIDERS, None, "unionpay_qr")
     swap(app, PAYMENT_PROVIDERS, None, "unionpay_h5")
 
-    with clock.frozen(NOTIFY_AT):
+    with clock.frozen(NOTIFY_AT), unchanged(app, *ORDER_STATE, PaymentCallback, ProcessedPaymentEvent):
         assert notify(client, "unionpay", headers, body).status_code == 404
 
 

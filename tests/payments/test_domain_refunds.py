@@ -21,7 +21,7 @@ from groupbuy.orders.service import finish_refunding_order, record_order_refund
 from groupbuy.payments import jobs
 from groupbuy.payments.enums import RefundSource, RefundState
 from groupbuy.payments.models import Refund
-from groupbuy.payments.providers import RefundResult, RefundStatus
+from groupbuy.payments.providers import ProviderRefundStatus, RefundResult
 from groupbuy.payments.service import refund, request_refund
 from groupbuy.payments.service.refunds import record_refund_result
 from tests.factories.accounts import bearer, make_user
@@ -29,13 +29,13 @@ from tests.factories.market import Shop
 from tests.fakes.alipay_server import FakeAlipay
 from tests.fakes.http_server import Fault
 from tests.fakes.wechatpay_server import FakeWeChatPay
-from tests.payments.domain import NOTIFY_AT, PAY_AT, PlacedOrder, notify, order_of, payment_of, place_order, start
+from tests.payments.domain import NOTIFY_AT, PAY_AT, ShopperOrder, notify, order_of, payment_of, place_order, start
 
 Fakes = tuple[FakeWeChatPay, FakeAlipay]
 LATER = NOTIFY_AT + timedelta(minutes=5)
 
 
-def _paid_by_sandbox(shop: Shop, client: FlaskClient, app: Flask, price_fen: int = 1000) -> tuple[PlacedOrder, int]:
+def _paid_by_sandbox(shop: Shop, client: FlaskClient, app: Flask, price_fen: int = 1000) -> tuple[ShopperOrder, int]:
     order = place_order(shop, client, price_fen=price_fen)
     payment = start(client, order, "sandbox")
     with clock.frozen(NOTIFY_AT):
@@ -44,7 +44,7 @@ def _paid_by_sandbox(shop: Shop, client: FlaskClient, app: Flask, price_fen: int
     return order, payment["payment_id"]
 
 
-def _paid_by_wechat(shop: Shop, client: FlaskClient, wechat: FakeWeChatPay, price_fen: int = 1990) -> PlacedOrder:
+def _paid_by_wechat(shop: Shop, client: FlaskClient, wechat: FakeWeChatPay, price_fen: int = 1990) -> ShopperOrder:
     order = place_order(shop, client, price_fen=price_fen)
     start(client, order, "wechat_native")
     with clock.frozen(NOTIFY_AT):
@@ -53,7 +53,7 @@ def _paid_by_wechat(shop: Shop, client: FlaskClient, wechat: FakeWeChatPay, pric
     return order
 
 
-def _cancel(client: FlaskClient, order: PlacedOrder) -> None:
+def _cancel(client: FlaskClient, order: ShopperOrder) -> None:
     with clock.frozen(NOTIFY_AT):
         response = client.post(f"/api/v1/orders/{order.id}/cancel", headers=order.headers)
     assert response.json["status"] == "refunding"
@@ -253,7 +253,7 @@ def test_closed_by_the_provider_a_successor_takes_over(shop: Shop, client: Flask
     with app.app_context():
         record_refund_result(
             refund_id=first.id,
-            result=RefundResult(out_refund_no=first.out_refund_no, status=RefundStatus.CLOSED, refund_fen=300),
+            result=RefundResult(out_refund_no=first.out_refund_no, status=ProviderRefundStatus.CLOSED, refund_fen=300),
             now=LATER,
         )
         jobs.retry_refunds(LATER)
@@ -273,7 +273,9 @@ def test_an_abnormal_refund_is_failed_for_cs(shop: Shop, client: FlaskClient, ap
         )
         stuck = record_refund_result(
             refund_id=pending.id,
-            result=RefundResult(out_refund_no=pending.out_refund_no, status=RefundStatus.ABNORMAL, refund_fen=100),
+            result=RefundResult(
+                out_refund_no=pending.out_refund_no, status=ProviderRefundStatus.ABNORMAL, refund_fen=100
+            ),
             now=LATER,
         )
     assert stuck.status is RefundState.FAILED and stuck.last_error and "ABNORMAL" in stuck.last_error

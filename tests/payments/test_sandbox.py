@@ -14,7 +14,7 @@ from groupbuy.payments.providers import (
     PaymentChannel,
     PaymentFailed,
     PaymentSucceeded,
-    RefundStatus,
+    ProviderRefundStatus,
     Rejection,
     SandboxProvider,
     TradeStatus,
@@ -141,7 +141,7 @@ def test_query_close_refund_need_no_state(sandbox: SandboxProvider) -> None:
     first = sandbox.refund(out_trade_no=TRADE, out_refund_no="RF-S-1", refund_fen=500, total_fen=1990, reason="")
     again = sandbox.refund(out_trade_no=TRADE, out_refund_no="RF-S-1", refund_fen=500, total_fen=1990, reason="")
     other = sandbox.refund(out_trade_no=TRADE, out_refund_no="RF-S-2", refund_fen=500, total_fen=1990, reason="")
-    assert first.status is RefundStatus.SUCCESS
+    assert first.status is ProviderRefundStatus.SUCCESS
     assert first.refund_id == again.refund_id != other.refund_id
     with pytest.raises(ValueError):
         sandbox.refund(out_trade_no=TRADE, out_refund_no="RF-S-3", refund_fen=2000, total_fen=1990, reason="")

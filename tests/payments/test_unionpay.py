@@ -21,8 +21,8 @@ from groupbuy.payments.providers import (
     PaymentSucceeded,
     ProviderError,
     ProviderNotConfigured,
+    ProviderRefundStatus,
     ProviderTimeout,
-    RefundStatus,
     RefundSucceeded,
     Rejection,
     TradeStatus,
@@ -153,9 +153,12 @@ def test_partial_refunds_each_land_once_under_retries_and_never_exceed_paid(
     with pytest.raises(ProviderError) as too_much:
         _refund(unionpay, TRADE + "R03", 1, LATER + timedelta(minutes=2), transaction_id=query_id)
 
-    assert first.status is RefundStatus.PROCESSING  # accepted: the result comes by notification or query
-    assert again.status is RefundStatus.SUCCESS and again.refund_id == unionpay_fake.refunds[TRADE + "R01"].query_id
-    assert second.status is RefundStatus.PROCESSING
+    assert first.status is ProviderRefundStatus.PROCESSING  # accepted: the result comes by notification or query
+    assert (
+        again.status is ProviderRefundStatus.SUCCESS
+        and again.refund_id == unionpay_fake.refunds[TRADE + "R01"].query_id
+    )
+    assert second.status is ProviderRefundStatus.PROCESSING
     assert (too_much.value.code, too_much.value.provider_code) == (ErrorCode.WRONG_STATE, "36")
     assert sorted(unionpay_fake.refunds) == [TRADE + "R01", TRADE + "R02"]
     assert sum(r.amount_fen for r in unionpay_fake.refunds.values()) == 1999
@@ -175,7 +178,7 @@ def test_a_refund_that_timed_out_after_landing_is_found_by_the_retry(
     unionpay_fake.release()
     retried = _refund(unionpay, TRADE + "R01", 700, transaction_id=query_id)
 
-    assert retried.status is RefundStatus.SUCCESS and list(unionpay_fake.refunds) == [TRADE + "R01"]
+    assert retried.status is ProviderRefundStatus.SUCCESS and list(unionpay_fake.refunds) == [TRADE + "R01"]
 
 
 def test_a_refund_still_in_progress_stays_processing(unionpay: UnionPayProvider, unionpay_fake: FakeUnionPay) -> None:
@@ -184,9 +187,9 @@ def test_a_refund_still_in_progress_stays_processing(unionpay: UnionPayProvider,
     unionpay_fake.pending_refunds = True
     _refund(unionpay, TRADE + "R01", 700, transaction_id=query_id)
 
-    assert _refund(unionpay, TRADE + "R01", 700, transaction_id=query_id).status is RefundStatus.PROCESSING
+    assert _refund(unionpay, TRADE + "R01", 700, transaction_id=query_id).status is ProviderRefundStatus.PROCESSING
     unionpay_fake.settle_refund(TRADE + "R01")
-    assert _refund(unionpay, TRADE + "R01", 700, transaction_id=query_id).status is RefundStatus.SUCCESS
+    assert _refund(unionpay, TRADE + "R01", 700, transaction_id=query_id).status is ProviderRefundStatus.SUCCESS
 
 
 def test_refund_numbers_and_times_are_required(unionpay: UnionPayProvider) -> None:

@@ -17,8 +17,8 @@ from groupbuy.payments.providers import (
     ErrorCode,
     PaymentChannel,
     ProviderError,
+    ProviderRefundStatus,
     ProviderTimeout,
-    RefundStatus,
     TradeStatus,
     WeChatPayProvider,
     WeChatPaySettings,
@@ -191,7 +191,7 @@ def test_refund_processing_then_success_with_the_same_out_refund_no(
     args = {"out_trade_no": "GB20261122000400A1", "out_refund_no": "RF20261122000400-1", "total_fen": 5000}
 
     first = wechat.refund(**args, refund_fen=1200, reason="团购未成团")
-    assert (first.status, first.refund_fen, first.refund_id) == (RefundStatus.PROCESSING, 1200, first.refund_id)
+    assert (first.status, first.refund_fen, first.refund_id) == (ProviderRefundStatus.PROCESSING, 1200, first.refund_id)
     [call] = wechat_fake.calls_to("refund")
     assert call.body == {
         "out_trade_no": "GB20261122000400A1",
@@ -203,7 +203,7 @@ def test_refund_processing_then_success_with_the_same_out_refund_no(
 
     wechat_fake.settle_refund("RF20261122000400-1")
     again = wechat.refund(**args, refund_fen=1200, reason="团购未成团")
-    assert again.status is RefundStatus.SUCCESS
+    assert again.status is ProviderRefundStatus.SUCCESS
     assert again.refund_id == first.refund_id
     assert again.succeeded_at is not None
     assert len(wechat_fake.refunds) == 1
@@ -246,7 +246,7 @@ def test_refund_that_times_out_five_times_refunds_once(
     assert {call.body["out_refund_no"] for call in calls if call.body} == {"RF20261122000500-1"}
     assert list(wechat_fake.refunds) == ["RF20261122000500-1"]
     assert sum(refund.refund_fen for refund in wechat_fake.refunds.values()) == 3000
-    assert result.status is RefundStatus.PROCESSING
+    assert result.status is ProviderRefundStatus.PROCESSING
     assert result.refund_fen == 3000
 
 

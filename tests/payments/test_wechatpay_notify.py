@@ -20,8 +20,8 @@ from groupbuy.payments.providers import (
     InvalidCallback,
     PaymentFailed,
     PaymentSucceeded,
+    ProviderRefundStatus,
     RefundFailed,
-    RefundStatus,
     RefundSucceeded,
     Rejection,
     TradeStatus,
@@ -235,7 +235,7 @@ def test_refund_success_and_abnormal_events(provider: WeChatPayProvider, fake: F
     assert ok.refund_id == fake.refunds["RF-OK-1"].refund_id
     assert ok.succeeded_at == T0
     assert isinstance(stuck, RefundFailed)
-    assert stuck.status is RefundStatus.ABNORMAL
+    assert stuck.status is ProviderRefundStatus.ABNORMAL
 
 
 def test_other_transaction_states_and_event_types(provider: WeChatPayProvider, fake: FakeWeChatPay) -> None:

@@ -28,6 +28,7 @@ from tests.accounts.conftest import register
 from tests.factories.accounts import bearer, make_user
 from tests.factories.leaders import application_payload, make_leader
 from tests.factories.market import T0, Shop, order_body
+from tests.factories.orders import OrderFactory
 from tests.fakes.senders import RecordingSender, install_recording_senders
 
 PHONE = "13700001111"
@@ -249,9 +250,8 @@ def _close_and_start_afresh(client: FlaskClient, outbox: RecordingSender, life: 
 def test_an_open_order_blocks_closing(shop: Shop, client: FlaskClient, app: Flask) -> None:
     buyer = shop.shopper()
     headers = shop.auth(buyer)
-    with clock.frozen(T0):
-        placed = client.post("/api/v1/orders", json=order_body(shop.deal(), 1), headers=shop.key(buyer))
-    assert placed.status_code == 201
+    with app.app_context():
+        OrderFactory(paid=True, user_id=buyer.id, leader_id=shop.leader_id)
 
     answer = client.delete("/api/v1/me", headers={**headers, "Accept-Language": "en"})
 
@@ -260,6 +260,17 @@ def test_an_open_order_blocks_closing(shop: Shop, client: FlaskClient, app: Flas
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     with app.app_context():
         assert db.session.get_one(User, buyer.id).status is UserStatus.ACTIVE
+
+
+def test_refunded_and_cancelled_orders_do_not_block_closing(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    buyer = shop.shopper()
+    with app.app_context():
+        OrderFactory(refunded=True, user_id=buyer.id, leader_id=shop.leader_id)
+        OrderFactory(in_failed_group=True, user_id=buyer.id, leader_id=shop.leader_id)  # cancelled unpaid
+
+    assert client.delete("/api/v1/me", headers=shop.auth(buyer)).status_code == 204
+    with app.app_context():
+        assert db.session.get_one(User, buyer.id).status is UserStatus.CLOSED
 
 
 def test_an_active_leader_must_hand_over_first(client: FlaskClient, app: Flask) -> None:
@@ -276,11 +287,8 @@ def test_an_active_leader_must_hand_over_first(client: FlaskClient, app: Flask) 
 def test_a_suspended_leader_with_open_orders_at_the_point_must_hand_over(
     shop: Shop, client: FlaskClient, app: Flask
 ) -> None:
-    buyer = shop.shopper()
-    with clock.frozen(T0):
-        assert (
-            client.post("/api/v1/orders", json=order_body(shop.deal(), 1), headers=shop.key(buyer)).status_code == 201
-        )
+    with app.app_context():
+        OrderFactory(paid=True, leader_id=shop.leader_id)
     with app.app_context(), transaction():
         leader = db.session.get_one(Leader, shop.leader_id)
         leader.status = LeaderStatus.SUSPENDED

@@ -1,9 +1,12 @@
 """Checkout: a cart (or explicit items) becomes one order per leader, with stock, limits and groups reserved.
 
 The hot path of the product, so it runs prebuilt Core statements on the session's connection: one read for
-the shopper's leader (and an earlier order under the same key), one for the deals, then the conditional
-writes. The order it returns is a PlacedOrder built from what was written, not read back: building
-transient models cost a tenth of the request's Python time (measured with py-spy).
+the shopper's leader, one for the deals, then the conditional writes. Its idempotency key is kept by the HTTP
+door in the same transaction (idempotency.service.answer_once); checkout itself knows nothing of keys.
+The order it returns is a PlacedOrder built from what was written, not read back: building transient models
+cost a tenth of the request's Python time (measured with py-spy). The columns checkout does not decide take
+the model's own defaults (`_column_defaults`); tests/orders/test_checkout_fast_path.py holds the answer to a
+later GET of the same order and pins the statements a checkout costs.
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, String, bindparam, delete, func, insert, select
+from sqlalchemy import BigInteger, bindparam, delete, func, insert, select
 
 from groupbuy.accounts.models import Address, User
 from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import UserDealPurchase
 from groupbuy.catalog.service import DealForSale, deals_for_sale, reserve_deal_stock
-from groupbuy.db import connection, db, transaction, upsert_insert
+from groupbuy.db import Base, connection, db, transaction, upsert_insert
 from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
@@ -102,7 +105,7 @@ def _merge(items: list[CheckoutItem]) -> list[CheckoutItem]:
     return merged
 
 
-# The shopper's chosen leader (given, else their current one) and an order already placed under this key.
+# The shopper's chosen leader (given, else their current one).
 _CHOSEN = func.coalesce(bindparam("leader_id", type_=BigInteger), User.current_leader_id)
 _WHO = (
     select(
@@ -115,10 +118,6 @@ _WHO = (
         Leader.orders_paused,
         Leader.lat,
         Leader.lng,
-        select(Order.id)
-        .where(Order.user_id == User.id, Order.idempotency_key == bindparam("key", type_=String))
-        .scalar_subquery()
-        .label("previous_id"),
     )
     .select_from(User)
     .outerjoin(Leader, Leader.id == _CHOSEN)
@@ -130,7 +129,6 @@ _TAKE_CART = (
 _CLEAR_CART_LINES = delete(CartItem).where(
     CartItem.user_id == bindparam("user_id"), CartItem.deal_id.in_(bindparam("deal_ids", expanding=True))
 )
-_SAME_KEY = select(Order.id).where(Order.user_id == bindparam("user_id"), Order.idempotency_key == bindparam("key"))
 _ADD_LINES = insert(OrderLine).returning(OrderLine.id, sort_by_parameter_order=True)
 _ADD_PLACED_EVENT = insert(OrderTimelineEvent)
 
@@ -148,7 +146,7 @@ def _count_limit(dialect_name: str) -> Any:
 
 @functools.cache
 def _add_order(dialect_name: str) -> Any:
-    """Insert an order unless its number (or the shopper's key) is taken: a clash returns no row, not an error."""
+    """Insert an order unless its number is taken: a clash returns no row, not an error."""
     return upsert_insert(dialect_name, Order).on_conflict_do_nothing().returning(Order.id)
 
 
@@ -230,15 +228,12 @@ def place_order(
     fulfilment: Fulfilment,
     address_id: int | None,
     leader_id: int | None,
-    idempotency_key: str | None,
     now: datetime,
-) -> PlacedOrder | Order:
+) -> PlacedOrder:
     """Reserve limit, stock and group units per line in one transaction; any refusal leaves nothing behind."""
     with transaction():
         conn = connection()
-        who = conn.execute(_WHO, {"user_id": user_id, "leader_id": leader_id, "key": idempotency_key}).one()
-        if who.previous_id is not None:  # the same key again: nothing new (HTTP replays the kept answer)
-            return db.session.get_one(Order, who.previous_id)
+        who = conn.execute(_WHO, {"user_id": user_id, "leader_id": leader_id}).one()
         if who.chosen_id is None:
             raise Invalid("leader_required", errors={"leader_id": ["choose a leader (pickup point) first"]})
         if who.leader_id is None or who.status is not LeaderStatus.ACTIVE:
@@ -271,7 +266,6 @@ def place_order(
             pickup_date=max(deal.pickup_date for deal, _ in wanted),
             items_fen=items_fen,
             delivery_fee=delivery_fee,
-            idempotency_key=idempotency_key,
             now=now,
         )
         # The contended rows are locked last, so they are held only until the commit: every group first, then
@@ -300,8 +294,33 @@ def place_order(
 _SHOWN = [f.name for f in fields(PlacedOrder) if f.name not in ("id", "lines", "events")]
 
 
+def _column_defaults(model: type[Base]) -> dict[str, Any]:
+    """What each column holds after an INSERT that leaves it out: its scalar default, NULL if nullable.
+
+    Required columns without a default are not listed: checkout must write them (the INSERT fails otherwise). A
+    server-side or computed default fails here, at import: checkout could not answer it without reading back.
+    """
+    values: dict[str, Any] = {}
+    for column in model.__table__.columns:
+        if column.server_default is not None or (column.default is not None and not column.default.is_scalar):
+            raise TypeError(f"{column}: checkout cannot know this default without reading the row back")
+        if column.primary_key:
+            continue
+        if column.default is not None:
+            values[column.key] = column.default.arg
+        elif column.nullable:
+            values[column.key] = None
+    return values
+
+
+# Checkout writes what it decides over these: every other column is what the model would have made it.
+_ORDER_DEFAULTS = _column_defaults(Order)
+_LINE_DEFAULTS = _column_defaults(OrderLine)
+
+
 def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int) -> dict[str, Any]:
     return {
+        **_LINE_DEFAULTS,
         "order_id": order_id,
         "deal_id": deal.id,
         "group_id": group_id,
@@ -311,10 +330,6 @@ def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int) -> dic
         "quantity": quantity,
         "line_total_fen": deal.group_price_fen * quantity,
         "pickup_date": deal.pickup_date,
-        "status": LineStatus.ACTIVE,
-        "refund_reason": None,
-        "refunded_quantity": 0,
-        "refunded_fen": 0,
     }
 
 
@@ -328,12 +343,12 @@ def _insert_order(
     pickup_date: date,
     items_fen: int,
     delivery_fee: int,
-    idempotency_key: str | None,
     now: datetime,
 ) -> tuple[int, dict[str, Any], dict[str, Any]]:
     """Insert the order and its `place` timeline row; its id, columns and timeline row."""
     window = timedelta(minutes=settings().payment_window_minutes)
     columns: dict[str, Any] = {
+        **_ORDER_DEFAULTS,
         "user_id": user_id,
         "leader_id": leader_id,
         "status": OrderStatus.PENDING_PAYMENT,
@@ -341,28 +356,18 @@ def _insert_order(
         "address": address,
         "items_fen": items_fen,
         "delivery_fee_fen": delivery_fee,
-        "discount_fen": 0,
-        "payable_fen": items_fen + delivery_fee,
-        "paid_fen": 0,
-        "refund_due_fen": 0,
-        "refunded_fen": 0,
         "pickup_date": pickup_date,
-        "pickup_code": None,
         "pay_before": now + window,
-        "paid_at": None,
-        "closed_at": None,
-        "idempotency_key": idempotency_key,
         "created_at": now,
         "updated_at": now,
     }
+    columns["payable_fen"] = items_fen + delivery_fee - columns["discount_fen"]
     statement = _add_order(conn.dialect.name)
     for _ in range(5):
         columns["order_no"] = new_order_no(now)
         order_id = conn.execute(statement, columns).scalar()
         if order_id is not None:
             break
-        if idempotency_key and conn.execute(_SAME_KEY, {"user_id": user_id, "key": idempotency_key}).first():
-            raise Conflict("idempotency_key_in_flight")  # a concurrent checkout under the same key got there first
     else:
         raise Conflict("order_no_exhausted")
     placed = {

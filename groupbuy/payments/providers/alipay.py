@@ -37,9 +37,9 @@ from groupbuy.payments.providers.base import (
     ProviderError,
     ProviderName,
     ProviderNotConfigured,
+    ProviderRefundStatus,
     ProviderTimeout,
     RefundResult,
-    RefundStatus,
     TradeQuery,
     TradeStatus,
     check_fen,
@@ -204,7 +204,7 @@ class AlipayProvider:
         if node.get("fund_change") == "Y":
             return RefundResult(
                 out_refund_no=out_refund_no,
-                status=RefundStatus.SUCCESS,
+                status=ProviderRefundStatus.SUCCESS,
                 refund_fen=refund_fen,
                 succeeded_at=parse_china_time(node.get("gmt_refund_pay")),
             )
@@ -215,7 +215,7 @@ class AlipayProvider:
         done = found.get("out_request_no") == out_refund_no and found.get("refund_status") in _REFUNDED
         return RefundResult(
             out_refund_no=out_refund_no,
-            status=RefundStatus.SUCCESS if done else RefundStatus.PROCESSING,
+            status=ProviderRefundStatus.SUCCESS if done else ProviderRefundStatus.PROCESSING,
             refund_fen=refund_fen,
             succeeded_at=parse_china_time(found.get("gmt_refund_pay")) if done else None,
         )

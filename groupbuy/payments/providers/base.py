@@ -65,7 +65,9 @@ class TradeStatus(StrEnum):
     PAYERROR = "PAYERROR"
 
 
-class RefundStatus(StrEnum):
+class ProviderRefundStatus(StrEnum):
+    """A refund as the provider reports it; our own refund row's state is payments.enums.RefundState."""
+
     PROCESSING = "PROCESSING"
     SUCCESS = "SUCCESS"
     CLOSED = "CLOSED"  # failed for good: refund again with a NEW out_refund_no
@@ -188,7 +190,7 @@ class TradeQuery:
 @dataclass(frozen=True)
 class RefundResult:
     out_refund_no: str
-    status: RefundStatus
+    status: ProviderRefundStatus
     refund_fen: int
     refund_id: str | None = None
     succeeded_at: datetime | None = None
@@ -230,7 +232,7 @@ class RefundFailed:
     out_trade_no: str
     out_refund_no: str
     refund_id: str | None
-    status: RefundStatus  # CLOSED (final) or ABNORMAL (not final)
+    status: ProviderRefundStatus  # CLOSED (final) or ABNORMAL (not final)
     event_id: str
 
 

@@ -34,8 +34,8 @@ from groupbuy.payments.providers.base import (
     PaymentFailed,
     PaymentSucceeded,
     ProviderName,
+    ProviderRefundStatus,
     RefundResult,
-    RefundStatus,
     Rejection,
     TradeQuery,
     TradeStatus,
@@ -151,7 +151,7 @@ class SandboxProvider:
             raise ValueError("refund_fen exceeds total_fen")
         return RefundResult(
             out_refund_no=out_refund_no,
-            status=RefundStatus.SUCCESS,
+            status=ProviderRefundStatus.SUCCESS,
             refund_fen=refund_fen,
             refund_id=self._derived_id("SBR", f"refund:{out_trade_no}:{out_refund_no}"),
             succeeded_at=self._now(),

@@ -32,9 +32,9 @@ from groupbuy.payments.providers.base import (
     ProviderError,
     ProviderName,
     ProviderNotConfigured,
+    ProviderRefundStatus,
     ProviderTimeout,
     RefundResult,
-    RefundStatus,
     Rejection,
     TradeQuery,
     TradeStatus,
@@ -256,7 +256,9 @@ class UnionPayProvider:
         answer = self._call(BACK_PATH, fields)
         code = answer.get("respCode", "")
         if code == "00" or code in UNKNOWN_CODES:
-            return RefundResult(out_refund_no=out_refund_no, status=RefundStatus.PROCESSING, refund_fen=refund_fen)
+            return RefundResult(
+                out_refund_no=out_refund_no, status=ProviderRefundStatus.PROCESSING, refund_fen=refund_fen
+            )
         if code != DUPLICATE:
             raise error_for(answer)
         return self._refund_status(out_refund_no, refund_fen, requested_at)
@@ -265,11 +267,11 @@ class UnionPayProvider:
         answer = self._query(out_refund_no, requested_at)
         original = answer.get("origRespCode", "")
         if original == "00":
-            status = RefundStatus.SUCCESS
+            status = ProviderRefundStatus.SUCCESS
         elif original in UNKNOWN_CODES:
-            status = RefundStatus.PROCESSING
+            status = ProviderRefundStatus.PROCESSING
         else:  # refused for good: the domain starts a successor with a new number
-            status = RefundStatus.CLOSED
+            status = ProviderRefundStatus.CLOSED
         return RefundResult(
             out_refund_no=out_refund_no,
             status=status,

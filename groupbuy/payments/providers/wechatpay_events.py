@@ -12,8 +12,8 @@ from groupbuy.payments.providers.base import (
     InvalidCallback,
     PaymentFailed,
     PaymentSucceeded,
+    ProviderRefundStatus,
     RefundFailed,
-    RefundStatus,
     RefundSucceeded,
     Rejection,
     TradeStatus,
@@ -31,7 +31,7 @@ TRADE_STATES: Mapping[str, TradeStatus] = {
     "USERPAYING": TradeStatus.USERPAYING,
     "PAYERROR": TradeStatus.PAYERROR,
 }
-REFUND_STATES: Mapping[str, RefundStatus] = {status.value: status for status in RefundStatus}
+REFUND_STATES: Mapping[str, ProviderRefundStatus] = {status.value: status for status in ProviderRefundStatus}
 
 
 def text(data: Mapping[str, Any], key: str) -> str:
@@ -105,11 +105,11 @@ def _transaction(data: Mapping[str, Any], event_id: str, event_type: str, *, mch
 def _refund(data: Mapping[str, Any], event_id: str, *, mchid: str) -> CallbackEvent:
     _check_merchant(data, mchid=mchid, appid=None)  # refund notifications carry no appid
     status = REFUND_STATES.get(text(data, "refund_status"))
-    if status is None or status is RefundStatus.PROCESSING:
+    if status is None or status is ProviderRefundStatus.PROCESSING:
         raise ValueError("unknown refund_status")
     out_trade_no, out_refund_no = text(data, "out_trade_no"), text(data, "out_refund_no")
     refund_id = optional_text(data, "refund_id")
-    if status is RefundStatus.SUCCESS:
+    if status is ProviderRefundStatus.SUCCESS:
         success_time = data.get("success_time")
         return RefundSucceeded(
             out_trade_no=out_trade_no,

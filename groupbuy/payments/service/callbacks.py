@@ -28,8 +28,8 @@ from groupbuy.payments.providers import (
     PaymentSucceeded,
     ProviderName,
     ProviderNotConfigured,
+    ProviderRefundStatus,
     RefundFailed,
-    RefundStatus,
     RefundSucceeded,
     Rejection,
     TradeStatus,
@@ -191,7 +191,7 @@ def _refund_event(
         refund_succeeded(
             refund_id=refund_row.id, provider_refund_id=event.refund_id, succeeded_at=event.succeeded_at, now=now
         )
-    elif event.status is RefundStatus.CLOSED:
+    elif event.status is ProviderRefundStatus.CLOSED:
         refund_closed(refund_id=refund_row.id, now=now)
     else:
         refund_stuck(refund_id=refund_row.id, now=now)

@@ -22,8 +22,8 @@ from groupbuy.payments.models import Payment, Refund
 from groupbuy.payments.providers import (
     ProviderError,
     ProviderNotConfigured,
+    ProviderRefundStatus,
     RefundResult,
-    RefundStatus,
     provider_for,
 )
 
@@ -237,13 +237,13 @@ def record_refund_failure(*, refund_id: int, error: str, retryable: bool, now: d
 
 def record_refund_result(*, refund_id: int, result: RefundResult, now: datetime) -> Refund:
     """The provider's answer: success settles it, PROCESSING waits for the notification (polled), CLOSED starts over."""
-    if result.status is RefundStatus.SUCCESS:
+    if result.status is ProviderRefundStatus.SUCCESS:
         return refund_succeeded(
             refund_id=refund_id, provider_refund_id=result.refund_id, succeeded_at=result.succeeded_at, now=now
         )
-    if result.status is RefundStatus.CLOSED:
+    if result.status is ProviderRefundStatus.CLOSED:
         return refund_closed(refund_id=refund_id, now=now)
-    if result.status is RefundStatus.ABNORMAL:
+    if result.status is ProviderRefundStatus.ABNORMAL:
         return refund_stuck(refund_id=refund_id, now=now)
     with transaction():
         db.session.execute(

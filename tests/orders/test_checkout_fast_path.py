@@ -1,0 +1,125 @@
+"""The checkout's fast path kept honest: its answer is what a later GET shows, in a pinned number of statements.
+
+`place_order` writes with prebuilt Core statements and answers from what it wrote (`PlacedOrder`), never reading
+the order back. These tests fail when that shortcut drifts from the model (a column default, a field the schema
+shows) or when it starts costing more round trips than the ones it exists to save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from groupbuy import clock
+from groupbuy.db import db
+from tests.factories.market import T0, Shop
+
+LATER = T0 + timedelta(minutes=3)  # the GET comes later: nothing in the answer may be "now" instead of stored
+
+
+def _body(deals: list[int], fulfilment: str, address_id: int | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "items": [{"deal_id": deal, "quantity": n} for n, deal in enumerate(deals, start=1)],
+        "fulfilment": fulfilment,
+    }
+    if address_id is not None:
+        body["address_id"] = address_id
+    return body
+
+
+def _checkout(shop: Shop, *, lines: int, fulfilment: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """A shopper's headers and the body of an order of ``lines`` deals (1, 2, 3 … units), ready to post."""
+    deals = [shop.deal(price_fen=990 + 100 * n) for n in range(lines)]
+    buyer = shop.shopper()
+    address = None
+    if fulfilment == "delivery":
+        shop.offer_delivery(fee_fen=300)
+        address = shop.address(buyer)
+    return shop.key(buyer), _body(deals, fulfilment, address)
+
+
+@pytest.mark.parametrize("fulfilment", ["pickup", "delivery"])
+@pytest.mark.parametrize("lines", [1, 3])
+def test_the_checkout_answer_is_what_a_later_get_shows(
+    shop: Shop, client: FlaskClient, fulfilment: str, lines: int
+) -> None:
+    headers, body = _checkout(shop, lines=lines, fulfilment=fulfilment)
+    with clock.frozen(T0):
+        posted = client.post("/api/v1/orders", json=body, headers=headers)
+    assert posted.status_code == 201, posted.json
+    with clock.frozen(LATER):
+        shown = client.get(f"/api/v1/orders/{posted.json['id']}", headers=headers)
+    assert shown.status_code == 200
+    assert posted.json == shown.json  # every field, the lines and the timeline included; none exempt
+    assert len(posted.json["lines"]) == lines
+    assert (posted.json["address"] is not None) == (fulfilment == "delivery")
+
+
+@contextmanager
+def _statements(app: Flask) -> Iterator[list[str]]:
+    """Every SQL statement sent to the database while the block runs (its start, enough to tell them apart)."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split())[:48])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+# Statements per POST /orders, from the token check to the commit, for one line picked up: the caller, the
+# shopper with their leader, the deals, the limit, the order, its timeline row, the group, the stock, the lines,
+# the cart, the idempotency key. PostgreSQL begins and commits without a statement of its own; SQLite's BEGINs are
+# sent by our pysqlite recipe (groupbuy/db.py): one for the token lookup, one (IMMEDIATE) for the checkout.
+ONE_LINE = {"postgresql": 11, "sqlite": 13}
+# Each further deal adds its limit, group and stock statements; PostgreSQL inserts all lines in one statement,
+# SQLite one per line (no ordered RETURNING for a multi-row INSERT there).
+PER_FURTHER_LINE = {"postgresql": 3, "sqlite": 4}
+DELIVERY = 1  # the address, read to snapshot it
+
+
+@pytest.mark.parametrize("fulfilment", ["pickup", "delivery"])
+@pytest.mark.parametrize("lines", [1, 3])
+def test_statements_per_checkout_are_pinned(
+    shop: Shop, client: FlaskClient, app: Flask, fulfilment: str, lines: int
+) -> None:
+    headers, body = _checkout(shop, lines=lines, fulfilment=fulfilment)
+    with clock.frozen(T0), _statements(app) as sent:
+        response = client.post("/api/v1/orders", json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    dialect = _dialect(app)
+    expected = ONE_LINE[dialect] + PER_FURTHER_LINE[dialect] * (lines - 1) + (fulfilment == "delivery") * DELIVERY
+    assert len(sent) == expected, sent
+
+
+def _dialect(app: Flask) -> str:
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+def test_a_checkout_from_the_cart_answers_and_costs_the_same(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deals = [shop.deal(), shop.deal(price_fen=1500)]
+    buyer = shop.shopper()
+    headers = shop.key(buyer)
+    with clock.frozen(T0):
+        for deal in deals:
+            client.post("/api/v1/cart/items", json={"deal_id": deal, "quantity": 2}, headers=shop.auth(buyer))
+        with _statements(app) as sent:
+            posted = client.post("/api/v1/orders", json={"from_cart": True, "fulfilment": "pickup"}, headers=headers)
+    assert posted.status_code == 201, posted.json
+    dialect = _dialect(app)
+    assert len(sent) == ONE_LINE[dialect] + PER_FURTHER_LINE[dialect], sent  # the cart is taken, not cleared after
+    with clock.frozen(LATER):
+        assert client.get(f"/api/v1/orders/{posted.json['id']}", headers=headers).json == posted.json
