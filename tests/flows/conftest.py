@@ -52,7 +52,6 @@ def paid_order(
             fulfilment=Fulfilment.DELIVERY if delivery_address else Fulfilment.PICKUP,
             address_id=delivery_address,
             leader_id=None,
-            idempotency_key=None,
             now=at,
         )
         order_id = order.id
