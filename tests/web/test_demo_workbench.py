@@ -59,7 +59,9 @@ def test_the_demo_leader_has_a_day_at_the_counter(app: Flask, client: FlaskClien
         ).all()
         for order_id in handed:
             events = db.session.scalars(
-                select(OrderTimelineEvent.event).where(OrderTimelineEvent.order_id == order_id)
+                select(OrderTimelineEvent.event)
+                .where(OrderTimelineEvent.order_id == order_id)
+                .order_by(OrderTimelineEvent.id)  # no ORDER BY: PostgreSQL may answer in any order
             ).all()
             assert [e for e in events if e not in (OrderEvent.LINE_REFUND,)] == [
                 OrderEvent.PLACE, OrderEvent.PAY, OrderEvent.CONFIRM, OrderEvent.STOCK, OrderEvent.SHIP,
