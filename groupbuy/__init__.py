@@ -95,6 +95,8 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
+    from groupbuy.flows.routes import blp as logistics  # noqa: PLC0415
+    from groupbuy.flows.routes import desk_blp as leader_desk  # noqa: PLC0415
     from groupbuy.groups.routes import blp as groups  # noqa: PLC0415
     from groupbuy.inbox.routes import blp as inbox  # noqa: PLC0415
     from groupbuy.jobs.routes import blp as jobs  # noqa: PLC0415
@@ -104,10 +106,27 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
     from groupbuy.payments.sandbox_page import bp as sandbox_checkout  # noqa: PLC0415
     from groupbuy.privacy.routes import blp as privacy  # noqa: PLC0415
+    from groupbuy.web.routes import share as share_page  # noqa: PLC0415
+    from groupbuy.web.routes import workbench  # noqa: PLC0415
 
     app.register_blueprint(ops)
     app.register_blueprint(sandbox_checkout)
-    for blueprint in (accounts, catalog, leaders, groups, cart, orders, payments, inbox, jobs, privacy):
+    app.register_blueprint(share_page)
+    app.register_blueprint(workbench)
+    for blueprint in (
+        accounts,
+        catalog,
+        leaders,
+        groups,
+        cart,
+        orders,
+        leader_desk,
+        logistics,
+        payments,
+        inbox,
+        jobs,
+        privacy,
+    ):
         api.register_blueprint(blueprint)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Enum,
     Integer,
     MetaData,
+    Select,
     Table,
     bindparam,
     delete,
@@ -251,6 +252,23 @@ def connection() -> Connection:
     ORM work around them, without the unit of work, identity map or per-call statement construction.
     """
     return db.session.connection()
+
+
+def fetch_rows(statement: Select[Any]) -> list[Sequence[Any]]:
+    """A big read's rows as plain tuples, on the session's connection (same transaction).
+
+    On PostgreSQL straight from psycopg's cursor: SQLAlchemy's result rows cost about 2 µs each, several times
+    psycopg's own fetch (9,500 rows of three integers: 26 ms against 4 ms of CPU). Nothing is converted, so
+    select plain columns (``type_coerce(enum_column, String)``); JSON comes back parsed either way.
+    """
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        return list(conn.execute(statement).all())
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = {name: _plain(value) for name, value in compiled.params.items()}
+    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
 
 
 def delete_in_batches(model: type[Base], *where: ColumnElement[bool], limit: int) -> int:

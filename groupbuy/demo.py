@@ -24,7 +24,9 @@ from groupbuy.accounts.service import create_user
 from groupbuy.catalog.enums import DealStatus, ProductStatus
 from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.catalog.service import add_sku, adjust_sku_stock, create_category, create_deal, create_product
+from groupbuy.common.urls import absolute_url
 from groupbuy.db import db
+from groupbuy.demo_workbench import play_demo_days
 from groupbuy.groups.enums import GroupOpenedBy
 from groupbuy.groups.service import open_group
 from groupbuy.leaders.models import Leader
@@ -149,10 +151,14 @@ def load_demo_data(*, now: datetime, echo: Callable[[str], None]) -> Iterator[st
     elif not _demo_deal_live(admin.id, now):
         deals = _top_up(admin.id, now)
         yield f"Demo city topped up: no demo deal was live, {len(deals)} new ones start now."
+    workbench = play_demo_days(admin_id=admin.id, leader_phone=LEADER_PHONES[0], password=DEMO_PASSWORD, now=now)
+    if workbench:
+        yield workbench
     yield "Demo logins (password for all: " + DEMO_PASSWORD + "):"
     for phone, nickname, roles in DEMO_USERS:
         yield f"  {', '.join(r.value for r in roles):8} {phone}  {nickname}"
     yield "  leader   13800001000 .. 13800001009 (团长1..10)"
+    yield f"  workbench {absolute_url('/workbench/')} as 团长1: {LEADER_PHONES[0]} (today's pickup, pick list, figures)"
     yield '  shopper  WeChat mini-app: POST /api/v1/auth/wechat-login {"code": "dev-alice"}'
 
 

@@ -81,6 +81,7 @@ CATALOG: dict[str, str] = {
     ),
     "Too common; choose another.": "过于常见，请换一个",
     "Must be between {min} and {max}.": "须在 {min} 到 {max} 之间",
+    "Each deal may appear once.": "每个团购只能出现一次",
     # groupbuy: services
     "required": "必填",
     "at most {max} characters": "最多 {max} 个字符",
@@ -94,6 +95,9 @@ CATALOG: dict[str, str] = {
     "deal {deal}: quantity must be 1-99": "团购 {deal}：数量须为 1-99",
     "deal {deal} does not exist": "团购 {deal} 不存在",
     "required for home delivery": "送货上门时必填",
+    "required when offering home delivery": "提供送货上门时必填",
+    "'to' must not be before 'from'": "结束日期不能早于开始日期",
+    "at most {days} days": "最多 {days} 天",
     "choose a leader (pickup point) first": "请先选择团长（自提点）",
     "nothing to order": "订单中没有商品",
     "at most {max} per line": "每件商品最多 {max} 份",
@@ -104,6 +108,10 @@ CATALOG: dict[str, str] = {
     "too many wrong tries": "错误次数过多",
     "choose another default address instead": "请先把另一个地址设为默认",
     "line {line}: not a line of order {order} or quantity < 1": "第 {line} 行：不是订单 {order} 的商品行，或数量小于 1",
+    "Deal {deal}: nothing of it was shipped to you for this pickup date.": "团购 {deal}：该提货日没有发给您的货",
+    "Deal {deal}: {received} received is more than the {shipped} units shipped.": (
+        "团购 {deal}：收到 {received} 件，多于已发货的 {shipped} 件"
+    ),
 }
 
 _FREE_TEXT = {"choices", "values"}  # lists of words; every other placeholder is one token (a number, an id)

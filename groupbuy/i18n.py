@@ -85,6 +85,19 @@ CATALOG: dict[str, tuple[str, str]] = {
     "leader_suspended": ("团长资格已被暂停", "This leader account is suspended"),
     "leader_not_active": ("该团长当前不是营业状态", "This leader is not active"),
     "leader_not_suspended": ("该团长未被暂停", "This leader is not suspended"),
+    "leader_paused": ("团长暂停接单中，请稍后再来或选择其他团长", "This leader is not taking orders right now"),
+    "out_of_delivery_range": ("该地址超出团长的配送范围", "The address is outside the leader's delivery range"),
+    "address_not_located": (
+        "该地址没有定位，无法确认是否在配送范围内，请重新选择地址位置",
+        "The address has no location, so the delivery range cannot be checked; set its location",
+    ),
+    # the leader's desk
+    "order_not_paid": ("订单尚未支付，不能确认", "The order is not paid yet"),
+    "group_not_succeeded": ("该订单所在的团未成团，不能确认", "The order's group has not succeeded"),
+    "use_after_sale": (
+        "团长已确认订单，不能取消，如有问题请申请售后",
+        "The leader has confirmed this order; it cannot be cancelled. Ask for after-sale help instead",
+    ),
     # orders, cart, groups, idempotency
     "idempotency_key_required": ("缺少 Idempotency-Key 请求头", "The Idempotency-Key header is required"),
     "idempotency_key_reused": ("该幂等键已用于另一个请求", "This Idempotency-Key was used for a different request"),
@@ -114,6 +127,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     "refund_exceeds_paid": ("退款金额超过已支付金额", "Refunds would exceed the amount paid"),
     "refund_exceeds_line": ("退款数量超过该商品剩余未退数量", "More units than are left on that line"),
     "order_not_refundable": ("订单当前状态不能退款", "The order cannot be refunded in its current status"),
+    # goods moving: dispatch, arrival, pickup, home delivery
+    "arrival_already_recorded": ("该提货日的到货已登记", "The arrival for this pickup date is already recorded"),
+    "nothing_shipped": ("该提货日没有已发货的订单", "Nothing was shipped to you for this pickup date"),
+    "pickup_code_not_found": ("提货码不存在", "No such pickup code"),
+    "pickup_code_throttled": ("提货码错误次数过多，请稍后再试", "Too many wrong pickup codes; try again later"),
+    "already_picked_up": ("该订单已提货", "This order was already picked up"),
+    "not_ready_for_pickup": ("该订单的商品尚未到达，不能提货", "This order's goods have not arrived yet"),
+    "not_a_delivery_order": ("该订单不是送货上门订单", "This order is not for home delivery"),
     "order_changed": ("订单刚刚发生了变化，请重试", "The order changed meanwhile, please retry"),
     "payment_not_refundable": ("该笔支付未完成或待人工处理，不能退款", "This payment cannot be refunded"),
     "refund_amount_invalid": ("退款金额必须为正整数（分）", "The refund amount must be a positive number of fen"),

@@ -131,6 +131,12 @@ class Settings:
     # scheduled jobs and notifications
     auto_confirm_days: int = _setting(7, low=1, high=365)
     job_batch_size: int = _setting(500, low=1, high=100_000)
+    # goods moving (groupbuy/flows): dispatch on the pickup date's eve, pickup codes, unclaimed goods
+    dispatch_hour: int = _setting(18, low=0, high=23)  # China time: dispatch_due_orders ships tomorrow's from then
+    pickup_code_max_failures: int = _setting(10, low=1, high=1000)  # wrong pickup codes per leader and window
+    pickup_code_failure_window_minutes: int = _setting(10, low=1, high=24 * 60)
+    unclaimed_remind_days: int = _setting(2, low=1, high=365)  # goods ready this long: the shopper is reminded
+    unclaimed_flag_days: int = _setting(5, low=2, high=365)  # still there: flagged for CS (> unclaimed_remind_days)
     close_runners: int = _setting(2, low=1, high=32)
     outbox_batch_size: int = _setting(50, low=1, high=10_000)
     outbox_max_attempts: int = _setting(10, low=1, high=1000)
@@ -140,11 +146,16 @@ class Settings:
     wechat_miniprogram_state: str = _setting("formal", choices=("formal", "trial", "developer"))
     notify_sms_kinds: tuple[str, ...] = _setting(("leader_stock_list", "goods_arrived"))
     notify_email_kinds: tuple[str, ...] = _setting(())
+    # web pages (groupbuy/web): the group share page and the leader workbench
+    miniapp_group_path: str = _setting("pages/group/index?group_id={group_id}")  # the page a share page names
+    group_page_visitor_days: int = _setting(2, low=1, high=30)  # visitor hashes kept; the daily counts stay
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
         for spec in dataclasses.fields(self):
             object.__setattr__(self, spec.name, _coerce(spec, hints[spec.name], getattr(self, spec.name)))
+        if self.unclaimed_flag_days <= self.unclaimed_remind_days:
+            raise ConfigError("GROUPBUY_UNCLAIMED_FLAG_DAYS must be more than GROUPBUY_UNCLAIMED_REMIND_DAYS")
 
     def __repr__(self) -> str:
         shown = []

@@ -283,6 +283,14 @@ def shop(app: Flask) -> Any:
 
 
 @pytest.fixture
+def desk(app: Flask, shop: Any) -> Any:
+    """The Shop's leader at their desk, and a second leader on demand (tests.factories.desk)."""
+    from tests.factories.desk import Desk
+
+    return Desk(app, shop)
+
+
+@pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
 

@@ -153,6 +153,12 @@ def mask_phone(phone: str) -> str:
     return "*" * max(len(phone) - 2, 0) + phone[-2:]
 
 
+def mask_name(name: str) -> str:
+    """王小明 → 王**: a shopper's name on a leader's lists; an empty name stays empty."""
+    name = name.strip()
+    return f"{name[0]}{'*' * max(len(name) - 1, 1)}" if name else ""
+
+
 def mask_email(email: str) -> str:
     """a***@example.com."""
     name, _, domain = email.partition("@")

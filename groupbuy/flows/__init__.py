@@ -1,2 +1,3 @@
-"""Work that crosses domains: closing groups and settling their orders. Above every domain; nothing but the
-jobs and the app wiring imports it."""
+"""Work that crosses domains: closing groups and settling their orders; the leader's desk confirming orders
+and telling the shoppers; goods moving (dispatch, arrival with shortages, unclaimed goods). Above every domain;
+nothing but the jobs, the flows' own doors (routes.py), the web pages and the app wiring imports it."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from groupbuy.db import ID, Base, enum_column
@@ -47,3 +47,34 @@ class GroupEvent(Base):
     note: Mapped[str | None] = mapped_column(String(500))
     units_paid: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime]
+
+
+class GroupPageDay(Base):
+    """Views and distinct visitors of one group's share page on one calendar day (Asia/Shanghai).
+
+    ``leader_id`` is copied from the group so the workbench sums a leader's days on one index.
+    """
+
+    __tablename__ = "group_page_days"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id", ondelete="CASCADE"))
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    visitors: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_group_page_days_leader_day", "leader_id", "day"),
+        CheckConstraint("views >= 0 AND visitors >= 0", name="counts_nonnegative"),
+    )
+
+
+class GroupPageVisitor(Base):
+    """A visitor seen on a group page on a day, as a keyed hash of the visitor cookie salted with the day: the
+    same browser cannot be followed from one day to the next, and no cookie value or personal data is kept."""
+
+    __tablename__ = "group_page_visitors"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    visitor_hash: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -16,8 +16,15 @@ from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.common.qr import qr_response
 from groupbuy.groups import service
-from groupbuy.groups.schemas import DealCardSchema, DealDetailSchema, GroupOpenSchema, GroupSchema
-from groupbuy.groups.service import DealWithGroup, GroupView
+from groupbuy.groups.schemas import (
+    DealCardSchema,
+    DealDetailSchema,
+    GroupOpenSchema,
+    GroupSchema,
+    LeaderGroupQuerySchema,
+    LeaderGroupSchema,
+)
+from groupbuy.groups.service import DealWithGroup, GroupView, LeaderGroupView
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1", description="Leader groups and share codes")
 
@@ -34,6 +41,20 @@ class LeaderGroups(MethodView):
         """Open my group for a deal (idempotent: the same deal returns the same group)."""
         group, created = service.open_leader_group(user_id=current_user_id(), deal_id=data["deal_id"], now=clock.now())
         return service.view_group(group), 201 if created else 200
+
+    @require_roles(Role.LEADER)
+    @blp.arguments(LeaderGroupQuerySchema(), location="query")
+    @blp.response(200, page_of(LeaderGroupSchema))
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, query: dict[str, Any]) -> Page[LeaderGroupView]:
+        """My groups, optionally by status: open first (soonest cutoff), with progress and countdown."""
+        return service.list_leader_groups(
+            user_id=current_user_id(),
+            status=query.get("status"),
+            page=query["page"],
+            page_size=query["page_size"],
+            now=clock.now(),
+        )
 
 
 @blp.route("/groups/<int:group_id>")

@@ -90,6 +90,49 @@ def get_group(*, group_id: int) -> GroupView:
     return view_group(group)
 
 
+@dataclass(frozen=True)
+class LeaderGroupView:
+    """One of a leader's groups on their desk: progress to the threshold and time to the cutoff."""
+
+    group: Group
+    deal: Deal
+    units_to_go: int
+    progress_bp: int
+    seconds_to_cutoff: int
+    share_url: str
+    qr_url: str
+
+
+def list_leader_groups(
+    *, user_id: int, status: GroupStatus | None, page: int, page_size: int, now: datetime
+) -> Page[LeaderGroupView]:
+    """A leader's own groups: open ones first, the soonest cutoff first; then the closed ones, latest first."""
+    leader = get_active_leader(user_id=user_id)
+    query = select(Group, Deal).join(Deal, Deal.id == Group.deal_id).where(Group.leader_id == leader.id)
+    if status is not None:
+        query = query.where(Group.status == status)
+    is_open = Group.status == GroupStatus.OPEN
+    order = (case((is_open, 0), else_=1), case((is_open, Deal.cutoff_at)).asc(), Deal.cutoff_at.desc(), Group.id.desc())
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
+    items = [_desk_view(group, deal, now) for group, deal in rows]
+    return Page(items=items, page=page, page_size=page_size, total=total)
+
+
+def _desk_view(group: Group, deal: Deal, now: datetime) -> LeaderGroupView:
+    threshold = max(deal.min_group_quantity, 1)
+    countdown = int((deal.cutoff_at - now).total_seconds()) if group.status is GroupStatus.OPEN else 0
+    return LeaderGroupView(
+        group=group,
+        deal=deal,
+        units_to_go=max(threshold - group.units_paid, 0),
+        progress_bp=min(group.units_paid * 10_000 // threshold, 10_000),
+        seconds_to_cutoff=max(countdown, 0),
+        share_url=share_url(group.id),
+        qr_url=absolute_url(f"/api/v1/groups/{group.id}/qr.png"),
+    )
+
+
 def find_group(*, leader_id: int, deal_id: int) -> Group | None:
     return db.session.scalar(select(Group).where(Group.leader_id == leader_id, Group.deal_id == deal_id))
 

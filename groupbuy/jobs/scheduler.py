@@ -27,7 +27,8 @@ from flask import Flask
 from groupbuy import clock
 from groupbuy.accounts.jobs import purge_spent_credentials
 from groupbuy.db import db
-from groupbuy.flows.jobs import close_due_groups
+from groupbuy.flows.jobs import close_due_groups, dispatch_due_orders, handle_unclaimed_goods
+from groupbuy.groups.jobs import forget_group_page_visitors
 from groupbuy.idempotency.jobs import purge_idempotency_keys
 from groupbuy.jobs.service import JobDefinition, JobFunction, RunOutcome, run_job
 from groupbuy.leaders.jobs import refresh_leader_credit
@@ -66,12 +67,20 @@ JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob(
         "auto_confirm_receipt", auto_confirm_receipt, CronTrigger(minute=15, timezone=TIMEZONE), timedelta(hours=1)
     ),
+    # Hourly: the run after DISPATCH_HOUR on the eve ships; a late or missed run catches up from order state.
+    ScheduledJob(
+        "dispatch_due_orders", dispatch_due_orders, CronTrigger(minute=5, timezone=TIMEZONE), timedelta(hours=1)
+    ),
+    ScheduledJob(
+        "handle_unclaimed_goods", handle_unclaimed_goods, CronTrigger(minute=35, timezone=TIMEZONE), timedelta(hours=1)
+    ),
     ScheduledJob("reconcile_payments", reconcile_payments, *_every(minutes=5)),
     ScheduledJob("retry_refunds", retry_refunds, *_every(minutes=5)),
     ScheduledJob("refresh_leader_credit", refresh_leader_credit, *_daily(3, 30)),
     ScheduledJob("purge_spent_credentials", purge_spent_credentials, *_daily(4, 10)),
     ScheduledJob("purge_idempotency_keys", purge_idempotency_keys, *_daily(4, 20)),
     ScheduledJob("prune_payment_notifications", prune_payment_notifications, *_daily(4, 40)),
+    ScheduledJob("forget_group_page_visitors", forget_group_page_visitors, *_daily(4, 50)),
 )
 JOBS_BY_ID = {job.id: job for job in JOBS}
 JOB_DEFINITIONS = tuple(JobDefinition(name=job.id, every=job.every) for job in JOBS)

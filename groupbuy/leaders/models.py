@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,6 +25,7 @@ from groupbuy.db import ID, Base, enum_column
 from groupbuy.leaders.enums import ApplicationStatus, CreditKind, LeaderStatus
 
 DEFAULT_COMMISSION_RATE_BP = 1000  # 10 %
+MIN_DELIVERY_RADIUS_M, MAX_DELIVERY_RADIUS_M = 100, 50_000
 
 
 class LeaderApplication(Base):
@@ -89,6 +91,10 @@ class Leader(Base):
     commission_rate_bp: Mapped[int] = mapped_column(Integer, default=DEFAULT_COMMISSION_RATE_BP)
     offers_delivery: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Home delivery only to addresses within this many metres of the point (None: no limit was set).
+    delivery_radius_m: Mapped[int | None] = mapped_column(Integer)
+    # The leader stopped taking orders for a while: checkouts through them answer 409 leader_paused.
+    orders_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     identity_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     rating_bp: Mapped[int | None] = mapped_column(Integer)  # share of positive reviews x 10000; None: no reviews
     credit_score: Mapped[int] = mapped_column(Integer, default=0)  # cached SUM(leader_credit_events.points)
@@ -101,6 +107,11 @@ class Leader(Base):
         Index("ix_leaders_status_lat_lng", "status", "lat", "lng"),
         CheckConstraint("commission_rate_bp >= 0 AND commission_rate_bp <= 10000", name="commission_rate_range"),
         CheckConstraint("delivery_fee_fen >= 0", name="delivery_fee_nonnegative"),
+        CheckConstraint(
+            f"delivery_radius_m IS NULL OR (delivery_radius_m >= {MIN_DELIVERY_RADIUS_M} "
+            f"AND delivery_radius_m <= {MAX_DELIVERY_RADIUS_M})",
+            name="delivery_radius_range",
+        ),
         CheckConstraint("rating_bp IS NULL OR (rating_bp >= 0 AND rating_bp <= 10000)", name="rating_range"),
         CheckConstraint("lat >= -90 AND lat <= 90", name="lat_range"),
         CheckConstraint("lng >= -180 AND lng <= 180", name="lng_range"),

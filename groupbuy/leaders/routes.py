@@ -22,6 +22,7 @@ from groupbuy.leaders.schemas import (
     LeaderCreditSchema,
     LeaderDetailSchema,
     LeaderPrivateSchema,
+    LeaderProfileUpdateSchema,
     LeaderPublicSchema,
     LeaderReasonSchema,
     NearbyLeaderSchema,
@@ -192,3 +193,11 @@ class LeaderMe(MethodView):
     def get(self) -> Leader:
         """My own leader record (403 leader_suspended while suspended)."""
         return service.get_active_leader(user_id=current_user_id())
+
+    @require_roles(Role.LEADER)
+    @blp.arguments(LeaderProfileUpdateSchema())
+    @blp.response(200, LeaderPrivateSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    def patch(self, data: dict[str, Any]) -> Leader:
+        """Set my opening hours, pause taking orders, offer home delivery with a fee and a radius."""
+        return service.update_leader_profile(user_id=current_user_id(), changes=data, now=clock.now())

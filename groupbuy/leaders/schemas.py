@@ -7,12 +7,14 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from groupbuy.common.fields import Id, MaskedPhone, Phone, StrictInt, Text, UtcDateTime
+from groupbuy.common.fields import Fen, Id, MaskedPhone, Phone, StrictBoolean, StrictInt, Text, UtcDateTime
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.leaders.enums import ApplicationStatus, CreditKind, LeaderStatus, LicenceKind
+from groupbuy.leaders.models import MAX_DELIVERY_RADIUS_M, MIN_DELIVERY_RADIUS_M
 from groupbuy.leaders.service.nearby import DEFAULT_RADIUS_M, MAX_RADIUS_M
 
 MAX_LICENCES = 10
+MAX_DELIVERY_FEE_FEN = 10_000  # ¥100: a neighbourhood delivery fee, not a price
 
 
 def _latitude(**kwargs: Any) -> ma.fields.Float:
@@ -67,6 +69,20 @@ class ChooseLeaderSchema(ma.Schema):
     leader_id = Id(required=True)
 
 
+class LeaderProfileUpdateSchema(ma.Schema):
+    """What a leader changes about their own point; fields left out stay as they are."""
+
+    opening_hours = Text(100, metadata={"example": "08:00-20:00"})
+    orders_paused = StrictBoolean(metadata={"description": "true: new checkouts through me answer 409 leader_paused"})
+    offers_delivery = StrictBoolean(metadata={"description": "true needs delivery_radius_m (here or already set)"})
+    delivery_fee_fen = Fen(validate=validate.Range(min=0, max=MAX_DELIVERY_FEE_FEN))
+    delivery_radius_m = StrictInt(
+        MIN_DELIVERY_RADIUS_M,
+        MAX_DELIVERY_RADIUS_M,
+        metadata={"description": "home delivery only to addresses this close (great-circle metres)"},
+    )
+
+
 # --- dump ---------------------------------------------------------------------------------------
 
 
@@ -118,6 +134,8 @@ class LeaderPublicSchema(ma.Schema):
     opening_hours = ma.fields.String(required=True)
     offers_delivery = ma.fields.Boolean(required=True)
     delivery_fee_fen = ma.fields.Integer(required=True)
+    delivery_radius_m = ma.fields.Integer(allow_none=True, metadata={"description": "null: no limit set"})
+    orders_paused = ma.fields.Boolean(required=True, metadata={"description": "not taking orders for now"})
     identity_verified = ma.fields.Boolean(required=True)
     rating_bp = ma.fields.Integer(allow_none=True, metadata={"description": "positive reviews x 10000; null: none"})
     credit_score = ma.fields.Integer(required=True)

@@ -19,6 +19,7 @@ PURPOSE_TEXT = {"register": "注册", "login": "登录", "reset_password": "重�
 NOTICES: dict[str, tuple[str, str]] = {
     K.ORDER_PAID: ("支付成功", "订单 {order_no} 已支付 {amount}，成团后团长将为您备货，提货日 {pickup_date}。"),
     K.ORDER_CANCELLED: ("订单已取消", "订单 {order_no} 已取消。{refund_text}"),
+    K.ORDER_CONFIRMED: ("团长已确认订单", "订单 {order_no} 已由团长确认，正在备货，提货日 {pickup_date}。"),
     K.ORDER_EXPIRED: ("订单已关闭", "订单 {order_no} 未在规定时间内支付，已自动取消。"),
     K.GROUP_SUCCEEDED: ("拼团成功", "订单 {order_no}：{summary}，提货日 {pickup_date}。"),
     K.GROUP_FAILED: ("拼团未成功", "订单 {order_no}：{summary}。{refund_text}"),
@@ -27,8 +28,20 @@ NOTICES: dict[str, tuple[str, str]] = {
         "商品已到自提点",
         "订单 {order_no} 的商品已到达自提点，请于 {pickup_date} 凭提货码 {pickup_code} 提货。",
     ),
+    K.GOODS_ARRIVED_FOR_DELIVERY: (
+        "商品已到团长处",
+        "订单 {order_no} 的商品已到达团长处，团长将尽快送货上门。",
+    ),
+    K.ORDER_SHORTAGE: ("商品缺货退款", "订单 {order_no}：{summary}，缺货部分共 {amount} 将原路退回。"),
+    K.ORDER_OUT_FOR_DELIVERY: ("商品配送中", "订单 {order_no} 的商品正在送货上门的路上，请保持电话畅通。"),
+    K.ORDER_DELIVERED: ("商品已送达", "订单 {order_no} 的商品已送达，请确认收货。"),
+    K.PICKUP_REMINDER: (
+        "商品待提货",
+        "订单 {order_no} 的商品已在自提点等候多日，请尽快凭提货码 {pickup_code} 提货。",
+    ),
     K.REFUND_DONE: ("退款成功", "订单 {order_no} 的退款 {amount} 已原路退回，请注意查收。"),
     K.LEADER_STOCK_LIST: ("备货清单", "已成团共 {units} 件，请及时备货：{summary}。"),
+    K.LEADER_DISPATCH: ("发货通知", "提货日 {pickup_date} 的商品已发出，共 {orders} 单 {units} 件：{summary}。"),
     K.LEADER_GROUP_FAILED: ("未成团通知", "以下团未能成团，已为团员办理退款：{summary}。"),
     K.LEADER_AFTERSALE_REQUESTED: ("新的售后申请", "订单 {order_no} 有新的售后申请：{reason}。请尽快处理。"),
 }

@@ -7,7 +7,8 @@ class OrderStatus(StrEnum):
     CONFIRMED = "confirmed"
     STOCKING = "stocking"
     SHIPPED = "shipped"
-    READY_FOR_PICKUP = "ready_for_pickup"
+    READY_FOR_PICKUP = "ready_for_pickup"  # at the leader's point (home delivery: waiting to go out)
+    OUT_FOR_DELIVERY = "out_for_delivery"  # home delivery: on its way to the shopper's door
     PICKED_UP = "picked_up"
     DELIVERED = "delivered"
     COMPLETED = "completed"
@@ -27,6 +28,7 @@ class OrderEvent(StrEnum):
     SHIP = "ship"
     ARRIVE = "arrive"
     PICK_UP = "pick_up"
+    OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVER = "deliver"
     CONFIRM_RECEIPT = "confirm_receipt"
     REFUND_DONE = "refund_done"

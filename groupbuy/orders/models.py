@@ -36,6 +36,9 @@ class Order(Base):
     pay_before: Mapped[datetime]
     paid_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # Goods left at the pickup point: the shopper was reminded, then the order was flagged for CS (jobs).
+    unclaimed_reminded_at: Mapped[datetime | None]
+    unclaimed_flagged_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -151,3 +154,56 @@ class OrderTimelineEvent(Base):
     at: Mapped[datetime]
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+
+class Arrival(Base):
+    """A leader's goods for one pickup date arrived: recorded once (a repeat is refused, never refunds twice)."""
+
+    __tablename__ = "arrivals"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id", ondelete="RESTRICT"))
+    pickup_date: Mapped[date] = mapped_column(Date)
+    orders_ready: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("leader_id", "pickup_date", name="uq_arrivals_leader_pickup_date"),)
+
+
+class ArrivalShortage(Base):
+    """Fewer units of a deal arrived than were shipped: what was short and what was refunded (CS, the supplier)."""
+
+    __tablename__ = "arrival_shortages"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    arrival_id: Mapped[int] = mapped_column(ForeignKey("arrivals.id", ondelete="CASCADE"), index=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id", ondelete="RESTRICT"))
+    pickup_date: Mapped[date] = mapped_column(Date)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="RESTRICT"), index=True)
+    ordered_quantity: Mapped[int] = mapped_column(Integer)
+    received_quantity: Mapped[int] = mapped_column(Integer)
+    refunded_quantity: Mapped[int] = mapped_column(Integer)
+    refunded_fen: Mapped[int] = mapped_column(BigInteger)  # for the goods; a delivery fee refunded with it is not
+    orders_affected: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("arrival_id", "deal_id", name="uq_arrival_shortages_arrival_deal"),
+        Index("ix_arrival_shortages_leader_pickup", "leader_id", "pickup_date"),
+        CheckConstraint("received_quantity >= 0 AND received_quantity < ordered_quantity", name="short"),
+        CheckConstraint("refunded_quantity = ordered_quantity - received_quantity", name="refunded_is_short"),
+        CheckConstraint("refunded_fen >= 0 AND orders_affected >= 1", name="refund_recorded"),
+    )
+
+
+class PickupCodeFailures(Base):
+    """Wrong pickup codes a leader entered in the current window: the per-leader throttle (one row per leader)."""
+
+    __tablename__ = "pickup_code_failures"
+
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id", ondelete="CASCADE"), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures_nonnegative"),)

@@ -1,20 +1,35 @@
-"""Order doors for shoppers: checkout, list, detail, cancel, confirm receipt."""
+"""Order doors: shoppers check out, list, cancel, confirm receipt; leaders list their orders, take the pick
+list and see their earnings (confirming and stocking orders are flows: groupbuy/flows/routes.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 
 from groupbuy import clock
 from groupbuy.accounts.auth import SIGNED_IN, current_user_id, require_roles
+from groupbuy.accounts.enums import Role
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.idempotency.decorator import idempotent
 from groupbuy.orders import service
 from groupbuy.orders.models import Order
-from groupbuy.orders.schemas import OrderCreateSchema, OrderQuerySchema, OrderSchema, OrderSummarySchema
-from groupbuy.orders.service import CheckoutItem, PlacedOrder
+from groupbuy.orders.pick_list_formats import HTML, pick_list_response, wanted_format
+from groupbuy.orders.schemas import (
+    EarningsQuerySchema,
+    EarningsSchema,
+    LeaderOrderQuerySchema,
+    LeaderOrderSchema,
+    OrderCreateSchema,
+    OrderQuerySchema,
+    OrderSchema,
+    OrderSummarySchema,
+    PickListQuerySchema,
+    PickListSchema,
+)
+from groupbuy.orders.service import CheckoutItem, EarningsReport, LeaderOrderView, PlacedOrder
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Checkout and orders")
 
@@ -65,7 +80,7 @@ class OrderCancel(MethodView):
     @require_roles(*SIGNED_IN)
     @blp.response(200, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT", description="illegal_transition, cutoff_passed")
+    @blp.alt_response(409, response="CONFLICT", description="illegal_transition, cutoff_passed, use_after_sale")
     def post(self, order_id: int) -> Order:
         """Cancel before the cutoff: unpaid → cancelled; paid → refunding (refund in full)."""
         return service.cancel_order(user_id=current_user_id(), order_id=order_id, now=clock.now())
@@ -80,3 +95,70 @@ class OrderConfirmReceipt(MethodView):
     def post(self, order_id: int) -> Order:
         """I have the goods: picked up / delivered → completed."""
         return service.confirm_receipt(user_id=current_user_id(), order_id=order_id, now=clock.now())
+
+
+# --- the leader's desk: own orders only (another leader's order is a 404) ---------------------------------
+
+_TEXT = {"type": "string"}  # the pick list as CSV (UTF-8 with a BOM) or as a printable page
+_BY_ACCEPT = "JSON; CSV (UTF-8 with BOM) or a printable page by Accept"
+
+
+@blp.route("/leader/orders")
+class LeaderOrders(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.arguments(LeaderOrderQuerySchema(), location="query")
+    @blp.response(200, page_of(LeaderOrderSchema))
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, query: dict[str, Any]) -> Page[LeaderOrderView]:
+        """My pickup point's orders, newest first, optionally by status and pickup date."""
+        return service.list_leader_orders(
+            user_id=current_user_id(),
+            status=query.get("status"),
+            pickup_date=query.get("pickup_date"),
+            page=query["page"],
+            page_size=query["page_size"],
+        )
+
+
+@blp.route("/leader/pick-list")
+class LeaderPickList(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.arguments(PickListQuerySchema(), location="query")
+    @blp.response(200, PickListSchema)
+    @blp.alt_response(200, schema=_TEXT, content_type="text/csv", success=True, description=_BY_ACCEPT)
+    @blp.alt_response(200, schema=_TEXT, content_type=HTML, success=True, description=_BY_ACCEPT)
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, query: dict[str, Any]) -> Response:
+        """My pick list for a pickup date: units per deal, then each order (JSON; CSV or HTML by Accept)."""
+        pick = service.pick_list(user_id=current_user_id(), pickup_date=query["pickup_date"])
+        return pick_list_response(pick, wanted_format())
+
+
+@blp.route("/leader/pick-list.html")
+class LeaderPickListPage(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.arguments(PickListQuerySchema(), location="query")
+    @blp.alt_response(200, schema=_TEXT, content_type=HTML, success=True, description="the printable pick list")
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, query: dict[str, Any]) -> Response:
+        """My pick list for a pickup date as a printable page."""
+        pick = service.pick_list(user_id=current_user_id(), pickup_date=query["pickup_date"])
+        return pick_list_response(pick, HTML)
+
+
+@blp.route("/leader/earnings")
+class LeaderEarnings(MethodView):
+    @require_roles(Role.LEADER)
+    @blp.arguments(EarningsQuerySchema(), location="query")
+    @blp.response(200, EarningsSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, query: dict[str, Any]) -> EarningsReport:
+        """My commission on the net of each confirmed order, for pickup dates from..to: totals, days, orders."""
+        return service.leader_earnings(
+            user_id=current_user_id(),
+            from_date=query.get("from_date"),
+            to_date=query.get("to_date"),
+            page=query["page"],
+            page_size=query["page_size"],
+            now=clock.now(),
+        )

@@ -7,8 +7,9 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import validates_schema
 
-from groupbuy.common.fields import Id, MaskedPhone, StrictBoolean, StrictInt, UtcDateTime
-from groupbuy.common.pagination import PageQuerySchema
+from groupbuy.common.fields import Date, Id, MaskedPhone, StrictBoolean, StrictInt, UtcDateTime
+from groupbuy.common.pagination import PageQuerySchema, page_of
+from groupbuy.common.urls import absolute_url
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
 
 
@@ -103,7 +104,135 @@ class OrderSummarySchema(ma.Schema):
     created_at = UtcDateTime(required=True)
 
 
+def _pickup_qr_url(order: Any) -> str | None:
+    return absolute_url(f"/api/v1/orders/{order.id}/pickup-qr.png") if order.pickup_code else None
+
+
 class OrderSchema(OrderSummarySchema):
+    pickup_qr_url = ma.fields.Function(
+        _pickup_qr_url,
+        allow_none=True,
+        metadata={"type": "string", "description": "the pickup code as a QR image (PNG; .svg too); once paid"},
+    )
     address = ma.fields.Nested(DeliveryAddressSchema, allow_none=True)
     lines = ma.fields.List(ma.fields.Nested(OrderLineSchema), required=True)
     timeline = ma.fields.List(ma.fields.Nested(TimelineEventSchema), attribute="events", required=True)
+
+
+# --- the leader's desk ------------------------------------------------------------------------------
+
+MAX_BATCH = 200  # orders per batch confirm / stock
+
+
+class LeaderOrderQuerySchema(PageQuerySchema):
+    status = ma.fields.Enum(OrderStatus, by_value=True)
+    pickup_date = Date()
+
+
+class LeaderOrderSchema(OrderSummarySchema):
+    """Dumps a LeaderOrderView: the order (lines, delivery address) and the shopper's masked name."""
+
+    shopper_name = ma.fields.String(required=True, metadata={"description": "masked: 王**"})
+    address = ma.fields.Nested(DeliveryAddressSchema, allow_none=True)
+    lines = ma.fields.List(ma.fields.Nested(OrderLineSchema), required=True)
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        return super().get_attribute(obj if attr == "shopper_name" else obj.order, attr, default)
+
+
+class OrderIdsSchema(ma.Schema):
+    order_ids = ma.fields.List(Id(), required=True, validate=ma.validate.Length(min=1, max=MAX_BATCH))
+
+
+class DeskOutcomeSchema(ma.Schema):
+    order_id = ma.fields.Integer(required=True)
+    ok = ma.fields.Boolean(required=True, metadata={"description": "false: refused, see code and title"})
+    status = ma.fields.Enum(OrderStatus, by_value=True, allow_none=True, metadata={"description": "its new status"})
+    code = ma.fields.String(allow_none=True, metadata={"description": "not_found, order_not_paid, ..."})
+    title = ma.fields.String(allow_none=True)
+
+
+class DeskBatchSchema(ma.Schema):
+    results = ma.fields.List(ma.fields.Nested(DeskOutcomeSchema), required=True)
+
+
+class PickListQuerySchema(ma.Schema):
+    pickup_date = Date(required=True)
+
+
+class PickListLineSchema(ma.Schema):
+    deal_id = ma.fields.Integer(required=True, metadata={"description": "one of the pick list's deals"})
+    quantity = ma.fields.Integer(required=True, metadata={"description": "active units (refunded ones left out)"})
+
+
+class PickListDealSchema(ma.Schema):
+    deal_id = ma.fields.Integer(required=True)
+    product_name = ma.fields.String(required=True)
+    spec = ma.fields.String(required=True)
+    units = ma.fields.Integer(required=True)
+    orders = ma.fields.Integer(required=True)
+
+
+class PickListShopperSchema(ma.Schema):
+    order_id = ma.fields.Integer(required=True)
+    order_no = ma.fields.String(required=True)
+    pickup_code = ma.fields.String(allow_none=True)
+    status = ma.fields.Enum(OrderStatus, by_value=True, required=True)
+    fulfilment = ma.fields.Enum(Fulfilment, by_value=True, required=True)
+    name = ma.fields.String(required=True, metadata={"description": "masked: 王**"})
+    phone = ma.fields.String(allow_none=True, metadata={"description": "masked: 138****1234"})
+    units = ma.fields.Integer(required=True)
+    lines = ma.fields.List(ma.fields.Nested(PickListLineSchema), required=True)
+
+
+class PickListSchema(ma.Schema):
+    pickup_date = ma.fields.Date(required=True)
+    pickup_point_name = ma.fields.String(required=True)
+    total_units = ma.fields.Integer(required=True)
+    total_orders = ma.fields.Integer(required=True)
+    deals = ma.fields.List(ma.fields.Nested(PickListDealSchema), required=True)
+    shoppers = ma.fields.List(ma.fields.Nested(PickListShopperSchema), required=True)
+
+
+class EarningsQuerySchema(PageQuerySchema):
+    from_date = Date(
+        data_key="from", metadata={"description": "first pickup date; default: 29 days before to, or 29 days ago"}
+    )
+    to_date = Date(
+        data_key="to", metadata={"description": "last pickup date; default: 29 days after from, or 7 days ahead"}
+    )
+
+
+class EarningsTotalsSchema(ma.Schema):
+    orders = ma.fields.Integer(required=True)
+    net_fen = ma.fields.Integer(required=True, metadata={"description": "paid minus refunds granted"})
+    commission_fen = ma.fields.Integer(required=True, metadata={"description": "sum of the per-order amounts"})
+    earned_fen = ma.fields.Integer(required=True, metadata={"description": "of completed orders"})
+    pending_fen = ma.fields.Integer(required=True, metadata={"description": "of orders not completed yet"})
+
+
+class EarningsDaySchema(EarningsTotalsSchema):
+    date = ma.fields.Date(required=True)
+
+
+class OrderEarningSchema(ma.Schema):
+    order_id = ma.fields.Integer(required=True)
+    order_no = ma.fields.String(required=True)
+    pickup_date = ma.fields.Date(required=True)
+    status = ma.fields.Enum(OrderStatus, by_value=True, required=True)
+    paid_fen = ma.fields.Integer(required=True)
+    refunded_fen = ma.fields.Integer(required=True, metadata={"description": "refunds granted (line refunds)"})
+    net_fen = ma.fields.Integer(required=True)
+    commission_fen = ma.fields.Integer(required=True, metadata={"description": "net x rate / 10000, rounded down"})
+    earning = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(["pending", "earned"]), metadata={"enum": ["pending", "earned"]}
+    )
+
+
+class EarningsSchema(ma.Schema):
+    from_date = ma.fields.Date(data_key="from", required=True)
+    to_date = ma.fields.Date(data_key="to", required=True)
+    commission_rate_bp = ma.fields.Integer(required=True)
+    totals = ma.fields.Nested(EarningsTotalsSchema, required=True)
+    days = ma.fields.List(ma.fields.Nested(EarningsDaySchema), required=True)
+    orders = ma.fields.Nested(page_of(OrderEarningSchema), required=True)

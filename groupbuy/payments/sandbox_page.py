@@ -29,6 +29,7 @@ ORDER_WORDS: dict[OrderStatus, tuple[str, str]] = {
     OrderStatus.STOCKING: ("订单已支付，正在备货", "the order is paid and being stocked"),
     OrderStatus.SHIPPED: ("订单已发货", "the order has shipped"),
     OrderStatus.READY_FOR_PICKUP: ("订单已到自提点", "the order is ready for pickup"),
+    OrderStatus.OUT_FOR_DELIVERY: ("订单正在配送", "the order is out for delivery"),
     OrderStatus.PICKED_UP: ("订单已提货", "the order was picked up"),
     OrderStatus.DELIVERED: ("订单已送达", "the order was delivered"),
     OrderStatus.COMPLETED: ("订单已完成", "the order is completed"),

@@ -49,7 +49,7 @@ def test_unpaid_orders_expire_after_their_window_once_with_stock_back(shop: Shop
 
 def _receive(app: Flask, order_id: int, last: OrderEvent, at: object) -> None:
     with app.app_context():
-        for event in (*DELIVERY_PATH, last):
+        for event in (*DELIVERY_PATH, OrderEvent.ARRIVE, OrderEvent.OUT_FOR_DELIVERY, last):
             transition(order_id=order_id, event=event, actor="leader:1", now=at)  # type: ignore[arg-type]
 
 

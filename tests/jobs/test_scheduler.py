@@ -65,8 +65,17 @@ def _work_for_every_job(shop: Shop, app: Flask) -> None:
     received = place(app, shop.shopper(), deal)
     pay(app, received)
     with app.app_context():
-        for event in (OrderEvent.CONFIRM, OrderEvent.STOCK, OrderEvent.SHIP, OrderEvent.DELIVER):
+        for event in (OrderEvent.CONFIRM, OrderEvent.STOCK, OrderEvent.SHIP, OrderEvent.ARRIVE):
             transition(order_id=received, event=event, actor="leader:1", now=T0)
+        transition(order_id=received, event=OrderEvent.PICK_UP, actor="leader:1", now=T0)
+    confirmed = place(app, shop.shopper(), deal)  # confirmed, its pickup date long due: dispatched
+    waiting = place(app, shop.shopper(), deal)  # arrived, never picked up: reminded and flagged
+    for order_id in (confirmed, waiting):
+        pay(app, order_id)
+    with app.app_context():
+        transition(order_id=confirmed, event=OrderEvent.CONFIRM, actor="leader:1", now=T0)
+        for event in (OrderEvent.CONFIRM, OrderEvent.SHIP, OrderEvent.ARRIVE):
+            transition(order_id=waiting, event=event, actor="leader:1", now=T0)
     place(app, shop.shopper(), deal)  # its payment window ends long before
     other = shop.deal(min_group_quantity=5)
     pay(app, place(app, shop.shopper(), other))  # this group fails: refund due
@@ -95,6 +104,8 @@ def test_my_jobs_found_work_in_that_world(shop: Shop, app: Flask) -> None:
     assert run(app, "expire_unpaid_orders", now) == {"orders_expired": 1}
     assert run(app, "close_due_groups", now)["orders_refunding"] == 1
     assert run(app, "auto_confirm_receipt", now) == {"orders_completed": 1}
+    assert run(app, "dispatch_due_orders", now) == {"shipments": 1, "orders_shipped": 1}
+    assert run(app, "handle_unclaimed_goods", now) == {"reminded": 1, "flagged": 1}
     assert run(app, "deliver_notifications", now)["sent"] >= 1
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)) == 0

@@ -48,7 +48,7 @@ def test_demo_data_builds_a_city_once(app: Flask, client) -> None:  # type: igno
     assert "Demo logins" in second.output
     with app.app_context():
         counts = [len(db.session.scalars(select(model)).all()) for model in (User, Leader, Deal, Group)]
-        assert counts == [13, 10, 20, 32]
+        assert counts == [13 + 8, 10, 20 + 6, 32 + 6]  # the workbench demo: 8 shoppers, 2 rounds of 3 deals
     login = client.post("/api/v1/auth/login", json={"login": "13800000003", "password": "Demo12345"})
     headers = {"Authorization": f"Bearer {login.json['token']}"}
     deals = client.get("/api/v1/deals?page_size=100", headers=headers).json
@@ -90,8 +90,9 @@ def test_demo_data_tops_the_city_up_when_no_deal_is_live(app: Flask, client) -> 
     with app.app_context():
         live = db.session.scalars(select(Deal).where(Deal.starts_at <= now, Deal.cutoff_at > now)).all()
         assert len(live) == 20 and all(d.stock_available == 200 for d in live)
-        assert len(db.session.scalars(select(Deal)).all()) == 61
-        assert len(db.session.scalars(select(Group)).all()) == 3 * 32
+        # the workbench rounds: 2 of 3 deals at the first load, then today's (3 days ago's pickup day was played)
+        assert len(db.session.scalars(select(Deal)).all()) == 61 + 4 * 3
+        assert len(db.session.scalars(select(Group)).all()) == 3 * 32 + 4 * 3
         theirs = db.session.scalars(select(Deal).where(Deal.sku_id == sku.id)).one()
         assert (theirs.stock_available, db.session.get_one(Sku, sku.id).stock) == (10, 40)
     with time_of(now):

@@ -141,3 +141,11 @@ def test_the_readme_starts_with_the_two_commands_and_links_only_files_in_the_rep
     for target in re.findall(r"\]\((?!https?://|#)([^)#]+)", readme):
         assert (served.clone / target).exists(), target
     assert not re.search(r"(?<![\w/.])flask groupbuy", readme), "show .venv/bin/flask (or a make target)"
+
+
+def test_the_printed_workbench_url_serves_its_login_page(served: Served) -> None:
+    printed = served.output.read_text()
+    workbench = re.search(r"Workbench\s+(http://\S+/workbench/)\s+\(demo leader (1\d{10}), password (\S+)\)", printed)
+    assert workbench, printed[-3000:]
+    with urllib.request.urlopen(served.base + "/workbench/login", timeout=10) as response:
+        assert response.status == 200 and "团长工作台" in response.read().decode()

@@ -20,11 +20,12 @@ from tests.factories.market import T0, Shop, order_body
 from tests.factories.orders import REFUND_TAKES, OrderFactory
 from tests.jobs.conftest import pay, run
 
-IDS = ("id", "order_no", "pickup_code")
+IDS = ("id", "order_no", "pickup_code", "pickup_qr_url")  # the pickup QR link names the order id
 
 
 def _shown(client: FlaskClient, app: Flask, order_id: int, user_id: int) -> dict[str, Any]:
-    """GET /orders/{id} without what differs between any two orders (ids, number, pickup code, the buyer)."""
+    """GET /orders/{id} without what differs between any two orders (ids, number, pickup code and its QR link, the
+    buyer)."""
     with app.app_context():
         headers = bearer(db.session.get_one(User, user_id))
     with clock.frozen(T0 + timedelta(days=1)):

@@ -19,6 +19,7 @@ from groupbuy.leaders.service.leaders import (
     public_leader_detail,
     reinstate_leader,
     suspend_leader,
+    update_leader_profile,
 )
 from groupbuy.leaders.service.ledger import (
     CreditReport,
@@ -60,5 +61,6 @@ __all__ = [
     "reject_application",
     "submit_application",
     "suspend_leader",
+    "update_leader_profile",
     "view_application",
 ]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import exists, select, update
 
 from groupbuy.accounts.models import User
 from groupbuy.audit.service import record_action
 from groupbuy.db import db, transaction
-from groupbuy.errors import Conflict, Forbidden, NotFound
+from groupbuy.errors import Conflict, Forbidden, Invalid, NotFound
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
 from groupbuy.leaders.service.ledger import CreditReport, credit_report
@@ -30,6 +32,24 @@ def get_active_leader(*, user_id: int) -> Leader:
     if leader.status is not LeaderStatus.ACTIVE:
         raise Forbidden("leader_suspended")
     return leader
+
+
+def update_leader_profile(*, user_id: int, changes: Mapping[str, Any], now: datetime) -> Leader:
+    """A leader sets their hours, pauses taking orders, or offers home delivery (which needs a radius)."""
+    with transaction():
+        leader = get_active_leader(user_id=user_id)
+        radius = changes.get("delivery_radius_m", leader.delivery_radius_m)
+        if changes.get("offers_delivery") and radius is None:
+            raise Invalid(errors={"delivery_radius_m": ["required when offering home delivery"]})
+        for field in _PROFILE_FIELDS & changes.keys():
+            setattr(leader, field, changes[field])
+        leader.updated_at = now
+        return leader
+
+
+_PROFILE_FIELDS = frozenset(
+    {"opening_hours", "orders_paused", "offers_delivery", "delivery_fee_fen", "delivery_radius_m"}
+)
 
 
 def get_public_leader(*, leader_id: int) -> Leader:

@@ -64,8 +64,11 @@ def move_orders(
     now: datetime,
     note: str | None = None,
     values: dict[str, Any] | None = None,
+    actor: str = SYSTEM,
+    notify: bool = True,
 ) -> list[OrderFacts]:
-    """The bulk form of transition(): one conditional UPDATE from one state, a timeline row per moved order."""
+    """The bulk form of transition(): one conditional UPDATE from one state, a timeline row per moved order.
+    ``notify=False``: the caller (a flow) tells the shoppers itself."""
     target = next_status(event, from_status)
     if target is None:
         raise ValueError(f"{event.value} cannot start from {from_status.value}")
@@ -97,7 +100,7 @@ def move_orders(
                 "event": event,
                 "from_status": from_status,
                 "to_status": target,
-                "actor": SYSTEM,
+                "actor": actor[:40],
                 "note": note,
                 "at": now,
             }
@@ -105,7 +108,8 @@ def move_orders(
         ],
     )
     facts = [facts_of(r) for r in rows]
-    tell_shoppers(facts=facts, event=event, now=now)
+    if notify:
+        tell_shoppers(facts=facts, event=event, now=now)
     return facts
 
 

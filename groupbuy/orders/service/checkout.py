@@ -27,6 +27,7 @@ from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
+from groupbuy.leaders.service import haversine_m
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 from groupbuy.orders.service.numbers import new_order_no
@@ -113,6 +114,10 @@ _WHO = (
         Leader.status,
         Leader.offers_delivery,
         Leader.delivery_fee_fen,
+        Leader.delivery_radius_m,
+        Leader.orders_paused,
+        Leader.lat,
+        Leader.lng,
     )
     .select_from(User)
     .outerjoin(Leader, Leader.id == _CHOSEN)
@@ -145,18 +150,18 @@ def _add_order(dialect_name: str) -> Any:
     return upsert_insert(dialect_name, Order).on_conflict_do_nothing().returning(Order.id)
 
 
-def _delivery_address(
-    user_id: int, offers_delivery: bool, fulfilment: Fulfilment, address_id: int | None
-) -> dict[str, Any] | None:
+def _delivery_address(user_id: int, who: Any, fulfilment: Fulfilment, address_id: int | None) -> dict[str, Any] | None:
     if fulfilment is Fulfilment.PICKUP:
         return None
-    if not offers_delivery:
+    if not who.offers_delivery:
         raise Conflict("delivery_unavailable")
     if address_id is None:
         raise Invalid(errors={"address_id": ["required for home delivery"]})
     address = db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == user_id))
     if address is None:
         raise NotFound()
+    if who.delivery_radius_m is not None:
+        _check_in_range(address, who)
     return {
         "recipient": address.recipient,
         "phone": address.phone,
@@ -165,6 +170,22 @@ def _delivery_address(
         "district": address.district,
         "detail": address.detail,
     }
+
+
+def _check_in_range(address: Address, who: Any) -> None:
+    """Home delivery only within the leader's radius; an address without coordinates cannot be placed."""
+    if address.lat is None or address.lng is None:
+        raise Conflict("address_not_located")
+    distance = haversine_m(who.lat, who.lng, address.lat, address.lng)
+    if distance > who.delivery_radius_m:
+        away, limit = f"{distance / 1000:.1f}", f"{who.delivery_radius_m / 1000:.1f}"
+        raise Conflict(
+            "out_of_delivery_range",
+            detail=(
+                f"该地址距自提点约 {away} 公里，超出团长 {limit} 公里的配送范围",
+                f"The address is about {away} km away; the leader delivers within {limit} km",
+            ),
+        )
 
 
 def _check_deals(merged: list[CheckoutItem], now: datetime) -> list[tuple[DealForSale, int]]:
@@ -217,13 +238,15 @@ def place_order(
             raise Invalid("leader_required", errors={"leader_id": ["choose a leader (pickup point) first"]})
         if who.leader_id is None or who.status is not LeaderStatus.ACTIVE:
             raise NotFound()
+        if who.orders_paused:
+            raise Conflict("leader_paused")
         if from_cart:  # taken out of the cart now; a refusal rolls this back with everything else
             taken = conn.execute(_TAKE_CART, {"user_id": user_id})
             items = [CheckoutItem(deal_id=r.deal_id, quantity=r.quantity) for r in taken]
         if not items:
             raise Invalid("empty_order", errors={"items": ["nothing to order"]})
         merged = _merge(items)
-        address = _delivery_address(user_id, who.offers_delivery, fulfilment, address_id)
+        address = _delivery_address(user_id, who, fulfilment, address_id)
         wanted = _check_deals(merged, now)
         _count_limits(conn, user_id, wanted)
         items_fen = sum(deal.group_price_fen * quantity for deal, quantity in wanted)

@@ -19,7 +19,7 @@ from groupbuy.orders.models import Order, OrderTimelineEvent
 from groupbuy.orders.service.line_refunds import refund_lines
 from groupbuy.orders.service.notices import tell_shopper
 from groupbuy.orders.service.numbers import new_pickup_code
-from groupbuy.orders.states import next_status
+from groupbuy.orders.states import CONFIRMED_STATES, next_status
 
 
 def transition(
@@ -81,17 +81,20 @@ def _release_units(order: Order, *, paid: bool) -> None:
         release_deal_stock(deal_id=line.deal_id, quantity=line.quantity)
 
 
-def _own_order(user_id: int, order_id: int) -> Order:
-    order = db.session.get(Order, order_id)
+def _own_order(user_id: int, order_id: int, *, lock: bool = False) -> Order:
+    order = db.session.get(Order, order_id, with_for_update=lock or None)
     if order is None or order.user_id != user_id:
         raise NotFound()
     return order
 
 
 def cancel_order(*, user_id: int, order_id: int, now: datetime) -> Order:
-    """Before the cutoff a shopper may cancel: unpaid → cancelled; paid → every line refunded (refunding)."""
+    """Before the cutoff a shopper may cancel: unpaid → cancelled; paid → every line refunded (refunding).
+    Once the leader confirmed it, never: 409 use_after_sale."""
     with transaction():
-        order = _own_order(user_id, order_id)
+        order = _own_order(user_id, order_id, lock=True)  # a leader's confirm waits for this, or wins first
+        if order.status in CONFIRMED_STATES:
+            raise Conflict("use_after_sale")
         if any(_cutoff_of(line.deal_id) <= now for line in order.lines):
             raise Conflict("cutoff_passed")
         if order.status is OrderStatus.PAID:

@@ -19,6 +19,8 @@ ORDER_EVENT_KINDS = {
     OrderEvent.CANCEL: K.ORDER_CANCELLED,
     OrderEvent.GROUP_FAIL: K.GROUP_FAILED,
     OrderEvent.ARRIVE: K.GOODS_ARRIVED,
+    OrderEvent.OUT_FOR_DELIVERY: K.ORDER_OUT_FOR_DELIVERY,
+    OrderEvent.DELIVER: K.ORDER_DELIVERED,
     OrderEvent.REFUND_DONE: K.REFUND_DONE,
 }
 
@@ -46,5 +48,6 @@ def tell_shoppers(*, facts: Sequence[OrderFacts], event: OrderEvent, now: dateti
 
 
 def tell_shopper(*, order: Order, event: OrderEvent, now: datetime) -> None:
-    """The shopper's notice for one order transition (pay, expire, cancel, group_fail, arrive, refund_done)."""
+    """The shopper's notice for one order transition (pay, expire, cancel, group_fail, arrive, out for delivery,
+    deliver, refund_done)."""
     tell_shoppers(facts=[facts_of(order)], event=event, now=now)
