@@ -25,7 +25,7 @@ from groupbuy.groups.service import release_units_of_groups
 from groupbuy.notifications.service import OrderFacts
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
-from groupbuy.orders.service.notices import facts_of, tell_shoppers
+from groupbuy.orders.service.notices import FACT_COLUMNS, facts_of, tell_shoppers
 from groupbuy.orders.states import next_status
 
 SYSTEM = "system"
@@ -78,16 +78,7 @@ def move_orders(
         update(Order)
         .where(Order.id.in_(order_ids), Order.status == from_status)
         .values(status=target, updated_at=now, **(values or {}))
-        .returning(
-            Order.id,
-            Order.user_id,
-            Order.order_no,
-            Order.paid_fen,
-            Order.refund_due_fen,
-            Order.refunded_fen,
-            Order.pickup_code,
-            Order.pickup_date,
-        )
+        .returning(*FACT_COLUMNS)
         .execution_options(synchronize_session=False)
     ).all()
     if not rows:

@@ -25,6 +25,19 @@ ORDER_EVENT_KINDS = {
 }
 
 
+# What facts_of reads: a bulk UPDATE ... RETURNING these columns yields rows facts_of accepts.
+FACT_COLUMNS = (
+    Order.id,
+    Order.user_id,
+    Order.order_no,
+    Order.paid_fen,
+    Order.refund_due_fen,
+    Order.refunded_fen,
+    Order.pickup_code,
+    Order.pickup_date,
+)
+
+
 def facts_of(order: Order | Row[Any, *tuple[Any, ...]]) -> OrderFacts:
     """The facts a notice needs, from an order or a row with the same column names."""
     return OrderFacts(

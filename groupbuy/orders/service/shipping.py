@@ -19,7 +19,7 @@ from groupbuy.notifications.service import OrderFacts
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 from groupbuy.orders.service.bulk import claim_orders, move_orders
-from groupbuy.orders.service.notices import facts_of
+from groupbuy.orders.service.notices import FACT_COLUMNS, facts_of
 
 SHIPPABLE = (OrderStatus.CONFIRMED, OrderStatus.STOCKING)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # pickup dates are dates in China
@@ -175,16 +175,7 @@ def _stamp(order_ids: list[int], column: str, now: datetime) -> list[OrderFacts]
         update(Order)
         .where(Order.id.in_(order_ids), getattr(Order, column).is_(None))
         .values({column: now, "updated_at": now})
-        .returning(
-            Order.id,
-            Order.user_id,
-            Order.order_no,
-            Order.paid_fen,
-            Order.refund_due_fen,
-            Order.refunded_fen,
-            Order.pickup_code,
-            Order.pickup_date,
-        )
+        .returning(*FACT_COLUMNS)
         .execution_options(synchronize_session=False)
     ).all()
     return sorted((facts_of(r) for r in rows), key=lambda f: f.order_id)
