@@ -11,6 +11,7 @@ from groupbuy.leaders import models as leaders_models
 from groupbuy.notifications import models as notifications_models
 from groupbuy.orders import models as orders_models
 from groupbuy.payments import models as payments_models
+from groupbuy.uploads import models as uploads_models
 
 __all__ = [
     "accounts_models",
@@ -24,4 +25,5 @@ __all__ = [
     "notifications_models",
     "orders_models",
     "payments_models",
+    "uploads_models",
 ]
