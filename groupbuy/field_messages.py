@@ -118,6 +118,10 @@ CATALOG: dict[str, str] = {
     "The file is not a readable image.": "文件不是可读取的图片",
     "Unknown upload.": "图片不存在或已过期，请重新上传",
     "At most {limit} images.": "最多 {limit} 张图片",
+    # reviews (groupbuy/reviews)
+    "Not a line of this order.": "不是该订单的商品",
+    "The same line twice.": "同一商品重复出现",
+    "Review at least one line or rate the leader.": "请至少评价一件商品或为团长评分",
 }
 
 _FREE_TEXT = {"choices", "values"}  # lists of words; every other placeholder is one token (a number, an id)

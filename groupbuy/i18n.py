@@ -144,6 +144,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     "upload_unreadable": ("图片文件已损坏或无法读取", "The image file is damaged or unreadable"),
     "upload_not_attachable": ("图片不存在或不可使用", "An image is unknown or cannot be used"),
     "storage_unavailable": ("文件存储暂不可用，请稍后再试", "File storage is unavailable, try again shortly"),
+    # reviews (groupbuy/reviews)
+    "review_order_not_completed": ("订单完成后才能评价", "Orders can be reviewed once they are completed"),
+    "review_exists": ("该商品已评价过", "This line has been reviewed already"),
+    "leader_already_rated": ("该订单已评价过团长", "The leader has been rated for this order already"),
+    "follow_up_exists": ("每条评价只能追评一次", "A review can be followed up once"),
+    "follow_up_too_late": ("已超过 {days} 天追评期限", "Follow-ups close {days} days after the review"),
+    "review_hidden": ("该评价已被隐藏", "This review has been hidden"),
+    "review_already_hidden": ("该评价已隐藏", "This review is hidden already"),
 }
 
 LANGUAGES = ("zh", "en")

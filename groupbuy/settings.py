@@ -164,6 +164,10 @@ class Settings:
     upload_max_pixels: int = _setting(40_000_000, low=256, high=200_000_000)  # width x height: no bombs
     upload_rate_limit: str = _setting("60 per hour", rate=True)
     upload_orphan_hours: int = _setting(24, low=1, high=24 * 365)  # never-attached uploads purged after this
+    # reviews (groupbuy/reviews): follow-ups, the rating window, the standing search ranks by
+    review_follow_up_days: int = _setting(150, low=1, high=3650)  # one follow-up within this many days of the review
+    review_rating_window_days: int = _setting(183, low=1, high=3650)  # ratings count this long (about 6 months)
+    review_rate_limit: str = _setting("30 per hour", rate=True)  # review and follow-up posts per client IP
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
