@@ -26,6 +26,7 @@ from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.catalog.service import add_sku, adjust_sku_stock, create_category, create_deal, create_product
 from groupbuy.common.urls import absolute_url
 from groupbuy.db import db
+from groupbuy.demo_reviews import review_demo_orders
 from groupbuy.demo_workbench import play_demo_days
 from groupbuy.groups.enums import GroupOpenedBy
 from groupbuy.groups.service import open_group
@@ -154,6 +155,8 @@ def load_demo_data(*, now: datetime, echo: Callable[[str], None]) -> Iterator[st
     workbench = play_demo_days(admin_id=admin.id, leader_phone=LEADER_PHONES[0], password=DEMO_PASSWORD, now=now)
     if workbench:
         yield workbench
+    if reviewed := review_demo_orders(now=now):
+        yield reviewed
     yield "Demo logins (password for all: " + DEMO_PASSWORD + "):"
     for phone, nickname, roles in DEMO_USERS:
         yield f"  {', '.join(r.value for r in roles):8} {phone}  {nickname}"
