@@ -59,6 +59,7 @@ def hide_review(*, review_id: int, actor_id: int, reason: str, now: datetime) ->
         db.session.refresh(review)
         rating = db.session.scalar(select(LeaderRating).where(LeaderRating.order_id == review.order_id))
         leader_rating_hidden = False
+        was_hidden = rating is not None and rating.hidden_at is not None
         if rating is not None:
             leader_rating_hidden = bool(
                 db.session.execute(
@@ -77,8 +78,8 @@ def hide_review(*, review_id: int, actor_id: int, reason: str, now: datetime) ->
             object_type="review",
             object_id=review.id,
             now=now,
-            before={"hidden": False, "leader_rating_hidden": False},
-            after={"hidden": True, "leader_rating_hidden": leader_rating_hidden or rating is not None},
+            before={"hidden": False, "leader_rating_hidden": was_hidden},
+            after={"hidden": True, "leader_rating_hidden": leader_rating_hidden or was_hidden},
             reason=reason,
         )
         refresh_after_review(deal_ids=[review.deal_id], leader_id=review.leader_id, now=now)
