@@ -195,8 +195,12 @@ def swap(app: Flask, slot: Slot[Any], implementation: Any, key: str = "") -> Non
         app.extensions[REGISTRY_KEY].install(slot, implementation, key)
 
 
+# Reference data the migrations seed (the membership tiers): kept between tests like the schema itself.
+SEEDED_TABLES = frozenset({"membership_tiers"})
+
+
 def _empty_tables() -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in SEEDED_TABLES]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
