@@ -112,6 +112,12 @@ CATALOG: dict[str, str] = {
     "Deal {deal}: {received} received is more than the {shipped} units shipped.": (
         "团购 {deal}：收到 {received} 件，多于已发货的 {shipped} 件"
     ),
+    # uploads (groupbuy/uploads)
+    "The image is too small.": "图片尺寸太小",
+    "The image has too many pixels.": "图片尺寸太大",
+    "The file is not a readable image.": "文件不是可读取的图片",
+    "Unknown upload.": "图片不存在或已过期，请重新上传",
+    "At most {limit} images.": "最多 {limit} 张图片",
 }
 
 _FREE_TEXT = {"choices", "values"}  # lists of words; every other placeholder is one token (a number, an id)

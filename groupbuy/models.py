@@ -12,6 +12,7 @@ from groupbuy.membership import models as membership_models
 from groupbuy.notifications import models as notifications_models
 from groupbuy.orders import models as orders_models
 from groupbuy.payments import models as payments_models
+from groupbuy.uploads import models as uploads_models
 
 __all__ = [
     "accounts_models",
@@ -26,4 +27,5 @@ __all__ = [
     "notifications_models",
     "orders_models",
     "payments_models",
+    "uploads_models",
 ]
