@@ -149,6 +149,10 @@ class Settings:
     # web pages (groupbuy/web): the group share page and the leader workbench
     miniapp_group_path: str = _setting("pages/group/index?group_id={group_id}")  # the page a share page names
     group_page_visitor_days: int = _setting(2, low=1, high=30)  # visitor hashes kept; the daily counts stay
+    # membership (groupbuy/membership): tiers by yearly spend, member prices, fast refund
+    membership_spend_window_days: int = _setting(365, low=30, high=3 * 365)  # the "yearly" spend a tier is reached by
+    member_price_max_discount_percent: int = _setting(50, low=0, high=90)  # the floor: a member price ≥ group × (1 − x)
+    fast_refund_window_minutes: int = _setting(120, low=1, high=7 * 24 * 60)  # asked this soon after ordering
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
