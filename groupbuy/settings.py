@@ -164,6 +164,10 @@ class Settings:
     upload_max_pixels: int = _setting(40_000_000, low=256, high=200_000_000)  # width x height: no bombs
     upload_rate_limit: str = _setting("60 per hour", rate=True)
     upload_orphan_hours: int = _setting(24, low=1, high=24 * 365)  # never-attached uploads purged after this
+    # membership (groupbuy/membership): tiers by yearly spend, member prices, fast refund
+    membership_spend_window_days: int = _setting(365, low=30, high=3 * 365)  # the "yearly" spend a tier is reached by
+    member_price_max_discount_percent: int = _setting(50, low=0, high=90)  # the floor: a member price ≥ group × (1 − x)
+    fast_refund_window_minutes: int = _setting(120, low=1, high=7 * 24 * 60)  # asked this soon after ordering
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from groupbuy.accounts.enums import Tier
 from groupbuy.accounts.models import User
 from groupbuy.db import db
-from groupbuy.membership.models import Membership, MembershipTier
+from groupbuy.membership.models import MembershipTier
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,31 +63,14 @@ def benefits_of_tier(tier: str) -> Benefits:
     return _benefits(row)
 
 
-def effective_tier(
-    *, stored: Tier, earned: Tier | None, granted: Tier | None, granted_until: datetime | None, now: datetime
-) -> Tier:
-    """The tier a shopper has now: the stored one, unless it came from a CS grant that has run out."""
-    if granted is not None and granted_until is not None and granted_until <= now and earned is not None:
-        return earned
-    return stored
-
-
 def tier_of(user_id: int, *, now: datetime) -> str:
-    """The shopper's tier code now (``seed`` for a user membership has not seen yet)."""
-    row = db.session.execute(
-        select(User.tier, Membership.earned_tier, Membership.granted_tier, Membership.granted_until)
-        .outerjoin(Membership, Membership.user_id == User.id)
-        .where(User.id == user_id)
-    ).first()
-    if row is None:
-        return Tier.SEED.value
-    return effective_tier(
-        stored=Tier(row.tier),
-        earned=row.earned_tier,
-        granted=row.granted_tier,
-        granted_until=row.granted_until,
-        now=now,
-    ).value
+    """The shopper's tier code now (``users.tier``, written by membership.service.standing; ``seed`` if none).
+
+    ``now`` is part of the contract so a caller never needs to know how the tier is kept: a CS grant that runs out
+    is taken off by the nightly recompute (standing.recompute_all_tiers).
+    """
+    tier = db.session.scalar(select(User.tier).where(User.id == user_id))
+    return Tier(tier).value if tier is not None else Tier.SEED.value
 
 
 def benefits_of(user_id: int, *, now: datetime) -> Benefits:
