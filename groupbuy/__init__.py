@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
     from groupbuy.payments.sandbox_page import bp as sandbox_checkout  # noqa: PLC0415
     from groupbuy.privacy.routes import blp as privacy  # noqa: PLC0415
+    from groupbuy.web.console_routes import console  # noqa: PLC0415
     from groupbuy.web.routes import share as share_page  # noqa: PLC0415
     from groupbuy.web.routes import workbench  # noqa: PLC0415
 
@@ -114,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sandbox_checkout)
     app.register_blueprint(share_page)
     app.register_blueprint(workbench)
+    app.register_blueprint(console)
     for blueprint in (
         accounts,
         catalog,

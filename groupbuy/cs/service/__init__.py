@@ -1,6 +1,6 @@
 """Customer service: find and open any order, goodwill refunds, suspensions, the audit trail of any object."""
 
-from groupbuy.cs.service.accounts import reinstate_account, suspend_account
+from groupbuy.cs.service.accounts import find_accounts, reinstate_account, suspend_account
 from groupbuy.cs.service.audit import audit_trail
 from groupbuy.cs.service.orders import OrderDossier, OrderHit, open_order, search_orders
 from groupbuy.cs.service.refunds import GoodwillLine, goodwill_refund
@@ -10,6 +10,7 @@ __all__ = [
     "OrderDossier",
     "OrderHit",
     "audit_trail",
+    "find_accounts",
     "goodwill_refund",
     "open_order",
     "reinstate_account",

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 from groupbuy.accounts.models import User
 from groupbuy.accounts.service import reinstate_user, suspend_user
+from groupbuy.db import db
 
 
 def suspend_account(*, user_id: int, actor_id: int, reason: str, now: datetime) -> User:
@@ -17,3 +20,15 @@ def suspend_account(*, user_id: int, actor_id: int, reason: str, now: datetime) 
 def reinstate_account(*, user_id: int, actor_id: int, reason: str, now: datetime) -> User:
     """Lift a suspension (the user logs in again; old sessions stay dead); audited like the suspension."""
     return reinstate_user(user_id=user_id, actor_id=actor_id, reason=reason, now=now)
+
+
+def find_accounts(*, phone: str | None = None, user_id: int | None = None) -> list[User]:
+    """Accounts by normalised mobile number or id (the console's account box); at most one of each."""
+    query = select(User)
+    if user_id is not None:
+        query = query.where(User.id == user_id)
+    elif phone:
+        query = query.where(User.phone == phone)
+    else:
+        return []
+    return list(db.session.scalars(query.limit(5)))
