@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
+    from groupbuy.cs.routes import blp as customer_service  # noqa: PLC0415
     from groupbuy.flows.routes import blp as logistics  # noqa: PLC0415
     from groupbuy.flows.routes import desk_blp as leader_desk  # noqa: PLC0415
     from groupbuy.groups.routes import blp as groups  # noqa: PLC0415
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.privacy.routes import blp as privacy  # noqa: PLC0415
     from groupbuy.uploads.routes import blp as uploads  # noqa: PLC0415
     from groupbuy.uploads.routes import media_blp as media  # noqa: PLC0415
+    from groupbuy.web.console_routes import console  # noqa: PLC0415
     from groupbuy.web.routes import share as share_page  # noqa: PLC0415
     from groupbuy.web.routes import workbench  # noqa: PLC0415
 
@@ -116,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sandbox_checkout)
     app.register_blueprint(share_page)
     app.register_blueprint(workbench)
+    app.register_blueprint(console)
     for blueprint in (
         accounts,
         catalog,
@@ -132,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         uploads,
         media,
         membership,
+        customer_service,
     ):
         api.register_blueprint(blueprint)
 

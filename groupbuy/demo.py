@@ -159,6 +159,7 @@ def load_demo_data(*, now: datetime, echo: Callable[[str], None]) -> Iterator[st
         yield f"  {', '.join(r.value for r in roles):8} {phone}  {nickname}"
     yield "  leader   13800001000 .. 13800001009 (团长1..10)"
     yield f"  workbench {absolute_url('/workbench/')} as 团长1: {LEADER_PHONES[0]} (today's pickup, pick list, figures)"
+    yield f"  console   {absolute_url('/console/')} as 客服小美: 13800000002 (orders, refunds, accounts, audit)"
     yield '  shopper  WeChat mini-app: POST /api/v1/auth/wechat-login {"code": "dev-alice"}'
 
 
