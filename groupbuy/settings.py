@@ -149,6 +149,10 @@ class Settings:
     # web pages (groupbuy/web): the group share page and the leader workbench
     miniapp_group_path: str = _setting("pages/group/index?group_id={group_id}")  # the page a share page names
     group_page_visitor_days: int = _setting(2, low=1, high=30)  # visitor hashes kept; the daily counts stay
+    # messaging (groupbuy/messaging): new-message notices at most once per conversation and side per interval
+    messaging_notice_interval_minutes: int = _setting(10, low=1, high=24 * 60)
+    messaging_answer_hours: int = _setting(24, low=1, high=24 * 30)  # an inquiry answered within: "responded"
+    messaging_figures_days: int = _setting(30, low=1, high=365)  # the leader API's response-figures window
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
