@@ -153,6 +153,7 @@ class Settings:
     messaging_notice_interval_minutes: int = _setting(10, low=1, high=24 * 60)
     messaging_answer_hours: int = _setting(24, low=1, high=24 * 30)  # an inquiry answered within: "responded"
     messaging_figures_days: int = _setting(30, low=1, high=365)  # the leader API's response-figures window
+    messaging_inquiry_gap_minutes: int = _setting(60, low=0, high=7 * 24 * 60)  # quiet before a new inquiry
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))

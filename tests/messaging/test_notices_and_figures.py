@@ -79,8 +79,9 @@ def test_response_rate_and_median_first_response_come_from_the_messages(
 ) -> None:
     leader, me = shop.leader_id, desk.leader_user_id
     a, b, c, d = (shop.shopper().id for _ in range(4))
-    # a: answered in 10 minutes; later asks again (two messages) and is answered 2 hours after the first of them.
-    _inquiry(app, a, leader, me, [("s", 100), ("l", 100 - 1 / 6), ("s", 10), ("s", 9), ("l", 8)])
+    # a: answered in 10 minutes, says thanks 8 minutes later (no inquiry); asks again days later (two messages) and
+    # is answered 2 hours after the first of them.
+    _inquiry(app, a, leader, me, [("s", 100), ("l", 100 - 1 / 6), ("s", 99.7), ("s", 10), ("s", 9), ("l", 8)])
     # b: answered after 30 hours (too late); an inquiry 40 days ago is outside the window.
     _inquiry(app, b, leader, me, [("s", 40 * 24), ("s", 60), ("l", 30)])
     # c: never answered, asked 2 days ago (counts); d: asked an hour ago (not due yet, does not count).
@@ -100,6 +101,11 @@ def test_response_rate_and_median_first_response_come_from_the_messages(
     with app.app_context():
         generous = response_figures(leader_id=leader, days=30, now=NOW)
     assert (generous.inquiries, generous.answered_in_time) == (3, 3)  # c is not due yet
+    tune(app, messaging_answer_hours=24, messaging_inquiry_gap_minutes=0)
+    with app.app_context():
+        strict = response_figures(leader_id=leader, days=30, now=NOW)
+    # Without the quiet gap a's "thanks" opens an inquiry that the question days later joins: answered after 91.7 h.
+    assert (strict.inquiries, strict.answered_in_time) == (4, 1)
     _, shopper = shopper_headers(shop)
     assert client.get("/api/v1/leader/response-figures", headers=shopper).status_code == 403
 

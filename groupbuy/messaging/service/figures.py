@@ -1,9 +1,10 @@
 """The leader's response figures (seed 004), computed from the messages: response rate and median first-response
 time over a window.
 
-An inquiry is a shopper's message that opens a question: the first message of the conversation from the shopper,
-or the shopper's first message after the leader's last answer (later shopper messages before the answer belong to
-the same inquiry). Its first response is the leader's next message. Counted are the inquiries that started in the
+An inquiry is a shopper's message that opens a question: one written while no inquiry of the conversation is open
+and after the conversation was quiet for ``messaging_inquiry_gap_minutes`` (or as its first message), so a
+"thanks!" right after the leader's answer opens nothing. Later shopper messages before the answer belong to the
+same inquiry. Its first response is the leader's next message. Counted are the inquiries that started in the
 window; one still unanswered counts once the answer time (``messaging_answer_hours``) has passed, so a question
 asked a minute ago does not lower the rate yet.
 
@@ -41,6 +42,7 @@ def response_figures(*, leader_id: int, days: int, now: datetime) -> ResponseFig
     since = now - timedelta(days=days)
     answer_hours = settings().messaging_answer_hours
     in_time = timedelta(hours=answer_hours)
+    quiet = timedelta(minutes=settings().messaging_inquiry_gap_minutes)
     rows = db.session.execute(
         select(Message.conversation_id, Message.side, Message.created_at)
         .join(Conversation, Conversation.id == Message.conversation_id)
@@ -53,10 +55,14 @@ def response_figures(*, leader_id: int, days: int, now: datetime) -> ResponseFig
         .order_by(Message.conversation_id, Message.id)
     ).all()
     open_since: dict[int, datetime] = {}
+    last_at: dict[int, datetime] = {}
     delays: list[timedelta] = []
     for conversation_id, side, at in rows:
+        previous = last_at.get(conversation_id)
+        last_at[conversation_id] = at
         if side is Side.SHOPPER:
-            open_since.setdefault(conversation_id, at)
+            if conversation_id not in open_since and (previous is None or at - previous >= quiet):
+                open_since[conversation_id] = at
         elif conversation_id in open_since:
             delays.append(at - open_since.pop(conversation_id))
     unanswered = [at for at in open_since.values() if now - at >= in_time]
