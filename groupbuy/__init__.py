@@ -107,6 +107,8 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
     from groupbuy.payments.sandbox_page import bp as sandbox_checkout  # noqa: PLC0415
     from groupbuy.privacy.routes import blp as privacy  # noqa: PLC0415
+    from groupbuy.uploads.routes import blp as uploads  # noqa: PLC0415
+    from groupbuy.uploads.routes import media_blp as media  # noqa: PLC0415
     from groupbuy.web.routes import share as share_page  # noqa: PLC0415
     from groupbuy.web.routes import workbench  # noqa: PLC0415
 
@@ -127,6 +129,8 @@ def _register_blueprints(app: Flask) -> None:
         inbox,
         jobs,
         privacy,
+        uploads,
+        media,
         messaging,
     ):
         api.register_blueprint(blueprint)

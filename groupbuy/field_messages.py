@@ -116,6 +116,12 @@ CATALOG: dict[str, str] = {
     "not the leader of this order": "不是该订单的团长",
     "only for a conversation with a leader": "仅用于与团长的会话",
     "this is your own pickup point": "这是您自己的自提点",
+    # uploads (groupbuy/uploads)
+    "The image is too small.": "图片尺寸太小",
+    "The image has too many pixels.": "图片尺寸太大",
+    "The file is not a readable image.": "文件不是可读取的图片",
+    "Unknown upload.": "图片不存在或已过期，请重新上传",
+    "At most {limit} images.": "最多 {limit} 张图片",
 }
 
 _FREE_TEXT = {"choices", "values"}  # lists of words; every other placeholder is one token (a number, an id)
