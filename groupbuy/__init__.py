@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.jobs.routes import blp as jobs  # noqa: PLC0415
     from groupbuy.leaders.routes import blp as leaders  # noqa: PLC0415
     from groupbuy.membership.routes import blp as membership  # noqa: PLC0415
+    from groupbuy.messaging.routes import blp as messaging  # noqa: PLC0415
     from groupbuy.ops.routes import bp as ops  # noqa: PLC0415
     from groupbuy.orders.routes import blp as orders  # noqa: PLC0415
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
@@ -136,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
         media,
         membership,
         customer_service,
+        messaging,
     ):
         api.register_blueprint(blueprint)
 

@@ -138,6 +138,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "order_changed": ("订单刚刚发生了变化，请重试", "The order changed meanwhile, please retry"),
     "payment_not_refundable": ("该笔支付未完成或待人工处理，不能退款", "This payment cannot be refunded"),
     "refund_amount_invalid": ("退款金额必须为正整数（分）", "The refund amount must be a positive number of fen"),
+    # messaging
+    "cannot_message_yourself": ("不能给自己的自提点发消息", "You cannot message your own pickup point"),
     # uploads (groupbuy/uploads)
     "upload_not_an_image": ("只能上传 JPEG、PNG 或 WebP 图片", "Only JPEG, PNG or WebP images can be uploaded"),
     "upload_dimensions": ("图片尺寸不符合要求", "The image's dimensions are not accepted"),

@@ -9,6 +9,7 @@ from groupbuy.idempotency import models as idempotency_models
 from groupbuy.jobs import models as jobs_models
 from groupbuy.leaders import models as leaders_models
 from groupbuy.membership import models as membership_models
+from groupbuy.messaging import models as messaging_models
 from groupbuy.notifications import models as notifications_models
 from groupbuy.orders import models as orders_models
 from groupbuy.payments import models as payments_models
@@ -24,6 +25,7 @@ __all__ = [
     "jobs_models",
     "leaders_models",
     "membership_models",
+    "messaging_models",
     "notifications_models",
     "orders_models",
     "payments_models",

@@ -168,6 +168,11 @@ class Settings:
     membership_spend_window_days: int = _setting(365, low=30, high=3 * 365)  # the "yearly" spend a tier is reached by
     member_price_max_discount_percent: int = _setting(50, low=0, high=90)  # the floor: a member price ≥ group × (1 − x)
     fast_refund_window_minutes: int = _setting(120, low=1, high=7 * 24 * 60)  # asked this soon after ordering
+    # messaging (groupbuy/messaging): new-message notices at most once per conversation and side per interval
+    messaging_notice_interval_minutes: int = _setting(10, low=1, high=24 * 60)
+    messaging_answer_hours: int = _setting(24, low=1, high=24 * 30)  # an inquiry answered within: "responded"
+    messaging_figures_days: int = _setting(30, low=1, high=365)  # the leader API's response-figures window
+    messaging_inquiry_gap_minutes: int = _setting(60, low=0, high=7 * 24 * 60)  # quiet before a new inquiry
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
