@@ -4,6 +4,7 @@ from groupbuy.accounts import models as accounts_models
 from groupbuy.audit import models as audit_models
 from groupbuy.cart import models as cart_models
 from groupbuy.catalog import models as catalog_models
+from groupbuy.coupons import models as coupons_models
 from groupbuy.groups import models as groups_models
 from groupbuy.idempotency import models as idempotency_models
 from groupbuy.jobs import models as jobs_models
@@ -20,6 +21,7 @@ __all__ = [
     "audit_models",
     "cart_models",
     "catalog_models",
+    "coupons_models",
     "groups_models",
     "idempotency_models",
     "jobs_models",

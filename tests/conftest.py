@@ -318,3 +318,11 @@ def own_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def tmp_instance(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def coupons(app: Flask) -> Any:
+    """An admin and coupon templates (tests.factories.coupons)."""
+    from tests.factories.coupons import Coupons
+
+    return Coupons(app)

@@ -1,7 +1,7 @@
 """Messaging: conversations (shopper with leader or customer service) and their messages
 
 Revision ID: e5a1b2c3d4f3
-Revises: d1e2f3a4b5c6
+Revises: e5a1b2c3d4f0
 Create Date: 2026-12-03 06:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e5a1b2c3d4f3"
-down_revision = "d1e2f3a4b5c6"
+down_revision = "e5a1b2c3d4f0"
 branch_labels = None
 depends_on = None
 
