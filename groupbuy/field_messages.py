@@ -133,6 +133,8 @@ CATALOG: dict[str, str] = {
     "no such deal": "团购不存在",
     "must be after valid_from": "必须晚于生效时间",
     "{claimed} are already claimed": "已被领取 {claimed} 张",
+    # customer service (groupbuy/cs/schemas.py)
+    "date_from is after date_to.": "开始日期不能晚于结束日期",
 }
 
 _FREE_TEXT = {"choices", "values"}  # lists of words; every other placeholder is one token (a number, an id)
