@@ -93,6 +93,7 @@ def _configure_engines(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
+    from groupbuy.aftersales.routes import blp as aftersales  # noqa: PLC0415
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
     from groupbuy.flows.routes import blp as logistics  # noqa: PLC0415
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
         inbox,
         jobs,
         privacy,
+        aftersales,
     ):
         api.register_blueprint(blueprint)
 

@@ -149,6 +149,13 @@ class Settings:
     # web pages (groupbuy/web): the group share page and the leader workbench
     miniapp_group_path: str = _setting("pages/group/index?group_id={group_id}")  # the page a share page names
     group_page_visitor_days: int = _setting(2, low=1, high=30)  # visitor hashes kept; the daily counts stay
+    # after-sale and disputes (groupbuy/aftersales): windows after receipt, the leader's answer, CS's SLA
+    after_sale_fresh_hours: int = _setting(48, low=1, high=24 * 30)  # fresh-produce categories (Category.is_fresh)
+    after_sale_window_days: int = _setting(7, low=1, high=365)  # any other goods, any reason
+    order_protection_days: int = _setting(60, low=0, high=365)  # quality problems (0: no order protection)
+    after_sale_answer_hours: int = _setting(48, low=1, high=24 * 14)  # the leader answers, else escalated to CS
+    dispute_sla_working_hours: int = _setting(48, low=1, high=24 * 30)  # CS answers (Mon-Fri, Asia/Shanghai)
+    dispute_priority_sla_working_hours: int = _setting(24, low=1, high=24 * 30)  # priority disputes (dispute_terms)
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))

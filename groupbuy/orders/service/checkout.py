@@ -49,6 +49,7 @@ class PlacedLine:
     refund_reason: RefundReason | None
     refunded_quantity: int
     refunded_fen: int
+    kept_refund_fen: int = 0
 
 
 @dataclass(frozen=True, slots=True)
