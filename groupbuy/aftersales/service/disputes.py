@@ -209,8 +209,8 @@ def resolve_dispute(
     decision: Decision,
     refund_fen: int,
     responsibility: Responsibility,
-    note: str | None,
     now: datetime,
+    note: str | None = None,
 ) -> Dispute:
     """Customer service decides once: refund 0 … refundable through the line-level refund entry point; a refund
     the leader is responsible for is deducted from their earnings; audited with before and after."""
