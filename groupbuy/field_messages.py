@@ -135,6 +135,17 @@ CATALOG: dict[str, str] = {
     "{claimed} are already claimed": "已被领取 {claimed} 张",
     # customer service (groupbuy/cs/schemas.py)
     "date_from is after date_to.": "开始日期不能晚于结束日期",
+    # after-sale requests and disputes
+    "line {line}: not a line of order {order}, or fen < 1": "第 {line} 行：不是订单 {order} 的商品行，或金额小于 1 分",
+    "not a line of this order": "不是该订单的商品行",
+    "each line once": "每个商品行只能出现一次",
+    "give the quantity returned": "请填写退货数量",
+    "must be {units} fen (the price of the units given back)": "须为 {units} 分（退回商品的价格）",
+    "at least {units} fen (the price of the units given back)": "至少 {units} 分（退回商品的价格）",
+    "at most {max} fen": "最多 {max} 分",
+    "must be more than 0 for a refund": "退款时金额须大于 0",
+    "must be 0 without a refund": "不退款时金额须为 0",
+    "no more than {limit} photos": "最多 {limit} 张图片",
 }
 
 _FREE_TEXT = {"choices", "values"}  # lists of words; every other placeholder is one token (a number, an id)
