@@ -112,6 +112,8 @@ CATALOG: dict[str, str] = {
     "Deal {deal}: {received} received is more than the {shipped} units shipped.": (
         "团购 {deal}：收到 {received} 件，多于已发货的 {shipped} 件"
     ),
+    # customer service
+    "date_from is after date_to.": "起始日期晚于结束日期",
     # groupbuy: messaging
     "not the leader of this order": "不是该订单的团长",
     "only for a conversation with a leader": "仅用于与团长的会话",
