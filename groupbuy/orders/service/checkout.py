@@ -29,9 +29,11 @@ from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
 from groupbuy.leaders.service import haversine_m
+from groupbuy.membership.models import MembershipTier
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 from groupbuy.orders.service.numbers import new_order_no
+from groupbuy.orders.service.pricing import Price, prices_for
 from groupbuy.settings import settings
 
 
@@ -121,9 +123,12 @@ _WHO = (
         Leader.orders_paused,
         Leader.lat,
         Leader.lng,
+        MembershipTier.rank.label("tier_rank"),  # the shopper's tier, and whether it may use member prices
+        MembershipTier.member_price_enabled,
     )
     .select_from(User)
     .outerjoin(Leader, Leader.id == _CHOSEN)
+    .outerjoin(MembershipTier, MembershipTier.code == User.tier)
     .where(User.id == bindparam("user_id"))
 )
 _TAKE_CART = (
@@ -252,7 +257,8 @@ def place_order(
         address = _delivery_address(user_id, who, fulfilment, address_id)
         wanted = _check_deals(merged, now)
         _count_limits(conn, user_id, wanted)
-        items_fen = sum(deal.group_price_fen * quantity for deal, quantity in wanted)
+        prices = prices_for(conn, who, wanted)
+        items_fen = sum(prices[deal.id][0] * quantity for deal, quantity in wanted)
         delivery_fee = who.delivery_fee_fen if fulfilment is Fulfilment.DELIVERY else 0
         limit = settings().max_order_payable_fen
         if items_fen + delivery_fee > limit:
@@ -279,7 +285,7 @@ def place_order(
         for (deal, quantity), group_id in zip(wanted, groups, strict=True):
             if not reserve_deal_stock(deal_id=deal.id, quantity=quantity):
                 raise Conflict("deal_sold_out")
-            lines.append(_line(order_id, deal, group_id, quantity))
+            lines.append(_line(order_id, deal, group_id, quantity, prices[deal.id]))
         line_ids = conn.execute(_ADD_LINES, lines).scalars().all()
         if not from_cart:
             conn.execute(_CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in merged]})
@@ -321,7 +327,8 @@ _ORDER_DEFAULTS = _column_defaults(Order)
 _LINE_DEFAULTS = _column_defaults(OrderLine)
 
 
-def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int) -> dict[str, Any]:
+def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int, price: Price) -> dict[str, Any]:
+    unit_price, kind, tier = price
     return {
         **_LINE_DEFAULTS,
         "order_id": order_id,
@@ -329,10 +336,12 @@ def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int) -> dic
         "group_id": group_id,
         "product_name": deal.product_name,
         "spec": deal.spec,
-        "unit_price_fen": deal.group_price_fen,
+        "unit_price_fen": unit_price,
         "quantity": quantity,
-        "line_total_fen": deal.group_price_fen * quantity,
+        "line_total_fen": unit_price * quantity,
         "pickup_date": deal.pickup_date,
+        "price_kind": kind,
+        "price_tier": tier,
     }
 
 
