@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,6 +105,7 @@ def busy_config(url: str, **more: Any) -> dict[str, Any]:
         "DB_POOL_SIZE": 40,
         "DB_POOL_TIMEOUT": 60,
         "AUTH_RATE_LIMIT": "100000 per minute",
+        "STORAGE_LOCAL_DIR": str(Path(tempfile.gettempdir()) / "groupbuy-test-media"),
         **more,
     }
 
@@ -132,9 +134,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
-    """The application, on a database built by the migrations (so they are tested every run)."""
-    application = create_app(_test_config(database_url))
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The application, on a database built by the migrations (so they are tested every run); uploaded files go to
+    a temporary directory, never into the repository."""
+    media = tmp_path_factory.mktemp("media")
+    application = create_app({**_test_config(database_url), "STORAGE_LOCAL_DIR": str(media)})
     with application.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -314,3 +318,11 @@ def own_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def tmp_instance(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def coupons(app: Flask) -> Any:
+    """An admin and coupon templates (tests.factories.coupons)."""
+    from tests.factories.coupons import Coupons
+
+    return Coupons(app)

@@ -26,6 +26,8 @@ class Order(Base):
     items_fen: Mapped[int] = mapped_column(BigInteger)
     delivery_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     discount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The coupon this order holds (locked while unpaid, used once paid); its discount is spread over the lines.
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("user_coupons.id", ondelete="RESTRICT"))
     payable_fen: Mapped[int] = mapped_column(BigInteger)
     paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     # Σ of the order's refunds (order_refunds): what payments owes back. Each refund also takes its amount off
@@ -78,6 +80,9 @@ class OrderLine(Base):
     unit_price_fen: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     line_total_fen: Mapped[int] = mapped_column(BigInteger)
+    # This line's share of the order's coupon discount (largest remainder: Σ lines = the order's discount at
+    # checkout); what the line was paid is line_total_fen - discount_fen, and its refunds come out of that.
+    discount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     pickup_date: Mapped[date] = mapped_column(Date)
     status: Mapped[LineStatus] = mapped_column(enum_column(LineStatus, "order_line_status"), default=LineStatus.ACTIVE)
     refund_reason: Mapped[RefundReason | None] = mapped_column(enum_column(RefundReason, "order_line_refund_reason"))
@@ -97,6 +102,7 @@ class OrderLine(Base):
         CheckConstraint("unit_price_fen > 0 AND line_total_fen = unit_price_fen * quantity", name="line_total"),
         CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_quantity_range"),
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= line_total_fen", name="refunded_within_total"),
+        CheckConstraint("discount_fen >= 0 AND discount_fen <= line_total_fen", name="discount_within_total"),
         CheckConstraint("(status = 'active') = (refunded_quantity < quantity)", name="active_while_units_remain"),
     )
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from groupbuy.audit.service import record_action
 from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.catalog.service import release_deal_stock
+from groupbuy.coupons.service import release_coupons, use_coupons
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.service import count_paid_units, release_group_units
@@ -55,6 +56,7 @@ def transition(
         )
         if changed.rowcount != 1:  # type: ignore[attr-defined]  # someone moved it first
             raise Conflict("illegal_transition")
+        note = _move_coupon(order, event, target, note, now)
         db.session.add(
             OrderTimelineEvent(
                 order_id=order_id, event=event, from_status=current, to_status=target, actor=actor, note=note, at=now
@@ -65,6 +67,22 @@ def transition(
         # The shopper's notice (pay, expire, cancel, group_fail, arrive, refund_done), in this same transaction.
         tell_shopper(order=order, event=event, now=now)
         return order
+
+
+def _move_coupon(order: Order, event: OrderEvent, target: OrderStatus, note: str | None, now: datetime) -> str | None:
+    """The order's coupon follows it: used when it is paid, back in the wallet when it is cancelled unpaid
+    (a paid order keeps its coupon used, whatever is refunded later). The timeline note says so."""
+    if order.coupon_id is None:
+        return note
+    if event is OrderEvent.PAY:
+        use_coupons(order_ids=[order.id], now=now)
+        said = "优惠券已使用"
+    elif target is OrderStatus.CANCELLED:
+        release_coupons(order_ids=[order.id])
+        said = "优惠券已退回"
+    else:
+        return note
+    return f"{note}；{said}" if note else said
 
 
 def _release_units(order: Order, *, paid: bool) -> None:

@@ -130,6 +130,7 @@ def refund_lines_of_orders(
                 OrderLine.unit_price_fen,
                 OrderLine.quantity,
                 OrderLine.line_total_fen,
+                OrderLine.discount_fen,
                 OrderLine.refunded_quantity,
                 OrderLine.refunded_fen,
             )
@@ -166,21 +167,15 @@ class _Plan:
 def _plan(
     order: Any, lines: list[Any], wanted: Sequence[tuple[int, int]], reason: RefundReason, strict: bool
 ) -> _Plan | None:
-    """Price the units asked for: their value less their share of the order's discount (exact over many refunds)."""
+    """Price the units asked for out of what their line was paid (line total less the line's discount_fen, the
+    coupon's share spread at checkout): cumulatively per line, so refunding every unit, in any steps, gives back
+    exactly the line's paid amount and never more."""
     by_id = {line.id: line for line in lines}
     asked: Counter[int] = Counter()
     for line_id, quantity in wanted:
         if line_id not in by_id or quantity < 1:
             raise Invalid(errors={"lines": [f"line {line_id}: not a line of order {order.id} or quantity < 1"]})
         asked[line_id] += quantity
-    items0 = sum(line.line_total_fen for line in lines)  # the snapshot at checkout never changes
-    value_back = sum(line.unit_price_fen * line.refunded_quantity for line in lines)
-    discount_back = value_back - sum(line.refunded_fen for line in lines)
-    discount0 = order.discount_fen + discount_back
-
-    def net(value: int) -> int:  # what ``value`` of goods cost after the discount, cumulatively
-        return value - (discount0 * value // items0 if items0 else 0)
-
     units: list[tuple[Any, int, int]] = []
     for line_id in sorted(asked):
         line = by_id[line_id]
@@ -189,9 +184,8 @@ def _plan(
             raise Conflict("refund_exceeds_line")
         if quantity <= 0:
             continue
-        value = line.unit_price_fen * quantity
-        units.append((line, quantity, net(value_back + value) - net(value_back)))
-        value_back += value
+        done = line.refunded_quantity
+        units.append((line, quantity, paid_for_units(line, done + quantity) - paid_for_units(line, done)))
     if not units:
         return None
     left = sum(line.quantity - line.refunded_quantity for line in lines) - sum(q for _, q, _ in units)
@@ -203,6 +197,12 @@ def _plan(
         delivery_fee_fen=fee,
         whole_order=left == 0,
     )
+
+
+def paid_for_units(line: Any, units: int) -> int:
+    """What the first ``units`` units of a line were paid: their value less their share of the line's discount
+    (rounded so that every unit together is exactly line_total_fen - discount_fen)."""
+    return int(line.unit_price_fen * units - line.discount_fen * units // line.quantity)
 
 
 _LINES = cast(Table, OrderLine.__table__)
