@@ -138,6 +138,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "order_changed": ("订单刚刚发生了变化，请重试", "The order changed meanwhile, please retry"),
     "payment_not_refundable": ("该笔支付未完成或待人工处理，不能退款", "This payment cannot be refunded"),
     "refund_amount_invalid": ("退款金额必须为正整数（分）", "The refund amount must be a positive number of fen"),
+    # membership: member prices, fast refund
+    "member_price_invalid": (
+        "会员价必须低于拼团价，且不低于平台底价",
+        "A member price must be below the group price and not under the platform's floor",
+    ),
     # messaging
     "cannot_message_yourself": ("不能给自己的自提点发消息", "You cannot message your own pickup point"),
     # uploads (groupbuy/uploads)

@@ -107,6 +107,8 @@ class Deal(Base):
     cancelled_at: Mapped[datetime | None]
 
     sku: Mapped[Sku] = relationship(lazy="joined", innerjoin=True)
+    # Loaded only where shown (the deal page, the admin's deal): lists and checkout never touch it.
+    member_prices: Mapped[list[DealMemberPrice]] = relationship(lazy="select", viewonly=True)
 
     __table_args__ = (
         Index("ix_deals_status_cutoff", "status", "cutoff_at"),
