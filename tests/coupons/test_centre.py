@@ -65,7 +65,10 @@ def test_admin_creates_lists_and_changes_templates(coupons: Coupons, client: Fla
     ],
 )
 def test_inconsistent_templates_are_422(
-    coupons: Coupons, client: FlaskClient, fields: dict, field: str  # type: ignore[type-arg]
+    coupons: Coupons,
+    client: FlaskClient,
+    fields: dict,
+    field: str,  # type: ignore[type-arg]
 ) -> None:
     with clock.frozen(T0):
         response = client.post(
