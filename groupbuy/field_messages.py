@@ -112,6 +112,16 @@ CATALOG: dict[str, str] = {
     "Deal {deal}: {received} received is more than the {shipped} units shipped.": (
         "团购 {deal}：收到 {received} 件，多于已发货的 {shipped} 件"
     ),
+    # groupbuy: messaging
+    "not the leader of this order": "不是该订单的团长",
+    "only for a conversation with a leader": "仅用于与团长的会话",
+    "this is your own pickup point": "这是您自己的自提点",
+    # uploads (groupbuy/uploads)
+    "The image is too small.": "图片尺寸太小",
+    "The image has too many pixels.": "图片尺寸太大",
+    "The file is not a readable image.": "文件不是可读取的图片",
+    "Unknown upload.": "图片不存在或已过期，请重新上传",
+    "At most {limit} images.": "最多 {limit} 张图片",
     # coupons (groupbuy/coupons/service/templates.py)
     "required for amount_off": "满减券必填",
     "only for amount_off": "仅满减券可填",

@@ -138,6 +138,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     "order_changed": ("订单刚刚发生了变化，请重试", "The order changed meanwhile, please retry"),
     "payment_not_refundable": ("该笔支付未完成或待人工处理，不能退款", "This payment cannot be refunded"),
     "refund_amount_invalid": ("退款金额必须为正整数（分）", "The refund amount must be a positive number of fen"),
+    # messaging
+    "cannot_message_yourself": ("不能给自己的自提点发消息", "You cannot message your own pickup point"),
+    # uploads (groupbuy/uploads)
+    "upload_not_an_image": ("只能上传 JPEG、PNG 或 WebP 图片", "Only JPEG, PNG or WebP images can be uploaded"),
+    "upload_dimensions": ("图片尺寸不符合要求", "The image's dimensions are not accepted"),
+    "upload_unreadable": ("图片文件已损坏或无法读取", "The image file is damaged or unreadable"),
+    "upload_not_attachable": ("图片不存在或不可使用", "An image is unknown or cannot be used"),
+    "storage_unavailable": ("文件存储暂不可用，请稍后再试", "File storage is unavailable, try again shortly"),
     # coupons: the coupon centre and checkout
     "coupon_not_found": ("优惠券不存在", "No such coupon"),
     "coupon_unavailable": ("该优惠券已被使用或正被其他订单占用", "This coupon is used or held by another order"),

@@ -9,9 +9,12 @@ from groupbuy.groups import models as groups_models
 from groupbuy.idempotency import models as idempotency_models
 from groupbuy.jobs import models as jobs_models
 from groupbuy.leaders import models as leaders_models
+from groupbuy.membership import models as membership_models
+from groupbuy.messaging import models as messaging_models
 from groupbuy.notifications import models as notifications_models
 from groupbuy.orders import models as orders_models
 from groupbuy.payments import models as payments_models
+from groupbuy.uploads import models as uploads_models
 
 __all__ = [
     "accounts_models",
@@ -23,7 +26,10 @@ __all__ = [
     "idempotency_models",
     "jobs_models",
     "leaders_models",
+    "membership_models",
+    "messaging_models",
     "notifications_models",
     "orders_models",
     "payments_models",
+    "uploads_models",
 ]

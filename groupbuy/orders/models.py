@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.db import ID, Base, enum_column
-from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
+from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
 
 
 class Order(Base):
@@ -87,6 +88,11 @@ class OrderLine(Base):
     refund_reason: Mapped[RefundReason | None] = mapped_column(enum_column(RefundReason, "order_line_refund_reason"))
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
     refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # refunds granted for its units
+    # Which price unit_price_fen is: the group price, or the member price of price_tier (snapshot at checkout).
+    price_kind: Mapped[PriceKind] = mapped_column(
+        enum_column(PriceKind, "order_line_price_kind"), default=PriceKind.GROUP
+    )
+    price_tier: Mapped[Tier | None] = mapped_column(enum_column(Tier, "order_line_price_tier"))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import BigInteger, bindparam, delete, func, insert, select
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.accounts.models import User
 from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import UserDealPurchase
@@ -29,7 +30,7 @@ from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
 from groupbuy.notifications.templates import yuan
-from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
+from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 from groupbuy.orders.service.delivery import delivery_address
 from groupbuy.orders.service.numbers import new_order_no
@@ -52,6 +53,8 @@ class PlacedLine:
     refund_reason: RefundReason | None
     refunded_quantity: int
     refunded_fen: int
+    price_kind: PriceKind
+    price_tier: Tier | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from groupbuy.coupons.service import release_coupons, use_coupons
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.service import count_paid_units, release_group_units
+from groupbuy.membership.service import recompute_tier
 from groupbuy.orders.enums import OrderEvent, OrderStatus, PaymentOutcome, RefundReason
 from groupbuy.orders.models import Order, OrderTimelineEvent
 from groupbuy.orders.service.line_refunds import refund_lines
@@ -169,13 +170,15 @@ def confirm_receipt(*, user_id: int, order_id: int, now: datetime) -> Order:
     """The shopper confirms they have the goods: picked up or delivered → completed."""
     with transaction():
         _own_order(user_id, order_id)
-        return transition(
+        completed = transition(
             order_id=order_id,
             event=OrderEvent.CONFIRM_RECEIPT,
             actor=f"user:{user_id}",
             now=now,
             values={"closed_at": now},
         )
+        recompute_tier(user_id=user_id, now=now)  # a completed order may lift the shopper's membership tier
+        return completed
 
 
 def mark_order_paid(*, order_id: int, amount_fen: int, actor: str, now: datetime) -> Order:
