@@ -95,8 +95,8 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
-    from groupbuy.cs.routes import blp as customer_service  # noqa: PLC0415
     from groupbuy.coupons.routes import blp as coupons  # noqa: PLC0415
+    from groupbuy.cs.routes import blp as customer_service  # noqa: PLC0415
     from groupbuy.flows.routes import blp as logistics  # noqa: PLC0415
     from groupbuy.flows.routes import desk_blp as leader_desk  # noqa: PLC0415
     from groupbuy.groups.routes import blp as groups  # noqa: PLC0415

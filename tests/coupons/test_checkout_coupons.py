@@ -15,7 +15,6 @@ from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import Deal, Product, Sku, UserDealPurchase
 from groupbuy.coupons.enums import UserCouponStatus
 from groupbuy.coupons.models import UserCoupon
-from groupbuy.coupons.service import tiers
 from groupbuy.db import db
 from groupbuy.groups.models import Group
 from groupbuy.orders import jobs
@@ -188,9 +187,8 @@ def test_each_refusal_has_its_code_and_changes_nothing(
         coupon = coupons.give(buyer, coupons.template(valid_until=T0 + timedelta(hours=1)), at=T0)
         at = T0 + timedelta(hours=2)
     elif code == "coupon_tier_not_allowed":
-        monkeypatch.setattr(tiers, "DEFAULT_TIER", "enterprise")
-        coupon = coupons.give(buyer, coupons.template(tiers_allowed=["enterprise"]), at=T0)
-        monkeypatch.setattr(tiers, "DEFAULT_TIER", "seed")  # the shopper's tier fell since
+        coupon = coupons.give(buyer, coupons.template(tiers_allowed=["enterprise"]), at=T0, tier="enterprise")
+        coupons.set_tier(buyer, "accelerate")  # the shopper's tier fell since
     elif code == "coupon_new_leader_only":
         coupon = coupons.give(buyer, coupons.template(scope="new_leader"), at=T0)
         with clock.frozen(T0):
