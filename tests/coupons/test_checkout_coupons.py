@@ -231,3 +231,29 @@ def test_new_leader_and_category_coupons_apply_where_they_should(
         second = client.post("/api/v1/orders", json={**body, "coupon_id": fruit}, headers=shop.key(buyer)).json
     assert first["discount_fen"] == 500 and [x["discount_fen"] for x in first["lines"]] == [300, 200]
     assert {x["deal_id"]: x["discount_fen"] for x in second["lines"]} == {deal: 100, other: 0}  # its category only
+
+
+def test_the_cart_shows_the_best_coupon_and_the_payable(coupons: Coupons, shop: Shop, client: FlaskClient) -> None:
+    deal = shop.deal(price_fen=1000)
+    buyer = shop.shopper()
+    with clock.frozen(T0):
+        client.post("/api/v1/cart/items", json={"deal_id": deal, "quantity": 3}, headers=shop.auth(buyer))
+        bare = client.get("/api/v1/cart", headers=shop.auth(buyer)).json
+    assert (bare["best_coupon"], bare["discount_fen"], bare["payable_fen"]) == (None, 0, 3000)
+    coupons.give(buyer, coupons.template(amount_off_fen=300), at=T0)
+    best = coupons.give(
+        buyer,
+        coupons.template(kind="percent_off", amount_off_fen=None, percent_off=20, max_discount_fen=500),
+        at=T0,
+    )
+    coupons.give(buyer, coupons.template(amount_off_fen=2000, min_spend_fen=5000), at=T0)  # not reached
+    with clock.frozen(T0):
+        cart = client.get("/api/v1/cart", headers=shop.auth(buyer)).json
+        assert cart["best_coupon"]["coupon_id"] == best
+        assert (cart["discount_fen"], cart["payable_fen"], cart["total_fen"]) == (500, 2500, 3000)
+        order = client.post(
+            "/api/v1/orders",
+            json={"from_cart": True, "fulfilment": "pickup", "coupon_id": best},
+            headers=shop.key(buyer),
+        ).json
+    assert order["payable_fen"] == cart["payable_fen"]
