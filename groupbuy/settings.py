@@ -149,6 +149,8 @@ class Settings:
     # web pages (groupbuy/web): the group share page and the leader workbench
     miniapp_group_path: str = _setting("pages/group/index?group_id={group_id}")  # the page a share page names
     group_page_visitor_days: int = _setting(2, low=1, high=30)  # visitor hashes kept; the daily counts stay
+    # the pick list (groupbuy/orders/service/pick_list_sql.py): rendered lists kept per worker, 0 = none
+    pick_list_cache_entries: int = _setting(8, low=0, high=256)
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
