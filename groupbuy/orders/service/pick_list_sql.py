@@ -20,10 +20,12 @@ What each piece reproduces:
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import text
@@ -180,15 +182,21 @@ class PickListCache:
             self._lists.clear()
 
 
+_CACHES: weakref.WeakKeyDictionary[Any, PickListCache] = weakref.WeakKeyDictionary()  # one per app
+_CACHES_LOCK = threading.Lock()
+
+
 def pick_list_cache() -> PickListCache | None:
     """This app's cache (one per worker process), or None when GROUPBUY_PICK_LIST_CACHE_ENTRIES is 0."""
     entries = settings().pick_list_cache_entries
     if not entries:
         return None
-    cache = current_app.extensions.get("pick_list_cache")
-    if not isinstance(cache, PickListCache) or cache.entries != entries:
-        cache = current_app.extensions["pick_list_cache"] = PickListCache(entries)
-    return cache
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _CACHES_LOCK:
+        cache = _CACHES.get(app)
+        if cache is None or cache.entries != entries:
+            cache = _CACHES[app] = PickListCache(entries)
+        return cache
 
 
 def rendered_pick_list(
