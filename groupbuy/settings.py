@@ -180,6 +180,8 @@ class Settings:
     after_sale_answer_hours: int = _setting(48, low=1, high=24 * 14)  # the leader answers, else escalated to CS
     dispute_sla_working_hours: int = _setting(48, low=1, high=24 * 30)  # CS answers (Mon-Fri, Asia/Shanghai)
     dispute_priority_sla_working_hours: int = _setting(24, low=1, high=24 * 30)  # priority disputes (dispute_terms)
+    # the pick list (groupbuy/orders/service/pick_list_sql.py): rendered lists kept per worker, 0 = none
+    pick_list_cache_entries: int = _setting(8, low=0, high=256)
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
