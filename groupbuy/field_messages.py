@@ -135,8 +135,6 @@ CATALOG: dict[str, str] = {
     "no such deal": "团购不存在",
     "must be after valid_from": "必须晚于生效时间",
     "{claimed} are already claimed": "已被领取 {claimed} 张",
-    # customer service (groupbuy/cs/schemas.py)
-    "date_from is after date_to.": "开始日期不能晚于结束日期",
     # after-sale requests and disputes
     "line {line}: not a line of order {order}, or fen < 1": "第 {line} 行：不是订单 {order} 的商品行，或金额小于 1 分",
     "not a line of this order": "不是该订单的商品行",

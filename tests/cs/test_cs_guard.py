@@ -58,10 +58,6 @@ RECIPES: dict[str, Recipe] = {
         f"/api/v1/cs/accounts/{_suspended_user(w)}/reinstate",
         {"reason": "申诉通过"},
     ),
-    "/api/v1/cs/members/<int:user_id>/tier": lambda w: (
-        f"/api/v1/cs/members/{w.shopper.id}/tier",
-        {"tier": "enterprise", "reason": "大客户"},
-    ),
 }
 
 
