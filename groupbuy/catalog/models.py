@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.catalog.enums import DealStatus, ProductStatus
 from groupbuy.db import ID, Base, enum_column
 
@@ -130,3 +131,16 @@ class UserDealPurchase(Base):
     quantity: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_nonnegative"),)
+
+
+class DealMemberPrice(Base):
+    """A deal's price for shoppers of one membership tier (and the tiers above it): below the group price and not
+    under the platform's floor (settings.member_price_max_discount_percent off the group price)."""
+
+    __tablename__ = "deal_member_prices"
+
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True)
+    tier: Mapped[Tier] = mapped_column(enum_column(Tier, "deal_member_price_tier"), primary_key=True)
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("price_fen > 0", name="price_positive"),)

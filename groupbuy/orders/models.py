@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.db import ID, Base, enum_column
-from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
+from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
 
 
 class Order(Base):
@@ -25,6 +26,8 @@ class Order(Base):
     items_fen: Mapped[int] = mapped_column(BigInteger)
     delivery_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     discount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The coupon this order holds (locked while unpaid, used once paid); its discount is spread over the lines.
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("user_coupons.id", ondelete="RESTRICT"))
     payable_fen: Mapped[int] = mapped_column(BigInteger)
     paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     # Σ of the order's refunds (order_refunds): what payments owes back. Each refund also takes its amount off
@@ -77,6 +80,9 @@ class OrderLine(Base):
     unit_price_fen: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     line_total_fen: Mapped[int] = mapped_column(BigInteger)
+    # This line's share of the order's coupon discount (largest remainder: Σ lines = the order's discount at
+    # checkout); what the line was paid is line_total_fen - discount_fen, and its refunds come out of that.
+    discount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     pickup_date: Mapped[date] = mapped_column(Date)
     status: Mapped[LineStatus] = mapped_column(enum_column(LineStatus, "order_line_status"), default=LineStatus.ACTIVE)
     refund_reason: Mapped[RefundReason | None] = mapped_column(enum_column(RefundReason, "order_line_refund_reason"))
@@ -85,6 +91,11 @@ class OrderLine(Base):
     # Of refunded_fen, what was given for goods kept (an after-sale amount, no unit back) and not yet taken into a
     # later refund of the units themselves (line_refunds: such a refund pays its units' price less this).
     kept_refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Which price unit_price_fen is: the group price, or the member price of price_tier (snapshot at checkout).
+    price_kind: Mapped[PriceKind] = mapped_column(
+        enum_column(PriceKind, "order_line_price_kind"), default=PriceKind.GROUP
+    )
+    price_tier: Mapped[Tier | None] = mapped_column(enum_column(Tier, "order_line_price_tier"))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -95,6 +106,7 @@ class OrderLine(Base):
         CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_quantity_range"),
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= line_total_fen", name="refunded_within_total"),
         CheckConstraint("kept_refund_fen >= 0 AND kept_refund_fen <= refunded_fen", name="kept_within_refunded"),
+        CheckConstraint("discount_fen >= 0 AND discount_fen <= line_total_fen", name="discount_within_total"),
         CheckConstraint("(status = 'active') = (refunded_quantity < quantity)", name="active_while_units_remain"),
     )
 

@@ -24,7 +24,6 @@ class OrderCreateSchema(ma.Schema):
             {"required": ["items"], "properties": {"from_cart": {"enum": [False]}}},
             {"required": ["from_cart"], "properties": {"from_cart": {"enum": [True]}}, "not": {"required": ["items"]}},
         ],
-        "not": {"required": ["coupon_id"]},
     }
 
     leader_id = Id(metadata={"description": "defaults to my leader"})
@@ -32,14 +31,17 @@ class OrderCreateSchema(ma.Schema):
     from_cart = StrictBoolean(load_default=False)
     fulfilment = ma.fields.Enum(Fulfilment, by_value=True, required=True)
     address_id = Id()
-    coupon_id = Id(metadata={"description": "coupons are not offered yet: any value is refused"})
+    coupon_id = Id(
+        metadata={
+            "description": "one of my coupons (GET /me/coupons): validated, its discount spread over the lines, "
+            "locked by the order until it is paid (used) or cancelled/expired unpaid (back in my wallet)"
+        }
+    )
 
     @validates_schema
     def _items_or_cart(self, data: dict[str, Any], **_: Any) -> None:
         if bool(data.get("items")) == bool(data.get("from_cart")):
             raise ma.ValidationError("Give items, or from_cart: true (not both).", "items")
-        if data.get("coupon_id") is not None:
-            raise ma.ValidationError("No such coupon.", "coupon_id")
 
 
 class OrderQuerySchema(PageQuerySchema):
@@ -55,6 +57,9 @@ class OrderLineSchema(ma.Schema):
     unit_price_fen = ma.fields.Integer(required=True)
     quantity = ma.fields.Integer(required=True)
     line_total_fen = ma.fields.Integer(required=True)
+    discount_fen = ma.fields.Integer(
+        required=True, metadata={"description": "this line's share of the coupon discount; paid = total - discount"}
+    )
     pickup_date = ma.fields.Date(required=True)
     status = ma.fields.Enum(
         LineStatus, by_value=True, required=True, metadata={"description": "the line's own outcome"}
@@ -90,7 +95,8 @@ class OrderSummarySchema(ma.Schema):
     leader_id = ma.fields.Integer(required=True)
     items_fen = ma.fields.Integer(required=True)
     delivery_fee_fen = ma.fields.Integer(required=True)
-    discount_fen = ma.fields.Integer(required=True)
+    discount_fen = ma.fields.Integer(required=True, metadata={"description": "the coupon's discount (Σ lines)"})
+    coupon_id = ma.fields.Integer(allow_none=True, metadata={"description": "the coupon this order holds or used"})
     payable_fen = ma.fields.Integer(required=True)
     paid_fen = ma.fields.Integer(required=True)
     refund_due_fen = ma.fields.Integer(

@@ -2,7 +2,7 @@
 categories; amounts refunded for goods kept on order lines (and refund lines without units)
 
 Revision ID: e5a1b2c3d4f2
-Revises: d1e2f3a4b5c6
+Revises: e5a1b2c3d4f6
 Create Date: 2026-12-03 05:58:01.984820
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5a1b2c3d4f2'
-down_revision = 'd1e2f3a4b5c6'
+down_revision = 'e5a1b2c3d4f6'
 branch_labels = None
 depends_on = None
 

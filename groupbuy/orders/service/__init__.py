@@ -23,6 +23,7 @@ from groupbuy.orders.service.lifecycle import (
 )
 from groupbuy.orders.service.line_refunds import OrderRefundOutcome, lock_refundable_order, refund_lines
 from groupbuy.orders.service.pick_list import PickList, pick_list
+from groupbuy.orders.service.pick_list_sql import RenderedPickList, rendered_pick_list
 from groupbuy.orders.service.queries import (
     get_order_for_user,
     list_orders_for_user,
@@ -51,6 +52,7 @@ __all__ = [
     "PickList",
     "PlacedOrder",
     "Receipt",
+    "RenderedPickList",
     "Shipment",
     "Tracking",
     "apply_payment",
@@ -87,6 +89,7 @@ __all__ = [
     "refund_lines",
     "refundable_lines",
     "release_units",
+    "rendered_pick_list",
     "send_out_for_delivery",
     "ship_orders",
     "stock_order",

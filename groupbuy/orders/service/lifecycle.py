@@ -11,9 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.catalog.service import release_deal_stock
+from groupbuy.coupons.service import release_coupons, use_coupons
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.service import count_paid_units, release_group_units
+from groupbuy.membership.service import recompute_tier
 from groupbuy.orders.enums import OrderEvent, OrderStatus, PaymentOutcome, RefundReason
 from groupbuy.orders.models import Order, OrderTimelineEvent
 from groupbuy.orders.service.line_refunds import refund_lines
@@ -53,6 +55,7 @@ def transition(
         )
         if changed.rowcount != 1:  # type: ignore[attr-defined]  # someone moved it first
             raise Conflict("illegal_transition")
+        note = _move_coupon(order, event, target, note, now)
         db.session.add(
             OrderTimelineEvent(
                 order_id=order_id, event=event, from_status=current, to_status=target, actor=actor, note=note, at=now
@@ -63,6 +66,22 @@ def transition(
         # The shopper's notice (pay, expire, cancel, group_fail, arrive, refund_done), in this same transaction.
         tell_shopper(order=order, event=event, now=now)
         return order
+
+
+def _move_coupon(order: Order, event: OrderEvent, target: OrderStatus, note: str | None, now: datetime) -> str | None:
+    """The order's coupon follows it: used when it is paid, back in the wallet when it is cancelled unpaid
+    (a paid order keeps its coupon used, whatever is refunded later). The timeline note says so."""
+    if order.coupon_id is None:
+        return note
+    if event is OrderEvent.PAY:
+        use_coupons(order_ids=[order.id], now=now)
+        said = "优惠券已使用"
+    elif target is OrderStatus.CANCELLED:
+        release_coupons(order_ids=[order.id])
+        said = "优惠券已退回"
+    else:
+        return note
+    return f"{note}；{said}" if note else said
 
 
 def _release_units(order: Order, *, paid: bool) -> None:
@@ -151,13 +170,15 @@ def confirm_receipt(*, user_id: int, order_id: int, now: datetime) -> Order:
     """The shopper confirms they have the goods: picked up or delivered → completed."""
     with transaction():
         _own_order(user_id, order_id)
-        return transition(
+        completed = transition(
             order_id=order_id,
             event=OrderEvent.CONFIRM_RECEIPT,
             actor=f"user:{user_id}",
             now=now,
             values={"closed_at": now},
         )
+        recompute_tier(user_id=user_id, now=now)  # a completed order may lift the shopper's membership tier
+        return completed
 
 
 def mark_order_paid(*, order_id: int, amount_fen: int, actor: str, now: datetime) -> Order:

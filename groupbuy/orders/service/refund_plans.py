@@ -1,9 +1,10 @@
 """Pricing line refunds: what units are refunded at, what amounts for kept goods may be, the refundable figures.
 
-Units are priced at their value less their share of the order's discount, cumulatively (so many refunds add up
-to the order's net exactly), less what an earlier amount for the same goods kept already paid. An amount for kept
-goods (an after-sale refund without return) may be at most the least its line's units could later be refunded
-at, so a later unit refund never pays past the line (``ck_order_lines_refunded_within_total``) or the order.
+Units are priced out of what their line was paid (line total less the line's discount_fen, the coupon's share
+spread at checkout), cumulatively per line, less what an earlier amount for the same goods kept already paid. An
+amount for kept goods (an after-sale refund without return) may be at most what the line's active units would
+still be refunded, less amounts already given, so a later unit refund never pays past the line
+(``ck_order_lines_refunded_within_total``) or the order: every refund of a line adds up to its paid amount.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ LINE_COLUMNS = (
     OrderLine.unit_price_fen,
     OrderLine.quantity,
     OrderLine.line_total_fen,
+    OrderLine.discount_fen,
     OrderLine.refunded_quantity,
     OrderLine.refunded_fen,
     OrderLine.kept_refund_fen,
@@ -61,29 +63,17 @@ class RefundPlan:
         return sum(u[2] for u in self.units) + sum(fen for _, fen in self.kept) + self.delivery_fee_fen
 
 
-def _discount0(order: Any, lines: list[Any]) -> tuple[int, int, int]:
-    """(goods at checkout, the order's discount at checkout, goods value refunded so far): exact over any refunds.
-
-    The order's discount_fen holds the discount still applying plus every amount given for kept goods (those
-    lower the payable like a discount); each line's unit refunds gave back refunded_fen - kept_refund_fen.
-    """
-    items0 = sum(line.line_total_fen for line in lines)  # the snapshot at checkout never changes
-    value_back = sum(line.unit_price_fen * line.refunded_quantity for line in lines)
-    unit_money_back = sum(line.refunded_fen - line.kept_refund_fen for line in lines)
-    kept = sum(line.kept_refund_fen for line in lines)
-    return items0, order.discount_fen - kept + (value_back - unit_money_back), value_back
+def paid_for_units(line: Any, units: int) -> int:
+    """What the first ``units`` units of a line were paid: their value less their share of the line's discount
+    (rounded so that every unit together is exactly line_total_fen - discount_fen)."""
+    return int(line.unit_price_fen * units - line.discount_fen * units // line.quantity)
 
 
-def _kept_cap(order: Any, lines: list[Any], line: Any) -> int:
-    """The most an amount for kept goods on ``line`` may still be: the least its active units can ever be refunded
-    at, whatever the order of later refunds (each refund's floor may cost a fen), less what was already given."""
-    items0, discount0, _ = _discount0(order, lines)
-    left = line.quantity - line.refunded_quantity
-    value = line.unit_price_fen * left
-    if not left:
-        return 0
-    least = value - (-(-discount0 * value // items0) + left - 1 if discount0 and items0 else 0)
-    return int(max(0, min(least - line.kept_refund_fen, line.line_total_fen - line.refunded_fen)))
+def _kept_cap(line: Any) -> int:
+    """The most an amount for kept goods on ``line`` may still be: what its active units would still be refunded
+    (their paid share, exact per line whatever the steps) less what was already given for them while kept."""
+    left = paid_for_units(line, line.quantity) - paid_for_units(line, line.refunded_quantity)
+    return int(max(0, min(left - line.kept_refund_fen, line.line_total_fen - line.refunded_fen)))
 
 
 def plan_refund(
@@ -94,8 +84,8 @@ def plan_refund(
     strict: bool,
     kept_asked: Sequence[tuple[int, int]],
 ) -> RefundPlan | None:
-    """Price the units asked for: their value less their share of the order's discount (exact over many refunds),
-    less what an earlier amount for the same goods kept already paid; and check the amounts for kept goods."""
+    """Price the units asked for out of what their line was paid (cumulatively per line), less what an earlier
+    amount for the same goods kept already paid; and check the amounts for kept goods against what is left."""
     by_id = {line.id: line for line in lines}
     asked: Counter[int] = Counter()
     for line_id, quantity in wanted:
@@ -107,11 +97,6 @@ def plan_refund(
         if line_id not in by_id or fen < 1 or line_id in asked:
             raise Invalid(errors={"amounts": [f"line {line_id}: not a line of order {order.id}, or fen < 1"]})
         kept_of[line_id] += fen
-    items0, discount0, value_back = _discount0(order, lines)
-
-    def net(value: int) -> int:  # what ``value`` of goods cost after the discount, cumulatively
-        return value - (discount0 * value // items0 if items0 else 0)
-
     units: list[tuple[Any, int, int, int]] = []
     for line_id in sorted(asked):
         line = by_id[line_id]
@@ -120,16 +105,15 @@ def plan_refund(
             raise Conflict("refund_exceeds_line")
         if quantity <= 0:
             continue
-        value = line.unit_price_fen * quantity
-        due = net(value_back + value) - net(value_back)
+        done = line.refunded_quantity
+        due = paid_for_units(line, done + quantity) - paid_for_units(line, done)
         taken = min(line.kept_refund_fen, due)  # already paid for these goods while they were kept
         if due - taken > line.line_total_fen - line.refunded_fen:  # cannot happen by the figures: refuse, not 500
             raise Conflict("refund_exceeds_refundable")
         units.append((line, quantity, due - taken, taken))
-        value_back += value
     kept: list[tuple[Any, int]] = []
     for line_id in sorted(kept_of):
-        if kept_of[line_id] > _kept_cap(order, lines, by_id[line_id]):
+        if kept_of[line_id] > _kept_cap(by_id[line_id]):
             raise Conflict("refund_exceeds_refundable")
         kept.append((by_id[line_id], kept_of[line_id]))
     if not units and not kept:
@@ -171,7 +155,7 @@ def refundable_lines(*, order_id: int) -> dict[int, LineRefundable]:
                 line_id=line.id,
                 quantity=left,
                 units_fen=units.units[0][2] if units else 0,
-                kept_fen=_kept_cap(order, lines, line),
+                kept_fen=_kept_cap(line),
             )
         return figures
 
