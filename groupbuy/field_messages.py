@@ -146,6 +146,10 @@ CATALOG: dict[str, str] = {
     "no such deal": "团购不存在",
     "must be after valid_from": "必须晚于生效时间",
     "{claimed} are already claimed": "已被领取 {claimed} 张",
+    # reviews (groupbuy/reviews)
+    "Not a line of this order.": "不是该订单的商品",
+    "The same line twice.": "同一商品重复出现",
+    "Review at least one line or rate the leader.": "请至少评价一件商品或为团长评分",
 }
 
 _FREE_TEXT = {"choices", "values"}  # lists of words; every other placeholder is one token (a number, an id)
