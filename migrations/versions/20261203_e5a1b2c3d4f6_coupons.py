@@ -2,7 +2,7 @@
 line's share of its discount (order_lines.discount_fen, 0 for every existing line)
 
 Revision ID: e5a1b2c3d4f6
-Revises: d1e2f3a4b5c6
+Revises: e5a1b2c3d4f3
 Create Date: 2026-12-03 05:49:19.311444
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5a1b2c3d4f6'
-down_revision = 'd1e2f3a4b5c6'
+down_revision = 'e5a1b2c3d4f3'
 branch_labels = None
 depends_on = None
 
