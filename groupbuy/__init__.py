@@ -93,6 +93,7 @@ def _configure_engines(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
+    from groupbuy.aftersales.routes import blp as aftersales  # noqa: PLC0415
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
     from groupbuy.coupons.routes import blp as coupons  # noqa: PLC0415
@@ -140,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         customer_service,
         messaging,
         coupons,
+        aftersales,
     ):
         api.register_blueprint(blueprint)
 

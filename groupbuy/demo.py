@@ -26,6 +26,7 @@ from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.catalog.service import add_sku, adjust_sku_stock, create_category, create_deal, create_product
 from groupbuy.common.urls import absolute_url
 from groupbuy.db import db
+from groupbuy.demo_coupons import load_demo_coupons
 from groupbuy.demo_members import load_demo_members
 from groupbuy.demo_messages import load_demo_messages
 from groupbuy.demo_workbench import play_demo_days
@@ -171,6 +172,7 @@ def load_demo_data(*, now: datetime, echo: Callable[[str], None]) -> Iterator[st
     )
     if members:
         yield members
+    yield from filter(None, [load_demo_coupons(admin_phone="13800000001", shopper_phone="13800000003", now=now)])
     yield "Demo logins (password for all: " + DEMO_PASSWORD + "):"
     for phone, nickname, roles in DEMO_USERS:
         yield f"  {', '.join(r.value for r in roles):8} {phone}  {nickname}"

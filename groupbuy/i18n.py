@@ -167,6 +167,15 @@ CATALOG: dict[str, tuple[str, str]] = {
     "coupon_claimed_out": ("该优惠券已被领完", "This coupon has all been claimed"),
     "coupon_claim_limit": ("您已领过该优惠券", "You have claimed as many of this coupon as allowed"),
     "coupon_monthly_allowance_used": ("本月领券额度已用完", "This month's coupon allowance is used up"),
+    # after-sale requests and disputes (groupbuy/aftersales)
+    "refund_exceeds_refundable": ("退款金额超过该商品仍可退的金额", "More than is still refundable on those lines"),
+    "order_not_received": ("订单尚未收货，不能申请售后", "After-sale help is for orders already received"),
+    "after_sale_window_closed": ("已超过售后申请期限", "The after-sale window for this item has closed"),
+    "after_sale_already_open": ("该订单已有处理中的售后申请", "This order already has an open after-sale request"),
+    "after_sale_state_changed": ("售后申请状态已变化，请刷新", "The after-sale request changed meanwhile"),
+    "after_sale_answer_overdue": ("已超过团长处理时限，已转平台客服", "The time to answer has passed; CS handles it"),
+    "after_sale_not_rejected": ("只有被团长拒绝的售后申请才能申请平台介入", "Only a rejected request can be escalated"),
+    "dispute_already_resolved": ("该纠纷已处理", "This dispute was already resolved"),
 }
 
 LANGUAGES = ("zh", "en")

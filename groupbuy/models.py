@@ -1,6 +1,7 @@
 """Import every domain's models so the metadata is complete (migrations, tests, CLI)."""
 
 from groupbuy.accounts import models as accounts_models
+from groupbuy.aftersales import models as aftersales_models
 from groupbuy.audit import models as audit_models
 from groupbuy.cart import models as cart_models
 from groupbuy.catalog import models as catalog_models
@@ -18,6 +19,7 @@ from groupbuy.uploads import models as uploads_models
 
 __all__ = [
     "accounts_models",
+    "aftersales_models",
     "audit_models",
     "cart_models",
     "catalog_models",

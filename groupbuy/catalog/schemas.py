@@ -37,17 +37,20 @@ MAX_UNITS = 10**7
 class CategoryCreateSchema(ma.Schema):
     name = Text(40, required=True)
     sort_order = StrictInt(-(10**6), 10**6, load_default=0)
+    is_fresh = StrictBoolean(load_default=False, metadata={"description": "fresh produce: short after-sale window"})
 
 
 class CategoryUpdateSchema(ma.Schema):
     name = Text(40)
     sort_order = StrictInt(-(10**6), 10**6)
+    is_fresh = StrictBoolean()
 
 
 class CategorySchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     sort_order = ma.fields.Integer(required=True)
+    is_fresh = ma.fields.Boolean(required=True)
 
 
 class CategoryListSchema(ma.Schema):

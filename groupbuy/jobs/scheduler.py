@@ -26,6 +26,7 @@ from flask import Flask
 
 from groupbuy import clock
 from groupbuy.accounts.jobs import purge_spent_credentials
+from groupbuy.aftersales.jobs import escalate_unanswered_after_sales
 from groupbuy.db import db
 from groupbuy.flows.jobs import close_due_groups, dispatch_due_orders, handle_unclaimed_goods
 from groupbuy.groups.jobs import forget_group_page_visitors
@@ -85,6 +86,7 @@ JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob("forget_group_page_visitors", forget_group_page_visitors, *_daily(4, 50)),
     ScheduledJob("purge_orphan_uploads", purge_orphan_uploads, *_every(hours=1)),
     ScheduledJob("recompute_member_tiers", recompute_member_tiers, *_daily(3, 0)),
+    ScheduledJob("escalate_unanswered_after_sales", escalate_unanswered_after_sales, *_every(minutes=10)),
 )
 JOBS_BY_ID = {job.id: job for job in JOBS}
 JOB_DEFINITIONS = tuple(JobDefinition(name=job.id, every=job.every) for job in JOBS)

@@ -83,12 +83,14 @@ class ConversationMessages(MethodView):
     @blp.response(201, MessageSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data: dict[str, Any], conversation_id: int) -> service.MessageView:
-        """Write a message (text, optionally naming an order); the other side is told, at most once a few minutes."""
+        """Write a message (text and / or photos, optionally naming an order); the other side is told, at most once
+        every few minutes. Photos must be my own uploads (422 otherwise)."""
         return service.post_message(
             viewer=_viewer(),
             conversation_id=conversation_id,
-            text=data["text"],
+            text=data.get("text", ""),
             order_id=data.get("order_id"),
+            images=data.get("images"),
             now=clock.now(),
         )
 

@@ -242,6 +242,14 @@ class OrderEarningSchema(ma.Schema):
     )
 
 
+class DeductionSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    order_id = ma.fields.Integer(required=True)
+    amount_fen = ma.fields.Integer(required=True)
+    note = ma.fields.String(required=True)
+    at = UtcDateTime(required=True)
+
+
 class EarningsSchema(ma.Schema):
     from_date = ma.fields.Date(data_key="from", required=True)
     to_date = ma.fields.Date(data_key="to", required=True)
@@ -249,3 +257,10 @@ class EarningsSchema(ma.Schema):
     totals = ma.fields.Nested(EarningsTotalsSchema, required=True)
     days = ma.fields.List(ma.fields.Nested(EarningsDaySchema), required=True)
     orders = ma.fields.Nested(page_of(OrderEarningSchema), required=True)
+    deductions = ma.fields.List(
+        ma.fields.Nested(DeductionSchema),
+        required=True,
+        metadata={"description": "refunds customer service put on the leader (after-sale disputes), by decision day"},
+    )
+    deductions_fen = ma.fields.Integer(required=True)
+    earned_after_deductions_fen = ma.fields.Integer(required=True, metadata={"description": "earned minus deductions"})

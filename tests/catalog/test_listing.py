@@ -144,7 +144,7 @@ def test_detail_adds_description_images_category_and_status(client: FlaskClient,
     assert body["description"] == product.description
     assert body["images"] == product.images
     assert body["image"] == product.images[0]
-    assert body["category"] == {"id": category.id, "name": "水果", "sort_order": 3}
+    assert body["category"] == {"id": category.id, "name": "水果", "sort_order": 3, "is_fresh": False}
     assert (body["status"], body["starts_at"]) == ("on_sale", deal.starts_at.isoformat())
 
 

@@ -50,6 +50,10 @@ RECIPES: dict[str, Recipe] = {
         f"/api/v1/cs/accounts/{w.shopper.id}/suspend",
         {"reason": "刷单"},
     ),
+    "/api/v1/cs/members/<int:user_id>/tier": lambda w: (
+        f"/api/v1/cs/members/{w.shopper.id}/tier",
+        {"tier": "enterprise", "reason": "大客户"},
+    ),
     "/api/v1/cs/accounts/<int:user_id>/reinstate": lambda w: (
         f"/api/v1/cs/accounts/{_suspended_user(w)}/reinstate",
         {"reason": "申诉通过"},

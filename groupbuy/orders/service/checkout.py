@@ -57,6 +57,7 @@ class PlacedLine:
     refunded_fen: int
     price_kind: PriceKind
     price_tier: Tier | None
+    kept_refund_fen: int = 0
 
 
 @dataclass(frozen=True, slots=True)
