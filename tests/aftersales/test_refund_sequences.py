@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
+from groupbuy.coupons.service import spread
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict
 from groupbuy.orders.enums import OrderEvent, RefundReason
@@ -72,7 +73,7 @@ def test_units_then_a_kept_amount_on_the_rest(shop: Shop, app: Flask) -> None:
 
 
 def _discounted_order(app: Flask, shop: Shop, discount: int) -> tuple[int, list[int]]:
-    """Lines 3 × 997 and 2 × 1301 with ``discount`` off the order (the coupon to come), received."""
+    """Lines 3 × 997 and 2 × 1301 with ``discount`` off the order spread over the lines as a coupon is, received."""
     a, b = shop.deal(price_fen=997), shop.deal(price_fen=1301)
     order_id = place(app, shop.shopper(), a, 3, **{str(b): 2})
     with app.app_context(), transaction():
@@ -81,6 +82,11 @@ def _discounted_order(app: Flask, shop: Shop, discount: int) -> tuple[int, list[
             .where(Order.id == order_id)
             .values(discount_fen=discount, payable_fen=Order.items_fen - discount)
         )
+        rows = db.session.execute(
+            select(OrderLine.id, OrderLine.line_total_fen).where(OrderLine.order_id == order_id).order_by(OrderLine.id)
+        ).all()
+        for (line_id, _), share in zip(rows, spread(discount, [total for _, total in rows]), strict=True):
+            db.session.execute(update(OrderLine).where(OrderLine.id == line_id).values(discount_fen=share))
     pay(app, order_id)
     with app.app_context():
         paid = db.session.get_one(Order, order_id).paid_fen
