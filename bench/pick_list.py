@@ -68,7 +68,7 @@ def seed(app: Any, *, orders_per_leader: int) -> None:
     shoppers = orders_per_leader
     with app.app_context(), db.engine.begin() as conn:
         users = [
-            {"id": i + 1, "phone": f"139{i:08d}", "nickname": f"邻居{i}", "status": "active", "tier": "bronze"}
+            {"id": i + 1, "phone": f"139{i:08d}", "nickname": f"邻居{i}", "status": "active", "tier": "seed"}
             | {"login_failures": 0}
             | stamp
             for i in range(2 + shoppers)

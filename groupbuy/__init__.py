@@ -93,19 +93,27 @@ def _configure_engines(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
+    from groupbuy.aftersales.routes import blp as aftersales  # noqa: PLC0415
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
+    from groupbuy.coupons.routes import blp as coupons  # noqa: PLC0415
+    from groupbuy.cs.routes import blp as customer_service  # noqa: PLC0415
     from groupbuy.flows.routes import blp as logistics  # noqa: PLC0415
     from groupbuy.flows.routes import desk_blp as leader_desk  # noqa: PLC0415
     from groupbuy.groups.routes import blp as groups  # noqa: PLC0415
     from groupbuy.inbox.routes import blp as inbox  # noqa: PLC0415
     from groupbuy.jobs.routes import blp as jobs  # noqa: PLC0415
     from groupbuy.leaders.routes import blp as leaders  # noqa: PLC0415
+    from groupbuy.membership.routes import blp as membership  # noqa: PLC0415
+    from groupbuy.messaging.routes import blp as messaging  # noqa: PLC0415
     from groupbuy.ops.routes import bp as ops  # noqa: PLC0415
     from groupbuy.orders.routes import blp as orders  # noqa: PLC0415
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
     from groupbuy.payments.sandbox_page import bp as sandbox_checkout  # noqa: PLC0415
     from groupbuy.privacy.routes import blp as privacy  # noqa: PLC0415
+    from groupbuy.uploads.routes import blp as uploads  # noqa: PLC0415
+    from groupbuy.uploads.routes import media_blp as media  # noqa: PLC0415
+    from groupbuy.web.console_routes import console  # noqa: PLC0415
     from groupbuy.web.routes import share as share_page  # noqa: PLC0415
     from groupbuy.web.routes import workbench  # noqa: PLC0415
 
@@ -113,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sandbox_checkout)
     app.register_blueprint(share_page)
     app.register_blueprint(workbench)
+    app.register_blueprint(console)
     for blueprint in (
         accounts,
         catalog,
@@ -126,6 +135,13 @@ def _register_blueprints(app: Flask) -> None:
         inbox,
         jobs,
         privacy,
+        uploads,
+        media,
+        membership,
+        customer_service,
+        messaging,
+        coupons,
+        aftersales,
     ):
         api.register_blueprint(blueprint)
 

@@ -38,6 +38,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> Settings:
         settings = settings.replace(database_url=f"sqlite:///{Path(app.instance_path) / 'groupbuy.db'}")
     if not settings.sandbox_signing_key and "sandbox" in settings.payment_channels and settings.env not in _OWN_KEYS:
         settings = settings.replace(sandbox_signing_key=install_sandbox_key(Path(app.instance_path)))
+    if not settings.storage_local_dir:
+        settings = settings.replace(storage_local_dir=str(Path(app.instance_path) / "media"))
     check_production(settings)
     app.config.update({name: value for name, value in raw.items() if name not in SETTING_NAMES})
     app.config["SECRET_KEY"] = settings.secret_key
@@ -105,6 +107,9 @@ def engine_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+_S3_REQUIRED = ("S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+
+
 def check_production(settings: Settings | Mapping[str, Any]) -> None:
     """Production refuses development fakes, the default secret and per-process throttling (a mapping is built
     into Settings first, so a bad value is refused by name as well)."""
@@ -129,6 +134,10 @@ def check_production(settings: Settings | Mapping[str, Any]) -> None:
             "GROUPBUY_REDIS_URL must be set (or GROUPBUY_RATELIMIT_STORAGE_URI name shared storage): "
             "in-process throttling counts per worker"
         )
+    if settings.storage_backend == "s3":
+        unset = [key for key in _S3_REQUIRED if not getattr(settings, key.lower())]
+        if unset:
+            problems.append("GROUPBUY_STORAGE_BACKEND is 's3' without " + ", ".join(f"GROUPBUY_{k}" for k in unset))
     if channels & {"unionpay_qr", "unionpay_h5"}:
         missing = [key for key in _UNIONPAY_REQUIRED if not getattr(settings, key.lower())]
         if "unionpay_h5" in channels and not settings.unionpay_front_url:

@@ -26,6 +26,8 @@ from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.catalog.service import add_sku, adjust_sku_stock, create_category, create_deal, create_product
 from groupbuy.common.urls import absolute_url
 from groupbuy.db import db
+from groupbuy.demo_coupons import load_demo_coupons
+from groupbuy.demo_messages import load_demo_messages
 from groupbuy.demo_workbench import play_demo_days
 from groupbuy.groups.enums import GroupOpenedBy
 from groupbuy.groups.service import open_group
@@ -154,11 +156,18 @@ def load_demo_data(*, now: datetime, echo: Callable[[str], None]) -> Iterator[st
     workbench = play_demo_days(admin_id=admin.id, leader_phone=LEADER_PHONES[0], password=DEMO_PASSWORD, now=now)
     if workbench:
         yield workbench
+    messages = load_demo_messages(
+        leader_phone=LEADER_PHONES[0], cs_phone="13800000002", shopper_phone="13800000003", now=now
+    )
+    if messages:
+        yield messages
+    yield from filter(None, [load_demo_coupons(admin_phone="13800000001", shopper_phone="13800000003", now=now)])
     yield "Demo logins (password for all: " + DEMO_PASSWORD + "):"
     for phone, nickname, roles in DEMO_USERS:
         yield f"  {', '.join(r.value for r in roles):8} {phone}  {nickname}"
     yield "  leader   13800001000 .. 13800001009 (团长1..10)"
     yield f"  workbench {absolute_url('/workbench/')} as 团长1: {LEADER_PHONES[0]} (today's pickup, pick list, figures)"
+    yield f"  console   {absolute_url('/console/')} as 客服小美: 13800000002 (orders, refunds, accounts, audit)"
     yield '  shopper  WeChat mini-app: POST /api/v1/auth/wechat-login {"code": "dev-alice"}'
 
 

@@ -16,17 +16,36 @@ from groupbuy.notifications.senders.sms import WebhookSmsSender
 from groupbuy.payments.providers import PAYMENT_PROVIDERS, build_payment_providers
 from groupbuy.registry import Registry
 from groupbuy.settings import Settings
+from groupbuy.storage import FILE_STORAGE, FileStorage
+from groupbuy.uploads.backends import LocalDiskStorage, S3Storage
 
 
 def build_registry(settings: Settings) -> Registry:
-    """Every outside implementation the settings choose (file storage: no feature stores files yet)."""
+    """Every outside implementation the settings choose."""
     built = Registry()
     for channel, provider in build_payment_providers(settings).items():
         built.install(PAYMENT_PROVIDERS, provider, channel.value)
     for transport, sender in message_senders(settings).items():
         built.install(SENDERS, sender, transport.value)
     built.install(WECHAT_LOGIN, wechat_login_client(settings))
+    built.install(FILE_STORAGE, file_storage(settings))
     return built
+
+
+def file_storage(settings: Settings) -> FileStorage:
+    """Uploaded files: on local disk (instance/media) unless the settings name an S3-compatible store."""
+    public = settings.storage_public_base_url or f"{settings.public_base_url.rstrip('/')}/media"
+    if settings.storage_backend == "s3":
+        return S3Storage(
+            endpoint_url=settings.s3_endpoint_url,
+            bucket=settings.s3_bucket,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+            public_base_url=public,
+            timeout=settings.http_timeout_seconds,
+        )
+    return LocalDiskStorage(root=settings.storage_local_dir, public_base_url=public)
 
 
 def message_senders(settings: Settings) -> dict[Transport, Sender]:

@@ -149,6 +149,37 @@ class Settings:
     # web pages (groupbuy/web): the group share page and the leader workbench
     miniapp_group_path: str = _setting("pages/group/index?group_id={group_id}")  # the page a share page names
     group_page_visitor_days: int = _setting(2, low=1, high=30)  # visitor hashes kept; the daily counts stay
+    # uploads (groupbuy/uploads): images only, re-encoded, stored through the file-storage slot
+    storage_backend: str = _setting("local", choices=("local", "s3"))  # where uploaded files are kept
+    storage_local_dir: str = _setting("")  # empty: instance/media
+    storage_public_base_url: str = _setting("")  # empty: PUBLIC_BASE_URL (files served at /media/<key>)
+    s3_endpoint_url: str = _setting("")  # an S3-compatible store (MinIO, COS, OSS, S3)
+    s3_region: str = _setting("us-east-1")
+    s3_bucket: str = _setting("")
+    s3_access_key_id: str = _setting("")
+    s3_secret_access_key: str = _setting("", secret=True)
+    upload_max_bytes: int = _setting(5 * 1024 * 1024, low=1024, high=50 * 1024 * 1024)
+    upload_min_side: int = _setting(16, low=1, high=4096)  # pixels, each side
+    upload_max_side: int = _setting(8000, low=16, high=65535)
+    upload_max_pixels: int = _setting(40_000_000, low=256, high=200_000_000)  # width x height: no bombs
+    upload_rate_limit: str = _setting("60 per hour", rate=True)
+    upload_orphan_hours: int = _setting(24, low=1, high=24 * 365)  # never-attached uploads purged after this
+    # membership (groupbuy/membership): tiers by yearly spend, member prices, fast refund
+    membership_spend_window_days: int = _setting(365, low=30, high=3 * 365)  # the "yearly" spend a tier is reached by
+    member_price_max_discount_percent: int = _setting(50, low=0, high=90)  # the floor: a member price ≥ group × (1 − x)
+    fast_refund_window_minutes: int = _setting(120, low=1, high=7 * 24 * 60)  # asked this soon after ordering
+    # messaging (groupbuy/messaging): new-message notices at most once per conversation and side per interval
+    messaging_notice_interval_minutes: int = _setting(10, low=1, high=24 * 60)
+    messaging_answer_hours: int = _setting(24, low=1, high=24 * 30)  # an inquiry answered within: "responded"
+    messaging_figures_days: int = _setting(30, low=1, high=365)  # the leader API's response-figures window
+    messaging_inquiry_gap_minutes: int = _setting(60, low=0, high=7 * 24 * 60)  # quiet before a new inquiry
+    # after-sale and disputes (groupbuy/aftersales): windows after receipt, the leader's answer, CS's SLA
+    after_sale_fresh_hours: int = _setting(48, low=1, high=24 * 30)  # fresh-produce categories (Category.is_fresh)
+    after_sale_window_days: int = _setting(7, low=1, high=365)  # any other goods, any reason
+    order_protection_days: int = _setting(60, low=0, high=365)  # quality problems (0: no order protection)
+    after_sale_answer_hours: int = _setting(48, low=1, high=24 * 14)  # the leader answers, else escalated to CS
+    dispute_sla_working_hours: int = _setting(48, low=1, high=24 * 30)  # CS answers (Mon-Fri, Asia/Shanghai)
+    dispute_priority_sla_working_hours: int = _setting(24, low=1, high=24 * 30)  # priority disputes (dispute_terms)
     # the pick list (groupbuy/orders/service/pick_list_sql.py): rendered lists kept per worker, 0 = none
     pick_list_cache_entries: int = _setting(8, low=0, high=256)
 

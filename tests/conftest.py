@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,6 +105,7 @@ def busy_config(url: str, **more: Any) -> dict[str, Any]:
         "DB_POOL_SIZE": 40,
         "DB_POOL_TIMEOUT": 60,
         "AUTH_RATE_LIMIT": "100000 per minute",
+        "STORAGE_LOCAL_DIR": str(Path(tempfile.gettempdir()) / "groupbuy-test-media"),
         **more,
     }
 
@@ -132,9 +134,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
-    """The application, on a database built by the migrations (so they are tested every run)."""
-    application = create_app(_test_config(database_url))
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The application, on a database built by the migrations (so they are tested every run); uploaded files go to
+    a temporary directory, never into the repository."""
+    media = tmp_path_factory.mktemp("media")
+    application = create_app({**_test_config(database_url), "STORAGE_LOCAL_DIR": str(media)})
     with application.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -195,8 +199,12 @@ def swap(app: Flask, slot: Slot[Any], implementation: Any, key: str = "") -> Non
         app.extensions[REGISTRY_KEY].install(slot, implementation, key)
 
 
+# Reference data the migrations seed (the membership tiers): kept between tests like the schema itself.
+SEEDED_TABLES = frozenset({"membership_tiers"})
+
+
 def _empty_tables() -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in SEEDED_TABLES]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
@@ -310,3 +318,11 @@ def own_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def tmp_instance(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def coupons(app: Flask) -> Any:
+    """An admin and coupon templates (tests.factories.coupons)."""
+    from tests.factories.coupons import Coupons
+
+    return Coupons(app)

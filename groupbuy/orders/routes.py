@@ -41,7 +41,9 @@ class Orders(MethodView):
     @blp.arguments(OrderCreateSchema())
     @blp.response(201, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT", description="deal_sold_out, limit_exceeded, deal_closed, group_closed")
+    @blp.alt_response(
+        409, response="CONFLICT", description="deal_sold_out, limit_exceeded, deal_closed, group_closed, coupon_*"
+    )
     def post(self, data: dict[str, Any]) -> PlacedOrder:
         """Place an order (one per leader) in pending_payment; stock, limits and the group are reserved."""
         items = [CheckoutItem(**i) for i in data.get("items") or []]
@@ -53,6 +55,7 @@ class Orders(MethodView):
             address_id=data.get("address_id"),
             leader_id=data.get("leader_id"),
             now=clock.now(),
+            coupon_id=data.get("coupon_id"),
         )
 
     @require_roles(*SIGNED_IN)
