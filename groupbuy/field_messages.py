@@ -149,7 +149,9 @@ CATALOG: dict[str, str] = {
     # member prices (groupbuy/catalog/service/member_prices.py)
     "{tier}: given twice": "{tier}：重复填写",
     "{tier}: must be below the group price {price}": "{tier}：须低于团购价 {price}",
-    "{tier}: must be at least {floor} (the group price less the maximum discount)": "{tier}：不得低于 {floor}（团购价减去最大折扣）",
+    "{tier}: must be at least {floor} (the group price less the maximum discount)": (
+        "{tier}：不得低于 {floor}（团购价减去最大折扣）"
+    ),
     # reviews (groupbuy/reviews)
     "Not a line of this order.": "不是该订单的商品",
     "The same line twice.": "同一商品重复出现",
