@@ -114,6 +114,8 @@ CATALOG: dict[str, str] = {
     ),
     # customer service
     "date_from is after date_to.": "起始日期晚于结束日期",
+    "Give quantity or amount_fen (not both).": "请填写 quantity 或 amount_fen（二者只选其一）",
+    "Give lines or amount_fen (not both).": "请填写 lines 或 amount_fen（二者只选其一）",
     # groupbuy: messaging
     "not the leader of this order": "不是该订单的团长",
     "only for a conversation with a leader": "仅用于与团长的会话",
