@@ -18,6 +18,13 @@ from groupbuy.aftersales.enums import (
 )
 from groupbuy.db import ID, Base, enum_column
 from groupbuy.orders.models import OrderLine
+from groupbuy.uploads.service import upload_url, uploads_by_id
+
+
+def photos(ids: list[int]) -> list[dict[str, object]]:
+    """The photos of ``ids`` with their public URLs, in the order given (an upload purged since is left out)."""
+    found = uploads_by_id(ids)
+    return [{"id": i, "url": upload_url(found[i])} for i in ids if i in found]
 
 
 class AfterSaleRequest(Base):
@@ -46,6 +53,10 @@ class AfterSaleRequest(Base):
     )
     events: Mapped[list[AfterSaleEvent]] = relationship(order_by="AfterSaleEvent.id", viewonly=True)
     dispute: Mapped[Dispute | None] = relationship(viewonly=True, uselist=False)
+
+    @property
+    def photos(self) -> list[dict[str, object]]:
+        return photos(self.images)
 
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
@@ -123,6 +134,10 @@ class Dispute(Base):
     order_refund_id: Mapped[int | None] = mapped_column(ForeignKey("order_refunds.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+    @property
+    def photos(self) -> list[dict[str, object]]:
+        return photos(self.images)
 
     __table_args__ = (
         CheckConstraint("refund_fen IS NULL OR refund_fen >= 0", name="refund_nonnegative"),

@@ -32,6 +32,11 @@ def _images(**kwargs: Any) -> ma.fields.List[Any]:
     )
 
 
+class PhotoSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    url = ma.fields.String(required=True, metadata={"description": "public, long-cached"})
+
+
 class AfterSaleItemInSchema(ma.Schema):
     order_item_id = Id(required=True, metadata={"description": "an order line id of this order"})
     quantity = StrictInt(
@@ -85,6 +90,7 @@ class AfterSaleSchema(ma.Schema):
     description = ma.fields.String(allow_none=True, required=True)
     amount_fen = ma.fields.Integer(required=True)
     images = ma.fields.List(ma.fields.Integer(), required=True, metadata={"description": "upload ids"})
+    photos = ma.fields.List(ma.fields.Nested(PhotoSchema), required=True, metadata={"description": "the evidence"})
     status = ma.fields.Enum(AfterSaleStatus, by_value=True, required=True)
     answer_due_at = UtcDateTime(required=True)
     leader_note = ma.fields.String(allow_none=True, required=True, metadata={"description": "why it was rejected"})
@@ -142,6 +148,7 @@ class StatementSchema(ma.Schema):
     party = ma.fields.String(required=True, validate=ma.validate.OneOf(["shopper", "leader"]))
     text = ma.fields.String(allow_none=True, required=True)
     images = ma.fields.List(ma.fields.Integer(), required=True)
+    photos = ma.fields.List(ma.fields.Nested(PhotoSchema), required=True)
     at = UtcDateTime(allow_none=True, required=True)
 
 

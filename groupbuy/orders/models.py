@@ -88,14 +88,14 @@ class OrderLine(Base):
     refund_reason: Mapped[RefundReason | None] = mapped_column(enum_column(RefundReason, "order_line_refund_reason"))
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
     refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # refunds granted for it (units and amounts)
+    # Of refunded_fen, what was given for goods kept (an after-sale amount, no unit back) and not yet taken into a
+    # later refund of the units themselves (line_refunds: such a refund pays its units' price less this).
+    kept_refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     # Which price unit_price_fen is: the group price, or the member price of price_tier (snapshot at checkout).
     price_kind: Mapped[PriceKind] = mapped_column(
         enum_column(PriceKind, "order_line_price_kind"), default=PriceKind.GROUP
     )
     price_tier: Mapped[Tier | None] = mapped_column(enum_column(Tier, "order_line_price_tier"))
-    # Of refunded_fen, what was given for goods kept (an after-sale amount, no unit back) and not yet taken into a
-    # later refund of the units themselves (line_refunds: such a refund pays its units' price less this).
-    kept_refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -105,8 +105,8 @@ class OrderLine(Base):
         CheckConstraint("unit_price_fen > 0 AND line_total_fen = unit_price_fen * quantity", name="line_total"),
         CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_quantity_range"),
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= line_total_fen", name="refunded_within_total"),
-        CheckConstraint("discount_fen >= 0 AND discount_fen <= line_total_fen", name="discount_within_total"),
         CheckConstraint("kept_refund_fen >= 0 AND kept_refund_fen <= refunded_fen", name="kept_within_refunded"),
+        CheckConstraint("discount_fen >= 0 AND discount_fen <= line_total_fen", name="discount_within_total"),
         CheckConstraint("(status = 'active') = (refunded_quantity < quantity)", name="active_while_units_remain"),
     )
 

@@ -75,7 +75,12 @@ def _discounted_order(app: Flask, shop: Shop, discount: int) -> tuple[int, list[
     """Lines 3 × 997 and 2 × 1301 with ``discount`` off the order (the coupon to come), received."""
     a, b = shop.deal(price_fen=997), shop.deal(price_fen=1301)
     order_id = place(app, shop.shopper(), a, 3, **{str(b): 2})
-    with app.app_context(), transaction():
+    with app.app_context(), transaction():  # the coupon's share spread over the lines, as checkout does
+        first, second = line_ids(app, order_id)
+        db.session.execute(update(OrderLine).where(OrderLine.id == first).values(discount_fen=discount * 2 // 5))
+        db.session.execute(
+            update(OrderLine).where(OrderLine.id == second).values(discount_fen=discount - discount * 2 // 5)
+        )
         db.session.execute(
             update(Order)
             .where(Order.id == order_id)

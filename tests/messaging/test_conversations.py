@@ -176,3 +176,10 @@ def test_message_text_is_checked_like_every_input(client: FlaskClient, shop: Sho
     assert client.post(path, json={}, headers=ann).status_code == 422
     assert client.post(path, json={"text": "x" * 1000}, headers=ann).status_code == 201
     assert client.post(path, json={"text": "hi", "sender_id": 1}, headers=ann).status_code == 422
+
+
+def test_a_mobile_number_typed_in_a_message_is_kept_masked(client: FlaskClient, shop: Shop, desk: Desk) -> None:
+    _, ann = shopper_headers(shop)
+    conversation_id = open_with_leader(client, shop, ann, text="到了打我电话 13912345678 谢谢")
+    page = client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=desk.headers).json
+    assert page["items"][0]["text"] == "到了打我电话 139****5678 谢谢"

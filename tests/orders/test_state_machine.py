@@ -36,7 +36,7 @@ from groupbuy.orders.service import (
     refund_lines,
     transition,
 )
-from groupbuy.orders.service.line_refunds import paid_for_units
+from groupbuy.orders.service.refund_plans import paid_for_units
 from groupbuy.orders.states import LIVE_STATES
 from groupbuy.payments import jobs as payment_jobs
 from groupbuy.payments.enums import PaymentStatus, RefundState
@@ -232,7 +232,10 @@ class OrderMachine(RuleBasedStateMachine):
                 actor="leader",
                 now=self.now,
             )
-            assert outcome.amount_fen >= quantity * line.unit_price_fen  # plus the delivery fee at the last unit
+            done = line.refunded_quantity  # the units' share of what the line was paid (its value less its discount)
+            owed = paid_for_units(line, done + quantity) - paid_for_units(line, done)
+            assert outcome.lines[0].amount_fen == owed
+            assert outcome.amount_fen >= owed  # plus the delivery fee at the last unit
             assert outcome.whole_order == (others == 0)
 
     @rule()

@@ -23,6 +23,9 @@ from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.orders import service as orders
 from groupbuy.orders.models import Order, OrderRefund
 from groupbuy.payments.models import Payment, Refund
+from groupbuy.uploads.service import attachable_uploads
+
+MAX_PHOTOS = 9
 
 
 def _open_dispute(
@@ -58,6 +61,7 @@ def escalate_request(
             raise NotFound()
         if request.status is not AfterSaleStatus.REJECTED:
             raise Conflict("after_sale_not_rejected")
+        attached = [u.id for u in attachable_uploads(user_id, list(images), now=now, field="images", limit=MAX_PHOTOS)]
         move_request(
             request_id=request_id,
             expected=[AfterSaleStatus.REJECTED],
@@ -66,7 +70,7 @@ def escalate_request(
             now=now,
             note=statement,
         )
-        return _open_dispute(request, by=EscalatedBy.SHOPPER, statement=statement, images=images, now=now)
+        return _open_dispute(request, by=EscalatedBy.SHOPPER, statement=statement, images=attached, now=now)
 
 
 def escalate_unanswered(*, now: datetime, limit: int = 200) -> int:
@@ -154,12 +158,28 @@ class Case:
     def statements(self) -> list[dict[str, Any]]:
         """Both sides' words and evidence, in the order they were given."""
         request, dispute = self.entry.request, self.entry.dispute
-        said = [{"party": "shopper", "text": request.description, "images": request.images, "at": request.created_at}]
+        said = [
+            {
+                "party": "shopper",
+                "text": request.description,
+                "images": request.images,
+                "photos": request.photos,
+                "at": request.created_at,
+            }
+        ]
         if request.answered_at is not None and request.leader_note:
-            said.append({"party": "leader", "text": request.leader_note, "images": [], "at": request.answered_at})
+            said.append(
+                {"party": "leader", "text": request.leader_note, "images": [], "photos": [], "at": request.answered_at}
+            )
         if dispute.statement or dispute.images:
             said.append(
-                {"party": "shopper", "text": dispute.statement, "images": dispute.images, "at": dispute.created_at}
+                {
+                    "party": "shopper",
+                    "text": dispute.statement,
+                    "images": dispute.images,
+                    "photos": dispute.photos,
+                    "at": dispute.created_at,
+                }
             )
         return said
 

@@ -23,8 +23,10 @@ from groupbuy.orders import service as orders
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 from groupbuy.settings import settings
+from groupbuy.uploads.service import attachable_uploads
 
 RECEIVED_STATES = frozenset({OrderStatus.PICKED_UP, OrderStatus.DELIVERED, OrderStatus.COMPLETED})
+MAX_PHOTOS = 9
 OPEN_STATES = (AfterSaleStatus.PENDING, AfterSaleStatus.REJECTED, AfterSaleStatus.ESCALATED)
 
 
@@ -63,6 +65,7 @@ def open_request(
         )
         if db.session.scalar(already) is not None:
             raise Conflict("after_sale_already_open")
+        attached = [u.id for u in attachable_uploads(user_id, list(images), now=now, field="images", limit=MAX_PHOTOS)]
         request = AfterSaleRequest(
             order_id=order_id,
             user_id=user_id,
@@ -71,7 +74,7 @@ def open_request(
             reason=reason,
             description=description,
             amount_fen=amount_fen,
-            images=list(images),
+            images=attached,
             status=AfterSaleStatus.PENDING,
             answer_due_at=now + timedelta(hours=settings().after_sale_answer_hours),
             created_at=now,

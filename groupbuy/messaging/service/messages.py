@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, or_, select, update
 
 from groupbuy.accounts.models import User
+from groupbuy.common.fields import mask_mobiles_in_text
 from groupbuy.common.pagination import paginate
 from groupbuy.db import db, transaction
 from groupbuy.errors import Invalid, NotFound
@@ -63,7 +64,7 @@ def post_message(
 ) -> MessageView:
     """Write to a conversation I take part in (404 otherwise): text, photos (my own uploads, at most 9) or both;
     tells the other side unless told recently."""
-    text = text.strip()
+    text = mask_mobiles_in_text(text.strip())  # a phone number typed in a chat is shown masked, like everywhere
     if not text and not images:
         raise Invalid(errors={"text": ["Missing data for required field."]})
     with transaction():

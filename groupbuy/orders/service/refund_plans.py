@@ -1,10 +1,10 @@
 """Pricing line refunds: what units are refunded at, what amounts for kept goods may be, the refundable figures.
 
-Units are priced at what their line was paid for them (its value less the line's share of the coupon,
-``discount_fen``, spread at checkout), cumulatively per line (so many refunds add up to the line's paid amount
-exactly), less what an earlier amount for the same goods kept already paid. An amount for kept
-goods (an after-sale refund without return) may be at most the least its line's units could later be refunded
-at, so a later unit refund never pays past the line (``ck_order_lines_refunded_within_total``) or the order.
+Units are priced out of what their line was paid (line total less the line's discount_fen, the coupon's share
+spread at checkout), cumulatively per line, less what an earlier amount for the same goods kept already paid. An
+amount for kept goods (an after-sale refund without return) may be at most what the line's active units would
+still be refunded, less amounts already given, so a later unit refund never pays past the line
+(``ck_order_lines_refunded_within_total``) or the order: every refund of a line adds up to its paid amount.
 """
 
 from __future__ import annotations
@@ -69,21 +69,11 @@ def paid_for_units(line: Any, units: int) -> int:
     return int(line.unit_price_fen * units - line.discount_fen * units // line.quantity)
 
 
-def _units_due(line: Any, quantity: int) -> int:
-    """What the next ``quantity`` active units of a line are refunded at (before any amount for kept goods)."""
-    done = line.refunded_quantity
-    return paid_for_units(line, done + quantity) - paid_for_units(line, done)
-
-
 def _kept_cap(line: Any) -> int:
-    """The most an amount for kept goods on ``line`` may still be: what its active units will be refunded at (the
-    same whatever the steps, per line), less what was already given for goods kept."""
-    left = line.quantity - line.refunded_quantity
-    if not left:
-        return 0
-    least = _units_due(line, left)
-    paid_left = line.line_total_fen - line.discount_fen - line.refunded_fen
-    return int(max(0, min(least - line.kept_refund_fen, paid_left)))
+    """The most an amount for kept goods on ``line`` may still be: what its active units would still be refunded
+    (their paid share, exact per line whatever the steps) less what was already given for them while kept."""
+    left = paid_for_units(line, line.quantity) - paid_for_units(line, line.refunded_quantity)
+    return int(max(0, min(left - line.kept_refund_fen, line.line_total_fen - line.refunded_fen)))
 
 
 def plan_refund(
@@ -94,8 +84,8 @@ def plan_refund(
     strict: bool,
     kept_asked: Sequence[tuple[int, int]],
 ) -> RefundPlan | None:
-    """Price the units asked for: what their line was paid for them (exact over many refunds), less what an earlier
-    amount for the same goods kept already paid; and check the amounts for kept goods."""
+    """Price the units asked for out of what their line was paid (cumulatively per line), less what an earlier
+    amount for the same goods kept already paid; and check the amounts for kept goods against what is left."""
     by_id = {line.id: line for line in lines}
     asked: Counter[int] = Counter()
     for line_id, quantity in wanted:
@@ -115,7 +105,8 @@ def plan_refund(
             raise Conflict("refund_exceeds_line")
         if quantity <= 0:
             continue
-        due = _units_due(line, quantity)
+        done = line.refunded_quantity
+        due = paid_for_units(line, done + quantity) - paid_for_units(line, done)
         taken = min(line.kept_refund_fen, due)  # already paid for these goods while they were kept
         if due - taken > line.line_total_fen - line.refunded_fen:  # cannot happen by the figures: refuse, not 500
             raise Conflict("refund_exceeds_refundable")
