@@ -114,6 +114,8 @@ CATALOG: dict[str, str] = {
     ),
     # customer service
     "date_from is after date_to.": "起始日期晚于结束日期",
+    "Give quantity or amount_fen (not both).": "请填写 quantity 或 amount_fen（二者只选其一）",
+    "Give lines or amount_fen (not both).": "请填写 lines 或 amount_fen（二者只选其一）",
     # after-sale requests and disputes
     "line {line}: not a line of order {order}, or fen < 1": "第 {line} 行：不是订单 {order} 的商品行，或金额小于 1 分",
     "not a line of this order": "不是该订单的商品行",

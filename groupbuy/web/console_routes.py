@@ -20,7 +20,7 @@ from groupbuy.errors import DomainError
 from groupbuy.i18n import title_for
 from groupbuy.web import session
 from groupbuy.web.console import PAGE_SIZE, console_helpers, mobile, order_filters, positive_int, staff_page
-from groupbuy.web.console_cases import decision_form, evidence_urls, sla_badges
+from groupbuy.web.console_cases import decision_form, evidence_urls, fen_of, sla_badges
 from groupbuy.web.format import t
 from groupbuy.web.pages import domain_error_page, page
 
@@ -77,21 +77,20 @@ def _order_page(actor_id: int, order_id: int, status: int = 200, error: str | No
 @console.post("/orders/<int:order_id>/goodwill-refund")
 @staff_page
 def goodwill_refund(actor_id: int, order_id: int) -> Response:
-    """The goodwill form: units of one line, with a reason; the order page again, with the outcome."""
+    """The goodwill form: units of one line, or an amount (yuan) for its goods kept, with a reason; back to the
+    order page with the outcome."""
     line_id, quantity = positive_int(request.form.get("line_id")), positive_int(request.form.get("quantity"))
+    typed = request.form.get("amount_yuan", "").strip()
+    amount = fen_of(typed) if typed else None
     reason = request.form.get("reason", "").strip()[:500]
-    if line_id is None or quantity is None or quantity > 99 or not reason:
-        return _order_page(
-            actor_id, order_id, 422, t("请选择商品、填写数量和原因", "Choose a line, a quantity and a reason")
-        )
+    if typed:
+        quantity = None  # an amount for the goods kept, not units
+    if line_id is None or not (amount or (quantity and quantity <= 99)) or not reason:
+        wanted = t("请选择商品、填写数量或金额和原因", "Choose a line, a quantity or an amount, and a reason")
+        return _order_page(actor_id, order_id, 422, wanted)
     try:
-        done = cs.goodwill_refund(
-            order_id=order_id,
-            lines=[cs.GoodwillLine(order_item_id=line_id, quantity=quantity)],
-            reason=reason,
-            actor_id=actor_id,
-            now=clock.now(),
-        )
+        line = cs.GoodwillLine(order_item_id=line_id, quantity=quantity, amount_fen=amount)
+        done = cs.goodwill_refund(order_id=order_id, lines=[line], reason=reason, actor_id=actor_id, now=clock.now())
     except DomainError as error:
         return _order_page(actor_id, order_id, error.status, _said(error))
     return redirect(url_for("console.order", order_id=order_id, refunded=done.amount_fen))

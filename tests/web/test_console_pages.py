@@ -131,7 +131,11 @@ def test_goodwill_form_refunds_units_and_the_tracking_shows_it(app: Flask, world
         assert done.status_code == 302 and "refunded=1000" in done.headers["Location"]
         after = client.get(done.headers["Location"])
         too_many = client.post(f"/console/orders/{world.order_id}/goodwill-refund", data={**form, "quantity": 5})
+        kept = client.post(f"/console/orders/{world.order_id}/goodwill-refund", data={**form, "amount_yuan": "2.5"})
+        typo = client.post(f"/console/orders/{world.order_id}/goodwill-refund", data={**form, "amount_yuan": "2,5"})
     assert 'id="refund-result"' in after.text and "¥10.00" in after.text
+    assert kept.status_code == 302 and "refunded=250" in kept.headers["Location"]
+    assert typo.status_code == 422 and 'id="refund-error"' in typo.text
     assert "售后" in after.text.split('id="tracking"')[1]  # the line refund's timeline row
     assert too_many.status_code == 409 and 'id="refund-error"' in too_many.text
     with app.app_context():
