@@ -173,6 +173,7 @@ class Settings:
     messaging_answer_hours: int = _setting(24, low=1, high=24 * 30)  # an inquiry answered within: "responded"
     messaging_figures_days: int = _setting(30, low=1, high=365)  # the leader API's response-figures window
     messaging_inquiry_gap_minutes: int = _setting(60, low=0, high=7 * 24 * 60)  # quiet before a new inquiry
+    messaging_send_rate_limit: str = _setting("60 per minute", rate=True)  # messages one user may write
     # after-sale and disputes (groupbuy/aftersales): windows after receipt, the leader's answer, CS's SLA
     after_sale_fresh_hours: int = _setting(48, low=1, high=24 * 30)  # fresh-produce categories (Category.is_fresh)
     after_sale_window_days: int = _setting(7, low=1, high=365)  # any other goods, any reason
