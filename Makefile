@@ -33,6 +33,7 @@ run: install-runtime
 	@echo "  API          http://$(HOST):$(PORT)/api/v1/"
 	@echo "  API docs     http://$(HOST):$(PORT)/api/docs"
 	@echo "  Workbench    http://$(HOST):$(PORT)/workbench/  (demo leader 13800001000, password Demo12345)"
+	@echo "  CS console   http://$(HOST):$(PORT)/console/  (demo CS 13800000002, password Demo12345)"
 	@echo "  OpenAPI      http://$(HOST):$(PORT)/api/openapi.json"
 	@echo "  Health       http://$(HOST):$(PORT)/healthz   Metrics http://$(HOST):$(PORT)/metrics"
 	@echo "  Scheduler    runs in the background (jobs: GET /api/v1/admin/jobs); stops with the API"

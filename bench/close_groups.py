@@ -64,7 +64,7 @@ def seed(app: Any, *, leaders: int, deals: int, per_group: int) -> tuple[int, in
     with app.app_context(), db.engine.begin() as conn:
         stamp = {"created_at": start, "updated_at": start}
         users = [
-            {"id": i + 1, "phone": f"139{i:08d}", "nickname": f"u{i}", "status": "active", "tier": "bronze"}
+            {"id": i + 1, "phone": f"139{i:08d}", "nickname": f"u{i}", "status": "active", "tier": "seed"}
             | {"login_failures": 0}
             | stamp
             for i in range(leaders + shoppers)

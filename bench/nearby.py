@@ -81,7 +81,7 @@ def rows(args: argparse.Namespace, centre: tuple[float, float]) -> Iterator[tupl
             "id": i,
             "nickname": f"bench{i}",
             "status": "active",
-            "tier": "bronze",
+            "tier": "seed",
             "login_failures": 0,
             "created_at": now,
             "updated_at": now,

@@ -93,14 +93,19 @@ def _configure_engines(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
+    from groupbuy.aftersales.routes import blp as aftersales  # noqa: PLC0415
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
+    from groupbuy.coupons.routes import blp as coupons  # noqa: PLC0415
+    from groupbuy.cs.routes import blp as customer_service  # noqa: PLC0415
     from groupbuy.flows.routes import blp as logistics  # noqa: PLC0415
     from groupbuy.flows.routes import desk_blp as leader_desk  # noqa: PLC0415
     from groupbuy.groups.routes import blp as groups  # noqa: PLC0415
     from groupbuy.inbox.routes import blp as inbox  # noqa: PLC0415
     from groupbuy.jobs.routes import blp as jobs  # noqa: PLC0415
     from groupbuy.leaders.routes import blp as leaders  # noqa: PLC0415
+    from groupbuy.membership.routes import blp as membership  # noqa: PLC0415
+    from groupbuy.messaging.routes import blp as messaging  # noqa: PLC0415
     from groupbuy.ops.routes import bp as ops  # noqa: PLC0415
     from groupbuy.orders.routes import blp as orders  # noqa: PLC0415
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
@@ -109,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.reviews.routes import blp as reviews  # noqa: PLC0415
     from groupbuy.uploads.routes import blp as uploads  # noqa: PLC0415
     from groupbuy.uploads.routes import media_blp as media  # noqa: PLC0415
+    from groupbuy.web.console_routes import console  # noqa: PLC0415
     from groupbuy.web.routes import share as share_page  # noqa: PLC0415
     from groupbuy.web.routes import workbench  # noqa: PLC0415
 
@@ -116,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sandbox_checkout)
     app.register_blueprint(share_page)
     app.register_blueprint(workbench)
+    app.register_blueprint(console)
     for blueprint in (
         accounts,
         catalog,
@@ -131,6 +138,11 @@ def _register_blueprints(app: Flask) -> None:
         privacy,
         uploads,
         media,
+        membership,
+        customer_service,
+        messaging,
+        coupons,
+        aftersales,
         reviews,
     ):
         api.register_blueprint(blueprint)

@@ -199,8 +199,12 @@ def swap(app: Flask, slot: Slot[Any], implementation: Any, key: str = "") -> Non
         app.extensions[REGISTRY_KEY].install(slot, implementation, key)
 
 
+# Reference data the migrations seed (the membership tiers): kept between tests like the schema itself.
+SEEDED_TABLES = frozenset({"membership_tiers"})
+
+
 def _empty_tables() -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in SEEDED_TABLES]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
@@ -314,3 +318,11 @@ def own_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def tmp_instance(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def coupons(app: Flask) -> Any:
+    """An admin and coupon templates (tests.factories.coupons)."""
+    from tests.factories.coupons import Coupons
+
+    return Coupons(app)

@@ -27,12 +27,13 @@ class UserStatus(StrEnum):
 
 
 class Tier(StrEnum):
-    """Membership tiers by yearly spend (seed 000); all free."""
+    """Membership tiers by yearly spend (seed 000), lowest first; all free. Their thresholds and benefits are data
+    (groupbuy.membership: the membership_tiers table); membership writes a user's tier, everyone may read it."""
 
-    BRONZE = "bronze"
-    SILVER = "silver"
-    GOLD = "gold"
-    DIAMOND = "diamond"
+    SEED = "seed"
+    ACCELERATE = "accelerate"
+    ENTERPRISE = "enterprise"
+    ENTERPRISE_PRO = "enterprise_pro"
 
 
 class CodePurpose(StrEnum):

@@ -30,7 +30,7 @@ class User(Base):
     nickname: Mapped[str] = mapped_column(String(40), default="")
     avatar_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[UserStatus] = mapped_column(enum_column(UserStatus, "user_status"), default=UserStatus.ACTIVE)
-    tier: Mapped[Tier] = mapped_column(enum_column(Tier, "user_tier"), default=Tier.BRONZE)
+    tier: Mapped[Tier] = mapped_column(enum_column(Tier, "user_tier"), default=Tier.SEED)
     login_failures: Mapped[int] = mapped_column(Integer, default=0)
     login_failure_window_start: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.catalog.enums import DealStatus, ProductStatus
 from groupbuy.db import ID, Base, enum_column
 
@@ -17,6 +29,8 @@ class Category(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Fresh produce (生鲜): after-sale requests must come within the short fresh window (aftersales/service/windows.py)
+    is_fresh: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -99,6 +113,8 @@ class Deal(Base):
     standing: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     sku: Mapped[Sku] = relationship(lazy="joined", innerjoin=True)
+    # Loaded only where shown (the deal page, the admin's deal): lists and checkout never touch it.
+    member_prices: Mapped[list[DealMemberPrice]] = relationship(lazy="select", viewonly=True)
 
     __table_args__ = (
         Index("ix_deals_status_cutoff", "status", "cutoff_at"),
@@ -123,3 +139,16 @@ class UserDealPurchase(Base):
     quantity: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_nonnegative"),)
+
+
+class DealMemberPrice(Base):
+    """A deal's price for shoppers of one membership tier (and the tiers above it): below the group price and not
+    under the platform's floor (settings.member_price_max_discount_percent off the group price)."""
+
+    __tablename__ = "deal_member_prices"
+
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True)
+    tier: Mapped[Tier] = mapped_column(enum_column(Tier, "deal_member_price_tier"), primary_key=True)
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("price_fen > 0", name="price_positive"),)

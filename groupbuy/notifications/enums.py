@@ -36,3 +36,4 @@ class NotificationKind(StrEnum):
     LEADER_DISPATCH = "leader_dispatch"  # goods on their way to the pickup point
     LEADER_GROUP_FAILED = "leader_group_failed"
     LEADER_AFTERSALE_REQUESTED = "leader_aftersale_requested"
+    NEW_MESSAGE = "new_message"  # a message in one of my conversations (at most one notice per few minutes)

@@ -44,6 +44,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     K.LEADER_DISPATCH: ("发货通知", "提货日 {pickup_date} 的商品已发出，共 {orders} 单 {units} 件：{summary}。"),
     K.LEADER_GROUP_FAILED: ("未成团通知", "以下团未能成团，已为团员办理退款：{summary}。"),
     K.LEADER_AFTERSALE_REQUESTED: ("新的售后申请", "订单 {order_no} 有新的售后申请：{reason}。请尽快处理。"),
+    K.NEW_MESSAGE: ("新消息", "{sender}：{preview}"),
 }
 
 

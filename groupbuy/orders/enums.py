@@ -66,3 +66,10 @@ class PaymentOutcome(StrEnum):
     PAID = "paid"
     TOO_LATE = "too_late"  # the order, or a group of its lines, can no longer take money: it goes back
     REFUSED = "refused"  # the order will not take this money (amount, pickup codes): customer service decides
+
+
+class PriceKind(StrEnum):
+    """Which price a line was bought at: the deal's group price, or a member price of the shopper's tier."""
+
+    GROUP = "group"
+    MEMBER = "member"

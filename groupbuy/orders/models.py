@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.db import ID, Base, enum_column
-from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
+from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
 
 
 class Order(Base):
@@ -25,6 +26,8 @@ class Order(Base):
     items_fen: Mapped[int] = mapped_column(BigInteger)
     delivery_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     discount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The coupon this order holds (locked while unpaid, used once paid); its discount is spread over the lines.
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("user_coupons.id", ondelete="RESTRICT"))
     payable_fen: Mapped[int] = mapped_column(BigInteger)
     paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     # Σ of the order's refunds (order_refunds): what payments owes back. Each refund also takes its amount off
@@ -77,11 +80,22 @@ class OrderLine(Base):
     unit_price_fen: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     line_total_fen: Mapped[int] = mapped_column(BigInteger)
+    # This line's share of the order's coupon discount (largest remainder: Σ lines = the order's discount at
+    # checkout); what the line was paid is line_total_fen - discount_fen, and its refunds come out of that.
+    discount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     pickup_date: Mapped[date] = mapped_column(Date)
     status: Mapped[LineStatus] = mapped_column(enum_column(LineStatus, "order_line_status"), default=LineStatus.ACTIVE)
     refund_reason: Mapped[RefundReason | None] = mapped_column(enum_column(RefundReason, "order_line_refund_reason"))
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
-    refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # refunds granted for its units
+    refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # refunds granted for it (units and amounts)
+    # Of refunded_fen, what was given for goods kept (an after-sale amount, no unit back) and not yet taken into a
+    # later refund of the units themselves (line_refunds: such a refund pays its units' price less this).
+    kept_refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Which price unit_price_fen is: the group price, or the member price of price_tier (snapshot at checkout).
+    price_kind: Mapped[PriceKind] = mapped_column(
+        enum_column(PriceKind, "order_line_price_kind"), default=PriceKind.GROUP
+    )
+    price_tier: Mapped[Tier | None] = mapped_column(enum_column(Tier, "order_line_price_tier"))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -91,6 +105,8 @@ class OrderLine(Base):
         CheckConstraint("unit_price_fen > 0 AND line_total_fen = unit_price_fen * quantity", name="line_total"),
         CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_quantity_range"),
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= line_total_fen", name="refunded_within_total"),
+        CheckConstraint("kept_refund_fen >= 0 AND kept_refund_fen <= refunded_fen", name="kept_within_refunded"),
+        CheckConstraint("discount_fen >= 0 AND discount_fen <= line_total_fen", name="discount_within_total"),
         CheckConstraint("(status = 'active') = (refunded_quantity < quantity)", name="active_while_units_remain"),
     )
 
@@ -118,7 +134,8 @@ class OrderRefund(Base):
     )
 
     __table_args__ = (
-        CheckConstraint("amount_fen > 0 AND delivery_fee_fen >= 0 AND delivery_fee_fen <= amount_fen", name="amounts"),
+        # amount 0: units whose price an earlier amount for kept goods already paid (settled at once, nothing owed)
+        CheckConstraint("amount_fen >= 0 AND delivery_fee_fen >= 0 AND delivery_fee_fen <= amount_fen", name="amounts"),
         Index("ix_order_refunds_unrefunded", "refunded_at", "id"),
     )
 
@@ -136,7 +153,10 @@ class OrderRefundLine(Base):
 
     refund: Mapped[OrderRefund] = relationship(back_populates="lines")
 
-    __table_args__ = (CheckConstraint("quantity >= 1 AND amount_fen >= 0", name="positive"),)
+    # quantity 0: an amount for goods kept (an after-sale refund without return)
+    __table_args__ = (
+        CheckConstraint("quantity >= 0 AND amount_fen >= 0 AND quantity + amount_fen > 0", name="positive"),
+    )
 
 
 class OrderTimelineEvent(Base):
@@ -207,3 +227,26 @@ class PickupCodeFailures(Base):
     window_started_at: Mapped[datetime]
 
     __table_args__ = (CheckConstraint("failures >= 0", name="failures_nonnegative"),)
+
+
+class LeaderDeduction(Base):
+    """Money taken off a leader's earnings: a refund customer service found the leader responsible for.
+
+    Written by the after-sale disputes (through orders.service.record_leader_deduction), once per ``source``;
+    the earnings report and its statements show them on the day they were decided (Asia/Shanghai).
+    """
+
+    __tablename__ = "leader_deductions"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id", ondelete="RESTRICT"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(60), unique=True)  # e.g. dispute:12 (written once)
+    note: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        Index("ix_leader_deductions_leader_created", "leader_id", "created_at"),
+    )

@@ -16,7 +16,7 @@ from groupbuy.common.pagination import Page, page_of
 from groupbuy.idempotency.decorator import idempotent
 from groupbuy.orders import service
 from groupbuy.orders.models import Order
-from groupbuy.orders.pick_list_formats import HTML, pick_list_response, wanted_format
+from groupbuy.orders.pick_list_formats import HTML, pick_list_answer, pick_list_response, wanted_format
 from groupbuy.orders.schemas import (
     EarningsQuerySchema,
     EarningsSchema,
@@ -41,7 +41,9 @@ class Orders(MethodView):
     @blp.arguments(OrderCreateSchema())
     @blp.response(201, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT", description="deal_sold_out, limit_exceeded, deal_closed, group_closed")
+    @blp.alt_response(
+        409, response="CONFLICT", description="deal_sold_out, limit_exceeded, deal_closed, group_closed, coupon_*"
+    )
     def post(self, data: dict[str, Any]) -> PlacedOrder:
         """Place an order (one per leader) in pending_payment; stock, limits and the group are reserved."""
         items = [CheckoutItem(**i) for i in data.get("items") or []]
@@ -53,6 +55,7 @@ class Orders(MethodView):
             address_id=data.get("address_id"),
             leader_id=data.get("leader_id"),
             now=clock.now(),
+            coupon_id=data.get("coupon_id"),
         )
 
     @require_roles(*SIGNED_IN)
@@ -130,8 +133,7 @@ class LeaderPickList(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, query: dict[str, Any]) -> Response:
         """My pick list for a pickup date: units per deal, then each order (JSON; CSV or HTML by Accept)."""
-        pick = service.pick_list(user_id=current_user_id(), pickup_date=query["pickup_date"])
-        return pick_list_response(pick, wanted_format())
+        return pick_list_answer(user_id=current_user_id(), pickup_date=query["pickup_date"], fmt=wanted_format())
 
 
 @blp.route("/leader/pick-list.html")

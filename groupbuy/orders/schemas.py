@@ -7,10 +7,11 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import validates_schema
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.common.fields import Date, Id, MaskedPhone, StrictBoolean, StrictInt, UtcDateTime
 from groupbuy.common.pagination import PageQuerySchema, page_of
 from groupbuy.common.urls import absolute_url
-from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
+from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
 
 
 class OrderItemSchema(ma.Schema):
@@ -24,7 +25,6 @@ class OrderCreateSchema(ma.Schema):
             {"required": ["items"], "properties": {"from_cart": {"enum": [False]}}},
             {"required": ["from_cart"], "properties": {"from_cart": {"enum": [True]}}, "not": {"required": ["items"]}},
         ],
-        "not": {"required": ["coupon_id"]},
     }
 
     leader_id = Id(metadata={"description": "defaults to my leader"})
@@ -32,14 +32,17 @@ class OrderCreateSchema(ma.Schema):
     from_cart = StrictBoolean(load_default=False)
     fulfilment = ma.fields.Enum(Fulfilment, by_value=True, required=True)
     address_id = Id()
-    coupon_id = Id(metadata={"description": "coupons are not offered yet: any value is refused"})
+    coupon_id = Id(
+        metadata={
+            "description": "one of my coupons (GET /me/coupons): validated, its discount spread over the lines, "
+            "locked by the order until it is paid (used) or cancelled/expired unpaid (back in my wallet)"
+        }
+    )
 
     @validates_schema
     def _items_or_cart(self, data: dict[str, Any], **_: Any) -> None:
         if bool(data.get("items")) == bool(data.get("from_cart")):
             raise ma.ValidationError("Give items, or from_cart: true (not both).", "items")
-        if data.get("coupon_id") is not None:
-            raise ma.ValidationError("No such coupon.", "coupon_id")
 
 
 class OrderQuerySchema(PageQuerySchema):
@@ -55,6 +58,9 @@ class OrderLineSchema(ma.Schema):
     unit_price_fen = ma.fields.Integer(required=True)
     quantity = ma.fields.Integer(required=True)
     line_total_fen = ma.fields.Integer(required=True)
+    discount_fen = ma.fields.Integer(
+        required=True, metadata={"description": "this line's share of the coupon discount; paid = total - discount"}
+    )
     pickup_date = ma.fields.Date(required=True)
     status = ma.fields.Enum(
         LineStatus, by_value=True, required=True, metadata={"description": "the line's own outcome"}
@@ -62,6 +68,12 @@ class OrderLineSchema(ma.Schema):
     refund_reason = ma.fields.Enum(RefundReason, by_value=True, allow_none=True)
     refunded_quantity = ma.fields.Integer(required=True, metadata={"description": "units refunded so far"})
     refunded_fen = ma.fields.Integer(required=True, metadata={"description": "refund granted for those units"})
+    price_kind = ma.fields.Enum(
+        PriceKind, by_value=True, required=True, metadata={"description": "which price unit_price_fen is"}
+    )
+    price_tier = ma.fields.Enum(
+        Tier, by_value=True, allow_none=True, required=True, metadata={"description": "the member price's tier"}
+    )
 
 
 class TimelineEventSchema(ma.Schema):
@@ -90,7 +102,8 @@ class OrderSummarySchema(ma.Schema):
     leader_id = ma.fields.Integer(required=True)
     items_fen = ma.fields.Integer(required=True)
     delivery_fee_fen = ma.fields.Integer(required=True)
-    discount_fen = ma.fields.Integer(required=True)
+    discount_fen = ma.fields.Integer(required=True, metadata={"description": "the coupon's discount (Σ lines)"})
+    coupon_id = ma.fields.Integer(allow_none=True, metadata={"description": "the coupon this order holds or used"})
     payable_fen = ma.fields.Integer(required=True)
     paid_fen = ma.fields.Integer(required=True)
     refund_due_fen = ma.fields.Integer(
@@ -229,6 +242,14 @@ class OrderEarningSchema(ma.Schema):
     )
 
 
+class DeductionSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    order_id = ma.fields.Integer(required=True)
+    amount_fen = ma.fields.Integer(required=True)
+    note = ma.fields.String(required=True)
+    at = UtcDateTime(required=True)
+
+
 class EarningsSchema(ma.Schema):
     from_date = ma.fields.Date(data_key="from", required=True)
     to_date = ma.fields.Date(data_key="to", required=True)
@@ -236,3 +257,10 @@ class EarningsSchema(ma.Schema):
     totals = ma.fields.Nested(EarningsTotalsSchema, required=True)
     days = ma.fields.List(ma.fields.Nested(EarningsDaySchema), required=True)
     orders = ma.fields.Nested(page_of(OrderEarningSchema), required=True)
+    deductions = ma.fields.List(
+        ma.fields.Nested(DeductionSchema),
+        required=True,
+        metadata={"description": "refunds customer service put on the leader (after-sale disputes), by decision day"},
+    )
+    deductions_fen = ma.fields.Integer(required=True)
+    earned_after_deductions_fen = ma.fields.Integer(required=True, metadata={"description": "earned minus deductions"})

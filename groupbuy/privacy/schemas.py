@@ -69,6 +69,16 @@ class ExportAuditEntrySchema(ma.Schema):
     at = UtcDateTime(required=True)
 
 
+class ExportMessageSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    conversation_id = ma.fields.Integer(required=True)
+    side = ma.fields.String(required=True, metadata={"description": "shopper, or staff (as leader or cs)"})
+    text = ma.fields.String(attribute="body", required=True)
+    images = ma.fields.Function(lambda m: [i.upload_id for i in m.images], metadata={"description": "upload ids"})
+    order_id = ma.fields.Integer(allow_none=True)
+    created_at = UtcDateTime(required=True)
+
+
 class DataExportSchema(ma.Schema):
     format = ma.fields.Constant(EXPORT_FORMAT, required=True, metadata={"description": "version of this layout"})
     generated_at = UtcDateTime(required=True)
@@ -86,4 +96,7 @@ class DataExportSchema(ma.Schema):
     credit_events = ma.fields.List(ma.fields.Nested(LeaderCreditEventSchema), required=True)
     audit_entries = ma.fields.List(
         ma.fields.Nested(ExportAuditEntrySchema), required=True, metadata={"description": "actions about me or by me"}
+    )
+    messages = ma.fields.List(
+        ma.fields.Nested(ExportMessageSchema), required=True, metadata={"description": "the messages I wrote"}
     )

@@ -5,6 +5,8 @@ GMV and refund rate, per day for the chart and in total. Read-only; days are cal
 - orders: the leader's orders paid that day; buyers: distinct shoppers among them (over the whole window).
 - GMV: what those orders paid (fen); refund rate: the part of it refunded since (shortages, failed groups,
   after-sales), over GMV.
+- response rate and median first-response time: the leader's answers to shoppers' inquiries over the same days
+  (groupbuy.messaging's one read function says how inquiries are counted).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import select
 
 from groupbuy.db import db
 from groupbuy.groups.visits import leader_page_days
+from groupbuy.messaging.service import ResponseFigures, response_figures
 from groupbuy.orders.models import Order
 from groupbuy.web.format import SHANGHAI, rate
 from groupbuy.web.today import day_bounds, local_today
@@ -45,6 +48,7 @@ class Figures:
     refunded_fen: int
     refund_rate: str
     per_day: list[FigureDay]
+    responses: ResponseFigures
 
 
 def leader_figures(*, leader_id: int, days: int, now: datetime) -> Figures:
@@ -86,4 +90,5 @@ def leader_figures(*, leader_id: int, days: int, now: datetime) -> Figures:
         refunded_fen=refunded,
         refund_rate=rate(refunded, gmv),
         per_day=per_day,
+        responses=response_figures(leader_id=leader_id, days=days, now=now),
     )

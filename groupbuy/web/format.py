@@ -57,6 +57,20 @@ def rate(part: int, whole: int) -> str:
     return f"{tenths // 10}.{tenths % 10}%"
 
 
+def duration(seconds: int | None) -> str:
+    """A time span in words: 12分钟 / 3小时5分 / 2天4小时; a dash when there is none."""
+    if seconds is None:
+        return "–"
+    minutes = max(0, seconds) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return t(f"{days}天{hours}小时", f"{days} d {hours} h")
+    if hours:
+        return t(f"{hours}小时{minutes}分", f"{hours} h {minutes} min")
+    return t(f"{minutes}分钟", f"{minutes} min")
+
+
 def t(zh: str, en: str) -> str:
     """The reader's wording: Simplified Chinese unless Accept-Language prefers English."""
     return localized((zh, en))
@@ -64,4 +78,12 @@ def t(zh: str, en: str) -> str:
 
 def template_helpers() -> dict[str, Any]:
     """What every web template may call (a blueprint context processor)."""
-    return {"t": t, "yuan": yuan, "local_time": local_time, "local_day": local_day, "lang": current_language}
+    return {
+        "t": t,
+        "yuan": yuan,
+        "local_time": local_time,
+        "local_day": local_day,
+        "lang": current_language,
+        "rate": rate,
+        "duration": duration,
+    }

@@ -18,7 +18,7 @@ from groupbuy.extensions import limiter
 from groupbuy.groups.visits import count_page_view, count_page_visitor
 from groupbuy.i18n import title_for
 from groupbuy.leaders.models import Leader
-from groupbuy.orders.pick_list_formats import CSV, HTML, STATUS_WORDS, pick_list_response
+from groupbuy.orders.pick_list_formats import CSV, HTML, STATUS_WORDS, pick_list_answer, pick_list_response
 from groupbuy.orders.service import pick_list
 from groupbuy.security_headers import PAGE_POLICY, csp_nonce
 from groupbuy.settings import settings
@@ -37,7 +37,14 @@ from groupbuy.web.pages import (
 )
 from groupbuy.web.share import share_page
 from groupbuy.web.today import today_at_a_glance
-from groupbuy.web.views import figures_chart, issued_caller, login_target, neighbour_days, pickup_day
+from groupbuy.web.views import (
+    console_target,
+    figures_chart,
+    issued_caller,
+    login_target,
+    neighbour_days,
+    pickup_day,
+)
 
 share = Blueprint("share_page", __name__)
 workbench = Blueprint("workbench", __name__, url_prefix="/workbench")
@@ -122,8 +129,13 @@ def login_submit() -> Response:
         issued = login_with_password(login=login, password=password, now=clock.now())
     except DomainError as error:  # wrong password, locked, suspended: said on the form, with the API's wording
         return _login_form(error.status, title_for(error.code, error.status, **error.params))
-    if not session.is_leader(issued_caller(issued)):
-        session.revoke(issued.token)  # no workbench session for a shopper, CS or admin account
+    caller = issued_caller(issued)
+    if session.is_staff(caller):  # customer service and admins land on the console, with its own cookie
+        signed_in = redirect(console_target())
+        session.start_session(signed_in, issued, console=True)
+        return signed_in
+    if not session.is_leader(caller):
+        session.revoke(issued.token)  # no workbench session for a shopper account
         return refusal(403, not_a_leader())
     signed_in = redirect(login_target())
     session.start_session(signed_in, issued)
@@ -201,4 +213,4 @@ def pick_list_print(leader: Leader) -> Response:
 def pick_list_csv(leader: Leader) -> Response:
     """The leader API's CSV (UTF-8 with BOM, for Excel), on the workbench's session."""
     day = pickup_day(request.args.get("pickup_date"), clock.now())
-    return no_store(pick_list_response(pick_list(user_id=leader.user_id, pickup_date=day), CSV))
+    return no_store(pick_list_answer(user_id=leader.user_id, pickup_date=day, fmt=CSV))

@@ -30,10 +30,21 @@ COOKIE = "gb_workbench"
 LOGIN_COOKIE = "gb_workbench_login"
 COOKIE_PATH = "/workbench"
 CSRF_FIELD = "csrf_token"
+# The customer-service console keeps its own cookie, scoped to /console, by the same scheme (one login form).
+CONSOLE_COOKIE = "gb_console"
+CONSOLE_PATH = "/console"
+
+
+def _in_console() -> bool:
+    return request.path == CONSOLE_PATH or request.path.startswith(CONSOLE_PATH + "/")
+
+
+def _cookie() -> str:
+    return CONSOLE_COOKIE if _in_console() else COOKIE
 
 
 def session_token() -> str | None:
-    token = request.cookies.get(COOKIE, "")
+    token = request.cookies.get(_cookie(), "")
     return token if 16 <= len(token) <= 200 else None
 
 
@@ -45,6 +56,11 @@ def current_session(now: datetime) -> Caller | None:
 
 def is_leader(caller: Caller) -> bool:
     return Role.LEADER in caller.role_names
+
+
+def is_staff(caller: Caller) -> bool:
+    """Customer service or an admin: the console's users."""
+    return bool(caller.role_names & {Role.CS, Role.ADMIN})
 
 
 def _sign(purpose: str, value: str) -> str:
@@ -72,10 +88,8 @@ def _secure() -> bool:
     return settings().public_base_url.startswith("https://")
 
 
-def _set(response: Response, name: str, value: str, *, expires: datetime | None) -> None:
-    response.set_cookie(
-        name, value, expires=expires, path=COOKIE_PATH, secure=_secure(), httponly=True, samesite="Strict"
-    )
+def _set(response: Response, name: str, value: str, *, expires: datetime | None, path: str = COOKIE_PATH) -> None:
+    response.set_cookie(name, value, expires=expires, path=path, secure=_secure(), httponly=True, samesite="Strict")
 
 
 def login_nonce() -> str:
@@ -92,9 +106,13 @@ def set_login_nonce(response: Response, nonce: str) -> None:
     _set(response, LOGIN_COOKIE, nonce, expires=None)
 
 
-def start_session(response: Response, issued: IssuedToken) -> None:
-    """The issued token into the cookie (as long as the token lives); the pre-login nonce is spent."""
-    _set(response, COOKIE, issued.token, expires=issued.expires_at)
+def start_session(response: Response, issued: IssuedToken, *, console: bool = False) -> None:
+    """The issued token into the cookie (as long as the token lives): the workbench's, or the console's for CS and
+    admins; the pre-login nonce is spent."""
+    if console:
+        _set(response, CONSOLE_COOKIE, issued.token, expires=issued.expires_at, path=CONSOLE_PATH)
+    else:
+        _set(response, COOKIE, issued.token, expires=issued.expires_at)
     response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH, secure=_secure(), httponly=True, samesite="Strict")
 
 
@@ -107,4 +125,5 @@ def end_session(response: Response, now: datetime) -> None:
     token = session_token()
     if token is not None:
         logout(token=token, now=now)
-    response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=_secure(), httponly=True, samesite="Strict")
+    path = CONSOLE_PATH if _in_console() else COOKIE_PATH
+    response.delete_cookie(_cookie(), path=path, secure=_secure(), httponly=True, samesite="Strict")

@@ -24,6 +24,14 @@ def login_target() -> str:
     return str(url_for("workbench.today"))
 
 
+def console_target() -> str:
+    """Where a CS or admin login goes: back to the console page that sent them, else the console's front page."""
+    wanted = request.values.get("next", "")
+    if wanted.startswith("/console") and "//" not in wanted and "\\" not in wanted:
+        return wanted
+    return "/console/"
+
+
 def pickup_day(raw: str | None, now: datetime) -> date:
     """The pickup date asked for (YYYY-MM-DD, 2000-2100), else today in Asia/Shanghai."""
     try:

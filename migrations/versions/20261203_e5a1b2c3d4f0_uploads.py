@@ -1,7 +1,7 @@
 """Uploads: images users uploaded (re-encoded, content-addressed keys), attached later by reviews and others
 
 Revision ID: e5a1b2c3d4f0
-Revises: d1e2f3a4b5c6
+Revises: e5a1b2c3d4f5
 Create Date: 2026-12-03 06:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e5a1b2c3d4f0'
-down_revision = 'd1e2f3a4b5c6'
+down_revision = 'e5a1b2c3d4f5'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Reviews: line reviews with one follow-up, leader ratings per order; the standing figures on deals and leaders
 
 Revision ID: e5a1b2c3d4f1
-Revises: e5a1b2c3d4f0
+Revises: e5a1b2c3d4f2
 Create Date: 2026-12-03 06:20:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5a1b2c3d4f1'
-down_revision = 'e5a1b2c3d4f0'
+down_revision = 'e5a1b2c3d4f2'
 branch_labels = None
 depends_on = None
 

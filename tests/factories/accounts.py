@@ -33,7 +33,7 @@ class UserFactory(ModelFactory):
     nickname = factory.Sequence(lambda n: f"user{n}")
     password_hash = _CHEAP_HASH
     status = UserStatus.ACTIVE
-    tier = Tier.BRONZE
+    tier = Tier.SEED
     login_failures = 0
     created_at = factory.LazyFunction(clock.now)
     updated_at = factory.LazyFunction(clock.now)

@@ -175,7 +175,6 @@ def test_bad_input_is_422(shop: Shop, client: FlaskClient, app: Flask) -> None:
     bad_bodies = [
         {**order_body(deal, 1), "status": "paid"},
         {**order_body(deal, 1), "payable_fen": 1},
-        {**order_body(deal, 1), "coupon_id": 7},
         order_body(deal, 0),
         order_body(deal, 100),
         {"items": [{"deal_id": deal, "quantity": 1.5}], "fulfilment": "pickup"},

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, or_, select
 from sqlalchemy.orm import contains_eager
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
 from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.common.pagination import Page, paginate
@@ -102,6 +103,17 @@ class DealView:
     @property
     def status(self) -> DealPhase:
         return deal_phase(self.deal, now=self.now)
+
+    @property
+    def member_prices(self) -> list[dict[str, Any]]:
+        """The deal's member prices, lowest tier first (one query, only where a page shows them)."""
+        return member_prices_of(self.deal)
+
+
+def member_prices_of(deal: Deal) -> list[dict[str, Any]]:
+    order = list(Tier)
+    rows = sorted(deal.member_prices, key=lambda p: order.index(p.tier))
+    return [{"tier": p.tier.value, "price_fen": p.price_fen} for p in rows]
 
 
 def deal_phase(deal: Deal, *, now: datetime) -> DealPhase:

@@ -25,6 +25,7 @@ class DealForSale:
     stock_available: int
     product_name: str
     spec: str
+    category_id: int  # coupons scoped to a category
 
 
 _DEALS_FOR_SALE = (
@@ -40,6 +41,7 @@ _DEALS_FOR_SALE = (
         Product.status.label("product_status"),
         Product.name,
         Sku.spec,
+        Product.category_id,
     )
     .join(Sku, Sku.id == Deal.sku_id)
     .join(Product, Product.id == Sku.product_id)
@@ -72,6 +74,7 @@ def deals_for_sale(*, deal_ids: list[int], now: datetime) -> dict[int, DealForSa
             stock_available=row.stock_available,
             product_name=row.name,
             spec=row.spec,
+            category_id=row.category_id,
         )
         for row in rows
     }

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, Table, exists, select, update
 
 from groupbuy.catalog.models import UserDealPurchase
 from groupbuy.catalog.service import release_stock_of_deals
+from groupbuy.coupons.service import release_coupons
 from groupbuy.db import db, insert_many, update_many
 from groupbuy.groups.models import Group
 from groupbuy.groups.service import release_units_of_groups
@@ -83,6 +84,8 @@ def move_orders(
     ).all()
     if not rows:
         return []
+    if target is OrderStatus.CANCELLED:  # unpaid orders closed: their locked coupons go back to the wallets
+        release_coupons(order_ids=[r.id for r in rows])
     insert_many(
         cast(Table, OrderTimelineEvent.__table__),
         [

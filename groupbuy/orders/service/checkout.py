@@ -14,23 +14,28 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, bindparam, delete, func, insert, select
 
-from groupbuy.accounts.models import Address, User
+from groupbuy.accounts.enums import Tier
+from groupbuy.accounts.models import User
 from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import UserDealPurchase
 from groupbuy.catalog.service import DealForSale, deals_for_sale, reserve_deal_stock
-from groupbuy.db import Base, connection, db, transaction, upsert_insert
+from groupbuy.coupons.service import CouponTerms, PricedLine, line_discounts, lock_coupon, with_coupon
+from groupbuy.db import Base, connection, transaction, upsert_insert
 from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
-from groupbuy.leaders.service import haversine_m
-from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
+from groupbuy.membership.models import MembershipTier
+from groupbuy.notifications.templates import yuan
+from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
+from groupbuy.orders.service.delivery import delivery_address
 from groupbuy.orders.service.numbers import new_order_no
+from groupbuy.orders.service.pricing import Price, prices_for
 from groupbuy.settings import settings
 
 
@@ -44,11 +49,15 @@ class PlacedLine:
     unit_price_fen: int
     quantity: int
     line_total_fen: int
+    discount_fen: int
     pickup_date: date
     status: LineStatus
     refund_reason: RefundReason | None
     refunded_quantity: int
     refunded_fen: int
+    price_kind: PriceKind
+    price_tier: Tier | None
+    kept_refund_fen: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +83,7 @@ class PlacedOrder:
     items_fen: int
     delivery_fee_fen: int
     discount_fen: int
+    coupon_id: int | None
     payable_fen: int
     paid_fen: int
     refund_due_fen: int
@@ -118,11 +128,16 @@ _WHO = (
         Leader.orders_paused,
         Leader.lat,
         Leader.lng,
+        MembershipTier.rank.label("tier_rank"),  # the shopper's tier, and whether it may use member prices
+        MembershipTier.member_price_enabled,
     )
     .select_from(User)
     .outerjoin(Leader, Leader.id == _CHOSEN)
+    .outerjoin(MembershipTier, MembershipTier.code == User.tier)
     .where(User.id == bindparam("user_id"))
 )
+# The same read with the shopper's coupon joined in (checkout with coupon_id): no extra round trip for it.
+_WHO_COUPON = with_coupon(cast(Any, _WHO), user_id=User.id, leader_id=Leader.id)
 _TAKE_CART = (
     delete(CartItem).where(CartItem.user_id == bindparam("user_id")).returning(CartItem.deal_id, CartItem.quantity)
 )
@@ -148,44 +163,6 @@ def _count_limit(dialect_name: str) -> Any:
 def _add_order(dialect_name: str) -> Any:
     """Insert an order unless its number is taken: a clash returns no row, not an error."""
     return upsert_insert(dialect_name, Order).on_conflict_do_nothing().returning(Order.id)
-
-
-def _delivery_address(user_id: int, who: Any, fulfilment: Fulfilment, address_id: int | None) -> dict[str, Any] | None:
-    if fulfilment is Fulfilment.PICKUP:
-        return None
-    if not who.offers_delivery:
-        raise Conflict("delivery_unavailable")
-    if address_id is None:
-        raise Invalid(errors={"address_id": ["required for home delivery"]})
-    address = db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == user_id))
-    if address is None:
-        raise NotFound()
-    if who.delivery_radius_m is not None:
-        _check_in_range(address, who)
-    return {
-        "recipient": address.recipient,
-        "phone": address.phone,
-        "province": address.province,
-        "city": address.city,
-        "district": address.district,
-        "detail": address.detail,
-    }
-
-
-def _check_in_range(address: Address, who: Any) -> None:
-    """Home delivery only within the leader's radius; an address without coordinates cannot be placed."""
-    if address.lat is None or address.lng is None:
-        raise Conflict("address_not_located")
-    distance = haversine_m(who.lat, who.lng, address.lat, address.lng)
-    if distance > who.delivery_radius_m:
-        away, limit = f"{distance / 1000:.1f}", f"{who.delivery_radius_m / 1000:.1f}"
-        raise Conflict(
-            "out_of_delivery_range",
-            detail=(
-                f"该地址距自提点约 {away} 公里，超出团长 {limit} 公里的配送范围",
-                f"The address is about {away} km away; the leader delivers within {limit} km",
-            ),
-        )
 
 
 def _check_deals(merged: list[CheckoutItem], now: datetime) -> list[tuple[DealForSale, int]]:
@@ -229,11 +206,19 @@ def place_order(
     address_id: int | None,
     leader_id: int | None,
     now: datetime,
+    coupon_id: int | None = None,
 ) -> PlacedOrder:
-    """Reserve limit, stock and group units per line in one transaction; any refusal leaves nothing behind."""
+    """Reserve limit, stock and group units per line in one transaction; any refusal leaves nothing behind.
+
+    With ``coupon_id``: the coupon is read with the shopper, validated, its discount spread over the lines
+    (``discount_fen`` each) and locked by the order with one conditional UPDATE.
+    """
     with transaction():
         conn = connection()
-        who = conn.execute(_WHO, {"user_id": user_id, "leader_id": leader_id}).one()
+        if coupon_id is None:
+            who = conn.execute(_WHO, {"user_id": user_id, "leader_id": leader_id}).one()
+        else:
+            who = conn.execute(_WHO_COUPON, {"user_id": user_id, "leader_id": leader_id, "coupon_id": coupon_id}).one()
         if who.chosen_id is None:
             raise Invalid("leader_required", errors={"leader_id": ["choose a leader (pickup point) first"]})
         if who.leader_id is None or who.status is not LeaderStatus.ACTIVE:
@@ -246,10 +231,12 @@ def place_order(
         if not items:
             raise Invalid("empty_order", errors={"items": ["nothing to order"]})
         merged = _merge(items)
-        address = _delivery_address(user_id, who, fulfilment, address_id)
+        address = delivery_address(user_id, who, fulfilment, address_id)
         wanted = _check_deals(merged, now)
+        prices = prices_for(conn, who, wanted)
+        discounts = _coupon_discounts(who, user_id, wanted, prices, now) if coupon_id is not None else [0] * len(wanted)
         _count_limits(conn, user_id, wanted)
-        items_fen = sum(deal.group_price_fen * quantity for deal, quantity in wanted)
+        items_fen = sum(prices[deal.id][0] * quantity for deal, quantity in wanted)
         delivery_fee = who.delivery_fee_fen if fulfilment is Fulfilment.DELIVERY else 0
         limit = settings().max_order_payable_fen
         if items_fen + delivery_fee > limit:
@@ -266,17 +253,21 @@ def place_order(
             pickup_date=max(deal.pickup_date for deal, _ in wanted),
             items_fen=items_fen,
             delivery_fee=delivery_fee,
+            discount=sum(discounts),
+            coupon=(coupon_id, who.coupon_name) if coupon_id is not None else None,
             now=now,
         )
+        if coupon_id is not None:  # the shopper's own row: taken before the shared groups and deals
+            lock_coupon(coupon_id=coupon_id, user_id=user_id, order_id=order_id, now=now)
         # The contended rows are locked last, so they are held only until the commit: every group first, then
         # every deal's stock (the hottest rows, shared by all leaders). The closing job holds groups and then
         # gives stock back; a checkout holding a deal's row therefore never waits on a group: no deadlock.
         groups = [join_group(leader_id=who.leader_id, deal_id=deal.id, quantity=q, now=now) for deal, q in wanted]
         lines = []
-        for (deal, quantity), group_id in zip(wanted, groups, strict=True):
+        for (deal, quantity), group_id, discount in zip(wanted, groups, discounts, strict=True):
             if not reserve_deal_stock(deal_id=deal.id, quantity=quantity):
                 raise Conflict("deal_sold_out")
-            lines.append(_line(order_id, deal, group_id, quantity))
+            lines.append(_line(order_id, deal, group_id, quantity, prices[deal.id], discount))
         line_ids = conn.execute(_ADD_LINES, lines).scalars().all()
         if not from_cart:
             conn.execute(_CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in merged]})
@@ -318,7 +309,23 @@ _ORDER_DEFAULTS = _column_defaults(Order)
 _LINE_DEFAULTS = _column_defaults(OrderLine)
 
 
-def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int) -> dict[str, Any]:
+def _coupon_discounts(
+    who: Any, user_id: int, wanted: list[tuple[DealForSale, int]], prices: dict[int, Price], now: datetime
+) -> list[int]:
+    """The coupon's share of each line (on the price the shopper pays), or the refusal (its own code)."""
+    return line_discounts(
+        CouponTerms.of_row(who),
+        [PricedLine(deal.id, deal.category_id, prices[deal.id][0] * quantity) for deal, quantity in wanted],
+        user_id=user_id,
+        first_order=bool(who.coupon_first_order),
+        now=now,
+    )
+
+
+def _line(
+    order_id: int, deal: DealForSale, group_id: int, quantity: int, price: Price, discount: int
+) -> dict[str, Any]:
+    unit_price, kind, tier = price
     return {
         **_LINE_DEFAULTS,
         "order_id": order_id,
@@ -326,10 +333,13 @@ def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int) -> dic
         "group_id": group_id,
         "product_name": deal.product_name,
         "spec": deal.spec,
-        "unit_price_fen": deal.group_price_fen,
+        "unit_price_fen": unit_price,
         "quantity": quantity,
-        "line_total_fen": deal.group_price_fen * quantity,
+        "line_total_fen": unit_price * quantity,
+        "discount_fen": discount,
         "pickup_date": deal.pickup_date,
+        "price_kind": kind,
+        "price_tier": tier,
     }
 
 
@@ -343,6 +353,8 @@ def _insert_order(
     pickup_date: date,
     items_fen: int,
     delivery_fee: int,
+    discount: int,
+    coupon: tuple[int, str] | None,
     now: datetime,
 ) -> tuple[int, dict[str, Any], dict[str, Any]]:
     """Insert the order and its `place` timeline row; its id, columns and timeline row."""
@@ -356,6 +368,8 @@ def _insert_order(
         "address": address,
         "items_fen": items_fen,
         "delivery_fee_fen": delivery_fee,
+        "discount_fen": discount,
+        "coupon_id": coupon[0] if coupon else None,
         "pickup_date": pickup_date,
         "pay_before": now + window,
         "created_at": now,
@@ -376,7 +390,7 @@ def _insert_order(
         "from_status": None,
         "to_status": OrderStatus.PENDING_PAYMENT,
         "actor": f"user:{user_id}",
-        "note": None,
+        "note": f"使用优惠券「{coupon[1]}」，优惠 {yuan(discount)}"[:500] if coupon else None,
         "at": now,
     }
     conn.execute(_ADD_PLACED_EVENT, placed)

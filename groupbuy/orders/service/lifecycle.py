@@ -9,11 +9,14 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from groupbuy.audit.service import record_action
 from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.catalog.service import release_deal_stock
+from groupbuy.coupons.service import release_coupons, use_coupons
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.service import count_paid_units, release_group_units
+from groupbuy.membership.service import claim_fast_refund, recompute_tier
 from groupbuy.orders.enums import OrderEvent, OrderStatus, PaymentOutcome, RefundReason
 from groupbuy.orders.models import Order, OrderTimelineEvent
 from groupbuy.orders.service.line_refunds import refund_lines
@@ -53,6 +56,7 @@ def transition(
         )
         if changed.rowcount != 1:  # type: ignore[attr-defined]  # someone moved it first
             raise Conflict("illegal_transition")
+        note = _move_coupon(order, event, target, note, now)
         db.session.add(
             OrderTimelineEvent(
                 order_id=order_id, event=event, from_status=current, to_status=target, actor=actor, note=note, at=now
@@ -63,6 +67,22 @@ def transition(
         # The shopper's notice (pay, expire, cancel, group_fail, arrive, refund_done), in this same transaction.
         tell_shopper(order=order, event=event, now=now)
         return order
+
+
+def _move_coupon(order: Order, event: OrderEvent, target: OrderStatus, note: str | None, now: datetime) -> str | None:
+    """The order's coupon follows it: used when it is paid, back in the wallet when it is cancelled unpaid
+    (a paid order keeps its coupon used, whatever is refunded later). The timeline note says so."""
+    if order.coupon_id is None:
+        return note
+    if event is OrderEvent.PAY:
+        use_coupons(order_ids=[order.id], now=now)
+        said = "优惠券已使用"
+    elif target is OrderStatus.CANCELLED:
+        release_coupons(order_ids=[order.id])
+        said = "优惠券已退回"
+    else:
+        return note
+    return f"{note}；{said}" if note else said
 
 
 def _release_units(order: Order, *, paid: bool) -> None:
@@ -90,13 +110,17 @@ def _own_order(user_id: int, order_id: int, *, lock: bool = False) -> Order:
 
 def cancel_order(*, user_id: int, order_id: int, now: datetime) -> Order:
     """Before the cutoff a shopper may cancel: unpaid → cancelled; paid → every line refunded (refunding).
-    Once the leader confirmed it, never: 409 use_after_sale."""
+    Once the leader confirmed it, never: 409 use_after_sale. Past the cutoff, a paid order is refunded at once only
+    as a fast refund of the shopper's membership tier (window, amount limit, monthly cap); else 409 cutoff_passed."""
     with transaction():
         order = _own_order(user_id, order_id, lock=True)  # a leader's confirm waits for this, or wins first
         if order.status in CONFIRMED_STATES:
             raise Conflict("use_after_sale")
+        fast = False
         if any(_cutoff_of(line.deal_id) <= now for line in order.lines):
-            raise Conflict("cutoff_passed")
+            fast = order.status is OrderStatus.PAID and _fast_refund(order, now)
+            if not fast:
+                raise Conflict("cutoff_passed")
         if order.status is OrderStatus.PAID:
             refund_lines(
                 order_id=order_id,
@@ -125,6 +149,23 @@ def cancel_order(*, user_id: int, order_id: int, now: datetime) -> Order:
         return moved
 
 
+def _fast_refund(order: Order, now: datetime) -> bool:
+    """The shopper's tier refunds this cancellation at once (and one of the month's fast refunds is taken)."""
+    amount = order.paid_fen - order.refund_due_fen
+    answer = claim_fast_refund(user_id=order.user_id, ordered_at=order.created_at, amount_fen=amount, now=now)
+    if answer.granted:  # which cancellations went past the cutoff, for CS
+        record_action(
+            actor_id=order.user_id,
+            action="order.fast_refund",
+            object_type="order",
+            object_id=order.id,
+            now=now,
+            after={"amount_fen": amount, "ordered_at": order.created_at.isoformat()},
+            reason="极速退款",
+        )
+    return answer.granted
+
+
 def _cutoff_of(deal_id: int) -> datetime:
     return db.session.get_one(Deal, deal_id).cutoff_at
 
@@ -151,13 +192,15 @@ def confirm_receipt(*, user_id: int, order_id: int, now: datetime) -> Order:
     """The shopper confirms they have the goods: picked up or delivered → completed."""
     with transaction():
         _own_order(user_id, order_id)
-        return transition(
+        completed = transition(
             order_id=order_id,
             event=OrderEvent.CONFIRM_RECEIPT,
             actor=f"user:{user_id}",
             now=now,
             values={"closed_at": now},
         )
+        recompute_tier(user_id=user_id, now=now)  # a completed order may lift the shopper's membership tier
+        return completed
 
 
 def mark_order_paid(*, order_id: int, amount_fen: int, actor: str, now: datetime) -> Order:

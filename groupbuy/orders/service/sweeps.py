@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 
 from groupbuy.db import transaction
+from groupbuy.membership.service import recompute_tiers
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderTimelineEvent
 from groupbuy.orders.service.bulk import claim_orders, drain, move_orders
@@ -56,16 +57,15 @@ def auto_confirm_batch(*, now: datetime, days: int, after_id: int, limit: int) -
             .order_by(Order.id),
             limit,
         )
-        done = 0
+        completed = []
         for status in received:
-            done += len(
-                move_orders(
-                    order_ids=[r.id for r in claimed if r.status is status],
-                    event=OrderEvent.CONFIRM_RECEIPT,
-                    from_status=status,
-                    now=now,
-                    note=f"receipt confirmed automatically after {days} days",
-                    values={"closed_at": now},
-                )
+            completed += move_orders(
+                order_ids=[r.id for r in claimed if r.status is status],
+                event=OrderEvent.CONFIRM_RECEIPT,
+                from_status=status,
+                now=now,
+                note=f"receipt confirmed automatically after {days} days",
+                values={"closed_at": now},
             )
-        return done, claimed[-1].id if claimed else None
+        recompute_tiers(user_ids=[facts.user_id for facts in completed], now=now)  # completed orders lift tiers
+        return len(completed), claimed[-1].id if claimed else None

@@ -5,8 +5,10 @@ unionid, session_key); verification codes sent to the phone / e-mail; in-app not
 outbound message to the user; cart, idempotency keys, purchase counters; leader applications' and a
 (suspended) leader profile's name, phone and address; identifiers quoted in audit reasons about the user.
 What is kept, blanked, for accounting: orders (address snapshot removed), their lines and timeline,
-payments and refunds. The user row stays (orders point to it) with status ``closed``; its tokens are
-revoked; the phone / e-mail can register a new account. Raw provider notifications hold no personal field
+payments and refunds; the messages the user wrote keep their place and time in the other side's
+conversation (a leader's response figures count them) but lose their text (shown as erased). The user row
+stays (orders point to it) with status ``closed``; its tokens are revoked; the phone / e-mail can register
+a new account. Raw provider notifications hold no personal field
 of ours and are pruned by their retention job.
 """
 
@@ -28,6 +30,7 @@ from groupbuy.errors import Conflict, Unauthorized
 from groupbuy.idempotency.models import IdempotencyKey
 from groupbuy.leaders.enums import ApplicationStatus, LeaderStatus
 from groupbuy.leaders.models import Leader, LeaderApplication
+from groupbuy.messaging.service import erase_messages_of
 from groupbuy.notifications.models import Notification, OutboxMessage
 from groupbuy.orders.models import Order
 from groupbuy.orders.states import TERMINAL_STATES
@@ -48,6 +51,7 @@ def close_account(*, user_id: int, now: datetime) -> None:
         _erase_account_data(user_id, identifiers)
         _erase_leader_data(user_id, now)
         _scrub_audit_reasons(user_id, identifiers, user.nickname)
+        erase_messages_of(user_id=user_id, now=now)
         db.session.execute(
             update(User)
             .where(User.id == user_id, User.status == UserStatus.ACTIVE)

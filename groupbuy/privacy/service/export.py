@@ -15,6 +15,8 @@ from groupbuy.cart.models import CartItem
 from groupbuy.db import db
 from groupbuy.errors import Unauthorized
 from groupbuy.leaders.models import Leader, LeaderApplication, LeaderCreditEvent
+from groupbuy.messaging.models import Message
+from groupbuy.messaging.service import messages_of
 from groupbuy.notifications.models import Notification
 from groupbuy.orders.models import Order
 from groupbuy.payments.models import Payment, Refund
@@ -38,6 +40,7 @@ class DataExport:
     leader: Leader | None
     credit_events: Sequence[LeaderCreditEvent]
     audit_entries: Sequence[AuditEntry]
+    messages: Sequence[Message] = ()  # the messages I wrote (to leaders, to customer service, to my shoppers)
 
 
 def export_user_data(*, user_id: int, now: datetime) -> DataExport:
@@ -70,6 +73,7 @@ def export_user_data(*, user_id: int, now: datetime) -> DataExport:
             select(LeaderCreditEvent).where(LeaderCreditEvent.leader_id == leader.id).order_by(LeaderCreditEvent.id)
         ),
         audit_entries=_audit_about(user_id, [a.id for a in applications], leader),
+        messages=messages_of(user_id=user_id),
     )
 
 
