@@ -3,9 +3,10 @@
     .venv/bin/python bench/checkout.py [--duration 20] [--clients 32] [--workers 4]
 
 Needs PostgreSQL on 127.0.0.1 (creates/drops databases gb_bench_checkout and gb_bench_ceiling).
-Prints orders/s, p50/p99 for groupbuy (order from a filled cart, direct items → order, cart add + order in one
-loop) and for the ceiling
-app's POST /orders, and the ratios. Target: ≥ 50% of the ceiling, p99 < 100 ms.
+Prints orders/s, p50/p99 for groupbuy (order from a filled cart, direct items → order, the same with a coupon
+applied, cart add + order in one loop) and for the ceiling
+app's POST /orders, and the ratios. Target: ≥ 50% of the ceiling, p99 < 100 ms; the coupon run within 5 points
+of the items run's ratio.
 """
 
 from __future__ import annotations
@@ -35,13 +36,16 @@ CEILING_DIR = ROOT / "bench"  # ceiling_app.py: the reference checkout, carried 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 TOKENS: list[str] = []  # shoppers with empty carts
 FILLED: list[str] = []  # shoppers whose cart holds one line: one order each, for the filled-cart run
+COUPONED: list[tuple[str, int]] = []  # shoppers holding one coupon (token, coupon id): one order each
 DEALS: list[int] = []
 CLIENTS = 32
 ROUND = 0  # in idempotency keys, so a later round never replays an earlier one
 FILLED_FROM = 0  # the filled carts used by earlier rounds
+COUPONED_FROM = 0  # the coupons used by earlier rounds
 CEILING = "ceiling POST /orders"
 FILLED_CART = "groupbuy cart→order (filled cart)"
 ITEMS = "groupbuy items→order"
+ITEMS_COUPON = "groupbuy items→order + coupon"
 ADD_THEN_ORDER = "groupbuy cart add + order (loop)"
 
 
@@ -55,7 +59,7 @@ def _fresh_database(name: str) -> str:
     return f"{PG}/{name}"
 
 
-def seed_groupbuy(url: str, *, shoppers: int, deals: int, filled_carts: int = 0) -> None:
+def seed_groupbuy(url: str, *, shoppers: int, deals: int, filled_carts: int = 0, couponed: int = 0) -> None:
     """Migrate, then 10 leaders, `deals` live deals with ample stock, logged-in shoppers (some with a cart line)."""
     import flask_migrate  # noqa: PLC0415
 
@@ -66,6 +70,8 @@ def seed_groupbuy(url: str, *, shoppers: int, deals: int, filled_carts: int = 0)
     from groupbuy.accounts.service.users import new_user  # noqa: PLC0415
     from groupbuy.cart.models import CartItem  # noqa: PLC0415
     from groupbuy.catalog.models import Category, Deal, Product, Sku  # noqa: PLC0415
+    from groupbuy.coupons.enums import CouponKind, CouponScope  # noqa: PLC0415
+    from groupbuy.coupons.models import CouponTemplate, UserCoupon  # noqa: PLC0415
     from groupbuy.db import db, transaction  # noqa: PLC0415
     from groupbuy.leaders.models import Leader  # noqa: PLC0415
 
@@ -136,7 +142,7 @@ def seed_groupbuy(url: str, *, shoppers: int, deals: int, filled_carts: int = 0)
                     "created_at": now,
                     "updated_at": now,
                 }
-                for i in range(shoppers + filled_carts)
+                for i in range(shoppers + filled_carts + couponed)
             ]
             user_ids = db.session.scalars(
                 insert(User).returning(User.id, sort_by_parameter_order=True), user_rows
@@ -156,12 +162,41 @@ def seed_groupbuy(url: str, *, shoppers: int, deals: int, filled_carts: int = 0)
             )
             carts = [
                 {"user_id": u, "deal_id": DEALS[n % len(DEALS)], "quantity": 1, "created_at": now, "updated_at": now}
-                for n, u in enumerate(user_ids[shoppers:])
+                for n, u in enumerate(user_ids[shoppers : shoppers + filled_carts])
             ]
             if carts:  # an empty executemany would insert one row of NULLs
                 db.session.execute(insert(CartItem), carts)
             TOKENS.extend(tokens[:shoppers])
-            FILLED.extend(tokens[shoppers:])
+            FILLED.extend(tokens[shoppers : shoppers + filled_carts])
+            if couponed:  # ¥1 off anything, one coupon in each of these shoppers' wallets
+                template = CouponTemplate(
+                    name="立减1元",
+                    kind=CouponKind.AMOUNT_OFF,
+                    amount_off_fen=100,
+                    min_spend_fen=0,
+                    scope=CouponScope.ALL,
+                    valid_from=now - timedelta(days=1),
+                    valid_until=now + timedelta(days=1),
+                    total_quantity=couponed,
+                    claimed_quantity=couponed,
+                    per_user_limit=1,
+                    tiers_allowed=[],
+                    stackable=False,
+                    active=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+                db.session.add(template)
+                db.session.flush()  # its id
+                holders = user_ids[shoppers + filled_carts :]
+                coupon_ids = db.session.scalars(
+                    insert(UserCoupon).returning(UserCoupon.id, sort_by_parameter_order=True),
+                    [
+                        {"template_id": template.id, "user_id": u, "status": "available", "claimed_at": now}
+                        for u in holders
+                    ],
+                ).all()
+                COUPONED.extend(zip(tokens[shoppers + filled_carts :], coupon_ids, strict=True))
         db.session.remove()
         db.engine.dispose()
 
@@ -245,6 +280,21 @@ def plan_items(client: int, seq: int) -> list[Step]:
     ]
 
 
+def plan_items_coupon(client: int, seq: int) -> list[Step]:
+    """The items run with a coupon applied: each iteration a shopper holding one coupon orders one deal with it."""
+    token, coupon = COUPONED[(COUPONED_FROM + seq * CLIENTS + client) % len(COUPONED)]
+    deal = DEALS[(client * 7 + seq) % len(DEALS)]
+    return [
+        (
+            "POST",
+            "/api/v1/orders",
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"q{ROUND}-{client}-{seq}"},
+            {"items": [{"deal_id": deal, "quantity": 1}], "fulfilment": "pickup", "coupon_id": coupon},
+            True,
+        )
+    ]
+
+
 def plan_warmup(client: int, seq: int) -> list[Step]:
     token = TOKENS[client % len(TOKENS)]
     deal = DEALS[(client * 3 + seq) % len(DEALS)]
@@ -275,6 +325,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="load generator processes (asyncio)")
     parser.add_argument("--shoppers", type=int, default=2000, help="shoppers with empty carts")
     parser.add_argument("--filled-carts", type=int, default=16000, help="shoppers with one cart line each")
+    parser.add_argument("--couponed", type=int, default=16000, help="shoppers with one coupon each (coupon run)")
     parser.add_argument("--ceiling-dir", type=Path, default=CEILING_DIR, help="where ceiling_app.py lives")
     args = parser.parse_args()
     global CLIENTS  # noqa: PLW0603 - read by plan_filled_cart in the forked load processes
@@ -282,7 +333,7 @@ def main() -> None:
 
     print(f"seeding groupbuy ({args.shoppers} + {args.filled_carts} shoppers, 40 deals, 10 leaders)...", flush=True)
     gb_url = _fresh_database("gb_bench_checkout")
-    seed_groupbuy(gb_url, shoppers=args.shoppers, deals=40, filled_carts=args.filled_carts)
+    seed_groupbuy(gb_url, shoppers=args.shoppers, deals=40, filled_carts=args.filled_carts, couponed=args.couponed)
     ceiling_url = _fresh_database("gb_bench_ceiling")
     subprocess.run(
         [sys.executable, "ceiling_app.py", "init"],
@@ -295,9 +346,10 @@ def main() -> None:
     load = {"clients": args.clients, "processes": args.processes, "duration": args.duration}
     warm = {**load, "duration": args.warmup}
     plans = {CEILING: (18002, plan_ceiling), FILLED_CART: (18001, plan_filled_cart), ITEMS: (18001, plan_items)}
+    plans[ITEMS_COUPON] = (18001, plan_items_coupon)
     plans[ADD_THEN_ORDER] = (18001, plan_add_then_order)
     runs: dict[str, list[Result]] = {name: [] for name in plans}
-    global ROUND, FILLED_FROM  # noqa: PLW0603 - read by the plans in the forked load processes
+    global ROUND, FILLED_FROM, COUPONED_FROM  # noqa: PLW0603 - read by the plans in the forked load processes
     with (
         gunicorn("ceiling_app:app", 18002, args.workers, {"DB_URL": ceiling_url}, args.ceiling_dir),
         gunicorn("wsgi:app", 18001, args.workers, gb_env, ROOT),
@@ -310,6 +362,7 @@ def main() -> None:
                 print(f"round {ROUND}: {name} ...", flush=True)
                 runs[name].append(run_load("127.0.0.1", port, plan, **load))
             FILLED_FROM += 2 * runs[FILLED_CART][-1].iterations  # clients progress unevenly: leave slack
+            COUPONED_FROM += 2 * runs[ITEMS_COUPON][-1].iterations
     setup = f"{args.clients} clients, {args.rounds} rounds x {args.duration:.0f} s, gunicorn sync x{args.workers}"
     print(f"\n{setup}, PostgreSQL")
     for name, results in runs.items():
@@ -327,6 +380,12 @@ def main() -> None:
         )
     if len(FILLED) < FILLED_FROM:
         print(f"  (filled carts ran out: raise --filled-carts above {FILLED_FROM})")
+    if len(COUPONED) < COUPONED_FROM:
+        print(f"  (coupons ran out: raise --couponed above {COUPONED_FROM})")
+    with_coupon = [r.rate / c.rate for r, c in zip(runs[ITEMS_COUPON], runs[CEILING], strict=True)]
+    without = [r.rate / c.rate for r, c in zip(runs[ITEMS], runs[CEILING], strict=True)]
+    drop = statistics.median(without) - statistics.median(with_coupon)
+    print(f"\n  a coupon applied costs {drop * 100:.1f} points of the ceiling ratio (target: at most 5)")
     _psql("DROP DATABASE IF EXISTS gb_bench_checkout WITH (FORCE)")
     _psql("DROP DATABASE IF EXISTS gb_bench_ceiling WITH (FORCE)")
 

@@ -111,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
     from groupbuy.payments.sandbox_page import bp as sandbox_checkout  # noqa: PLC0415
     from groupbuy.privacy.routes import blp as privacy  # noqa: PLC0415
+    from groupbuy.reviews.routes import blp as reviews  # noqa: PLC0415
     from groupbuy.uploads.routes import blp as uploads  # noqa: PLC0415
     from groupbuy.uploads.routes import media_blp as media  # noqa: PLC0415
     from groupbuy.web.console_routes import console  # noqa: PLC0415
@@ -135,13 +136,14 @@ def _register_blueprints(app: Flask) -> None:
         inbox,
         jobs,
         privacy,
-        aftersales,
         uploads,
         media,
         membership,
         customer_service,
         messaging,
         coupons,
+        aftersales,
+        reviews,
     ):
         api.register_blueprint(blueprint)
 

@@ -15,6 +15,7 @@ from groupbuy.messaging import models as messaging_models
 from groupbuy.notifications import models as notifications_models
 from groupbuy.orders import models as orders_models
 from groupbuy.payments import models as payments_models
+from groupbuy.reviews import models as reviews_models
 from groupbuy.uploads import models as uploads_models
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "notifications_models",
     "orders_models",
     "payments_models",
+    "reviews_models",
     "uploads_models",
 ]

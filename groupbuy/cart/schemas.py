@@ -37,6 +37,19 @@ class CartLineSchema(ma.Schema):
     problems = ma.fields.List(ma.fields.String(metadata={"enum": PROBLEMS}), required=True)
 
 
+class BestCouponSchema(ma.Schema):
+    coupon_id = ma.fields.Integer(required=True, metadata={"description": "give it as coupon_id at checkout"})
+    name = ma.fields.String(required=True)
+    discount_fen = ma.fields.Integer(required=True)
+
+
 class CartSchema(ma.Schema):
     lines = ma.fields.List(ma.fields.Nested(CartLineSchema), required=True)
     total_fen = ma.fields.Integer(required=True, metadata={"description": "lines without problems"})
+    best_coupon = ma.fields.Nested(
+        BestCouponSchema, allow_none=True, metadata={"description": "my coupon that takes most off those lines"}
+    )
+    discount_fen = ma.fields.Integer(required=True, metadata={"description": "the best coupon's discount"})
+    payable_fen = ma.fields.Integer(
+        required=True, metadata={"description": "total_fen less the best coupon (a delivery fee comes on top)"}
+    )

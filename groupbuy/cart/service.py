@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 
+from groupbuy.accounts.models import User
 from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import Deal, Product, Sku, UserDealPurchase
 from groupbuy.catalog.service import deal_on_sale
+from groupbuy.coupons.service import BestCoupon, PricedLine, best_coupon
 from groupbuy.db import connection, db, transaction, upsert_insert
 from groupbuy.errors import Invalid, NotFound
 
@@ -24,6 +26,7 @@ class CartLine:
     deal: Deal
     product_name: str
     spec: str
+    category_id: int
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -34,10 +37,22 @@ class CartLine:
 @dataclass
 class CartView:
     lines: list[CartLine]
+    best_coupon: BestCoupon | None = (
+        None  # of the shopper's coupons, the one taking most off the lines that can be ordered
+    )
 
     @property
     def total_fen(self) -> int:
         return sum(line.line_total_fen for line in self.lines if not line.problems)
+
+    @property
+    def discount_fen(self) -> int:
+        return self.best_coupon.discount_fen if self.best_coupon else 0
+
+    @property
+    def payable_fen(self) -> int:
+        """What ordering the cart would cost with the best coupon (a delivery fee comes on top)."""
+        return self.total_fen - self.discount_fen
 
 
 _DEAL_EXISTS = select(Deal.id).where(Deal.id == bindparam("deal_id"))
@@ -110,7 +125,7 @@ def view_cart(*, user_id: int, now: datetime) -> CartView:
         deal = db.session.get_one(Deal, item.deal_id)
         sku = db.session.get_one(Sku, deal.sku_id)
         product = db.session.get_one(Product, sku.product_id)
-        line = CartLine(item=item, deal=deal, product_name=product.name, spec=sku.spec)
+        line = CartLine(item=item, deal=deal, product_name=product.name, spec=sku.spec, category_id=product.category_id)
         if not deal_on_sale(deal, now):
             line.problems.append("deal_closed")
         elif deal.stock_available < item.quantity:
@@ -118,4 +133,6 @@ def view_cart(*, user_id: int, now: datetime) -> CartView:
         if bought.get(deal.id, 0) + item.quantity > deal.limit_per_user:
             line.problems.append("over_limit")
         lines.append(line)
-    return CartView(lines=lines)
+    priced = [PricedLine(x.deal.id, x.category_id, x.line_total_fen) for x in lines if not x.problems]
+    leader_id = db.session.scalar(select(User.current_leader_id).where(User.id == user_id))
+    return CartView(lines=lines, best_coupon=best_coupon(user_id=user_id, leader_id=leader_id, lines=priced, now=now))

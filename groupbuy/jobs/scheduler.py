@@ -37,6 +37,7 @@ from groupbuy.membership.jobs import recompute_member_tiers
 from groupbuy.notifications.jobs import deliver_notifications
 from groupbuy.orders.jobs import auto_confirm_receipt, expire_unpaid_orders
 from groupbuy.payments.jobs import prune_payment_notifications, reconcile_payments, retry_refunds
+from groupbuy.reviews.jobs import refresh_review_figures
 from groupbuy.uploads.jobs import purge_orphan_uploads
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -84,9 +85,10 @@ JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob("purge_idempotency_keys", purge_idempotency_keys, *_daily(4, 20)),
     ScheduledJob("prune_payment_notifications", prune_payment_notifications, *_daily(4, 40)),
     ScheduledJob("forget_group_page_visitors", forget_group_page_visitors, *_daily(4, 50)),
-    ScheduledJob("escalate_unanswered_after_sales", escalate_unanswered_after_sales, *_every(minutes=10)),
     ScheduledJob("purge_orphan_uploads", purge_orphan_uploads, *_every(hours=1)),
     ScheduledJob("recompute_member_tiers", recompute_member_tiers, *_daily(3, 0)),
+    ScheduledJob("escalate_unanswered_after_sales", escalate_unanswered_after_sales, *_every(minutes=10)),
+    ScheduledJob("refresh_review_figures", refresh_review_figures, *_every(hours=1)),
 )
 JOBS_BY_ID = {job.id: job for job in JOBS}
 JOB_DEFINITIONS = tuple(JobDefinition(name=job.id, every=job.every) for job in JOBS)

@@ -1,5 +1,6 @@
 """After-sale windows after receipt: fresh produce 48 h whatever the reason, other goods 7 days, quality problems
-60 days of order protection (its seam answers None when the setting is 0)."""
+60 days of order protection for a membership tier that has it (its seam answers None when the setting is 0).
+tests/membership/test_aftersales_benefits.py holds the tiers without it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from groupbuy import clock
+from groupbuy.accounts.enums import Tier
+from groupbuy.accounts.models import User
 from groupbuy.aftersales.service import order_protection_days_for
 from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.db import db, transaction
@@ -55,6 +58,8 @@ def test_windows(
     if fresh:
         _make_fresh(app, deal)
     user = shop.shopper()
+    with app.app_context(), transaction():  # a tier with order protection (60 days)
+        db.session.execute(update(User).where(User.id == user.id).values(tier=Tier.ENTERPRISE))
     order_id = received_order(app, user, {deal: 1})
     (line,) = line_ids(app, order_id)
     answer = _ask_at(shop, client, user, order_id, line, PICKED_UP_AT + after, reason)

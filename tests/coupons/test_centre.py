@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from groupbuy import clock
 from groupbuy.audit.models import AuditEntry
 from groupbuy.coupons.models import CouponTemplate, UserCoupon
-from groupbuy.coupons.service import tiers
 from groupbuy.db import db
 from tests.factories.coupons import Coupons, template_fields
 from tests.factories.market import T0, Shop
@@ -78,6 +77,17 @@ def test_inconsistent_templates_are_422(
     assert field in response.json["errors"]
 
 
+def test_a_seed_member_has_no_monthly_allowance_but_may_take_a_new_leader_coupon(
+    coupons: Coupons, shop: Shop, client: FlaskClient
+) -> None:
+    buyer = shop.shopper()  # seed: 0 a month
+    regular, newcomer = coupons.template(), coupons.template(scope="new_leader")
+    with clock.frozen(T0):
+        refused = client.post(f"/api/v1/coupons/{regular}/claim", headers=shop.key(buyer))
+        assert (refused.status_code, refused.json["code"]) == (409, "coupon_monthly_allowance_used")
+        assert client.post(f"/api/v1/coupons/{newcomer}/claim", headers=shop.key(buyer)).status_code == 201
+
+
 def test_only_admins_keep_templates(coupons: Coupons, shop: Shop, client: FlaskClient) -> None:
     with clock.frozen(T0):
         response = client.post(
@@ -89,6 +99,7 @@ def test_only_admins_keep_templates(coupons: Coupons, shop: Shop, client: FlaskC
 def test_claim_is_idempotent_and_fills_the_wallet(coupons: Coupons, shop: Shop, client: FlaskClient) -> None:
     template = coupons.template(per_user_limit=2)
     buyer = shop.shopper()
+    coupons.set_tier(buyer, "enterprise")
     with clock.frozen(T0):
         available = client.get("/api/v1/coupons/available", headers=shop.auth(buyer)).json["items"]
         assert [(c["template"]["id"], c["left"], c["claimed_by_me"]) for c in available] == [(template, 100, 0)]
@@ -111,12 +122,14 @@ def test_claim_is_idempotent_and_fills_the_wallet(coupons: Coupons, shop: Shop, 
 
 
 def test_claim_refusals_have_their_codes(coupons: Coupons, shop: Shop, client: FlaskClient, app: Flask) -> None:
-    buyer = shop.shopper()
+    buyer, other = shop.shopper(), shop.shopper()
+    coupons.set_tier(buyer, "enterprise")
+    coupons.set_tier(other, "enterprise")
     one = coupons.template(total_quantity=1)
     gold = coupons.template(tiers_allowed=["enterprise_pro"])
     stopped = coupons.template(active=False)
     with clock.frozen(T0):
-        assert client.post(f"/api/v1/coupons/{one}/claim", headers=shop.key(shop.shopper())).status_code == 201
+        assert client.post(f"/api/v1/coupons/{one}/claim", headers=shop.key(other)).status_code == 201
         cases = {one: "coupon_claimed_out", gold: "coupon_tier_not_allowed", stopped: "coupon_not_claimable"}
         for template, code in cases.items():
             response = client.post(f"/api/v1/coupons/{template}/claim", headers=shop.key(buyer))
@@ -130,10 +143,10 @@ def test_claim_refusals_have_their_codes(coupons: Coupons, shop: Shop, client: F
 
 
 def test_the_monthly_allowance_counts_every_template_but_new_leader_ones(
-    coupons: Coupons, shop: Shop, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    coupons: Coupons, shop: Shop, client: FlaskClient
 ) -> None:
-    monkeypatch.setattr(tiers, "DEFAULT_MONTHLY_ALLOWANCE", 2)
     buyer = shop.shopper()
+    coupons.set_tier(buyer, "accelerate")  # 2 a month (membership_tiers)
     templates = [coupons.template(valid_until=T0 + timedelta(days=60)) for _ in range(3)]
     newcomer = coupons.template(scope="new_leader")
     with clock.frozen(T0):
@@ -147,8 +160,11 @@ def test_the_monthly_allowance_counts_every_template_but_new_leader_ones(
 
 def test_claimed_quantity_is_counted(coupons: Coupons, shop: Shop, client: FlaskClient, app: Flask) -> None:
     template = coupons.template()
+    shoppers = [shop.shopper() for _ in range(3)]
+    for shopper in shoppers:
+        coupons.set_tier(shopper, "accelerate")
     with clock.frozen(T0):
-        for _ in range(3):
-            assert client.post(f"/api/v1/coupons/{template}/claim", headers=shop.key(shop.shopper())).status_code == 201
+        for shopper in shoppers:
+            assert client.post(f"/api/v1/coupons/{template}/claim", headers=shop.key(shopper)).status_code == 201
     with app.app_context():
         assert db.session.get_one(CouponTemplate, template).claimed_quantity == 3

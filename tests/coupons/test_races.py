@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from groupbuy import clock
 from groupbuy.coupons.enums import UserCouponStatus
 from groupbuy.coupons.models import CouponMonthlyClaims, CouponTemplate, UserCoupon
-from groupbuy.coupons.service import tiers
 from groupbuy.db import db
 from groupbuy.orders.models import Order
 from tests.factories.coupons import Coupons
@@ -56,7 +55,10 @@ def test_100_claims_of_a_10_coupon_template_give_exactly_10(
     coupons: Coupons, shop: Shop, busy_app: Flask, app: Flask
 ) -> None:
     template = coupons.template(total_quantity=10)
-    claimers = [shop.key(shop.shopper()) for _ in range(100)]
+    shoppers = [shop.shopper() for _ in range(100)]
+    for shopper in shoppers:
+        coupons.set_tier(shopper, "accelerate")
+    claimers = [shop.key(s) for s in shoppers]
     answers = _storm(busy_app, [_claim(template, h) for h in claimers])
     assert answers == {(201, ""): 10, (409, "coupon_claimed_out"): 90}, answers
     with app.app_context():
@@ -67,17 +69,17 @@ def test_100_claims_of_a_10_coupon_template_give_exactly_10(
 @pytest.mark.pg
 @pytest.mark.slow
 def test_the_monthly_allowance_holds_under_concurrent_claims(
-    coupons: Coupons, shop: Shop, busy_app: Flask, app: Flask, monkeypatch: pytest.MonkeyPatch
+    coupons: Coupons, shop: Shop, busy_app: Flask, app: Flask
 ) -> None:
-    monkeypatch.setattr(tiers, "DEFAULT_MONTHLY_ALLOWANCE", 3)
     templates = [coupons.template() for _ in range(20)]
     buyer = shop.shopper()
+    coupons.set_tier(buyer, "enterprise")  # 4 a month
     answers = _storm(busy_app, [_claim(t, shop.key(buyer)) for t in templates])
-    assert answers == {(201, ""): 3, (409, "coupon_monthly_allowance_used"): 17}, answers
+    assert answers == {(201, ""): 4, (409, "coupon_monthly_allowance_used"): 16}, answers
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(UserCoupon)) == 3
-        assert db.session.scalars(select(CouponMonthlyClaims.claimed)).all() == [3]
-        assert sum(db.session.scalars(select(CouponTemplate.claimed_quantity))) == 3
+        assert db.session.scalar(select(func.count()).select_from(UserCoupon)) == 4
+        assert db.session.scalars(select(CouponMonthlyClaims.claimed)).all() == [4]
+        assert sum(db.session.scalars(select(CouponTemplate.claimed_quantity))) == 4
 
 
 @pytest.mark.pg

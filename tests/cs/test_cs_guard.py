@@ -13,14 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from groupbuy import clock
 from groupbuy.accounts.enums import UserStatus
-from groupbuy.aftersales.enums import AfterSaleReason, AfterSaleStatus, AfterSaleType, DisputeStatus, EscalatedBy
-from groupbuy.aftersales.models import AfterSaleItem, AfterSaleRequest, Dispute
 from groupbuy.audit.models import AuditEntry
-from groupbuy.db import db, transaction
-from groupbuy.orders.models import Order
-from tests.cs.conftest import World
+from groupbuy.db import db
+from tests.cs.conftest import World, received_dispute
 from tests.factories.accounts import make_user
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -45,48 +41,14 @@ def _suspended_user(world: World) -> int:
         return make_user(status=UserStatus.SUSPENDED).id
 
 
-def _open_dispute(world: World) -> int:
-    """An escalated after-sale request on the world's order and its dispute, as the after-sale service leaves them."""
-    with world.app.app_context(), transaction():
-        order, now = db.session.get_one(Order, world.order_id), clock.now()
-        request = AfterSaleRequest(
-            order_id=order.id,
-            user_id=order.user_id,
-            leader_id=order.leader_id,
-            type=AfterSaleType.REFUND_ONLY,
-            reason=AfterSaleReason.QUALITY,
-            amount_fen=1,
-            images=[],
-            status=AfterSaleStatus.ESCALATED,
-            answer_due_at=now,
-            created_at=now,
-            updated_at=now,
-            items=[AfterSaleItem(order_line_id=world.line_id)],
-        )
-        db.session.add(request)
-        db.session.flush()
-        dispute = Dispute(
-            request_id=request.id,
-            order_id=order.id,
-            user_id=order.user_id,
-            leader_id=order.leader_id,
-            status=DisputeStatus.OPEN,
-            escalated_by=EscalatedBy.SHOPPER,
-            images=[],
-            priority=False,
-            sla_due_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        db.session.add(dispute)
-        db.session.flush()
-        return dispute.id
+def _dispute(world: World) -> int:
+    return received_dispute(world)[1]
 
 
 RECIPES: dict[str, Recipe] = {
     "/api/v1/cs/disputes/<int:dispute_id>/resolve": lambda w: (
-        f"/api/v1/cs/disputes/{_open_dispute(w)}/resolve",
-        {"decision": "no_refund", "refund_fen": 0, "responsibility": "platform", "note": "证据不足"},
+        f"/api/v1/cs/disputes/{_dispute(w)}/resolve",
+        {"decision": "refund", "refund_fen": 500, "responsibility": "leader", "note": "部分退款"},
     ),
     "/api/v1/cs/orders/<int:order_id>/goodwill-refund": lambda w: (
         f"/api/v1/cs/orders/{w.order_id}/goodwill-refund",
@@ -95,6 +57,10 @@ RECIPES: dict[str, Recipe] = {
     "/api/v1/cs/accounts/<int:user_id>/suspend": lambda w: (
         f"/api/v1/cs/accounts/{w.shopper.id}/suspend",
         {"reason": "刷单"},
+    ),
+    "/api/v1/cs/members/<int:user_id>/tier": lambda w: (
+        f"/api/v1/cs/members/{w.shopper.id}/tier",
+        {"tier": "enterprise", "reason": "大客户"},
     ),
     "/api/v1/cs/accounts/<int:user_id>/reinstate": lambda w: (
         f"/api/v1/cs/accounts/{_suspended_user(w)}/reinstate",

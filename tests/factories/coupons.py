@@ -7,12 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import update
 
 from groupbuy import clock
-from groupbuy.accounts.enums import Role
+from groupbuy.accounts.enums import Role, Tier
 from groupbuy.accounts.models import User
 from groupbuy.coupons.service import claim_coupon, create_template
-from groupbuy.db import db
+from groupbuy.db import db, transaction
 from tests.factories.accounts import bearer, make_user
 from tests.factories.market import T0
 
@@ -55,7 +56,14 @@ class Coupons:
         with self.app.app_context():
             return create_template(actor_id=self.admin_id, now=T0 - timedelta(days=2), **values).id
 
-    def give(self, user: User, template_id: int, *, at: Any = None) -> int:
-        """The shopper claims one coupon of the template (through the service); its wallet id."""
+    def set_tier(self, user: User, tier: str) -> None:
+        """The shopper's membership tier (users.tier, as membership's recompute or a CS grant writes it)."""
+        with self.app.app_context(), transaction():
+            db.session.execute(update(User).where(User.id == user.id).values(tier=Tier(tier)))
+
+    def give(self, user: User, template_id: int, *, at: Any = None, tier: str = "enterprise_pro") -> int:
+        """The shopper, at ``tier`` (a seed member has no monthly allowance), claims one coupon of the template
+        through the service; its wallet id."""
+        self.set_tier(user, tier)
         with self.app.app_context():
             return claim_coupon(user_id=user.id, template_id=template_id, now=at or clock.now()).id

@@ -118,3 +118,40 @@ def test_an_empty_day_renders_like_the_reference(shop: Shop, desk: Desk, client:
         with app.test_request_context(URL, headers=headers):
             reference = pick_list_response(pick_list(user_id=desk.leader_user_id, pickup_date=PICKUP), accept)
         assert served.get_data() == reference.get_data()
+
+
+@pytest.mark.pg
+def test_a_kept_pick_list_is_rendered_again_after_any_change_to_its_rows(
+    shop: Shop, desk: Desk, client: FlaskClient, app: Flask
+) -> None:
+    apples, eggs = shop.deal(), shop.deal()
+    ann, bob = shop.shopper(), shop.shopper()
+    first = desk.paid_order(ann, apples, 3, **{str(eggs): 1})
+    desk.paid_order(bob, eggs, 2)
+    csv_headers = {**desk.headers, "Accept": "text/csv"}
+
+    def served() -> tuple[dict[str, object], bytes]:
+        with app.test_request_context(URL, headers=desk.headers):
+            reference = pick_list_response(pick_list(user_id=desk.leader_user_id, pickup_date=PICKUP), JSON)
+        json_body = client.get(URL, headers=desk.headers)
+        assert json_body.get_data() == reference.get_data()  # what is served is always the current list
+        return json_body.json, client.get(URL, headers=csv_headers).get_data()
+
+    before, before_csv = served()
+    assert served() == (before, before_csv)  # kept: the same answer again
+    with app.app_context(), transaction():
+        db.session.execute(update(User).where(User.id == bob.id).values(nickname="Robert"))
+    renamed, renamed_csv = served()
+    assert "R*****" in {s["name"] for s in renamed["shoppers"]} and renamed_csv != before_csv  # type: ignore[index]
+    with app.app_context(), clock.frozen(LATER):
+        line = _line(first, apples)
+        refund_lines(order_id=first, lines=[(line, 1)], reason=RefundReason.SHORTAGE, actor="test", now=LATER)
+    refunded, _ = served()
+    assert refunded["total_units"] == before["total_units"] - 1  # type: ignore[operator]
+    desk.paid_order(shop.shopper(), apples, 2)
+    more, _ = served()
+    assert more["total_orders"] == 3 and more["total_units"] == refunded["total_units"] + 2  # type: ignore[operator]
+    with app.app_context(), transaction():
+        db.session.execute(update(Order).where(Order.id == first).values(pickup_code="00000000"))
+    recoded, _ = served()
+    assert recoded["shoppers"][0]["order_id"] == first  # type: ignore[index]

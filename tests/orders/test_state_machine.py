@@ -1,5 +1,6 @@
-"""A Hypothesis state machine over checkout/pay/cancel/expire/fulfil/confirm, groups failing and lines refunded
-in part, with payments' refunds sent; invariants after every step (stock, limits, groups, timeline, money)."""
+"""A Hypothesis state machine over checkout (with or without a coupon)/pay/cancel/expire/fulfil/confirm, groups
+failing and lines refunded in part, with payments' refunds sent; invariants after every step (stock, limits,
+groups, timeline, money with discounts, where each coupon is)."""
 
 # ruff: noqa: PT017 - whether a step may fail depends on the state drawn, so rules assert on the error they caught
 
@@ -17,6 +18,8 @@ from sqlalchemy import select
 
 from groupbuy import clock
 from groupbuy.catalog.models import Deal, UserDealPurchase
+from groupbuy.coupons.enums import UserCouponStatus
+from groupbuy.coupons.models import UserCoupon
 from groupbuy.db import db
 from groupbuy.errors import DomainError
 from groupbuy.flows.closing import close_due_groups
@@ -33,6 +36,7 @@ from groupbuy.orders.service import (
     refund_lines,
     transition,
 )
+from groupbuy.orders.service.refund_plans import paid_for_units
 from groupbuy.orders.states import LIVE_STATES
 from groupbuy.payments import jobs as payment_jobs
 from groupbuy.payments.enums import PaymentStatus, RefundState
@@ -40,6 +44,7 @@ from groupbuy.payments.models import Payment, Refund
 from groupbuy.payments.providers import PaymentChannel
 from groupbuy.payments.service import pay_in_sandbox, start_payment
 from tests.conftest import _empty_tables
+from tests.factories.coupons import Coupons
 from tests.factories.market import T0, Shop
 
 PAID_STATES = LIVE_STATES - {OrderStatus.PENDING_PAYMENT}
@@ -55,6 +60,13 @@ class OrderMachine(RuleBasedStateMachine):
         self.shop = Shop(self.app)
         self.deals = [self.shop.deal(stock=6, limit_per_user=3), self.shop.deal(stock=4, limit_per_user=4)]
         self.users = [self.shop.shopper() for _ in range(3)]
+        coupons = Coupons(self.app)
+        amount = coupons.template(amount_off_fen=777, min_spend_fen=0, per_user_limit=5)
+        percent = coupons.template(
+            kind="percent_off", amount_off_fen=None, percent_off=13, max_discount_fen=900, min_spend_fen=0
+        )
+        # Each shopper's wallet: two amount-off coupons and a percent-off one with a cap.
+        self.coupons = [[coupons.give(u, t, at=T0) for t in (amount, amount, percent)] for u in self.users]
         self.closed: set[int] = set()  # deals whose group failed (closed early, at a cutoff moved to now)
         self.ctx = self.app.app_context()
         self.ctx.push()
@@ -71,12 +83,17 @@ class OrderMachine(RuleBasedStateMachine):
         return list(db.session.scalars(select(Order).order_by(Order.id)))
 
     @rule(
-        user=st.integers(0, 2), lines=st.lists(st.tuples(st.integers(0, 1), st.integers(1, 4)), min_size=1, max_size=2)
+        user=st.integers(0, 2),
+        lines=st.lists(st.tuples(st.integers(0, 1), st.integers(1, 4)), min_size=1, max_size=2),
+        coupon=st.integers(-2, 2),
     )
-    def checkout(self, user: int, lines: list[tuple[int, int]]) -> None:
+    def checkout(self, user: int, lines: list[tuple[int, int]], coupon: int) -> None:
+        """Apply coupon: with a coupon of the shopper's wallet (coupon >= 0), whatever state it is in."""
         items = [CheckoutItem(deal_id=self.deals[d], quantity=q) for d, q in lines]
+        coupon_id = self.coupons[user][coupon] if coupon >= 0 else None
+        held = coupon_id is not None and db.session.get_one(UserCoupon, coupon_id, populate_existing=True).status
         try:
-            place_order(
+            placed = place_order(
                 user_id=self.users[user].id,
                 items=items,
                 from_cart=False,
@@ -84,10 +101,15 @@ class OrderMachine(RuleBasedStateMachine):
                 address_id=None,
                 leader_id=None,
                 now=self.now,
+                coupon_id=coupon_id,
             )
+            assert held in {False, UserCouponStatus.AVAILABLE}
+            assert placed.discount_fen == sum(line.discount_fen for line in placed.lines)
+            assert placed.payable_fen == placed.items_fen - placed.discount_fen >= 0
         except DomainError as error:
             late = {"deal_closed", "group_closed"} if self.closed else set()
-            assert error.code in {"deal_sold_out", "limit_exceeded", *late}, error.code
+            taken = {"coupon_unavailable"} if held not in {False, UserCouponStatus.AVAILABLE} else set()
+            assert error.code in {"deal_sold_out", "limit_exceeded", *late, *taken}, error.code
 
     @rule(pick=st.integers(0, 50))
     def pay(self, pick: int) -> None:
@@ -210,7 +232,10 @@ class OrderMachine(RuleBasedStateMachine):
                 actor="leader",
                 now=self.now,
             )
-            assert outcome.amount_fen >= quantity * line.unit_price_fen  # plus the delivery fee at the last unit
+            done = line.refunded_quantity  # the units' share of what the line was paid (its value less its discount)
+            owed = paid_for_units(line, done + quantity) - paid_for_units(line, done)
+            assert outcome.lines[0].amount_fen == owed
+            assert outcome.amount_fen >= owed  # plus the delivery fee at the last unit
             assert outcome.whole_order == (others == 0)
 
     @rule()
@@ -284,10 +309,35 @@ class OrderMachine(RuleBasedStateMachine):
                 assert {r.order_refund_id for r in sent} <= {r.id for r in ledger}
             else:
                 assert (order.paid_fen, order.refund_due_fen) == (0, 0) and not ledger
-            for line in order.lines:
-                assert line.refunded_fen == line.unit_price_fen * line.refunded_quantity  # no discounts here
+            for line in order.lines:  # each refund comes out of what its line was paid (total less its discount)
+                assert line.refunded_fen == paid_for_units(line, line.refunded_quantity)
+            assert order.items_fen == sum(x.unit_price_fen * (x.quantity - x.refunded_quantity) for x in order.lines)
+            assert order.discount_fen == sum(
+                x.discount_fen - (x.unit_price_fen * x.refunded_quantity - x.refunded_fen) for x in order.lines
+            )
         for payment in db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.PAID)):
             assert payment.refunded_fen <= payment.amount_fen
+
+    @invariant()
+    def each_coupon_follows_its_order(self) -> None:
+        """Locked by the one unpaid order holding it, used by the one paid order, else back in the wallet."""
+        if not hasattr(self, "ctx"):
+            return
+        holders = {}
+        for order in self._orders():
+            if order.coupon_id is None:
+                continue
+            if order.paid_at is not None or order.status is OrderStatus.PENDING_PAYMENT:
+                assert order.coupon_id not in holders  # one coupon, one order that has it
+                holders[order.coupon_id] = order
+        for coupon in db.session.scalars(select(UserCoupon)):
+            order = holders.get(coupon.id)
+            if order is None:
+                assert (coupon.status, coupon.order_id) == (UserCouponStatus.AVAILABLE, None)
+            elif order.paid_at is None:
+                assert (coupon.status, coupon.order_id) == (UserCouponStatus.LOCKED, order.id)
+            else:
+                assert (coupon.status, coupon.order_id) == (UserCouponStatus.USED, order.id)
 
     @invariant()
     def one_timeline_row_per_transition(self) -> None:

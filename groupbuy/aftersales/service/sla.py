@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from groupbuy.settings import settings
+from groupbuy.membership.service import benefits_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -39,13 +39,7 @@ class DisputeTerms:
 
 
 def dispute_terms(*, user_id: int, now: datetime) -> DisputeTerms:
-    """The service a shopper's dispute gets: the seam for membership tiers (priority service, a shorter SLA).
-
-    Today every shopper gets the standard terms; membership will answer priority from the tier and then the
-    shorter ``dispute_priority_sla_working_hours`` applies."""
-    priority = False
-    s = settings()
-    return DisputeTerms(
-        priority=priority,
-        sla_working_hours=s.dispute_priority_sla_working_hours if priority else s.dispute_sla_working_hours,
-    )
+    """The service a shopper's dispute gets, from their membership tier: priority service (sorts first in CS's
+    queue) and the tier's answer time in working hours (membership_tiers.dispute_sla_hours)."""
+    benefits = benefits_of(user_id, now=now)
+    return DisputeTerms(priority=benefits.priority_service, sla_working_hours=benefits.dispute_sla_hours)

@@ -3,9 +3,9 @@
 - Fresh produce (a line whose deal's category has ``is_fresh``): ``after_sale_fresh_hours`` (48 h), whatever the
   reason, even with order protection (fresh goods do not keep).
 - Anything else: ``after_sale_window_days`` (7 days) for any reason.
-- Quality problems on non-fresh goods: order protection, ``order_protection_days`` (60 days, seed 000) when the
-  shopper has it. Who has it is ``order_protection_days_for`` (today: everyone, from the setting; membership will
-  answer it from the shopper's tier).
+- Quality problems on non-fresh goods: order protection (60 days, seed 000) when the shopper's membership tier
+  has it: ``order_protection_days_for`` reads the tier's ``order_protection_days`` (membership_tiers), capped by
+  the platform's ``order_protection_days`` setting (0 turns order protection off for everyone).
 
 The clock starts when the goods were received: the order's pickup (or delivery) in its timeline.
 """
@@ -15,15 +15,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from groupbuy.aftersales.enums import AfterSaleReason
+from groupbuy.membership.service import benefits_of
 from groupbuy.settings import settings
 
 
 def order_protection_days_for(*, user_id: int, now: datetime) -> int | None:
     """Does this shopper have order protection, and for how many days after receipt? None: no protection.
 
-    The seam for membership tiers (issue 13): a tier without the benefit answers None; today the setting applies
-    to every shopper (0 turns it off)."""
-    days = settings().order_protection_days
+    The shopper's membership tier decides (its ``order_protection_days``, 0 = none); the setting caps it."""
+    days = min(benefits_of(user_id, now=now).order_protection_days, settings().order_protection_days)
     return days or None
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import (
 
 from groupbuy.coupons.enums import CouponKind, CouponScope, UserCouponStatus
 from groupbuy.coupons.models import CouponTemplate, UserCoupon
-from groupbuy.coupons.service.tiers import coupon_rights
+from groupbuy.coupons.service.tiers import shopper_tier
 from groupbuy.db import connection, transaction
 from groupbuy.errors import Conflict, NotFound
 
@@ -193,7 +193,7 @@ def line_discounts(
     if now >= terms.valid_until:
         raise Conflict("coupon_expired")
     if terms.tiers_allowed:
-        tier = tier if tier is not None else coupon_rights(user_id=user_id, now=now).tier
+        tier = tier if tier is not None else shopper_tier(user_id=user_id, now=now)
         if tier not in terms.tiers_allowed:
             raise Conflict("coupon_tier_not_allowed")
     if terms.scope is CouponScope.NEW_LEADER and not first_order:
@@ -296,7 +296,7 @@ def best_coupon(
         if terms is None:
             continue
         if terms.tiers_allowed and tier is None:
-            tier = coupon_rights(user_id=user_id, now=now).tier
+            tier = shopper_tier(user_id=user_id, now=now)
         try:
             parts = line_discounts(
                 terms, lines, user_id=user_id, first_order=bool(row.coupon_first_order), now=now, tier=tier

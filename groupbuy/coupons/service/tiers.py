@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from groupbuy.membership.service import benefits_of, tier_of
+
 
 @dataclass(frozen=True)
 class CouponRights:
@@ -13,12 +15,16 @@ class CouponRights:
     new_leader_coupon: bool  # may claim "new leader" coupons
 
 
-# Until membership's tiers are in: every shopper is a seed member with this allowance.
-DEFAULT_TIER = "seed"
-DEFAULT_MONTHLY_ALLOWANCE = 5
-
-
 def coupon_rights(*, user_id: int, now: datetime) -> CouponRights:
-    """The tier and coupon benefits of a shopper now."""
-    del user_id, now
-    return CouponRights(tier=DEFAULT_TIER, monthly_coupon_allowance=DEFAULT_MONTHLY_ALLOWANCE, new_leader_coupon=True)
+    """The tier and coupon benefits of a shopper now (membership_tiers: data, not branches)."""
+    benefits = benefits_of(user_id, now=now)
+    return CouponRights(
+        tier=benefits.tier,
+        monthly_coupon_allowance=benefits.monthly_coupon_allowance,
+        new_leader_coupon=benefits.new_leader_coupon,
+    )
+
+
+def shopper_tier(*, user_id: int, now: datetime) -> str:
+    """Only the tier code (checkout, for a coupon limited to some tiers)."""
+    return tier_of(user_id, now=now)

@@ -19,15 +19,21 @@ What each piece reproduces:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
+from flask import current_app
 from sqlalchemy import text
 
 from groupbuy.db import db
 from groupbuy.leaders.service import get_active_leader
 from groupbuy.orders.states import PICK_LIST_STATES
+from groupbuy.settings import settings
 
 WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())  # what str.strip() takes off
 
@@ -68,11 +74,13 @@ _MOBILE = (
     " AND (length(phone) = 11 OR (length(phone) = 12 AND right(phone, 1) = E'\\n'))"
 )
 _COMMON = f"""
-WITH picked AS MATERIALIZED (
+WITH day_orders AS MATERIALIZED (
+    SELECT id, order_no, pickup_code, status, fulfilment, address, user_id FROM orders
+    WHERE leader_id = :leader_id AND pickup_date = :pickup_date AND status = ANY(:states)
+), picked AS MATERIALIZED (
     SELECT l.order_id, l.id, l.deal_id, l.quantity - l.refunded_quantity AS units, l.product_name, l.spec
-    FROM orders o JOIN order_lines l ON l.order_id = o.id
-    WHERE o.leader_id = :leader_id AND o.pickup_date = :pickup_date AND o.status = ANY(:states)
-      AND l.status = 'active'
+    FROM day_orders o JOIN order_lines l ON l.order_id = o.id
+    WHERE l.status = 'active'
 ), deals AS MATERIALIZED (
     SELECT deal_id, min(product_name)::text AS product_name, min(spec)::text AS spec, sum(units) AS units,
            count(DISTINCT order_id) AS orders
@@ -83,7 +91,7 @@ WITH picked AS MATERIALIZED (
            btrim(coalesce(CASE WHEN {_DELIVERY} THEN o.address ->> 'recipient' ELSE u.nickname END, ''), :ws) AS who,
            CASE WHEN {_DELIVERY} THEN o.address ->> 'phone' ELSE u.phone END AS phone
     FROM (SELECT order_id, sum(units) AS units, LINES FROM picked GROUP BY order_id) p
-    JOIN orders o ON o.id = p.order_id JOIN users u ON u.id = o.user_id
+    JOIN day_orders o ON o.id = p.order_id JOIN users u ON u.id = o.user_id
 ), shoppers AS MATERIALIZED (
     SELECT id, order_no, pickup_code, status, fulfilment, units, lines,
            CASE WHEN who = '' THEN '' ELSE left(who, 1) || repeat('*', greatest(length(who) - 1, 1)) END AS name,
@@ -130,6 +138,67 @@ SELECT (SELECT coalesce(sum(units), 0) FROM deals), (SELECT count(*) FROM shoppe
 )
 
 
+# A version of everything the rendered list is made of: the day's picking orders, their shoppers and all their
+# lines. Any INSERT, UPDATE or DELETE of one of those rows changes a count or a row's xmin (every new row version
+# has its writer's transaction id), so the sums of per-row hashes change with it.
+_VERSION = """
+WITH day_orders AS MATERIALIZED (
+    SELECT id, user_id, xmin::text AS v FROM orders
+    WHERE leader_id = :leader_id AND pickup_date = :pickup_date AND status = ANY(:states)
+)
+SELECT (SELECT count(*) || ':' || coalesce(sum(hashtextextended(o.v, o.id)), 0)
+               || ':' || coalesce(sum(hashtextextended(u.xmin::text, u.id)), 0)
+        FROM day_orders o JOIN users u ON u.id = o.user_id),
+       (SELECT count(*) || ':' || coalesce(sum(hashtextextended(l.xmin::text, l.id)), 0)
+        FROM day_orders o JOIN order_lines l ON l.order_id = o.id)
+"""
+
+
+class PickListCache:
+    """The last rendered pick lists of this worker, each with the version of the rows it was rendered from."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._lists: OrderedDict[Hashable, tuple[Hashable, RenderedPickList]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, version: Hashable) -> RenderedPickList | None:
+        with self._lock:
+            kept = self._lists.get(key)
+            if kept is None or kept[0] != version:
+                return None
+            self._lists.move_to_end(key)
+            return kept[1]
+
+    def put(self, key: Hashable, version: Hashable, rendered: RenderedPickList) -> None:
+        with self._lock:
+            self._lists[key] = (version, rendered)
+            self._lists.move_to_end(key)
+            while len(self._lists) > self.entries:
+                self._lists.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lists.clear()
+
+
+_CACHES: weakref.WeakKeyDictionary[Any, PickListCache] = weakref.WeakKeyDictionary()  # one per app
+_CACHES_LOCK = threading.Lock()
+
+
+def pick_list_cache() -> PickListCache | None:
+    """This app's cache (one per worker process), or None when GROUPBUY_PICK_LIST_CACHE_ENTRIES is 0."""
+    entries = settings().pick_list_cache_entries
+    if not entries:
+        return None
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _CACHES_LOCK:
+        cache = _CACHES.get(app)
+        if cache is None or cache.entries != entries:
+            cache = _CACHES[app] = PickListCache(entries)
+        return cache
+
+
 def rendered_pick_list(
     *, user_id: int, pickup_date: date, as_csv: bool = False, status_words: Mapping[str, str] | None = None
 ) -> RenderedPickList | None:
@@ -151,8 +220,19 @@ def rendered_pick_list(
         "word_keys": list(words),
         "word_values": list(words.values()),
     }
+    cache = pick_list_cache()
+    key = (leader.id, pickup_date, as_csv, tuple(words.items()))
+    version: Hashable = None
+    if cache is not None:
+        # The version is read before the list: a change committed in between makes the list kept newer than its
+        # version, so the next request sees another version and renders again; a list older than its version,
+        # which could be served stale, cannot happen.
+        version = tuple(session.execute(text(_VERSION), params).one())
+        kept = cache.get(key, version)
+        if kept is not None:
+            return replace(kept, pickup_point_name=leader.pickup_point_name)
     units, orders, deals, shoppers = session.execute(text(_CSV if as_csv else _JSON), params).one()
-    return RenderedPickList(
+    rendered = RenderedPickList(
         pickup_date=pickup_date,
         pickup_point_name=leader.pickup_point_name,
         total_units=int(units),
@@ -160,3 +240,6 @@ def rendered_pick_list(
         deals=deals or "",
         shoppers=shoppers or "",
     )
+    if cache is not None:
+        cache.put(key, version, rendered)
+    return rendered
