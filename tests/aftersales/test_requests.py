@@ -131,3 +131,17 @@ def test_a_late_reject_is_refused(shop: Shop, app: Flask, client: FlaskClient, l
     assert late.status_code == 409 and late.json["code"] == "after_sale_answer_overdue"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OrderRefund)) == 0
+
+
+def test_the_same_idempotency_key_replays_the_request(shop: Shop, app: Flask, client: FlaskClient) -> None:
+    deal = shop.deal()
+    user = shop.shopper()
+    order_id = received_order(app, user, {deal: 1})
+    (line,) = line_ids(app, order_id)
+    headers = shop.key(user)
+    first = ask(client, headers, order_id, [{"order_item_id": line}], 100)
+    again = ask(client, headers, order_id, [{"order_item_id": line}], 100)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json["id"] == first.json["id"]
+    other_body = ask(client, headers, order_id, [{"order_item_id": line}], 200)
+    assert other_body.status_code == 422

@@ -47,9 +47,9 @@ def open_request(
         order = db.session.get(Order, order_id)
         if order is None or order.user_id != user_id:
             raise NotFound()
-        orders.lock_refundable_order(order_id=order_id)  # one request or refund of this order at a time
         if order.status not in RECEIVED_STATES:
             raise Conflict("order_not_received")
+        orders.lock_refundable_order(order_id=order_id)  # one request or refund of this order at a time
         lines = {line.id: line for line in order.lines}
         wanted = _items(type, items, lines)
         received_at = _received_at(order)
