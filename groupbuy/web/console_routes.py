@@ -18,11 +18,12 @@ from groupbuy.aftersales.enums import DisputeStatus
 from groupbuy.cs import service as cs
 from groupbuy.errors import DomainError
 from groupbuy.i18n import title_for
+from groupbuy.reviews import service as reviews_service
 from groupbuy.web import session
 from groupbuy.web.console import PAGE_SIZE, console_helpers, mobile, order_filters, positive_int, staff_page
 from groupbuy.web.console_cases import decision_form, evidence_urls, fen_of, sla_badges
 from groupbuy.web.format import t
-from groupbuy.web.pages import domain_error_page, page
+from groupbuy.web.pages import domain_error_page, page, refusal
 
 console = Blueprint("console", __name__, url_prefix="/console")
 console.register_error_handler(DomainError, domain_error_page)
@@ -177,3 +178,25 @@ def resolve(actor_id: int, dispute_id: int) -> Response:
     except DomainError as error:
         return _dispute_page(actor_id, dispute_id, error.status, _said(error))
     return redirect(url_for("console.dispute", dispute_id=dispute_id, resolved=1))
+
+
+@console.get("/reviews")
+@staff_page
+def reviews(actor_id: int) -> Response:
+    """Review moderation: every review newest first (visible, hidden or all), each with a hide form."""
+    shown = request.args.get("shown", "visible")
+    hidden = {"visible": False, "hidden": True}.get(shown)
+    page_no = positive_int(request.args.get("page")) or 1
+    found = reviews_service.list_reviews_for_cs(hidden=hidden, page=page_no, page_size=PAGE_SIZE)
+    return _page("console_reviews.html", found=found, shown=shown, done=request.args.get("done"), active="reviews")
+
+
+@console.post("/reviews/<int:review_id>/hide")
+@staff_page
+def hide_review(actor_id: int, review_id: int) -> Response:
+    """Hide a review with a reason (audited, the reason kept); back to the list with the outcome."""
+    reason = request.form.get("reason", "").strip()[:200]
+    if not reason:
+        return refusal(422, t("请填写隐藏原因", "Give a reason for hiding it"))
+    reviews_service.hide_review(review_id=review_id, actor_id=actor_id, reason=reason, now=clock.now())
+    return redirect(url_for("console.reviews", done=review_id))

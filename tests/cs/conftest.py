@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import User
 from groupbuy.aftersales.enums import AfterSaleReason, AfterSaleType
@@ -20,7 +21,9 @@ from groupbuy.leaders.models import Leader
 from groupbuy.orders.models import Order
 from tests.aftersales.conftest import SOON, received_order
 from tests.factories.accounts import bearer, make_user
-from tests.factories.market import Shop
+from tests.factories.catalog import DealFactory
+from tests.factories.market import T0, Shop
+from tests.factories.reviews import completed_order, review
 from tests.jobs.conftest import pay, place
 
 _keys = itertools.count()
@@ -111,3 +114,14 @@ def received_dispute(world: World, *, price_fen: int = 1000, quantity: int = 2) 
     deal_id = world.shop.deal(price_fen=price_fen)
     order_id = received_order(world.app, world.shop.shopper(), {deal_id: quantity})
     return order_id, escalated_dispute(world.app, order_id, amount_fen=price_fen * quantity, now=SOON)
+
+
+def a_review(world: World, *, content: str = "苹果很脆，下次还买") -> int:
+    """A completed order of the world's leader reviewed by its buyer (4 stars, leader 5): the review's id."""
+    with world.app.app_context(), clock.frozen(T0):
+        bought = completed_order(leader_id=world.shop.leader_id, deals=[DealFactory()], nickname="李小红")
+    item = {"order_item_id": bought.line_ids[0], "rating": 4, "content": content}
+    with clock.frozen(T0):
+        answer = review(world.app.test_client(), bought, [item], leader_rating=5)
+    assert answer.status_code == 201, answer.get_json()
+    return int(answer.get_json()["reviews"][0]["id"])

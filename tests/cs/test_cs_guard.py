@@ -16,7 +16,7 @@ from sqlalchemy import select
 from groupbuy.accounts.enums import UserStatus
 from groupbuy.audit.models import AuditEntry
 from groupbuy.db import db
-from tests.cs.conftest import World, received_dispute
+from tests.cs.conftest import World, a_review, received_dispute
 from tests.factories.accounts import make_user
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -46,6 +46,10 @@ def _dispute(world: World) -> int:
 
 
 RECIPES: dict[str, Recipe] = {
+    "/api/v1/cs/reviews/<int:review_id>/hide": lambda w: (
+        f"/api/v1/cs/reviews/{a_review(w)}/hide",
+        {"reason": "广告内容"},
+    ),
     "/api/v1/cs/disputes/<int:dispute_id>/resolve": lambda w: (
         f"/api/v1/cs/disputes/{_dispute(w)}/resolve",
         {"decision": "refund", "refund_fen": 500, "responsibility": "leader", "note": "部分退款"},

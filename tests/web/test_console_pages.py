@@ -21,7 +21,7 @@ from groupbuy.audit.models import AuditEntry
 from groupbuy.db import db
 from groupbuy.orders.models import Order, OrderLine
 from tests.aftersales.conftest import SOON
-from tests.cs.conftest import World, build_world, received_dispute
+from tests.cs.conftest import World, a_review, build_world, received_dispute
 from tests.factories.market import T0, Shop
 from tests.web.conftest import csrf_of, leader_phone, log_in
 
@@ -32,12 +32,14 @@ PAGES = [
     "/console/audit",
     "/console/disputes",
     "/console/disputes/1",
+    "/console/reviews",
 ]
 FORMS = [
     "/console/orders/{order}/goodwill-refund",
     "/console/accounts/{shopper}/suspend",
     "/console/logout",
     "/console/disputes/1/resolve",
+    "/console/reviews/1/hide",
 ]
 
 
@@ -208,3 +210,25 @@ def test_case_view_decides_a_partial_refund_and_the_tracking_shows_it(app: Flask
         order = db.session.get_one(Order, order_id)
         assert order.refund_due_fen == 550 and order.payable_fen + order.refund_due_fen == order.paid_fen
         assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "dispute.resolve")) == 1
+
+
+def test_review_moderation_hides_with_a_reason(app: Flask, world: World) -> None:
+    review_id = a_review(world, content="加我微信买更便宜")
+    client = _cs_client(app)
+    with clock.frozen(T0):
+        listed = client.get("/console/reviews")
+        form = {"csrf_token": csrf_of(listed.text), "reason": "广告内容"}
+        empty = client.post(f"/console/reviews/{review_id}/hide", data={**form, "reason": " "})
+        done = client.post(f"/console/reviews/{review_id}/hide", data=form)
+        after = client.get(done.headers["Location"])
+        hidden = client.get("/console/reviews?shown=hidden")
+        again = client.post(f"/console/reviews/{review_id}/hide", data=form)
+    assert f'data-review-id="{review_id}"' in listed.text and "加我微信买更便宜" in listed.text
+    assert empty.status_code == 422
+    assert done.status_code == 302 and 'id="review-result"' in after.text
+    assert f'data-review-id="{review_id}"' not in after.text  # no longer among the visible ones
+    assert f'data-review-id="{review_id}"' in hidden.text and "广告内容" in hidden.text
+    assert again.status_code == 409
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "review.hide")).one()
+        assert entry.actor_id == world.cs_id and entry.reason == "广告内容"
