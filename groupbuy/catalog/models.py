@@ -116,6 +116,12 @@ class Deal(Base):
     # Loaded only where shown (the deal page, the admin's deal): lists and checkout never touch it.
     member_prices: Mapped[list[DealMemberPrice]] = relationship(lazy="select", viewonly=True)
 
+    @property
+    def member_prices_by_tier(self) -> list[DealMemberPrice]:
+        """The member prices, lowest tier first (Tier's order)."""
+        order = list(Tier)
+        return sorted(self.member_prices, key=lambda p: order.index(p.tier))
+
     __table_args__ = (
         Index("ix_deals_status_cutoff", "status", "cutoff_at"),
         CheckConstraint("stock_allocated >= 1", name="stock_allocated_positive"),

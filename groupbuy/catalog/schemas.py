@@ -205,7 +205,9 @@ class DealSchema(ma.Schema):
     status = ma.fields.Enum(DealStatus, by_value=True, required=True)
     created_at = UtcDateTime(required=True)
     cancelled_at = UtcDateTime(allow_none=True)
-    member_prices = ma.fields.List(ma.fields.Nested(MemberPriceSchema), required=True)
+    member_prices = ma.fields.List(
+        ma.fields.Nested(MemberPriceSchema), attribute="member_prices_by_tier", required=True
+    )
 
 
 class DealSearchQuerySchema(PageQuerySchema):

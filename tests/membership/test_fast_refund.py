@@ -4,8 +4,11 @@ normal path (past the cutoff: 409 cutoff_passed)."""
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
@@ -105,3 +108,33 @@ def test_before_the_cutoff_a_cancellation_is_the_normal_refund_and_uses_no_fast_
     order_id = _paid(shop, buyer, shop.deal(price_fen=990))
     assert _cancel(shop, client, buyer, order_id, after_cutoff=-timedelta(minutes=30)) == (200, "refunding")
     assert _used(app, buyer, shop) == 0
+
+
+@pytest.mark.pg
+@pytest.mark.slow
+def test_the_monthly_cap_holds_under_concurrent_cancellations(shop: Shop, busy_app: Flask, app: Flask) -> None:
+    deal = shop.deal(price_fen=990)
+    buyer = _buyer(shop, Tier.ACCELERATE)  # 2 a month
+    orders = [_paid(shop, buyer, deal) for _ in range(6)]
+    headers = shop.auth(buyer)
+    barrier = threading.Barrier(len(orders))
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def cancel(order_id: int) -> None:
+        client = busy_app.test_client()
+        barrier.wait()
+        response = client.post(f"/api/v1/orders/{order_id}/cancel", headers=headers)
+        with lock:
+            answers.append((response.status_code, (response.get_json() or {}).get("code", "")))
+
+    threads = [threading.Thread(target=cancel, args=(o,)) for o in orders]
+    with clock.frozen(shop.cutoff + timedelta(minutes=10)):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert Counter(answers) == {(200, ""): 2, (409, "cutoff_passed"): 4}, answers
+    assert _used(app, buyer, shop) == 2
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OrderRefund)) == 2

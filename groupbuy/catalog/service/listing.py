@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, or_, select
 from sqlalchemy.orm import contains_eager
 
-from groupbuy.accounts.enums import Tier
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
 from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.common.pagination import Page, paginate
@@ -111,9 +110,7 @@ class DealView:
 
 
 def member_prices_of(deal: Deal) -> list[dict[str, Any]]:
-    order = list(Tier)
-    rows = sorted(deal.member_prices, key=lambda p: order.index(p.tier))
-    return [{"tier": p.tier.value, "price_fen": p.price_fen} for p in rows]
+    return [{"tier": p.tier.value, "price_fen": p.price_fen} for p in deal.member_prices_by_tier]
 
 
 def deal_phase(deal: Deal, *, now: datetime) -> DealPhase:

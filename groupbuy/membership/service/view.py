@@ -33,6 +33,7 @@ def benefit_list(tier: Benefits) -> list[dict[str, Any]]:
     cap = tier.fast_refund_monthly_cap
     days = tier.order_protection_days
     sla = tier.dispute_sla_hours
+    hours = f"{settings().fast_refund_window_minutes / 60:g}"
     return [
         _benefit(
             "member_price",
@@ -56,9 +57,9 @@ def benefit_list(tier: Benefits) -> list[dict[str, Any]]:
             "fast_refund",
             ("极速退款", "Fast refund"),
             (
-                f"下单 2 小时内、团长确认前取消 {limit} 元以内的订单立即退款，每月 {cap} 次",
-                f"Orders up to ¥{limit} cancelled within 2 hours, before the leader confirms, are refunded at once;"
-                f" {cap} a month",
+                f"下单 {hours} 小时内、团长确认前取消 {limit} 元以内的订单立即退款，每月 {cap} 次",
+                f"Orders up to ¥{limit} cancelled within {hours} hours, before the leader confirms, are refunded at"
+                f" once; {cap} a month",
             ),
             tier.fast_refund_limit_fen > 0 and cap > 0,
         ),
