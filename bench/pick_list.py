@@ -8,8 +8,11 @@ own database gb_bench_pick_list there. The world is bulk-inserted with SQLAlchem
 (1-3 lines each over 8 deals, one in ten with a unit refunded, one in twenty unpaid) and as many orders of a
 second leader on the same date and of the first leader on the day before, so the query has neighbours to skip.
 Each format is then requested --requests times through the Flask test client (routing, token check, query,
-rendering: everything but the socket), after 10 warm-up requests; prints p50 / p99 / max in ms and the body
-size, checks the totals against the order lines in SQL, and says whether p99 < 100 ms. Not a test.
+rendering: everything but the socket), after 10 warm-up requests, twice: "cold" with the rendered-list cache off
+(GROUPBUY_PICK_LIST_CACHE_ENTRIES=0: every request renders the list in PostgreSQL) and "warm" with it on (every
+request reads the version of the day's rows, finds it unchanged and serves the kept list). Prints p50 / p99 /
+max in ms with the load average of the machine beside each line, the body size, checks the totals against the
+order lines in SQL, and says whether p99 < 100 ms. Not a test.
 """
 
 from __future__ import annotations
@@ -235,7 +238,9 @@ def main() -> None:
     _psql(base, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     _psql(base, f"CREATE DATABASE {DATABASE}")
     try:
-        app = create_app({"DATABASE_URL": f"{base}/{DATABASE}", "LOG_LEVEL": "WARNING", "METRICS_DISABLED": True})
+        config = {"DATABASE_URL": f"{base}/{DATABASE}", "LOG_LEVEL": "WARNING", "METRICS_DISABLED": True}
+        app = create_app(config | {"PICK_LIST_CACHE_ENTRIES": 0})
+        warm_app = create_app(config)
         with app.app_context():
             flask_migrate.upgrade(revision="heads")
         began = time.perf_counter()
@@ -244,16 +249,20 @@ def main() -> None:
         with app.app_context(), clock.frozen(NOW):
             headers = {"Authorization": f"Bearer {issue_token(db.session.get_one(User, 1), NOW).token}"}
         expected = units_in_sql(app)
-        client = app.test_client()
+        clients = {"cold": app.test_client(), "warm": warm_app.test_client()}
         if args.gc_freeze:
-            client.get("/healthz")
+            for client in clients.values():
+                client.get("/healthz")
             gc.freeze()  # the app's own objects leave the collector's generations: full collections get cheap
+        results, loads = {}, {}
         with clock.frozen(NOW):
-            results = {
-                fmt: measure(client, headers, accept, args.requests)
-                for fmt, accept in (("json", "application/json"), ("csv", "text/csv"))
-            }
-        body = results["json"][2].get_json()
+            for mode, client in clients.items():
+                for fmt, accept in (("json", "application/json"), ("csv", "text/csv")):
+                    results[mode, fmt] = measure(client, headers, accept, args.requests)
+                    loads[mode, fmt] = os.getloadavg()[0]
+        assert results["cold", "json"][2].get_data() == results["warm", "json"][2].get_data()
+        assert results["cold", "csv"][2].get_data() == results["warm", "csv"][2].get_data()
+        body = results["cold", "json"][2].get_json()
         assert body["total_units"] == expected == sum(d["units"] for d in body["deals"]), (
             body["total_units"],
             expected,
@@ -261,19 +270,22 @@ def main() -> None:
         print(
             f"leader 1 on {PICKUP}: {body['total_orders']:,} orders, {expected:,} active units (= order lines in SQL)"
         )
-        worst = 0.0
-        print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        for fmt, (walls, cpus, response) in results.items():
+        worst: dict[str, float] = {}
+        print(f"{os.cpu_count()} cores; load = 1-minute load average when the line's requests ended")
+        for (mode, fmt), (walls, cpus, response) in results.items():
             p50, p99 = statistics.median(walls), _pct(walls, 99)
-            worst = max(worst, p99)
+            worst[mode] = max(worst.get(mode, 0.0), p99)
             size = len(response.get_data()) / 1024
             print(
-                f"  {fmt:4}  p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   max {max(walls):6.1f} ms   "
-                f"(cpu p50 {statistics.median(cpus):5.1f} ms, p99 {_pct(cpus, 99):5.1f} ms)   {size:,.0f} KiB"
+                f"  {mode} {fmt:4}  p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   max {max(walls):6.1f} ms   "
+                f"(cpu p50 {statistics.median(cpus):5.1f} ms, p99 {_pct(cpus, 99):5.1f} ms)   {size:,.0f} KiB   "
+                f"load {loads[mode, fmt]:.1f}"
             )
-        print(f"target p99 < {TARGET_P99_MS:.0f} ms:", "met" if worst < TARGET_P99_MS else "MISSED")
-        with app.app_context():
-            db.engine.dispose()
+        for mode, p99 in worst.items():
+            print(f"target p99 < {TARGET_P99_MS:.0f} ms ({mode}):", "met" if p99 < TARGET_P99_MS else "MISSED")
+        for each in (app, warm_app):
+            with each.app_context():
+                db.engine.dispose()
     finally:
         if not args.keep:
             _psql(base, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")

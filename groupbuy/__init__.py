@@ -93,6 +93,7 @@ def _configure_engines(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from groupbuy.accounts.routes import blp as accounts  # noqa: PLC0415
+    from groupbuy.aftersales.routes import blp as aftersales  # noqa: PLC0415
     from groupbuy.cart.routes import blp as cart  # noqa: PLC0415
     from groupbuy.catalog.routes import blp as catalog  # noqa: PLC0415
     from groupbuy.coupons.routes import blp as coupons  # noqa: PLC0415
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from groupbuy.payments.routes import blp as payments  # noqa: PLC0415
     from groupbuy.payments.sandbox_page import bp as sandbox_checkout  # noqa: PLC0415
     from groupbuy.privacy.routes import blp as privacy  # noqa: PLC0415
+    from groupbuy.reviews.routes import blp as reviews  # noqa: PLC0415
     from groupbuy.uploads.routes import blp as uploads  # noqa: PLC0415
     from groupbuy.uploads.routes import media_blp as media  # noqa: PLC0415
     from groupbuy.web.console_routes import console  # noqa: PLC0415
@@ -140,6 +142,8 @@ def _register_blueprints(app: Flask) -> None:
         customer_service,
         messaging,
         coupons,
+        aftersales,
+        reviews,
     ):
         api.register_blueprint(blueprint)
 

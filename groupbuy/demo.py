@@ -26,8 +26,11 @@ from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.catalog.service import add_sku, adjust_sku_stock, create_category, create_deal, create_product
 from groupbuy.common.urls import absolute_url
 from groupbuy.db import db
+from groupbuy.demo_aftersales import load_demo_aftersales
 from groupbuy.demo_coupons import load_demo_coupons
+from groupbuy.demo_members import load_demo_members
 from groupbuy.demo_messages import load_demo_messages
+from groupbuy.demo_reviews import review_demo_orders
 from groupbuy.demo_workbench import play_demo_days
 from groupbuy.groups.enums import GroupOpenedBy
 from groupbuy.groups.service import open_group
@@ -161,7 +164,21 @@ def load_demo_data(*, now: datetime, echo: Callable[[str], None]) -> Iterator[st
     )
     if messages:
         yield messages
+    members = load_demo_members(
+        admin_phone="13800000001",
+        cs_phone="13800000002",
+        shopper_phone="13800000003",
+        leader_phone=LEADER_PHONES[0],
+        password=DEMO_PASSWORD,
+        now=now,
+    )
+    if members:
+        yield members
     yield from filter(None, [load_demo_coupons(admin_phone="13800000001", shopper_phone="13800000003", now=now)])
+    if aftersales := load_demo_aftersales(leader_phone=LEADER_PHONES[0], now=now):
+        yield aftersales
+    if reviewed := review_demo_orders(now=now):
+        yield reviewed
     yield "Demo logins (password for all: " + DEMO_PASSWORD + "):"
     for phone, nickname, roles in DEMO_USERS:
         yield f"  {', '.join(r.value for r in roles):8} {phone}  {nickname}"

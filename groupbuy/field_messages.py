@@ -112,6 +112,21 @@ CATALOG: dict[str, str] = {
     "Deal {deal}: {received} received is more than the {shipped} units shipped.": (
         "团购 {deal}：收到 {received} 件，多于已发货的 {shipped} 件"
     ),
+    # customer service
+    "date_from is after date_to.": "起始日期晚于结束日期",
+    "Give quantity or amount_fen (not both).": "请填写 quantity 或 amount_fen（二者只选其一）",
+    "Give lines or amount_fen (not both).": "请填写 lines 或 amount_fen（二者只选其一）",
+    # after-sale requests and disputes
+    "line {line}: not a line of order {order}, or fen < 1": "第 {line} 行：不是订单 {order} 的商品行，或金额小于 1 分",
+    "not a line of this order": "不是该订单的商品行",
+    "each line once": "每个商品行只能出现一次",
+    "give the quantity returned": "请填写退货数量",
+    "must be {units} fen (the price of the units given back)": "须为 {units} 分（退回商品的价格）",
+    "at least {units} fen (the price of the units given back)": "至少 {units} 分（退回商品的价格）",
+    "at most {max} fen": "最多 {max} 分",
+    "must be more than 0 for a refund": "退款时金额须大于 0",
+    "must be 0 without a refund": "不退款时金额须为 0",
+    "no more than {limit} photos": "最多 {limit} 张图片",
     # groupbuy: messaging
     "not the leader of this order": "不是该订单的团长",
     "only for a conversation with a leader": "仅用于与团长的会话",
@@ -133,6 +148,16 @@ CATALOG: dict[str, str] = {
     "no such deal": "团购不存在",
     "must be after valid_from": "必须晚于生效时间",
     "{claimed} are already claimed": "已被领取 {claimed} 张",
+    # member prices (groupbuy/catalog/service/member_prices.py)
+    "{tier}: given twice": "{tier}：重复填写",
+    "{tier}: must be below the group price {price}": "{tier}：须低于团购价 {price}",
+    "{tier}: must be at least {floor} (the group price less the maximum discount)": (
+        "{tier}：不得低于 {floor}（团购价减去最大折扣）"
+    ),
+    # reviews (groupbuy/reviews)
+    "Not a line of this order.": "不是该订单的商品",
+    "The same line twice.": "同一商品重复出现",
+    "Review at least one line or rate the leader.": "请至少评价一件商品或为团长评分",
 }
 
 _FREE_TEXT = {"choices", "values"}  # lists of words; every other placeholder is one token (a number, an id)

@@ -138,6 +138,20 @@ CATALOG: dict[str, tuple[str, str]] = {
     "order_changed": ("订单刚刚发生了变化，请重试", "The order changed meanwhile, please retry"),
     "payment_not_refundable": ("该笔支付未完成或待人工处理，不能退款", "This payment cannot be refunded"),
     "refund_amount_invalid": ("退款金额必须为正整数（分）", "The refund amount must be a positive number of fen"),
+    # membership: member prices, fast refund
+    "member_price_invalid": (
+        "会员价必须低于拼团价，且不低于平台底价",
+        "A member price must be below the group price and not under the platform's floor",
+    ),
+    # after-sale requests and disputes (groupbuy/aftersales)
+    "refund_exceeds_refundable": ("退款金额超过该商品仍可退的金额", "More than is still refundable on those lines"),
+    "order_not_received": ("订单尚未收货，不能申请售后", "After-sale help is for orders already received"),
+    "after_sale_window_closed": ("已超过售后申请期限", "The after-sale window for this item has closed"),
+    "after_sale_already_open": ("该订单已有处理中的售后申请", "This order already has an open after-sale request"),
+    "after_sale_state_changed": ("售后申请状态已变化，请刷新", "The after-sale request changed meanwhile"),
+    "after_sale_answer_overdue": ("已超过团长处理时限，已转平台客服", "The time to answer has passed; CS handles it"),
+    "after_sale_not_rejected": ("只有被团长拒绝的售后申请才能申请平台介入", "Only a rejected request can be escalated"),
+    "dispute_already_resolved": ("该纠纷已处理", "This dispute was already resolved"),
     # messaging
     "cannot_message_yourself": ("不能给自己的自提点发消息", "You cannot message your own pickup point"),
     # uploads (groupbuy/uploads)
@@ -162,6 +176,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     "coupon_claimed_out": ("该优惠券已被领完", "This coupon has all been claimed"),
     "coupon_claim_limit": ("您已领过该优惠券", "You have claimed as many of this coupon as allowed"),
     "coupon_monthly_allowance_used": ("本月领券额度已用完", "This month's coupon allowance is used up"),
+    # reviews (groupbuy/reviews)
+    "review_order_not_completed": ("订单完成后才能评价", "Orders can be reviewed once they are completed"),
+    "review_exists": ("该商品已评价过", "This line has been reviewed already"),
+    "leader_already_rated": ("该订单已评价过团长", "The leader has been rated for this order already"),
+    "follow_up_exists": ("每条评价只能追评一次", "A review can be followed up once"),
+    "follow_up_too_late": ("已超过 {days} 天追评期限", "Follow-ups close {days} days after the review"),
+    "review_hidden": ("该评价已被隐藏", "This review has been hidden"),
+    "review_already_hidden": ("该评价已隐藏", "This review is hidden already"),
 }
 
 LANGUAGES = ("zh", "en")

@@ -173,6 +173,18 @@ class Settings:
     messaging_answer_hours: int = _setting(24, low=1, high=24 * 30)  # an inquiry answered within: "responded"
     messaging_figures_days: int = _setting(30, low=1, high=365)  # the leader API's response-figures window
     messaging_inquiry_gap_minutes: int = _setting(60, low=0, high=7 * 24 * 60)  # quiet before a new inquiry
+    messaging_send_rate_limit: str = _setting("60 per minute", rate=True)  # messages one user may write
+    # after-sale and disputes (groupbuy/aftersales): windows after receipt, the leader's answer, CS's SLA
+    after_sale_fresh_hours: int = _setting(48, low=1, high=24 * 30)  # fresh-produce categories (Category.is_fresh)
+    after_sale_window_days: int = _setting(7, low=1, high=365)  # any other goods, any reason
+    order_protection_days: int = _setting(60, low=0, high=365)  # quality problems (0: no order protection)
+    after_sale_answer_hours: int = _setting(48, low=1, high=24 * 14)  # the leader answers, else escalated to CS
+    # the pick list (groupbuy/orders/service/pick_list_sql.py): rendered lists kept per worker, 0 = none
+    pick_list_cache_entries: int = _setting(8, low=0, high=256)
+    # reviews (groupbuy/reviews): follow-ups, the rating window, the standing search ranks by
+    review_follow_up_days: int = _setting(150, low=1, high=3650)  # one follow-up within this many days of the review
+    review_rating_window_days: int = _setting(183, low=1, high=3650)  # ratings count this long (about 6 months)
+    review_rate_limit: str = _setting("30 per hour", rate=True)  # review and follow-up posts per client IP
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupbuy.accounts.enums import Tier
@@ -18,6 +29,8 @@ class Category(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Fresh produce (生鲜): after-sale requests must come within the short fresh window (aftersales/service/windows.py)
+    is_fresh: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -92,8 +105,16 @@ class Deal(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
+    # Standing, written by groupbuy/reviews (a floor up) and read by the deal list's ranking: the share of positive
+    # (4-5 star) goods reviews over the rating window x 10000 (None: none), their count, and one ranking figure
+    # that also weighs its leader's rating and credit (groupbuy/reviews/standing.py).
+    rating_bp: Mapped[int | None] = mapped_column(Integer)
+    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    standing: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     sku: Mapped[Sku] = relationship(lazy="joined", innerjoin=True)
+    # Loaded only where shown (the deal page, the admin's deal): lists and checkout never touch it.
+    member_prices: Mapped[list[DealMemberPrice]] = relationship(lazy="select", viewonly=True)
 
     __table_args__ = (
         Index("ix_deals_status_cutoff", "status", "cutoff_at"),

@@ -22,6 +22,7 @@ from groupbuy.catalog.schemas import (
     DealCreateSchema,
     DealQuerySchema,
     DealSchema,
+    MemberPricesSchema,
     ProductCreateSchema,
     ProductQuerySchema,
     ProductSchema,
@@ -208,7 +209,9 @@ class AdminDeals(MethodView):
 
         Schedule or product problems are 422 per field; fewer free units than asked is 409 `insufficient_stock`.
         """
-        return service.create_deal(actor_id=current_user_id(), title=data.pop("title", None), now=clock.now(), **data)
+        prices = [(p["tier"], p["price_fen"]) for p in data.pop("member_prices")]
+        title, actor_id = data.pop("title", None), current_user_id()
+        return service.create_deal(actor_id=actor_id, title=title, member_prices=prices, now=clock.now(), **data)
 
 
 @blp.route("/admin/deals/<int:deal_id>")
@@ -230,3 +233,20 @@ class CancelDeal(MethodView):
     def post(self, deal_id: int) -> Deal:
         """Cancel a deal that sold nothing; its units return to the SKU once (409 deal_has_sales / deal_cancelled)."""
         return service.cancel_deal(actor_id=current_user_id(), deal_id=deal_id, now=clock.now())
+
+
+@blp.route("/admin/deals/<int:deal_id>/member-prices")
+class DealMemberPrices(MethodView):
+    @require_roles(Role.ADMIN)
+    @blp.arguments(MemberPricesSchema())
+    @blp.response(200, DealSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def put(self, data: dict[str, Any], deal_id: int) -> Deal:
+        """Set the deal's member prices, one per tier (a tier's price also serves the tiers above it); audited.
+
+        Each is below the group price and at least the floor (`GROUPBUY_MEMBER_PRICE_MAX_DISCOUNT_PERCENT` off);
+        otherwise 422 `member_price_invalid`. Lines already ordered keep the price they were bought at.
+        """
+        prices = [(p["tier"], p["price_fen"]) for p in data["member_prices"]]
+        return service.set_member_prices(actor_id=current_user_id(), deal_id=deal_id, prices=prices, now=clock.now())

@@ -11,6 +11,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.catalog.enums import DealStatus, ProductStatus
 from groupbuy.common.fields import (
     MAX_FEN,
@@ -36,17 +37,20 @@ MAX_UNITS = 10**7
 class CategoryCreateSchema(ma.Schema):
     name = Text(40, required=True)
     sort_order = StrictInt(-(10**6), 10**6, load_default=0)
+    is_fresh = StrictBoolean(load_default=False, metadata={"description": "fresh produce: short after-sale window"})
 
 
 class CategoryUpdateSchema(ma.Schema):
     name = Text(40)
     sort_order = StrictInt(-(10**6), 10**6)
+    is_fresh = StrictBoolean()
 
 
 class CategorySchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     sort_order = ma.fields.Integer(required=True)
+    is_fresh = ma.fields.Boolean(required=True)
 
 
 class CategoryListSchema(ma.Schema):
@@ -133,6 +137,29 @@ class ProductSchema(ma.Schema):
 # --- deals -------------------------------------------------------------------------------------
 
 
+class MemberPriceInSchema(ma.Schema):
+    tier = ma.fields.Enum(Tier, by_value=True, required=True, metadata={"description": "this tier and the ones above"})
+    price_fen = Fen(
+        required=True,
+        validate=validate.Range(min=1, max=MAX_FEN),
+        metadata={"description": "below the group price, not under the floor (see configuration.md)"},
+    )
+
+
+class MemberPricesSchema(ma.Schema):
+    member_prices = ma.fields.List(
+        ma.fields.Nested(MemberPriceInSchema),
+        required=True,
+        validate=validate.Length(max=len(Tier)),
+        metadata={"description": "replaces the deal's member prices; [] removes them"},
+    )
+
+
+class MemberPriceSchema(ma.Schema):
+    tier = ma.fields.String(required=True, metadata={"enum": [t.value for t in Tier]})
+    price_fen = ma.fields.Integer(required=True)
+
+
 class DealCreateSchema(ma.Schema):
     sku_id = Id(required=True)
     title = Text(120, metadata={"description": "defaults to the product name and the spec"})
@@ -146,6 +173,12 @@ class DealCreateSchema(ma.Schema):
     limit_per_user = StrictInt(1, MAX_UNITS, load_default=99)
     stock_allocated = StrictInt(
         1, MAX_UNITS, required=True, metadata={"description": "units taken from the SKU's stock (409 if short)"}
+    )
+    member_prices = ma.fields.List(
+        ma.fields.Nested(MemberPriceInSchema),
+        load_default=list,
+        validate=validate.Length(max=len(Tier)),
+        metadata={"description": "a price per membership tier: below the group price, not under the floor"},
     )
 
 
@@ -172,6 +205,7 @@ class DealSchema(ma.Schema):
     status = ma.fields.Enum(DealStatus, by_value=True, required=True)
     created_at = UtcDateTime(required=True)
     cancelled_at = UtcDateTime(allow_none=True)
+    member_prices = ma.fields.List(ma.fields.Nested(MemberPriceSchema), required=True)
 
 
 class DealSearchQuerySchema(PageQuerySchema):

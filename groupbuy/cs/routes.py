@@ -60,12 +60,20 @@ class CsGoodwillRefund(MethodView):
     @blp.arguments(GoodwillRefundSchema())
     @blp.response(201, GoodwillRefundResultSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT", description="refund_exceeds_line, order_not_refundable")
+    @blp.alt_response(
+        409, response="CONFLICT", description="refund_exceeds_line, refund_exceeds_refundable, order_not_refundable"
+    )
     def post(self, data: dict[str, Any], order_id: int) -> OrderRefundOutcome:
-        """Refund units of the order's lines as a goodwill gesture (line-level refund; audited with before/after)."""
-        lines = [GoodwillLine(order_item_id=x["order_item_id"], quantity=x["quantity"]) for x in data["lines"]]
+        """A goodwill refund: units of lines, amounts for kept goods on lines, or an amount for the order's kept goods
+        (line-level refunds; audited with before/after)."""
+        lines = [GoodwillLine(**line) for line in data.get("lines", [])]
         return service.goodwill_refund(
-            order_id=order_id, lines=lines, reason=data["reason"], actor_id=current_user_id(), now=clock.now()
+            order_id=order_id,
+            lines=lines,
+            amount_fen=data.get("amount_fen"),
+            reason=data["reason"],
+            actor_id=current_user_id(),
+            now=clock.now(),
         )
 
 

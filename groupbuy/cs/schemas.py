@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validates_schema
 
-from groupbuy.common.fields import Date, Id, MaskedPhone, Phone, StrictInt, Text, UtcDateTime, mask_mobiles_in_text
+from groupbuy.common.fields import Date, Fen, Id, MaskedPhone, Phone, StrictInt, Text, UtcDateTime, mask_mobiles_in_text
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.flows.schemas import TrackingSchema
 from groupbuy.orders.schemas import DeliveryAddressSchema, OrderLineSchema, OrderSummarySchema
@@ -106,13 +106,32 @@ class OrderDossierSchema(OrderSummarySchema):
 
 
 class GoodwillLineSchema(ma.Schema):
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["quantity"]}, {"required": ["amount_fen"]}]}
+
     order_item_id = Id(required=True, metadata={"description": "an order line's id"})
-    quantity = StrictInt(1, 99, required=True, metadata={"description": "units of that line to refund"})
+    quantity = StrictInt(1, 99, metadata={"description": "units of that line refunded at their price"})
+    amount_fen = Fen(validate=ma.validate.Range(min=1, max=10**9), metadata={"description": "or money for kept goods"})
+
+    @validates_schema
+    def _units_or_amount(self, data: dict[str, Any], **_: Any) -> None:
+        if ("quantity" in data) == ("amount_fen" in data):
+            raise ma.ValidationError("Give quantity or amount_fen (not both).", "quantity")
 
 
 class GoodwillRefundSchema(ma.Schema):
-    lines = ma.fields.List(ma.fields.Nested(GoodwillLineSchema), required=True, validate=ma.validate.Length(1, 50))
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["lines"]}, {"required": ["amount_fen"]}]}
+
+    lines = ma.fields.List(ma.fields.Nested(GoodwillLineSchema), validate=ma.validate.Length(1, 50))
+    amount_fen = Fen(
+        validate=ma.validate.Range(min=1, max=10**9),
+        metadata={"description": "or money for the order's kept goods, spread over its lines"},
+    )
     reason = Text(500, required=True)
+
+    @validates_schema
+    def _lines_or_amount(self, data: dict[str, Any], **_: Any) -> None:
+        if ("lines" in data) == ("amount_fen" in data):
+            raise ma.ValidationError("Give lines or amount_fen (not both).", "lines")
 
 
 class GoodwillRefundResultSchema(ma.Schema):

@@ -86,7 +86,8 @@ class Deals(MethodView):
     @blp.arguments(DealSearchQuerySchema(), location="query")
     @blp.response(200, page_of(DealCardSchema))
     def get(self, args: dict[str, Any]) -> Page[DealWithGroup]:
-        """Deals on sale now: with `q`, title matches first, then description matches; then closing soonest, newest."""
+        """Deals on sale now: with `q`, title matches first, then description matches; then standing (the deal's
+        rating, its leader's rating and credit), then closing soonest, newest."""
         return service.list_deals_with_groups(
             q=args.get("q"),
             category_id=args.get("category"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from groupbuy.catalog.enums import DealPhase
-from groupbuy.catalog.schemas import CategorySchema
+from groupbuy.catalog.schemas import CategorySchema, MemberPriceSchema
 from groupbuy.common.fields import Id, UtcDateTime
 from groupbuy.common.pagination import PageQuerySchema
 from groupbuy.groups.enums import GroupStatus
@@ -117,3 +117,8 @@ class DealDetailSchema(DealCardSchema):
     category = ma.fields.Nested(CategorySchema, required=True)
     starts_at = UtcDateTime(required=True)
     status = ma.fields.Enum(DealPhase, by_value=True, required=True)
+    member_prices = ma.fields.List(
+        ma.fields.Nested(MemberPriceSchema),
+        required=True,
+        metadata={"description": "price per membership tier (that tier and above); the best one applies at checkout"},
+    )

@@ -26,6 +26,7 @@ from flask import Flask
 
 from groupbuy import clock
 from groupbuy.accounts.jobs import purge_spent_credentials
+from groupbuy.aftersales.jobs import escalate_unanswered_after_sales
 from groupbuy.db import db
 from groupbuy.flows.jobs import close_due_groups, dispatch_due_orders, handle_unclaimed_goods
 from groupbuy.groups.jobs import forget_group_page_visitors
@@ -36,6 +37,7 @@ from groupbuy.membership.jobs import recompute_member_tiers
 from groupbuy.notifications.jobs import deliver_notifications
 from groupbuy.orders.jobs import auto_confirm_receipt, expire_unpaid_orders
 from groupbuy.payments.jobs import prune_payment_notifications, reconcile_payments, retry_refunds
+from groupbuy.reviews.jobs import refresh_review_figures
 from groupbuy.uploads.jobs import purge_orphan_uploads
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -85,6 +87,8 @@ JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob("forget_group_page_visitors", forget_group_page_visitors, *_daily(4, 50)),
     ScheduledJob("purge_orphan_uploads", purge_orphan_uploads, *_every(hours=1)),
     ScheduledJob("recompute_member_tiers", recompute_member_tiers, *_daily(3, 0)),
+    ScheduledJob("escalate_unanswered_after_sales", escalate_unanswered_after_sales, *_every(minutes=10)),
+    ScheduledJob("refresh_review_figures", refresh_review_figures, *_every(hours=1)),
 )
 JOBS_BY_ID = {job.id: job for job in JOBS}
 JOB_DEFINITIONS = tuple(JobDefinition(name=job.id, every=job.every) for job in JOBS)

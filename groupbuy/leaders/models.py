@@ -97,6 +97,7 @@ class Leader(Base):
     orders_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     identity_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     rating_bp: Mapped[int | None] = mapped_column(Integer)  # share of positive reviews x 10000; None: no reviews
+    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # ratings behind rating_bp
     credit_score: Mapped[int] = mapped_column(Integer, default=0)  # cached SUM(leader_credit_events.points)
     active_since: Mapped[datetime]
     created_at: Mapped[datetime]

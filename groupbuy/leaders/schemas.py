@@ -138,6 +138,9 @@ class LeaderPublicSchema(ma.Schema):
     orders_paused = ma.fields.Boolean(required=True, metadata={"description": "not taking orders for now"})
     identity_verified = ma.fields.Boolean(required=True)
     rating_bp = ma.fields.Integer(allow_none=True, metadata={"description": "positive reviews x 10000; null: none"})
+    rating_count = ma.fields.Integer(
+        required=True, metadata={"description": "leader ratings behind rating_bp (the last ~6 months)"}
+    )
     credit_score = ma.fields.Integer(required=True)
     active_since = UtcDateTime(required=True)
 

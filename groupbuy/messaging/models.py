@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from groupbuy.db import ID, Base, enum_column
 from groupbuy.messaging.enums import ConversationKind, Side
 
 MAX_TEXT = 1000  # characters of one message
+MAX_IMAGES = 9  # photos of one message
 
 
 class Conversation(Base):
@@ -63,9 +64,28 @@ class Message(Base):
     body: Mapped[str] = mapped_column(String(MAX_TEXT), default="")
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
-    erased_at: Mapped[datetime | None]  # the sender closed their account: the text is gone
+    erased_at: Mapped[datetime | None]  # the sender closed their account: the text and photos are gone
+
+    images: Mapped[list[MessageImage]] = relationship(
+        lazy="selectin", order_by="MessageImage.position", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __table_args__ = (
         Index("ix_messages_conversation_id", "conversation_id", "id"),
         CheckConstraint(f"length(body) <= {MAX_TEXT}", name="body_length"),
+    )
+
+
+class MessageImage(Base):
+    """A photo of a message: one of the sender's uploads, in the order they were given."""
+
+    __tablename__ = "message_images"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), index=True)
+
+    __table_args__ = (
+        CheckConstraint(f"position >= 0 AND position < {MAX_IMAGES}", name="position_range"),
+        UniqueConstraint("message_id", "upload_id", name="uq_message_images_message_upload"),
     )

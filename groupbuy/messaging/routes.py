@@ -10,6 +10,7 @@ from groupbuy import clock
 from groupbuy.accounts.auth import SIGNED_IN, current_caller, require_roles
 from groupbuy.accounts.enums import Role
 from groupbuy.common.input import Blueprint
+from groupbuy.extensions import limiter
 from groupbuy.leaders.service import get_active_leader
 from groupbuy.messaging import service
 from groupbuy.messaging.schemas import (
@@ -26,6 +27,15 @@ from groupbuy.messaging.schemas import (
 from groupbuy.settings import settings
 
 blp = Blueprint("messaging", __name__, url_prefix="/api/v1", description="Conversations and messages")
+
+
+def send_limit() -> str:
+    """Per-user throttle on writing messages (GROUPBUY_MESSAGING_SEND_RATE_LIMIT)."""
+    return settings().messaging_send_rate_limit
+
+
+def _sender_key() -> str:
+    return f"messages:{current_caller().id}"
 
 
 def _viewer() -> service.Viewer:
@@ -79,16 +89,20 @@ class ConversationMessages(MethodView):
         )
 
     @require_roles(*SIGNED_IN)
+    @limiter.limit(send_limit, key_func=_sender_key)
     @blp.arguments(MessageCreateSchema())
     @blp.response(201, MessageSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data: dict[str, Any], conversation_id: int) -> service.MessageView:
-        """Write a message (text, optionally naming an order); the other side is told, at most once a few minutes."""
+        """Write a message (text and / or photos, optionally naming an order); the other side is told, at most once
+        every few minutes. Photos must be my own uploads (422 otherwise)."""
         return service.post_message(
             viewer=_viewer(),
             conversation_id=conversation_id,
-            text=data["text"],
+            text=data.get("text", ""),
             order_id=data.get("order_id"),
+            images=data.get("images"),
             now=clock.now(),
         )
 

@@ -7,7 +7,7 @@ import marshmallow as ma
 from groupbuy.common.fields import Id, StrictInt, Text, UtcDateTime
 from groupbuy.common.pagination import MAX_PAGE_SIZE, PageQuerySchema
 from groupbuy.messaging.enums import ConversationKind, Side
-from groupbuy.messaging.models import MAX_TEXT
+from groupbuy.messaging.models import MAX_IMAGES, MAX_TEXT
 
 
 class ConversationCreateSchema(ma.Schema):
@@ -54,7 +54,12 @@ class ConversationPageSchema(ma.Schema):
 
 
 class MessageCreateSchema(ma.Schema):
-    text = Text(MAX_TEXT, multiline=True, required=True)
+    text = Text(MAX_TEXT, multiline=True, metadata={"description": "required unless images are given"})
+    images = ma.fields.List(
+        Id(),
+        validate=ma.validate.Length(max=MAX_IMAGES),
+        metadata={"description": f"ids of my uploads (POST /api/v1/uploads), at most {MAX_IMAGES}"},
+    )
     order_id = Id(metadata={"description": "one of the shopper's orders (with this leader) the message is about"})
 
 

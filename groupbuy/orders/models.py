@@ -87,7 +87,10 @@ class OrderLine(Base):
     status: Mapped[LineStatus] = mapped_column(enum_column(LineStatus, "order_line_status"), default=LineStatus.ACTIVE)
     refund_reason: Mapped[RefundReason | None] = mapped_column(enum_column(RefundReason, "order_line_refund_reason"))
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
-    refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # refunds granted for its units
+    refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # refunds granted for it (units and amounts)
+    # Of refunded_fen, what was given for goods kept (an after-sale amount, no unit back) and not yet taken into a
+    # later refund of the units themselves (line_refunds: such a refund pays its units' price less this).
+    kept_refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     # Which price unit_price_fen is: the group price, or the member price of price_tier (snapshot at checkout).
     price_kind: Mapped[PriceKind] = mapped_column(
         enum_column(PriceKind, "order_line_price_kind"), default=PriceKind.GROUP
@@ -102,6 +105,7 @@ class OrderLine(Base):
         CheckConstraint("unit_price_fen > 0 AND line_total_fen = unit_price_fen * quantity", name="line_total"),
         CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_quantity_range"),
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= line_total_fen", name="refunded_within_total"),
+        CheckConstraint("kept_refund_fen >= 0 AND kept_refund_fen <= refunded_fen", name="kept_within_refunded"),
         CheckConstraint("discount_fen >= 0 AND discount_fen <= line_total_fen", name="discount_within_total"),
         CheckConstraint("(status = 'active') = (refunded_quantity < quantity)", name="active_while_units_remain"),
     )
@@ -130,7 +134,8 @@ class OrderRefund(Base):
     )
 
     __table_args__ = (
-        CheckConstraint("amount_fen > 0 AND delivery_fee_fen >= 0 AND delivery_fee_fen <= amount_fen", name="amounts"),
+        # amount 0: units whose price an earlier amount for kept goods already paid (settled at once, nothing owed)
+        CheckConstraint("amount_fen >= 0 AND delivery_fee_fen >= 0 AND delivery_fee_fen <= amount_fen", name="amounts"),
         Index("ix_order_refunds_unrefunded", "refunded_at", "id"),
     )
 
@@ -148,7 +153,10 @@ class OrderRefundLine(Base):
 
     refund: Mapped[OrderRefund] = relationship(back_populates="lines")
 
-    __table_args__ = (CheckConstraint("quantity >= 1 AND amount_fen >= 0", name="positive"),)
+    # quantity 0: an amount for goods kept (an after-sale refund without return)
+    __table_args__ = (
+        CheckConstraint("quantity >= 0 AND amount_fen >= 0 AND quantity + amount_fen > 0", name="positive"),
+    )
 
 
 class OrderTimelineEvent(Base):
@@ -219,3 +227,26 @@ class PickupCodeFailures(Base):
     window_started_at: Mapped[datetime]
 
     __table_args__ = (CheckConstraint("failures >= 0", name="failures_nonnegative"),)
+
+
+class LeaderDeduction(Base):
+    """Money taken off a leader's earnings: a refund customer service found the leader responsible for.
+
+    Written by the after-sale disputes (through orders.service.record_leader_deduction), once per ``source``;
+    the earnings report and its statements show them on the day they were decided (Asia/Shanghai).
+    """
+
+    __tablename__ = "leader_deductions"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id", ondelete="RESTRICT"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(60), unique=True)  # e.g. dispute:12 (written once)
+    note: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        Index("ix_leader_deductions_leader_created", "leader_id", "created_at"),
+    )

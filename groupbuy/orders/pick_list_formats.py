@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 
 from flask import Response, render_template, request
 
 from groupbuy.i18n import current_language, localized
-from groupbuy.orders.service import PickList
+from groupbuy.orders.service import PickList, RenderedPickList, pick_list, rendered_pick_list
 
 JSON, CSV, HTML = "application/json", "text/csv", "text/html"
 BOM = "\ufeff"
@@ -38,6 +39,41 @@ _ORDER_HEADER = (
 def wanted_format() -> str:
     """JSON unless the client prefers CSV or HTML (a browser's Accept prefers HTML)."""
     return request.accept_mimetypes.best_match([JSON, CSV, HTML], default=JSON) or JSON
+
+
+def pick_list_answer(*, user_id: int, pickup_date: date, fmt: str) -> Response:
+    """The caller's pick list in ``fmt``: JSON and CSV rendered by PostgreSQL when it is the database (the same
+    bytes, tests/orders/test_pick_list_parity.py), else, and for the printable page, built here from PickList."""
+    if fmt in (JSON, CSV):
+        words = _status_words() if fmt == CSV else None
+        rendered = rendered_pick_list(user_id=user_id, pickup_date=pickup_date, as_csv=fmt == CSV, status_words=words)
+        if rendered is not None:
+            return _rendered_csv(rendered) if fmt == CSV else _rendered_json(rendered)
+    return pick_list_response(pick_list(user_id=user_id, pickup_date=pickup_date), fmt)
+
+
+def _rendered_json(pick: RenderedPickList) -> Response:
+    """The document json.dumps makes of PickList.as_dict() (compact, keys in that order), glued around the
+    arrays' items the database rendered."""
+    head: dict[str, object] = {"pickup_date": pick.pickup_date.isoformat(), "pickup_point_name": pick.pickup_point_name}
+    head |= {"total_units": pick.total_units, "total_orders": pick.total_orders}
+    opening = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
+    body = f'{opening},"deals":[{pick.deals}],"shoppers":[{pick.shoppers}]}}'
+    return Response(body.encode(), mimetype=JSON)
+
+
+def _rendered_csv(pick: RenderedPickList) -> Response:
+    english = current_language() == "en"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(_DEAL_HEADER[english])
+    deal_header = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    writer.writerow(())
+    writer.writerow(_ORDER_HEADER[english])
+    body = f"{BOM}{deal_header}{pick.deals}{out.getvalue()}{pick.shoppers}"
+    return _csv_response(body, pick.pickup_date)
 
 
 def pick_list_response(pick: PickList, fmt: str) -> Response:
@@ -79,9 +115,13 @@ def _csv(pick: PickList) -> Response:
                     line["quantity"],
                 )
             )
-    filename = f"pick-list-{pick.pickup_date.isoformat()}.csv"
+    return _csv_response(out.getvalue(), pick.pickup_date)
+
+
+def _csv_response(body: str, pickup_date: date) -> Response:
+    filename = f"pick-list-{pickup_date.isoformat()}.csv"
     return Response(
-        out.getvalue().encode("utf-8"),
+        body.encode("utf-8"),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

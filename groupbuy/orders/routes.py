@@ -16,7 +16,7 @@ from groupbuy.common.pagination import Page, page_of
 from groupbuy.idempotency.decorator import idempotent
 from groupbuy.orders import service
 from groupbuy.orders.models import Order
-from groupbuy.orders.pick_list_formats import HTML, pick_list_response, wanted_format
+from groupbuy.orders.pick_list_formats import HTML, pick_list_answer, pick_list_response, wanted_format
 from groupbuy.orders.schemas import (
     EarningsQuerySchema,
     EarningsSchema,
@@ -133,8 +133,7 @@ class LeaderPickList(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, query: dict[str, Any]) -> Response:
         """My pick list for a pickup date: units per deal, then each order (JSON; CSV or HTML by Accept)."""
-        pick = service.pick_list(user_id=current_user_id(), pickup_date=query["pickup_date"])
-        return pick_list_response(pick, wanted_format())
+        return pick_list_answer(user_id=current_user_id(), pickup_date=query["pickup_date"], fmt=wanted_format())
 
 
 @blp.route("/leader/pick-list.html")

@@ -7,10 +7,11 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import validates_schema
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.common.fields import Date, Id, MaskedPhone, StrictBoolean, StrictInt, UtcDateTime
 from groupbuy.common.pagination import PageQuerySchema, page_of
 from groupbuy.common.urls import absolute_url
-from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, RefundReason
+from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
 
 
 class OrderItemSchema(ma.Schema):
@@ -67,6 +68,12 @@ class OrderLineSchema(ma.Schema):
     refund_reason = ma.fields.Enum(RefundReason, by_value=True, allow_none=True)
     refunded_quantity = ma.fields.Integer(required=True, metadata={"description": "units refunded so far"})
     refunded_fen = ma.fields.Integer(required=True, metadata={"description": "refund granted for those units"})
+    price_kind = ma.fields.Enum(
+        PriceKind, by_value=True, required=True, metadata={"description": "which price unit_price_fen is"}
+    )
+    price_tier = ma.fields.Enum(
+        Tier, by_value=True, allow_none=True, required=True, metadata={"description": "the member price's tier"}
+    )
 
 
 class TimelineEventSchema(ma.Schema):
@@ -235,6 +242,14 @@ class OrderEarningSchema(ma.Schema):
     )
 
 
+class DeductionSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    order_id = ma.fields.Integer(required=True)
+    amount_fen = ma.fields.Integer(required=True)
+    note = ma.fields.String(required=True)
+    at = UtcDateTime(required=True)
+
+
 class EarningsSchema(ma.Schema):
     from_date = ma.fields.Date(data_key="from", required=True)
     to_date = ma.fields.Date(data_key="to", required=True)
@@ -242,3 +257,10 @@ class EarningsSchema(ma.Schema):
     totals = ma.fields.Nested(EarningsTotalsSchema, required=True)
     days = ma.fields.List(ma.fields.Nested(EarningsDaySchema), required=True)
     orders = ma.fields.Nested(page_of(OrderEarningSchema), required=True)
+    deductions = ma.fields.List(
+        ma.fields.Nested(DeductionSchema),
+        required=True,
+        metadata={"description": "refunds customer service put on the leader (after-sale disputes), by decision day"},
+    )
+    deductions_fen = ma.fields.Integer(required=True)
+    earned_after_deductions_fen = ma.fields.Integer(required=True, metadata={"description": "earned minus deductions"})

@@ -74,6 +74,7 @@ class ExportMessageSchema(ma.Schema):
     conversation_id = ma.fields.Integer(required=True)
     side = ma.fields.String(required=True, metadata={"description": "shopper, or staff (as leader or cs)"})
     text = ma.fields.String(attribute="body", required=True)
+    images = ma.fields.Function(lambda m: [i.upload_id for i in m.images], metadata={"description": "upload ids"})
     order_id = ma.fields.Integer(allow_none=True)
     created_at = UtcDateTime(required=True)
 

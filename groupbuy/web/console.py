@@ -112,6 +112,19 @@ STATUS_WORDS = {
 }
 
 
+ACTOR_WORDS = {
+    "shopper": ("顾客", "shopper"),
+    "leader": ("团长", "leader"),
+    "platform": ("平台", "platform"),
+    "system": ("系统", "system"),
+}
+
+
+def actor_word(actor: str) -> str:
+    pair = ACTOR_WORDS.get(actor)
+    return t(*pair) if pair else actor
+
+
 def status_word(status: object) -> str:
     value = getattr(status, "value", status)
     pair = STATUS_WORDS.get(str(value))
@@ -142,5 +155,6 @@ def console_helpers() -> dict[str, Any]:
         "masked_json": masked_json,
         "masked_text": masked_text,
         "status_word": status_word,
+        "actor_word": actor_word,
         "page_url": page_url,
     }

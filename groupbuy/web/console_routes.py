@@ -13,11 +13,14 @@ from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from groupbuy import clock
+from groupbuy.aftersales import service as aftersales
+from groupbuy.aftersales.enums import DisputeStatus
 from groupbuy.cs import service as cs
 from groupbuy.errors import DomainError
 from groupbuy.i18n import title_for
 from groupbuy.web import session
 from groupbuy.web.console import PAGE_SIZE, console_helpers, mobile, order_filters, positive_int, staff_page
+from groupbuy.web.console_cases import decision_form, evidence_urls, fen_of, sla_badges
 from groupbuy.web.format import t
 from groupbuy.web.pages import domain_error_page, page
 
@@ -26,7 +29,7 @@ console.register_error_handler(DomainError, domain_error_page)
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
-    return page(template, status, **console_helpers(), **context)
+    return page(template, status, **console_helpers(), sla_badges=sla_badges, **context)
 
 
 def _said(error: DomainError) -> str:
@@ -74,21 +77,20 @@ def _order_page(actor_id: int, order_id: int, status: int = 200, error: str | No
 @console.post("/orders/<int:order_id>/goodwill-refund")
 @staff_page
 def goodwill_refund(actor_id: int, order_id: int) -> Response:
-    """The goodwill form: units of one line, with a reason; the order page again, with the outcome."""
+    """The goodwill form: units of one line, or an amount (yuan) for its goods kept, with a reason; back to the
+    order page with the outcome."""
     line_id, quantity = positive_int(request.form.get("line_id")), positive_int(request.form.get("quantity"))
+    typed = request.form.get("amount_yuan", "").strip()
+    amount = fen_of(typed) if typed else None
     reason = request.form.get("reason", "").strip()[:500]
-    if line_id is None or quantity is None or quantity > 99 or not reason:
-        return _order_page(
-            actor_id, order_id, 422, t("请选择商品、填写数量和原因", "Choose a line, a quantity and a reason")
-        )
+    if typed:
+        quantity = None  # an amount for the goods kept, not units
+    if line_id is None or not (amount or (quantity and quantity <= 99)) or not reason:
+        wanted = t("请选择商品、填写数量或金额和原因", "Choose a line, a quantity or an amount, and a reason")
+        return _order_page(actor_id, order_id, 422, wanted)
     try:
-        done = cs.goodwill_refund(
-            order_id=order_id,
-            lines=[cs.GoodwillLine(order_item_id=line_id, quantity=quantity)],
-            reason=reason,
-            actor_id=actor_id,
-            now=clock.now(),
-        )
+        line = cs.GoodwillLine(order_item_id=line_id, quantity=quantity, amount_fen=amount)
+        done = cs.goodwill_refund(order_id=order_id, lines=[line], reason=reason, actor_id=actor_id, now=clock.now())
     except DomainError as error:
         return _order_page(actor_id, order_id, error.status, _said(error))
     return redirect(url_for("console.order", order_id=order_id, refunded=done.amount_fen))
@@ -134,3 +136,44 @@ def audit(actor_id: int) -> Response:
     return _page(
         "console_audit.html", trail=trail, object_type=object_type or "", object_id=object_id or "", active="audit"
     )
+
+
+@console.get("/disputes")
+@staff_page
+def disputes(actor_id: int) -> Response:
+    """The dispute queue: open first, priority first, then by SLA due time; SLA badges."""
+    status = DisputeStatus.RESOLVED if request.args.get("status") == "resolved" else DisputeStatus.OPEN
+    page_no = positive_int(request.args.get("page")) or 1
+    now = clock.now()
+    queue = aftersales.dispute_queue(status=status, page=page_no, page_size=PAGE_SIZE, now=now)
+    return _page("console_disputes.html", found=queue, shown=status.value, now=now, active="disputes")
+
+
+@console.get("/disputes/<int:dispute_id>")
+@staff_page
+def dispute(actor_id: int, dispute_id: int) -> Response:
+    """One case: the request, both sides' statements and evidence, the order's tracking, payments and refunds,
+    and the decide form."""
+    return _dispute_page(actor_id, dispute_id)
+
+
+def _dispute_page(actor_id: int, dispute_id: int, status: int = 200, error: str | None = None) -> Response:
+    now = clock.now()
+    case = aftersales.dispute_case(dispute_id=dispute_id, viewer_id=actor_id, now=now)
+    return _page(
+        "console_dispute.html", status, c=case, error=error, evidence=evidence_urls(case), now=now, active="disputes"
+    )
+
+
+@console.post("/disputes/<int:dispute_id>/resolve")
+@staff_page
+def resolve(actor_id: int, dispute_id: int) -> Response:
+    """The decide form: decision, refund amount (yuan), responsibility, note; back to the case with the outcome."""
+    decided = decision_form(request.form)
+    if isinstance(decided, str):
+        return _dispute_page(actor_id, dispute_id, 422, decided)
+    try:
+        aftersales.resolve_dispute(cs_user_id=actor_id, dispute_id=dispute_id, now=clock.now(), **decided)
+    except DomainError as error:
+        return _dispute_page(actor_id, dispute_id, error.status, _said(error))
+    return redirect(url_for("console.dispute", dispute_id=dispute_id, resolved=1))

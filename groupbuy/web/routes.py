@@ -18,7 +18,7 @@ from groupbuy.extensions import limiter
 from groupbuy.groups.visits import count_page_view, count_page_visitor
 from groupbuy.i18n import title_for
 from groupbuy.leaders.models import Leader
-from groupbuy.orders.pick_list_formats import CSV, HTML, STATUS_WORDS, pick_list_response
+from groupbuy.orders.pick_list_formats import CSV, HTML, STATUS_WORDS, pick_list_answer, pick_list_response
 from groupbuy.orders.service import pick_list
 from groupbuy.security_headers import PAGE_POLICY, csp_nonce
 from groupbuy.settings import settings
@@ -213,4 +213,4 @@ def pick_list_print(leader: Leader) -> Response:
 def pick_list_csv(leader: Leader) -> Response:
     """The leader API's CSV (UTF-8 with BOM, for Excel), on the workbench's session."""
     day = pickup_day(request.args.get("pickup_date"), clock.now())
-    return no_store(pick_list_response(pick_list(user_id=leader.user_id, pickup_date=day), CSV))
+    return no_store(pick_list_answer(user_id=leader.user_id, pickup_date=day, fmt=CSV))

@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e5a1b2c3d4f3"
-down_revision = "e5a1b2c3d4f0"
+down_revision = "e5a1b2c3d4f0"  # uploads (message photos are uploads)
 branch_labels = None
 depends_on = None
 
@@ -93,8 +93,30 @@ def upgrade():
         batch_op.create_index("ix_messages_conversation_id", ["conversation_id", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_messages_sender_id"), ["sender_id"], unique=False)
 
+    op.create_table(
+        "message_images",
+        sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("upload_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.CheckConstraint("position >= 0 AND position < 9", name=op.f("ck_message_images_position_range")),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["messages.id"], name=op.f("fk_message_images_message_id_messages"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["upload_id"], ["uploads.id"], name=op.f("fk_message_images_upload_id_uploads"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("message_id", "position", name=op.f("pk_message_images")),
+        sa.UniqueConstraint("message_id", "upload_id", name="uq_message_images_message_upload"),
+    )
+    with op.batch_alter_table("message_images", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_message_images_upload_id"), ["upload_id"], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table("message_images", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_message_images_upload_id"))
+
+    op.drop_table("message_images")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_sender_id"))
         batch_op.drop_index("ix_messages_conversation_id")

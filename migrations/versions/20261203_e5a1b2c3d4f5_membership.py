@@ -28,11 +28,11 @@ def _tier(name):
 # The defaults documented in docs/product.md "Membership": yearly paid-minus-refunded spend (fen) and benefits.
 SEED_ROWS = [
     # code, rank, zh, en, threshold, member price, coupons/month, new-leader coupon, fast refund limit, cap,
-    # protection days, priority, dispute SLA hours
-    ('seed', 0, '种子会员', 'Seed', 0, False, 0, True, 0, 0, 0, False, 72),
-    ('accelerate', 1, '成长会员', 'Accelerate', 100_000, True, 2, True, 10_000, 2, 0, False, 72),
-    ('enterprise', 2, '企业会员', 'Enterprise', 500_000, True, 4, True, 30_000, 4, 60, False, 72),
-    ('enterprise_pro', 3, '企业高级会员', 'Enterprise Pro', 2_000_000, True, 6, True, 100_000, 8, 60, True, 48),
+    # protection days, priority, dispute SLA (working hours, Mon-Fri in Asia/Shanghai)
+    ('seed', 0, '种子会员', 'Seed', 0, False, 0, True, 0, 0, 0, False, 48),
+    ('accelerate', 1, '成长会员', 'Accelerate', 100_000, True, 2, True, 10_000, 2, 0, False, 48),
+    ('enterprise', 2, '企业会员', 'Enterprise', 500_000, True, 4, True, 30_000, 4, 60, False, 48),
+    ('enterprise_pro', 3, '企业高级会员', 'Enterprise Pro', 2_000_000, True, 6, True, 100_000, 8, 60, True, 24),
 ]
 
 

@@ -1,8 +1,8 @@
-"""Customer service in a real browser: the demo CS agent logs in (landing on the console), finds an order, decides
-a partial refund on it and sees the order's tracking updated with the refund.
+"""Customer service in a real browser: the demo CS agent logs in (landing on the console), opens an escalated
+dispute from the queue, decides a partial refund and sees the order's tracking updated with it.
 
-Until the after-sale disputes land, the case is an order of the demo leader created by the demo loader (through
-the services); the decision is the console's goodwill refund of one unit (the line-level refund entry point).
+The dispute is made by this test through the after-sale services (a demo shopper's received order, the request,
+the leader's rejection, the shopper's escalation), so the test does not depend on the demo's timing.
 """
 
 from __future__ import annotations
@@ -12,44 +12,40 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from groupbuy import clock
 from groupbuy.db import db
 from groupbuy.demo import DEMO_PASSWORD
-from groupbuy.orders.enums import LineStatus, OrderStatus
-from groupbuy.orders.models import Order, OrderLine
+from groupbuy.orders.enums import OrderStatus
+from groupbuy.orders.models import Order
+from groupbuy.payments.models import Payment
 from tests.browser.conftest import ServedApp
+from tests.cs.conftest import escalated_dispute
 
 pytestmark = pytest.mark.browser
 CS_PHONE = "13800000002"
 
 
-def _case(served: ServedApp) -> tuple[int, str, int]:
-    """A demo order whose line has two or more units left: its id, number and line."""
+def _dispute(served: ServedApp) -> tuple[int, str, int]:
+    """The latest picked-up demo order that was paid through a payment, escalated: (order id, number, dispute id)."""
     with served.app.app_context():
-        row = db.session.execute(
-            select(Order.id, Order.order_no, OrderLine.id)
-            .join(OrderLine, OrderLine.order_id == Order.id)
-            .where(
-                Order.status.in_([OrderStatus.PICKED_UP, OrderStatus.COMPLETED, OrderStatus.READY_FOR_PICKUP]),
-                OrderLine.status == LineStatus.ACTIVE,
-                OrderLine.quantity - OrderLine.refunded_quantity >= 2,
-            )
-            .order_by(Order.id)
+        order = db.session.execute(
+            select(Order.id, Order.order_no, Order.payable_fen)
+            .join(Payment, (Payment.order_id == Order.id) & Payment.applied_to_order)
+            .where(Order.status == OrderStatus.PICKED_UP, Order.refund_due_fen == 0)
+            .order_by(Order.id.desc())
             .limit(1)
         ).one()
         db.session.remove()
-        return row[0], row[1], row[2]
-
-
-def _refunded(served: ServedApp, line_id: int) -> int:
+    dispute_id = escalated_dispute(served.app, order.id, amount_fen=order.payable_fen // 2, now=clock.now())
     with served.app.app_context():
-        quantity = db.session.scalar(select(OrderLine.refunded_quantity).where(OrderLine.id == line_id))
         db.session.remove()
-        return int(quantity or 0)
+    return order.id, order.order_no, dispute_id
 
 
-def test_cs_logs_in_decides_a_partial_refund_and_sees_the_tracking(served: ServedApp, chromium: Any) -> None:
-    order_id, order_no, line_id = _case(served)
-    before = _refunded(served, line_id)
+def test_cs_opens_an_escalated_dispute_decides_a_partial_refund_and_sees_the_tracking(
+    served: ServedApp, chromium: Any
+) -> None:
+    order_id, order_no, dispute_id = _dispute(served)
     context = chromium.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})  # a phone
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -63,20 +59,26 @@ def test_cs_logs_in_decides_a_partial_refund_and_sees_the_tracking(served: Serve
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert page.evaluate("document.cookie").find("gb_console") == -1
 
-    page.fill("#order_no", order_no)
-    page.click("#order-search button[type=submit]")
-    page.wait_for_selector("#search-results")
-    page.click(f"#search-results a[href='/console/orders/{order_id}']")
-    page.wait_for_url(f"{served.base_url}/console/orders/{order_id}")
+    page.click("header a[href='/console/disputes']")
+    page.wait_for_url(f"{served.base_url}/console/disputes")
+    row = page.locator(f"#dispute-queue tr[data-dispute-id='{dispute_id}']")
+    assert order_no in row.inner_text()
+    row.locator("a").click()
+    page.wait_for_url(f"{served.base_url}/console/disputes/{dispute_id}")
     rows = page.locator("#tracking tr").count()
 
-    page.select_option("#goodwill-line", str(line_id))
-    page.fill("#goodwill-quantity", "1")
-    page.fill("#goodwill-reason", "顾客反映有一份品质不佳，部分退款")
-    page.click("#goodwill-form button[type=submit]")
-    page.wait_for_selector("#refund-result")
-    assert "已退款" in page.inner_text("#refund-result")
+    page.select_option("#decision", "refund")
+    page.fill("#refund-yuan", "1.00")
+    page.select_option("#responsibility", "leader")
+    page.fill("#decide-note", "顾客提供照片属实，部分退款，团长承担")
+    page.click("#decide-form button[type=submit]")
+    page.wait_for_selector("#resolve-result")
+    assert "¥1.00" in page.inner_text("#resolve-result")
+    assert page.locator("#decide-form").count() == 0  # decided once
     assert page.locator("#tracking tr").count() == rows + 1
     assert "售后" in page.inner_text("#tracking tr >> nth=-1")
-    assert _refunded(served, line_id) == before + 1
+
+    page.click(f"a[href='/console/orders/{order_id}']")
+    page.wait_for_url(f"{served.base_url}/console/orders/{order_id}")
+    assert page.inner_text("#refund-due") == "¥1.00"
     context.close()

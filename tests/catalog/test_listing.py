@@ -140,11 +140,11 @@ def test_detail_adds_description_images_category_and_status(client: FlaskClient,
     response = client.get(f"/api/v1/deals/{deal.id}")
     assert response.status_code == 200
     body = response.json
-    assert set(body) == CARD_FIELDS | {"description", "images", "category", "starts_at", "status"}
+    assert set(body) == CARD_FIELDS | {"description", "images", "category", "starts_at", "status", "member_prices"}
     assert body["description"] == product.description
     assert body["images"] == product.images
     assert body["image"] == product.images[0]
-    assert body["category"] == {"id": category.id, "name": "水果", "sort_order": 3}
+    assert body["category"] == {"id": category.id, "name": "水果", "sort_order": 3, "is_fresh": False}
     assert (body["status"], body["starts_at"]) == ("on_sale", deal.starts_at.isoformat())
 
 

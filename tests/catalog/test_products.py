@@ -36,7 +36,7 @@ def test_create_and_read_a_product(
         images=[f"https://img.example.com/{i}.jpg" for i in range(9)],
     )
     assert body["name"] == "红富士"
-    assert body["category"] == {"id": category_id, "name": "水果", "sort_order": 0}
+    assert body["category"] == {"id": category_id, "name": "水果", "sort_order": 0, "is_fresh": False}
     assert body["supplier"] == "烟台果业合作社"
     assert len(body["images"]) == 9
     assert body["skus"] == []

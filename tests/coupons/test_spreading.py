@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from groupbuy.coupons.enums import CouponKind, CouponScope, UserCouponStatus
 from groupbuy.coupons.service import CouponTerms, PricedLine, discount_of, line_discounts, spread
-from groupbuy.orders.service.line_refunds import paid_for_units
+from groupbuy.orders.service.refund_plans import paid_for_units
 
 NOW = datetime(2026, 11, 22, 2, tzinfo=UTC)
 lines_st = st.lists(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from groupbuy.accounts.enums import UserStatus
 from groupbuy.audit.models import AuditEntry
 from groupbuy.db import db
-from tests.cs.conftest import World
+from tests.cs.conftest import World, received_dispute
 from tests.factories.accounts import make_user
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -41,7 +41,15 @@ def _suspended_user(world: World) -> int:
         return make_user(status=UserStatus.SUSPENDED).id
 
 
+def _dispute(world: World) -> int:
+    return received_dispute(world)[1]
+
+
 RECIPES: dict[str, Recipe] = {
+    "/api/v1/cs/disputes/<int:dispute_id>/resolve": lambda w: (
+        f"/api/v1/cs/disputes/{_dispute(w)}/resolve",
+        {"decision": "refund", "refund_fen": 500, "responsibility": "leader", "note": "部分退款"},
+    ),
     "/api/v1/cs/orders/<int:order_id>/goodwill-refund": lambda w: (
         f"/api/v1/cs/orders/{w.order_id}/goodwill-refund",
         {"lines": [{"order_item_id": w.line_id, "quantity": 1}], "reason": "补偿"},
@@ -49,6 +57,10 @@ RECIPES: dict[str, Recipe] = {
     "/api/v1/cs/accounts/<int:user_id>/suspend": lambda w: (
         f"/api/v1/cs/accounts/{w.shopper.id}/suspend",
         {"reason": "刷单"},
+    ),
+    "/api/v1/cs/members/<int:user_id>/tier": lambda w: (
+        f"/api/v1/cs/members/{w.shopper.id}/tier",
+        {"tier": "enterprise", "reason": "大客户"},
     ),
     "/api/v1/cs/accounts/<int:user_id>/reinstate": lambda w: (
         f"/api/v1/cs/accounts/{_suspended_user(w)}/reinstate",

@@ -129,3 +129,29 @@ def test_audit_trail_newest_first_and_paged(client: FlaskClient, world: World) -
     page = client.get(f"/api/v1/cs/audit?object_type=user&object_id={target}&page_size=1&page=3", headers=world.cs)
     assert page.json["total"] == 3 and page.json["items"][0]["action"] == "user.suspended"
     assert client.get("/api/v1/cs/audit?object_type=order", headers=world.cs).json["total"] == 0
+
+
+def test_goodwill_amounts_for_kept_goods_stay_within_what_is_refundable(client: FlaskClient, world: World) -> None:
+    url = f"/api/v1/cs/orders/{world.order_id}/goodwill-refund"
+    on_line = {"lines": [{"order_item_id": world.line_id, "amount_fen": 300}], "reason": "有磕碰，顾客留下"}
+    first = client.post(url, json=on_line, headers=world.key(world.cs))
+    assert first.status_code == 201, first.json
+    assert first.json["amount_fen"] == 300 and first.json["status"] == "paid"
+    whole = client.post(url, json={"amount_fen": 200, "reason": "再补偿"}, headers=world.key(world.cs))
+    assert whole.status_code == 201 and whole.json["amount_fen"] == 200
+    over = client.post(url, json={"amount_fen": 2000, "reason": "全退"}, headers=world.key(world.cs))
+    assert over.status_code == 409 and over.json["code"] == "refund_exceeds_refundable"
+    both = {"lines": [{"order_item_id": world.line_id, "quantity": 1, "amount_fen": 1}], "reason": "x"}
+    assert client.post(url, json=both, headers=world.key(world.cs)).status_code == 422
+    neither = client.post(url, json={"reason": "x"}, headers=world.key(world.cs))
+    assert neither.status_code == 422
+    units = client.post(
+        url,
+        json={"lines": [{"order_item_id": world.line_id, "quantity": 2}], "reason": "全部退货"},
+        headers=world.key(world.cs),
+    )
+    assert units.status_code == 201 and units.json["amount_fen"] == 1500  # the units' price less what was given
+    with world.app.app_context():
+        order = db.session.get_one(Order, world.order_id)
+        assert order.refund_due_fen == 2000 == order.paid_fen and order.payable_fen == 0
+    assert audit_count(world.app) == 3

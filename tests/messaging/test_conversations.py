@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from groupbuy.accounts.models import User
 from groupbuy.db import db, transaction
 from groupbuy.messaging.models import Message
+from tests.conftest import tune
 from tests.factories.desk import Desk
 from tests.factories.market import Shop
 from tests.jobs.conftest import place
@@ -176,3 +177,19 @@ def test_message_text_is_checked_like_every_input(client: FlaskClient, shop: Sho
     assert client.post(path, json={}, headers=ann).status_code == 422
     assert client.post(path, json={"text": "x" * 1000}, headers=ann).status_code == 201
     assert client.post(path, json={"text": "hi", "sender_id": 1}, headers=ann).status_code == 422
+
+
+def test_a_mobile_number_typed_in_a_message_is_kept_masked(client: FlaskClient, shop: Shop, desk: Desk) -> None:
+    _, ann = shopper_headers(shop)
+    conversation_id = open_with_leader(client, shop, ann, text="到了打我电话 13912345678 谢谢")
+    page = client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=desk.headers).json
+    assert page["items"][0]["text"] == "到了打我电话 139****5678 谢谢"
+
+
+def test_writing_is_throttled_per_user(app: Flask, client: FlaskClient, shop: Shop, desk: Desk) -> None:
+    tune(app, messaging_send_rate_limit="3 per minute")
+    _, ann = shopper_headers(shop)
+    conversation_id = open_with_leader(client, shop, ann, text=None)
+    path = f"/api/v1/conversations/{conversation_id}/messages"
+    assert [client.post(path, json={"text": f"{n}"}, headers=ann).status_code for n in range(4)] == [201] * 3 + [429]
+    assert client.post(path, json={"text": "好的"}, headers=desk.headers).status_code == 201  # the leader's own count

@@ -36,7 +36,7 @@ from groupbuy.orders.service import (
     refund_lines,
     transition,
 )
-from groupbuy.orders.service.line_refunds import paid_for_units
+from groupbuy.orders.service.refund_plans import paid_for_units
 from groupbuy.orders.states import LIVE_STATES
 from groupbuy.payments import jobs as payment_jobs
 from groupbuy.payments.enums import PaymentStatus, RefundState

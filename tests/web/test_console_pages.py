@@ -5,6 +5,7 @@ the order page with its goodwill form, account suspension and the audit trail wo
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -14,15 +15,30 @@ from sqlalchemy import func, select
 from groupbuy import clock
 from groupbuy.accounts.enums import UserStatus
 from groupbuy.accounts.models import User
+from groupbuy.aftersales.enums import DisputeStatus
+from groupbuy.aftersales.models import Dispute
 from groupbuy.audit.models import AuditEntry
 from groupbuy.db import db
-from groupbuy.orders.models import OrderLine
-from tests.cs.conftest import World, build_world
+from groupbuy.orders.models import Order, OrderLine
+from tests.aftersales.conftest import SOON
+from tests.cs.conftest import World, build_world, received_dispute
 from tests.factories.market import T0, Shop
 from tests.web.conftest import csrf_of, leader_phone, log_in
 
-PAGES = ["/console/", "/console/orders/{order}", "/console/accounts", "/console/audit"]
-FORMS = ["/console/orders/{order}/goodwill-refund", "/console/accounts/{shopper}/suspend", "/console/logout"]
+PAGES = [
+    "/console/",
+    "/console/orders/{order}",
+    "/console/accounts",
+    "/console/audit",
+    "/console/disputes",
+    "/console/disputes/1",
+]
+FORMS = [
+    "/console/orders/{order}/goodwill-refund",
+    "/console/accounts/{shopper}/suspend",
+    "/console/logout",
+    "/console/disputes/1/resolve",
+]
 
 
 @pytest.fixture
@@ -115,7 +131,11 @@ def test_goodwill_form_refunds_units_and_the_tracking_shows_it(app: Flask, world
         assert done.status_code == 302 and "refunded=1000" in done.headers["Location"]
         after = client.get(done.headers["Location"])
         too_many = client.post(f"/console/orders/{world.order_id}/goodwill-refund", data={**form, "quantity": 5})
+        kept = client.post(f"/console/orders/{world.order_id}/goodwill-refund", data={**form, "amount_yuan": "2.5"})
+        typo = client.post(f"/console/orders/{world.order_id}/goodwill-refund", data={**form, "amount_yuan": "2,5"})
     assert 'id="refund-result"' in after.text and "¥10.00" in after.text
+    assert kept.status_code == 302 and "refunded=250" in kept.headers["Location"]
+    assert typo.status_code == 422 and 'id="refund-error"' in typo.text
     assert "售后" in after.text.split('id="tracking"')[1]  # the line refund's timeline row
     assert too_many.status_code == 409 and 'id="refund-error"' in too_many.text
     with app.app_context():
@@ -136,3 +156,55 @@ def test_suspend_and_reinstate_through_the_accounts_page(app: Flask, world: Worl
     assert "user.suspended" in trail.text and "恶意下单" in trail.text
     with app.app_context():
         assert db.session.get_one(User, world.shopper.id).status is UserStatus.SUSPENDED
+
+
+def test_dispute_queue_shows_sla_badges(app: Flask, world: World) -> None:
+    _, dispute_id = received_dispute(world)
+    client = _cs_client(app)
+    with app.app_context():
+        due = db.session.get_one(Dispute, dispute_id).sla_due_at
+    with clock.frozen(SOON):
+        fresh = client.get("/console/disputes")
+    with clock.frozen(due - timedelta(hours=2)):
+        soon = client.get("/console/disputes")
+    with clock.frozen(due + timedelta(minutes=1)):
+        late = client.get("/console/disputes")
+        resolved = client.get("/console/disputes?status=resolved")
+    assert f'data-dispute-id="{dispute_id}"' in fresh.text
+    assert "即将超时" not in fresh.text and "已超时" not in fresh.text
+    assert "即将超时" in soon.text and "已超时" in late.text
+    assert f'data-dispute-id="{dispute_id}"' not in resolved.text
+
+
+def test_case_view_decides_a_partial_refund_and_the_tracking_shows_it(app: Flask, world: World) -> None:
+    order_id, dispute_id = received_dispute(world)
+    client = _cs_client(app)
+    with clock.frozen(SOON):
+        case = client.get(f"/console/disputes/{dispute_id}")
+        assert case.status_code == 200 and 'id="decide-form"' in case.text
+        assert "收到的水果有一半坏了" in case.text and "取货时检查过，没有问题" in case.text  # both sides
+        form = {
+            "csrf_token": csrf_of(case.text),
+            "decision": "refund",
+            "refund_yuan": "5.50",
+            "responsibility": "leader",
+            "note": "部分退款",
+        }
+        bad = client.post(f"/console/disputes/{dispute_id}/resolve", data={**form, "refund_yuan": "5,5"})
+        too_much = client.post(f"/console/disputes/{dispute_id}/resolve", data={**form, "refund_yuan": "999"})
+        done = client.post(f"/console/disputes/{dispute_id}/resolve", data=form)
+        after = client.get(done.headers["Location"])
+        again = client.post(f"/console/disputes/{dispute_id}/resolve", data=form)
+        order_page = client.get(f"/console/orders/{order_id}")
+    assert bad.status_code == 422 and 'id="resolve-error"' in bad.text
+    assert too_much.status_code == 409 and 'id="resolve-error"' in too_much.text
+    assert done.status_code == 302 and "resolved=1" in done.headers["Location"]
+    assert 'id="resolve-result"' in after.text and "¥5.50" in after.text and 'id="decide-form"' not in after.text
+    assert again.status_code == 409
+    assert "售后" in order_page.text.split('id="tracking"')[1]
+    with app.app_context():
+        dispute = db.session.get_one(Dispute, dispute_id)
+        assert dispute.status is DisputeStatus.RESOLVED and dispute.refund_fen == 550
+        order = db.session.get_one(Order, order_id)
+        assert order.refund_due_fen == 550 and order.payable_fen + order.refund_due_fen == order.paid_fen
+        assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "dispute.resolve")) == 1

@@ -10,6 +10,7 @@ from groupbuy.catalog.service.deals import (
     release_stock_of_deals,
 )
 from groupbuy.catalog.service.listing import DealView, deal_on_sale, deal_phase, get_deal_view, list_deals_on_sale
+from groupbuy.catalog.service.member_prices import member_price_floor, set_member_prices
 from groupbuy.catalog.service.products import (
     add_sku,
     adjust_sku_stock,
@@ -46,10 +47,12 @@ __all__ = [
     "list_deals",
     "list_deals_on_sale",
     "list_products",
+    "member_price_floor",
     "reject_product",
     "release_deal_stock",
     "release_stock_of_deals",
     "reserve_deal_stock",
+    "set_member_prices",
     "update_category",
     "update_product",
     "update_sku",

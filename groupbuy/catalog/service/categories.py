@@ -15,7 +15,7 @@ from groupbuy.errors import Conflict, NotFound
 
 
 def _snapshot(category: Category) -> dict[str, Any]:
-    return {"name": category.name, "sort_order": category.sort_order}
+    return {"name": category.name, "sort_order": category.sort_order, "is_fresh": category.is_fresh}
 
 
 def list_categories() -> list[Category]:
@@ -40,13 +40,13 @@ def _save_unique_name(category: Category) -> None:
         raise Conflict("category_name_taken") from exc
 
 
-def create_category(*, actor_id: int, name: str, sort_order: int, now: datetime) -> Category:
-    """Add a category; names are unique."""
+def create_category(*, actor_id: int, name: str, sort_order: int, now: datetime, is_fresh: bool = False) -> Category:
+    """Add a category; names are unique. ``is_fresh``: fresh produce (the short after-sale window)."""
     with transaction():
         name = name.strip()
         if db.session.scalar(select(Category.id).where(Category.name == name)) is not None:
             raise Conflict("category_name_taken")
-        category = Category(name=name, sort_order=sort_order, created_at=now, updated_at=now)
+        category = Category(name=name, sort_order=sort_order, is_fresh=is_fresh, created_at=now, updated_at=now)
         _save_unique_name(category)
         record_action(
             actor_id=actor_id,
@@ -72,6 +72,8 @@ def update_category(*, actor_id: int, category_id: int, fields: dict[str, Any], 
             category.name = name
         if "sort_order" in fields:
             category.sort_order = fields["sort_order"]
+        if "is_fresh" in fields:
+            category.is_fresh = fields["is_fresh"]
         if _snapshot(category) == before:
             return category  # nothing changed: nothing to write or audit
         category.updated_at = now

@@ -6,16 +6,18 @@ deal is created or cancelled; per deal, ``stock_available`` stays within ``0..st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, Table, bindparam, select, update
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.audit.service import record_action
 from groupbuy.catalog.enums import DealStatus, ProductStatus
 from groupbuy.catalog.models import Deal, Sku
+from groupbuy.catalog.service.member_prices import write_member_prices
 from groupbuy.common.pagination import Page, paginate
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
@@ -79,8 +81,10 @@ def create_deal(
     limit_per_user: int,
     stock_allocated: int,
     now: datetime,
+    member_prices: Sequence[tuple[Tier, int]] = (),
 ) -> Deal:
-    """Open a deal on an active product's SKU; its units are taken from the SKU's stock atomically (409 if short)."""
+    """Open a deal on an active product's SKU; its units are taken from the SKU's stock atomically (409 if short).
+    ``member_prices``: (tier, price) pairs, each below the group price and not under the floor."""
     starts_at, cutoff_at = starts_at.astimezone(UTC), cutoff_at.astimezone(UTC)  # kept and echoed in UTC
     errors = schedule_problems(starts_at=starts_at, cutoff_at=cutoff_at, pickup_date=pickup_date, now=now)
     with transaction():
@@ -109,13 +113,14 @@ def create_deal(
         )
         db.session.add(deal)
         db.session.flush()  # the audit entry needs the id
+        prices = write_member_prices(deal, member_prices) if member_prices else []
         record_action(
             actor_id=actor_id,
             action="deal.create",
             object_type="deal",
             object_id=deal.id,
             now=now,
-            after=_snapshot(deal),
+            after={**_snapshot(deal), "member_prices": prices},
         )
         return deal
 

@@ -1,4 +1,5 @@
-"""The shopper's deal list and deal page: what is on sale now, ranked by match, then closing soonest, then newest.
+"""The shopper's deal list and deal page: what is on sale now, ranked by match, then standing (the deal's rating,
+its leader's rating and credit: groupbuy/reviews/standing.py), then closing soonest, then newest.
 
 The pages also show the shopper's leader's group for each deal: groups (a floor up) adds it.
 """
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, or_, select
 from sqlalchemy.orm import contains_eager
 
+from groupbuy.accounts.enums import Tier
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
 from groupbuy.catalog.models import Category, Deal, Product, Sku
 from groupbuy.common.pagination import Page, paginate
@@ -102,6 +104,17 @@ class DealView:
     def status(self) -> DealPhase:
         return deal_phase(self.deal, now=self.now)
 
+    @property
+    def member_prices(self) -> list[dict[str, Any]]:
+        """The deal's member prices, lowest tier first (one query, only where a page shows them)."""
+        return member_prices_of(self.deal)
+
+
+def member_prices_of(deal: Deal) -> list[dict[str, Any]]:
+    order = list(Tier)
+    rows = sorted(deal.member_prices, key=lambda p: order.index(p.tier))
+    return [{"tier": p.tier.value, "price_fen": p.price_fen} for p in rows]
+
 
 def deal_phase(deal: Deal, *, now: datetime) -> DealPhase:
     """cancelled, else upcoming before starts_at, on sale until cutoff_at, closed from then on."""
@@ -141,7 +154,8 @@ def list_deals_on_sale(
     page_size: int,
     now: datetime,
 ) -> Page[DealView]:
-    """On sale now (active deal and product, starts_at <= now < cutoff_at); title/name matches rank first."""
+    """On sale now (active deal and product, starts_at <= now < cutoff_at); title/name matches rank first, then
+    standing, then closing soonest and newest."""
     query = _with_product().where(Deal.status == DealStatus.ACTIVE, Deal.starts_at <= now, Deal.cutoff_at > now)
     if category_id is not None:
         query = query.where(Product.category_id == category_id)
@@ -151,7 +165,9 @@ def list_deals_on_sale(
         title_hit = or_(Deal.title.icontains(term, autoescape=True), Product.name.icontains(term, autoescape=True))
         query = query.where(or_(title_hit, Product.description.icontains(term, autoescape=True)))
         ranking.append(case((title_hit, 0), else_=1))
-    query = query.order_by(*ranking, Deal.cutoff_at.asc(), Deal.created_at.desc(), Deal.id.desc())
+    # Seed 001: match, then standing (deals.standing, written by groupbuy/reviews), then recency (closing soonest,
+    # then newest, among deals of equal standing).
+    query = query.order_by(*ranking, Deal.standing.desc(), Deal.cutoff_at.asc(), Deal.created_at.desc(), Deal.id.desc())
     found = paginate(query, page=page, page_size=page_size)
     return Page(
         items=[DealView(deal, now) for deal in found.items],

@@ -1,5 +1,6 @@
-"""Goodwill refunds: customer service gives units of an order's lines back through the line-level refund entry
-point (priced there, owed by payments like any other refund, shown in the CS refund queue), audited."""
+"""Goodwill refunds: customer service gives units of an order's lines back, or an amount for goods the shopper
+keeps, through the line-level refund entry point (priced and capped there, owed by payments like any other refund,
+shown in the CS refund queue), audited."""
 
 from __future__ import annotations
 
@@ -11,16 +12,17 @@ from sqlalchemy import select
 
 from groupbuy.audit.service import record_action
 from groupbuy.db import db, transaction
-from groupbuy.errors import NotFound
+from groupbuy.errors import Conflict, NotFound
 from groupbuy.orders.enums import RefundReason
 from groupbuy.orders.models import Order
-from groupbuy.orders.service import OrderRefundOutcome, refund_lines
+from groupbuy.orders.service import LineRefundable, OrderRefundOutcome, refund_lines, refundable_lines
 
 
 @dataclass(frozen=True)
 class GoodwillLine:
     order_item_id: int
-    quantity: int
+    quantity: int | None = None  # units refunded at their price
+    amount_fen: int | None = None  # or money for goods kept (at most the line's kept_fen)
 
 
 def _money(order_id: int) -> dict[str, object]:
@@ -33,15 +35,26 @@ def _money(order_id: int) -> dict[str, object]:
 
 
 def goodwill_refund(
-    *, order_id: int, lines: Sequence[GoodwillLine], reason: str, actor_id: int, now: datetime
+    *,
+    order_id: int,
+    lines: Sequence[GoodwillLine] = (),
+    amount_fen: int | None = None,
+    reason: str,
+    actor_id: int,
+    now: datetime,
 ) -> OrderRefundOutcome:
-    """Refund these units (409 refund_exceeds_line past what a line still has, order_not_refundable when the order
-    took no money or is already refunded); the audit entry keeps the order's money before and after."""
+    """Refund these units or amounts, or ``amount_fen`` for the order's kept goods spread line by line (409
+    refund_exceeds_line / refund_exceeds_refundable past what is left, order_not_refundable when the order took no
+    money or is already refunded); the audit entry keeps the order's money before and after."""
     with transaction():
         before = _money(order_id)
+        amounts = [(line.order_item_id, line.amount_fen) for line in lines if line.amount_fen]
+        if amount_fen:
+            amounts += _spread(amount_fen, refundable_lines(order_id=order_id))
         outcome = refund_lines(
             order_id=order_id,
-            lines=[(line.order_item_id, line.quantity) for line in lines],
+            lines=[(line.order_item_id, line.quantity) for line in lines if line.quantity],
+            amounts=amounts,
             reason=RefundReason.AFTER_SALE,
             actor=f"cs:{actor_id}",
             now=now,
@@ -59,3 +72,16 @@ def goodwill_refund(
             now=now,
         )
         return outcome
+
+
+def _spread(fen: int, figures: dict[int, LineRefundable]) -> list[tuple[int, int]]:
+    """An amount for the order's kept goods, line by line (in line order) up to what each may still take."""
+    amounts = []
+    for line_id in sorted(figures):
+        take = min(fen, figures[line_id].kept_fen)
+        if take > 0:
+            amounts.append((line_id, take))
+            fen -= take
+    if fen > 0:
+        raise Conflict("refund_exceeds_refundable")
+    return amounts

@@ -74,7 +74,7 @@ def benefit_list(tier: Benefits) -> list[dict[str, Any]]:
         _benefit(
             "priority_service",
             ("优先客服", "Priority service"),
-            (f"纠纷优先处理，{sla} 小时内答复", f"Disputes handled first, answered within {sla} hours"),
+            (f"纠纷优先处理，{sla} 个工作小时内答复", f"Disputes handled first, answered within {sla} working hours"),
             tier.priority_service,
         ),
     ]

@@ -200,7 +200,7 @@ def _last_messages(conversation_ids: list[int]) -> dict[int, LastMessage]:
     rows = db.session.scalars(select(Message).where(Message.id.in_(newest))).all()
     return {
         row.conversation_id: LastMessage(
-            side=row.side, text=row.body[:PREVIEW_CHARS], has_images=False, created_at=row.created_at
+            side=row.side, text=row.body[:PREVIEW_CHARS], has_images=bool(row.images), created_at=row.created_at
         )
         for row in rows
     }

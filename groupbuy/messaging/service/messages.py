@@ -7,22 +7,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 
 from groupbuy.accounts.models import User
+from groupbuy.common.fields import mask_mobiles_in_text
 from groupbuy.common.pagination import paginate
 from groupbuy.db import db, transaction
 from groupbuy.errors import Invalid, NotFound
 from groupbuy.i18n import localized
 from groupbuy.leaders.models import Leader
 from groupbuy.messaging.enums import ConversationKind, Side
-from groupbuy.messaging.models import Conversation, Message
+from groupbuy.messaging.models import MAX_IMAGES, Conversation, Message, MessageImage
 from groupbuy.messaging.service.access import Viewer, conversation_for
 from groupbuy.messaging.service.conversations import CS_NAME, PREVIEW_CHARS
 from groupbuy.notifications.enums import NotificationKind
 from groupbuy.notifications.service import Notice, notify
 from groupbuy.orders.models import Order
 from groupbuy.settings import settings
+from groupbuy.uploads.models import Upload
+from groupbuy.uploads.service import attachable_uploads, upload_url, uploads_by_id
+
+IMAGE_PREVIEW = "[图片]"
 
 
 @dataclass(frozen=True)
@@ -55,15 +60,18 @@ def post_message(
     text: str,
     order_id: int | None,
     now: datetime,
+    images: list[int] | None = None,
 ) -> MessageView:
-    """Write to a conversation I take part in (404 otherwise); tells the other side unless told recently."""
-    text = text.strip()
-    if not text:
+    """Write to a conversation I take part in (404 otherwise): text, photos (my own uploads, at most 9) or both;
+    tells the other side unless told recently."""
+    text = mask_mobiles_in_text(text.strip())  # a phone number typed in a chat is shown masked, like everywhere
+    if not text and not images:
         raise Invalid(errors={"text": ["Missing data for required field."]})
     with transaction():
         conversation, side = conversation_for(viewer, conversation_id)
         if order_id is not None:
             _check_order(conversation, order_id)
+        photos = attachable_uploads(viewer.user_id, list(images or []), now=now, field="images", limit=MAX_IMAGES)
         message = Message(
             conversation_id=conversation.id,
             sender_id=viewer.user_id,
@@ -71,6 +79,7 @@ def post_message(
             body=text,
             order_id=order_id,
             created_at=now,
+            images=[MessageImage(position=n, upload_id=photo.id) for n, photo in enumerate(photos)],
         )
         db.session.add(message)
         db.session.flush()
@@ -125,7 +134,11 @@ def _tell_the_other_side(conversation: Conversation, message: Message, now: date
         user_id=recipient,
         kind=NotificationKind.NEW_MESSAGE,
         dedupe_key=f"message:{message.id}",
-        fields={"conversation_id": conversation.id, "sender": sender, "preview": message.body[:PREVIEW_CHARS]},
+        fields={
+            "conversation_id": conversation.id,
+            "sender": sender,
+            "preview": message.body[:PREVIEW_CHARS] or IMAGE_PREVIEW,
+        },
     )
     notify(notices=[notice], now=now)
 
@@ -162,6 +175,7 @@ def _views(messages: list[Message], viewer: Viewer, conversation: Conversation) 
     order_ids = {m.order_id for m in messages if m.order_id is not None}
     order_nos = dict(db.session.execute(select(Order.id, Order.order_no).where(Order.id.in_(order_ids))).all())
     staff_word = "cs" if conversation.kind is ConversationKind.CS else "leader"
+    uploads = uploads_by_id(image.upload_id for m in messages for image in m.images)
     return [
         MessageView(
             id=m.id,
@@ -172,7 +186,11 @@ def _views(messages: list[Message], viewer: Viewer, conversation: Conversation) 
             text=m.body,
             order_id=m.order_id,
             order_no=order_nos.get(m.order_id) if m.order_id is not None else None,
-            images=[],
+            images=[
+                {"id": image.upload_id, "url": upload_url(uploads[image.upload_id])}
+                for image in m.images
+                if image.upload_id in uploads
+            ],
             erased=m.erased_at is not None,
             created_at=m.created_at,
         )
@@ -186,9 +204,19 @@ def messages_of(*, user_id: int) -> list[Message]:
 
 
 def erase_messages_of(*, user_id: int, now: datetime) -> int:
-    """Closing an account: the user's messages lose their text (the other side keeps the thread and its times,
-    which the leader's response figures count); returns how many were erased."""
+    """Closing an account: the user's messages lose their text and photos (the other side keeps the thread and its
+    times, which the leader's response figures count); the photos' uploads are detached, so the orphan purge
+    deletes them and their files. Returns how many messages were erased."""
     with transaction():
+        mine = select(Message.id).where(Message.sender_id == user_id)
+        photos = select(MessageImage.upload_id).where(MessageImage.message_id.in_(mine))
+        db.session.execute(
+            update(Upload)
+            .where(Upload.id.in_(photos), Upload.owner_id == user_id)
+            .values(attached_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(delete(MessageImage).where(MessageImage.message_id.in_(mine)))
         result = db.session.execute(
             update(Message)
             .where(Message.sender_id == user_id, Message.erased_at.is_(None))

@@ -10,7 +10,7 @@ from groupbuy.orders.service.desk import (
     list_leader_orders,
     stock_order,
 )
-from groupbuy.orders.service.earnings import EarningsReport, commission_fen, leader_earnings
+from groupbuy.orders.service.earnings import EarningsReport, commission_fen, leader_earnings, record_leader_deduction
 from groupbuy.orders.service.handover import mark_delivered, send_out_for_delivery, verify_pickup_code
 from groupbuy.orders.service.lifecycle import (
     PaymentAnswer,
@@ -21,14 +21,16 @@ from groupbuy.orders.service.lifecycle import (
     mark_order_paid,
     transition,
 )
-from groupbuy.orders.service.line_refunds import OrderRefundOutcome, refund_lines
+from groupbuy.orders.service.line_refunds import OrderRefundOutcome, lock_refundable_order, refund_lines
 from groupbuy.orders.service.pick_list import PickList, pick_list
+from groupbuy.orders.service.pick_list_sql import RenderedPickList, rendered_pick_list
 from groupbuy.orders.service.queries import (
     get_order_for_user,
     list_orders_for_user,
     list_unclaimed_orders,
     pickup_code_for_user,
 )
+from groupbuy.orders.service.refund_plans import LineRefundable, price_units, refundable_lines
 from groupbuy.orders.service.refunds import finish_refunding_order, record_order_refund
 from groupbuy.orders.service.shipping import (
     Shipment,
@@ -44,11 +46,13 @@ __all__ = [
     "CheckoutItem",
     "EarningsReport",
     "LeaderOrderView",
+    "LineRefundable",
     "OrderRefundOutcome",
     "PaymentAnswer",
     "PickList",
     "PlacedOrder",
     "Receipt",
+    "RenderedPickList",
     "Shipment",
     "Tracking",
     "apply_payment",
@@ -69,6 +73,7 @@ __all__ = [
     "list_leader_orders",
     "list_orders_for_user",
     "list_unclaimed_orders",
+    "lock_refundable_order",
     "mark_delivered",
     "mark_order_paid",
     "mark_unclaimed_reminded_batch",
@@ -77,10 +82,14 @@ __all__ = [
     "pick_list",
     "pickup_code_for_user",
     "place_order",
+    "price_units",
     "receive_goods",
+    "record_leader_deduction",
     "record_order_refund",
     "refund_lines",
+    "refundable_lines",
     "release_units",
+    "rendered_pick_list",
     "send_out_for_delivery",
     "ship_orders",
     "stock_order",

@@ -29,11 +29,13 @@ from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
+from groupbuy.membership.models import MembershipTier
 from groupbuy.notifications.templates import yuan
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 from groupbuy.orders.service.delivery import delivery_address
 from groupbuy.orders.service.numbers import new_order_no
+from groupbuy.orders.service.pricing import Price, prices_for
 from groupbuy.settings import settings
 
 
@@ -55,6 +57,7 @@ class PlacedLine:
     refunded_fen: int
     price_kind: PriceKind
     price_tier: Tier | None
+    kept_refund_fen: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +128,12 @@ _WHO = (
         Leader.orders_paused,
         Leader.lat,
         Leader.lng,
+        MembershipTier.rank.label("tier_rank"),  # the shopper's tier, and whether it may use member prices
+        MembershipTier.member_price_enabled,
     )
     .select_from(User)
     .outerjoin(Leader, Leader.id == _CHOSEN)
+    .outerjoin(MembershipTier, MembershipTier.code == User.tier)
     .where(User.id == bindparam("user_id"))
 )
 # The same read with the shopper's coupon joined in (checkout with coupon_id): no extra round trip for it.
@@ -227,9 +233,10 @@ def place_order(
         merged = _merge(items)
         address = delivery_address(user_id, who, fulfilment, address_id)
         wanted = _check_deals(merged, now)
-        discounts = _coupon_discounts(who, user_id, wanted, now) if coupon_id is not None else [0] * len(wanted)
+        prices = prices_for(conn, who, wanted)
+        discounts = _coupon_discounts(who, user_id, wanted, prices, now) if coupon_id is not None else [0] * len(wanted)
         _count_limits(conn, user_id, wanted)
-        items_fen = sum(deal.group_price_fen * quantity for deal, quantity in wanted)
+        items_fen = sum(prices[deal.id][0] * quantity for deal, quantity in wanted)
         delivery_fee = who.delivery_fee_fen if fulfilment is Fulfilment.DELIVERY else 0
         limit = settings().max_order_payable_fen
         if items_fen + delivery_fee > limit:
@@ -260,7 +267,7 @@ def place_order(
         for (deal, quantity), group_id, discount in zip(wanted, groups, discounts, strict=True):
             if not reserve_deal_stock(deal_id=deal.id, quantity=quantity):
                 raise Conflict("deal_sold_out")
-            lines.append(_line(order_id, deal, group_id, quantity, discount))
+            lines.append(_line(order_id, deal, group_id, quantity, prices[deal.id], discount))
         line_ids = conn.execute(_ADD_LINES, lines).scalars().all()
         if not from_cart:
             conn.execute(_CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in merged]})
@@ -302,18 +309,23 @@ _ORDER_DEFAULTS = _column_defaults(Order)
 _LINE_DEFAULTS = _column_defaults(OrderLine)
 
 
-def _coupon_discounts(who: Any, user_id: int, wanted: list[tuple[DealForSale, int]], now: datetime) -> list[int]:
-    """The coupon's share of each line, or the refusal (its own code) when it does not apply."""
+def _coupon_discounts(
+    who: Any, user_id: int, wanted: list[tuple[DealForSale, int]], prices: dict[int, Price], now: datetime
+) -> list[int]:
+    """The coupon's share of each line (on the price the shopper pays), or the refusal (its own code)."""
     return line_discounts(
         CouponTerms.of_row(who),
-        [PricedLine(deal.id, deal.category_id, deal.group_price_fen * quantity) for deal, quantity in wanted],
+        [PricedLine(deal.id, deal.category_id, prices[deal.id][0] * quantity) for deal, quantity in wanted],
         user_id=user_id,
         first_order=bool(who.coupon_first_order),
         now=now,
     )
 
 
-def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int, discount: int) -> dict[str, Any]:
+def _line(
+    order_id: int, deal: DealForSale, group_id: int, quantity: int, price: Price, discount: int
+) -> dict[str, Any]:
+    unit_price, kind, tier = price
     return {
         **_LINE_DEFAULTS,
         "order_id": order_id,
@@ -321,11 +333,13 @@ def _line(order_id: int, deal: DealForSale, group_id: int, quantity: int, discou
         "group_id": group_id,
         "product_name": deal.product_name,
         "spec": deal.spec,
-        "unit_price_fen": deal.group_price_fen,
+        "unit_price_fen": unit_price,
         "quantity": quantity,
-        "line_total_fen": deal.group_price_fen * quantity,
+        "line_total_fen": unit_price * quantity,
         "discount_fen": discount,
         "pickup_date": deal.pickup_date,
+        "price_kind": kind,
+        "price_tier": tier,
     }
 
 

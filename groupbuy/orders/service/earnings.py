@@ -9,7 +9,7 @@ The rate is the leader's current one (settlement statements, which will freeze i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 
 from groupbuy.common.pagination import Page
-from groupbuy.db import db
+from groupbuy.db import db, transaction
 from groupbuy.errors import Invalid
 from groupbuy.leaders.service import get_active_leader
 from groupbuy.orders.enums import OrderStatus
-from groupbuy.orders.models import Order
+from groupbuy.orders.models import LeaderDeduction, Order
 from groupbuy.orders.states import CONFIRMED_STATES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -40,6 +40,16 @@ class EarningsReport:
     totals: dict[str, int]
     days: list[dict[str, Any]]
     orders: Page[dict[str, Any]]
+    # refunds customer service put on the leader (after-sale disputes), by the day they were decided
+    deductions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def deductions_fen(self) -> int:
+        return sum(int(d["amount_fen"]) for d in self.deductions)
+
+    @property
+    def earned_after_deductions_fen(self) -> int:
+        return int(self.totals["earned_fen"]) - self.deductions_fen
 
 
 def commission_fen(net_fen: int, rate_bp: int) -> int:
@@ -121,6 +131,7 @@ def leader_earnings(
     ).all()
     items = [_order_earning(row, rate) for row in rows]
     return EarningsReport(
+        deductions=deductions_of(leader_id=leader.id, from_date=from_date, to_date=to_date),
         from_date=from_date,
         to_date=to_date,
         commission_rate_bp=rate,
@@ -143,3 +154,47 @@ def _order_earning(row: Any, rate: int) -> dict[str, Any]:
         "commission_fen": commission_fen(net, rate),
         "earning": "earned" if row.status is OrderStatus.COMPLETED else "pending",
     }
+
+
+def _shanghai_start(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI)
+
+
+def deductions_of(*, leader_id: int, from_date: date, to_date: date) -> list[dict[str, Any]]:
+    """The leader's deductions decided on the days from..to (Asia/Shanghai), oldest first."""
+    rows = db.session.execute(
+        select(LeaderDeduction.id, LeaderDeduction.order_id, LeaderDeduction.amount_fen, LeaderDeduction.note)
+        .add_columns(LeaderDeduction.created_at)
+        .where(
+            LeaderDeduction.leader_id == leader_id,
+            LeaderDeduction.created_at >= _shanghai_start(from_date),
+            LeaderDeduction.created_at < _shanghai_start(to_date + timedelta(days=1)),
+        )
+        .order_by(LeaderDeduction.created_at, LeaderDeduction.id)
+    ).all()
+    return [
+        {"id": r.id, "order_id": r.order_id, "amount_fen": r.amount_fen, "note": r.note, "at": r.created_at}
+        for r in rows
+    ]
+
+
+def record_leader_deduction(
+    *, leader_id: int, order_id: int, amount_fen: int, source: str, note: str, now: datetime
+) -> bool:
+    """Take ``amount_fen`` off the leader's earnings for ``source`` (written once: False if it already was)."""
+    if amount_fen <= 0:
+        return False
+    with transaction():
+        if db.session.scalar(select(LeaderDeduction.id).where(LeaderDeduction.source == source)) is not None:
+            return False
+        db.session.add(
+            LeaderDeduction(
+                leader_id=leader_id,
+                order_id=order_id,
+                amount_fen=amount_fen,
+                source=source[:60],
+                note=note[:200],
+                created_at=now,
+            )
+        )
+        return True

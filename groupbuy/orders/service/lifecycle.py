@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from groupbuy.audit.service import record_action
 from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.catalog.service import release_deal_stock
 from groupbuy.coupons.service import release_coupons, use_coupons
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.groups.service import count_paid_units, release_group_units
-from groupbuy.membership.service import recompute_tier
+from groupbuy.membership.service import claim_fast_refund, recompute_tier
 from groupbuy.orders.enums import OrderEvent, OrderStatus, PaymentOutcome, RefundReason
 from groupbuy.orders.models import Order, OrderTimelineEvent
 from groupbuy.orders.service.line_refunds import refund_lines
@@ -109,13 +110,17 @@ def _own_order(user_id: int, order_id: int, *, lock: bool = False) -> Order:
 
 def cancel_order(*, user_id: int, order_id: int, now: datetime) -> Order:
     """Before the cutoff a shopper may cancel: unpaid → cancelled; paid → every line refunded (refunding).
-    Once the leader confirmed it, never: 409 use_after_sale."""
+    Once the leader confirmed it, never: 409 use_after_sale. Past the cutoff, a paid order is refunded at once only
+    as a fast refund of the shopper's membership tier (window, amount limit, monthly cap); else 409 cutoff_passed."""
     with transaction():
         order = _own_order(user_id, order_id, lock=True)  # a leader's confirm waits for this, or wins first
         if order.status in CONFIRMED_STATES:
             raise Conflict("use_after_sale")
+        fast = False
         if any(_cutoff_of(line.deal_id) <= now for line in order.lines):
-            raise Conflict("cutoff_passed")
+            fast = order.status is OrderStatus.PAID and _fast_refund(order, now)
+            if not fast:
+                raise Conflict("cutoff_passed")
         if order.status is OrderStatus.PAID:
             refund_lines(
                 order_id=order_id,
@@ -142,6 +147,23 @@ def cancel_order(*, user_id: int, order_id: int, now: datetime) -> Order:
         )
         _release_units(moved, paid=False)
         return moved
+
+
+def _fast_refund(order: Order, now: datetime) -> bool:
+    """The shopper's tier refunds this cancellation at once (and one of the month's fast refunds is taken)."""
+    amount = order.paid_fen - order.refund_due_fen
+    answer = claim_fast_refund(user_id=order.user_id, ordered_at=order.created_at, amount_fen=amount, now=now)
+    if answer.granted:  # which cancellations went past the cutoff, for CS
+        record_action(
+            actor_id=order.user_id,
+            action="order.fast_refund",
+            object_type="order",
+            object_id=order.id,
+            now=now,
+            after={"amount_fen": amount, "ordered_at": order.created_at.isoformat()},
+            reason="极速退款",
+        )
+    return answer.granted
 
 
 def _cutoff_of(deal_id: int) -> datetime:

@@ -12,7 +12,7 @@ the single form locks its order and calls the bulk form, so both follow the same
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,13 +21,13 @@ from typing import Any, cast
 from sqlalchemy import Table, select, update
 
 from groupbuy.db import db, insert_many, transaction, update_many
-from groupbuy.errors import Conflict, Invalid, NotFound
+from groupbuy.errors import Conflict, NotFound
 from groupbuy.notifications.templates import yuan
 from groupbuy.orders.enums import LineStatus, OrderEvent, OrderStatus, RefundReason
 from groupbuy.orders.models import Order, OrderLine, OrderRefund, OrderRefundLine, OrderTimelineEvent
 from groupbuy.orders.service.bulk import LineUnits, release_line_units
+from groupbuy.orders.service.refund_plans import LINE_COLUMNS, ORDER_COLUMNS, RefundPlan, plan_refund
 from groupbuy.orders.states import TRANSITIONS, next_status
-from groupbuy.settings import settings
 
 # Paid orders whose lines may still be refunded (the states LINE_REFUND may start from).
 REFUNDABLE_STATES = frozenset(TRANSITIONS[OrderEvent.LINE_REFUND])
@@ -72,19 +72,36 @@ class OrderRefundOutcome:
 
 
 def refund_lines(
-    *, order_id: int, lines: Sequence[tuple[int, int]], reason: RefundReason, actor: str, now: datetime
+    *,
+    order_id: int,
+    lines: Sequence[tuple[int, int]],
+    reason: RefundReason,
+    actor: str,
+    now: datetime,
+    amounts: Sequence[tuple[int, int]] = (),
 ) -> OrderRefundOutcome:
-    """Refund ``quantity`` units of each ``(line_id, quantity)`` of a paid order: priced here, owed by payments."""
+    """Refund ``quantity`` units of each ``(line_id, quantity)`` of a paid order: priced here, owed by payments.
+
+    ``amounts`` (``(line_id, fen)``): money for goods the shopper keeps (an after-sale refund without return), at
+    most ``refundable_lines(...)[line_id].kept_fen`` each; a later refund of those units pays their price less it.
+    Asking more than is refundable is a 409 (``refund_exceeds_line``, ``refund_exceeds_refundable``), never a 500.
+    """
     with transaction():
-        status = db.session.scalar(
-            select(Order.status).where(Order.id == order_id).with_for_update()  # one refund of an order at a time
+        lock_refundable_order(order_id=order_id)
+        outcomes = refund_lines_of_orders(
+            requests={order_id: lines}, reason=reason, actor=actor, now=now, strict=True, amounts={order_id: amounts}
         )
+        return outcomes[0]
+
+
+def lock_refundable_order(*, order_id: int) -> None:
+    """Hold the order row for this transaction (one refund of an order at a time); 409 if it takes no refund."""
+    with transaction():
+        status = db.session.scalar(select(Order.status).where(Order.id == order_id).with_for_update())
         if status is None:
             raise NotFound()
         if status not in REFUNDABLE_STATES:
             raise Conflict("order_not_refundable")
-        outcomes = refund_lines_of_orders(requests={order_id: lines}, reason=reason, actor=actor, now=now, strict=True)
-        return outcomes[0]
 
 
 def refund_lines_of_orders(
@@ -94,6 +111,7 @@ def refund_lines_of_orders(
     actor: str,
     now: datetime,
     strict: bool = False,
+    amounts: Mapping[int, Sequence[tuple[int, int]]] | None = None,
 ) -> list[OrderRefundOutcome]:
     """refund_lines for many orders at once ({order_id: [(line_id, quantity)]}); callers hold the order rows.
 
@@ -102,40 +120,12 @@ def refund_lines_of_orders(
     """
     if not requests:
         return []
+    amounts = amounts or {}
     with transaction():
-        orders = {
-            r.id: r
-            for r in db.session.execute(
-                select(
-                    Order.id,
-                    Order.user_id,
-                    Order.order_no,
-                    Order.status,
-                    Order.items_fen,
-                    Order.delivery_fee_fen,
-                    Order.discount_fen,
-                    Order.payable_fen,
-                    Order.refund_due_fen,
-                ).where(Order.id.in_(sorted(requests)))
-            )
-        }
+        orders = {r.id: r for r in db.session.execute(select(*ORDER_COLUMNS).where(Order.id.in_(sorted(requests))))}
         lines_of: dict[int, list[Any]] = defaultdict(list)
         for line in db.session.execute(
-            select(
-                OrderLine.id,
-                OrderLine.order_id,
-                OrderLine.deal_id,
-                OrderLine.group_id,
-                OrderLine.product_name,
-                OrderLine.unit_price_fen,
-                OrderLine.quantity,
-                OrderLine.line_total_fen,
-                OrderLine.discount_fen,
-                OrderLine.refunded_quantity,
-                OrderLine.refunded_fen,
-            )
-            .where(OrderLine.order_id.in_(list(orders)))
-            .order_by(OrderLine.id)
+            select(*LINE_COLUMNS).where(OrderLine.order_id.in_(list(orders))).order_by(OrderLine.id)
         ):
             lines_of[line.order_id].append(line)
         plans = []
@@ -145,64 +135,10 @@ def refund_lines_of_orders(
                 if strict:
                     raise Conflict("order_not_refundable")
                 continue
-            plan = _plan(order, lines_of[order_id], requests[order_id], reason, strict)
+            plan = plan_refund(order, lines_of[order_id], requests[order_id], reason, strict, amounts.get(order_id, ()))
             if plan is not None:
                 plans.append(plan)
         return _apply(plans, reason=reason, actor=actor, now=now)
-
-
-@dataclass
-class _Plan:
-    order: Any
-    units: list[tuple[Any, int, int]]  # (line row, quantity, fen)
-    discount_back_fen: int
-    delivery_fee_fen: int
-    whole_order: bool
-
-    @property
-    def amount_fen(self) -> int:
-        return sum(fen for _, _, fen in self.units) + self.delivery_fee_fen
-
-
-def _plan(
-    order: Any, lines: list[Any], wanted: Sequence[tuple[int, int]], reason: RefundReason, strict: bool
-) -> _Plan | None:
-    """Price the units asked for out of what their line was paid (line total less the line's discount_fen, the
-    coupon's share spread at checkout): cumulatively per line, so refunding every unit, in any steps, gives back
-    exactly the line's paid amount and never more."""
-    by_id = {line.id: line for line in lines}
-    asked: Counter[int] = Counter()
-    for line_id, quantity in wanted:
-        if line_id not in by_id or quantity < 1:
-            raise Invalid(errors={"lines": [f"line {line_id}: not a line of order {order.id} or quantity < 1"]})
-        asked[line_id] += quantity
-    units: list[tuple[Any, int, int]] = []
-    for line_id in sorted(asked):
-        line = by_id[line_id]
-        quantity = min(asked[line_id], line.quantity - line.refunded_quantity)
-        if quantity < asked[line_id] and strict:
-            raise Conflict("refund_exceeds_line")
-        if quantity <= 0:
-            continue
-        done = line.refunded_quantity
-        units.append((line, quantity, paid_for_units(line, done + quantity) - paid_for_units(line, done)))
-    if not units:
-        return None
-    left = sum(line.quantity - line.refunded_quantity for line in lines) - sum(q for _, q, _ in units)
-    fee = order.delivery_fee_fen if left == 0 and settings().delivery_fee_refund == "whole_order" else 0
-    return _Plan(
-        order=order,
-        units=units,
-        discount_back_fen=sum(line.unit_price_fen * q - fen for line, q, fen in units),
-        delivery_fee_fen=fee,
-        whole_order=left == 0,
-    )
-
-
-def paid_for_units(line: Any, units: int) -> int:
-    """What the first ``units`` units of a line were paid: their value less their share of the line's discount
-    (rounded so that every unit together is exactly line_total_fen - discount_fen)."""
-    return int(line.unit_price_fen * units - line.discount_fen * units // line.quantity)
 
 
 _LINES = cast(Table, OrderLine.__table__)
@@ -212,7 +148,7 @@ _REFUND_LINES = cast(Table, OrderRefundLine.__table__)
 _TIMELINE = cast(Table, OrderTimelineEvent.__table__)
 
 
-def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetime) -> list[OrderRefundOutcome]:
+def _apply(plans: list[RefundPlan], *, reason: RefundReason, actor: str, now: datetime) -> list[OrderRefundOutcome]:
     """Write the planned refunds: a fixed number of statements however many orders (each guarded on its state).
 
     An order left with no active unit moves to refunding in the same guarded UPDATE; its last line's timeline row
@@ -220,7 +156,9 @@ def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetim
     """
     if not plans:
         return []
-    target = {p.order.id: _whole_order_event(p.order.status, reason) if p.whole_order else None for p in plans}
+    target = {
+        p.order.id: _whole_order_event(p.order.status, reason) if p.whole_order and p.units else None for p in plans
+    }
     refund_of = dict(
         insert_many(
             _REFUNDS,
@@ -244,17 +182,18 @@ def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetim
         [
             {"order_refund_id": refund_of[p.order.id], "line_id": line.id, "quantity": quantity, "amount_fen": fen}
             for p in plans
-            for line, quantity, fen in p.units
+            for line, quantity, fen in [(u[0], u[1], u[2]) for u in p.units] + [(k, 0, f) for k, f in p.kept]
         ],
     )
     _guarded(
         _LINES,
         [
             (
-                {"id": line.id, "refunded_quantity": line.refunded_quantity},
+                {"id": line.id, "refunded_quantity": line.refunded_quantity, "refunded_fen": line.refunded_fen},
                 {
                     "refunded_quantity": line.refunded_quantity + quantity,
                     "refunded_fen": line.refunded_fen + fen,
+                    "kept_refund_fen": line.kept_refund_fen + kept_delta,
                     "status": (
                         LineStatus.ACTIVE if line.refunded_quantity + quantity < line.quantity else LineStatus.REFUNDING
                     ),
@@ -262,7 +201,8 @@ def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetim
                 },
             )
             for p in plans
-            for line, quantity, fen in p.units
+            for line, quantity, fen, kept_delta in [(u[0], u[1], u[2], -u[3]) for u in p.units]
+            + [(k, 0, f, f) for k, f in p.kept]
         ],
     )
     _guarded(
@@ -272,7 +212,7 @@ def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetim
                 {"id": p.order.id, "refund_due_fen": p.order.refund_due_fen, "status": p.order.status},
                 {
                     "status": OrderStatus.REFUNDING if target[p.order.id] else p.order.status,
-                    "items_fen": p.order.items_fen - sum(line.unit_price_fen * q for line, q, _ in p.units),
+                    "items_fen": p.order.items_fen - sum(u[0].unit_price_fen * u[1] for u in p.units),
                     "discount_fen": p.order.discount_fen - p.discount_back_fen,
                     "delivery_fee_fen": p.order.delivery_fee_fen - p.delivery_fee_fen,
                     "payable_fen": p.order.payable_fen - p.amount_fen,
@@ -287,11 +227,14 @@ def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetim
         [
             LineUnits(user_id=p.order.user_id, deal_id=line.deal_id, group_id=line.group_id, quantity=quantity)
             for p in plans
-            for line, quantity, _ in p.units
+            for line, quantity, _, _ in p.units
         ],
         paid=True,
     )
     insert_many(_TIMELINE, [row for p in plans for row in _timeline(p, target[p.order.id], reason, actor, now)])
+    for p in plans:  # units an earlier amount for kept goods already paid for: nothing is owed, settled now
+        if p.amount_fen == 0:
+            order_refund_done(order_refund_id=refund_of[p.order.id], now=now)
     return [
         OrderRefundOutcome(
             order_id=p.order.id,
@@ -308,9 +251,9 @@ def _apply(plans: list[_Plan], *, reason: RefundReason, actor: str, now: datetim
                     quantity=quantity,
                     amount_fen=fen,
                 )
-                for line, quantity, fen in p.units
+                for line, quantity, fen in [(u[0], u[1], u[2]) for u in p.units] + [(k, 0, f) for k, f in p.kept]
             ),
-            whole_order=p.whole_order,
+            whole_order=p.whole_order and bool(p.units),
             status=OrderStatus.REFUNDING if target[p.order.id] else p.order.status,
         )
         for p in plans
@@ -324,11 +267,23 @@ def _whole_order_event(status: OrderStatus, reason: RefundReason) -> OrderEvent:
 
 
 def _timeline(
-    plan: _Plan, move: OrderEvent | None, reason: RefundReason, actor: str, now: datetime
+    plan: RefundPlan, move: OrderEvent | None, reason: RefundReason, actor: str, now: datetime
 ) -> list[dict[str, Any]]:
     """One row per refunded line; an order moving to refunding gets the move on its last line's row."""
     rows = []
-    for index, (line, quantity, fen) in enumerate(plan.units):
+    for line, fen in plan.kept:
+        rows.append(
+            {
+                "order_id": plan.order.id,
+                "event": OrderEvent.LINE_REFUND,
+                "from_status": plan.order.status,
+                "to_status": plan.order.status,
+                "actor": actor[:40],
+                "note": f"{line.product_name} {REASON_TEXT[reason]}（商品保留），已退款 {yuan(fen)}"[:500],
+                "at": now,
+            }
+        )
+    for index, (line, quantity, fen, _) in enumerate(plan.units):
         last = move is not None and index == len(plan.units) - 1
         rows.append(
             {
