@@ -37,7 +37,7 @@ from groupbuy.errors import Conflict, NotFound
 
 # The orders table by name (orders ranks above coupons): is this the shopper's first order with a leader?
 _ORDERS = table("orders", column("id"), column("user_id"), column("leader_id"), column("status"))
-_NOT_COUNTED = ("cancelled",)  # orders that were never placed for real do not make a shopper "returning"
+_NOT_COUNTED = "cancelled"  # orders that were never placed for real do not make a shopper "returning"
 
 
 def returning_shopper(user_id: Any, leader_id: Any) -> ColumnElement[bool]:
@@ -46,7 +46,7 @@ def returning_shopper(user_id: Any, leader_id: Any) -> ColumnElement[bool]:
         select(_ORDERS.c.id).where(
             _ORDERS.c.user_id == user_id,
             _ORDERS.c.leader_id == leader_id,
-            _ORDERS.c.status.not_in(_NOT_COUNTED),
+            _ORDERS.c.status != _NOT_COUNTED,
         )
     )
 
