@@ -13,11 +13,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from groupbuy import clock
 from groupbuy.accounts.enums import UserStatus
 from groupbuy.audit.models import AuditEntry
 from groupbuy.db import db
+from groupbuy.reviews.service import post_reviews
 from tests.cs.conftest import World, received_dispute
 from tests.factories.accounts import make_user
+from tests.factories.reviews import completed_order
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 Recipe = Callable[[World], tuple[str, dict[str, Any]]]  # the concrete path and the JSON body
@@ -45,6 +48,17 @@ def _dispute(world: World) -> int:
     return received_dispute(world)[1]
 
 
+def _review(world: World) -> int:
+    """A shopper's review of a completed order (groupbuy/reviews), for CS to hide."""
+    with world.app.app_context():
+        bought = completed_order()
+        item = {"order_item_id": bought.line_ids[0], "rating": 1, "content": "广告"}
+        reviews, _ = post_reviews(
+            user_id=bought.buyer_id, order_id=bought.order_id, items=[item], leader_rating=None, now=clock.now()
+        )
+        return reviews[0].id
+
+
 RECIPES: dict[str, Recipe] = {
     "/api/v1/cs/disputes/<int:dispute_id>/resolve": lambda w: (
         f"/api/v1/cs/disputes/{_dispute(w)}/resolve",
@@ -66,6 +80,7 @@ RECIPES: dict[str, Recipe] = {
         f"/api/v1/cs/accounts/{_suspended_user(w)}/reinstate",
         {"reason": "申诉通过"},
     ),
+    "/api/v1/cs/reviews/<int:review_id>/hide": lambda w: (f"/api/v1/cs/reviews/{_review(w)}/hide", {"reason": "广告"}),
 }
 
 
