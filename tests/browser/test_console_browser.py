@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from groupbuy import clock
+from groupbuy.aftersales.models import AfterSaleRequest
 from groupbuy.db import db
 from groupbuy.demo import DEMO_PASSWORD
 from groupbuy.orders.enums import OrderStatus
@@ -26,12 +27,17 @@ CS_PHONE = "13800000002"
 
 
 def _dispute(served: ServedApp) -> tuple[int, str, int]:
-    """The latest picked-up demo order that was paid through a payment, escalated: (order id, number, dispute id)."""
+    """The latest picked-up demo order paid through a payment and without an after-sale request yet, taken to a
+    dispute: (order id, number, dispute id)."""
     with served.app.app_context():
         order = db.session.execute(
             select(Order.id, Order.order_no, Order.payable_fen)
             .join(Payment, (Payment.order_id == Order.id) & Payment.applied_to_order)
-            .where(Order.status == OrderStatus.PICKED_UP, Order.refund_due_fen == 0)
+            .where(
+                Order.status == OrderStatus.PICKED_UP,
+                Order.refund_due_fen == 0,
+                ~select(AfterSaleRequest.id).where(AfterSaleRequest.order_id == Order.id).exists(),
+            )
             .order_by(Order.id.desc())
             .limit(1)
         ).one()
