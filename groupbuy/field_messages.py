@@ -146,6 +146,12 @@ CATALOG: dict[str, str] = {
     "must be more than 0 for a refund": "退款时金额须大于 0",
     "must be 0 without a refund": "不退款时金额须为 0",
     "no more than {limit} photos": "最多 {limit} 张图片",
+    # membership: member prices (groupbuy/catalog/service/member_prices.py)
+    "{tier}: given twice": "{tier}：重复填写",
+    "{tier}: must be below the group price {price}": "{tier}：须低于拼团价 {price} 分",
+    "{tier}: must be at least {floor} (the group price less the maximum discount)": (
+        "{tier}：不能低于 {floor} 分（拼团价减去最大折扣）"
+    ),
 }
 
 _FREE_TEXT = {"choices", "values"}  # lists of words; every other placeholder is one token (a number, an id)

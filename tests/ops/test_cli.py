@@ -48,7 +48,8 @@ def test_demo_data_builds_a_city_once(app: Flask, client) -> None:  # type: igno
     assert "Demo logins" in second.output
     with app.app_context():
         counts = [len(db.session.scalars(select(model)).all()) for model in (User, Leader, Deal, Group)]
-        assert counts == [13 + 8, 10, 20 + 6, 32 + 6]  # the workbench demo: 8 shoppers, 2 rounds of 3 deals
+        # the workbench demo: 8 shoppers, 2 rounds of 3 deals; the membership demo: 3 members
+        assert counts == [13 + 8 + 3, 10, 20 + 6, 32 + 6]
     login = client.post("/api/v1/auth/login", json={"login": "13800000003", "password": "Demo12345"})
     headers = {"Authorization": f"Bearer {login.json['token']}"}
     deals = client.get("/api/v1/deals?page_size=100", headers=headers).json
