@@ -145,3 +145,11 @@ def test_every_setting_is_in_the_reference() -> None:
         if f"| `GROUPBUY_{spec.name.upper()}` |" not in reference
     ]
     assert missing == []
+
+
+def test_the_reference_names_each_setting_once_and_nothing_else() -> None:
+    reference = (Path(groupbuy.__file__).parent.parent / "docs" / "configuration.md").read_text()
+    rows = re.findall(r"^\| `(GROUPBUY_[A-Z0-9_]+)` \|", reference, flags=re.M)
+    known = {f"GROUPBUY_{spec.name.upper()}" for spec in dataclasses.fields(Settings)}
+    assert sorted(name for name in set(rows) if rows.count(name) > 1) == []
+    assert sorted(set(rows) - known) == []
