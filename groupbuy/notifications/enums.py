@@ -36,4 +36,6 @@ class NotificationKind(StrEnum):
     LEADER_DISPATCH = "leader_dispatch"  # goods on their way to the pickup point
     LEADER_GROUP_FAILED = "leader_group_failed"
     LEADER_AFTERSALE_REQUESTED = "leader_aftersale_requested"
+    AFTERSALE_ANSWERED = "aftersale_answered"  # the leader accepted or rejected my request, or CS took it over
+    DISPUTE_RESOLVED = "dispute_resolved"  # customer service decided my dispute
     NEW_MESSAGE = "new_message"  # a message in one of my conversations (at most one notice per few minutes)

@@ -45,6 +45,8 @@ NOTICES: dict[str, tuple[str, str]] = {
     K.LEADER_GROUP_FAILED: ("未成团通知", "以下团未能成团，已为团员办理退款：{summary}。"),
     K.LEADER_AFTERSALE_REQUESTED: ("新的售后申请", "订单 {order_no} 有新的售后申请：{reason}。请尽快处理。"),
     K.NEW_MESSAGE: ("新消息", "{sender}：{preview}"),
+    K.AFTERSALE_ANSWERED: ("售后申请有新进展", "订单 {order_no} 的售后申请：{answer}。"),
+    K.DISPUTE_RESOLVED: ("售后纠纷已处理", "订单 {order_no} 的售后纠纷已由平台客服处理：{answer}。"),
 }
 
 

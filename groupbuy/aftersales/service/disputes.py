@@ -13,6 +13,7 @@ from sqlalchemy import case, select
 from groupbuy.aftersales.enums import AfterSaleStatus, Decision, DisputeStatus, EscalatedBy, Responsibility
 from groupbuy.aftersales.models import AfterSaleRequest, Dispute
 from groupbuy.aftersales.service.moves import move_dispute, move_request
+from groupbuy.aftersales.service.notices import refund_text, tell_shopper
 from groupbuy.aftersales.service.refunds import grant_refund, refundable_fen, send_refund
 from groupbuy.aftersales.service.requests import record_grant
 from groupbuy.aftersales.service.sla import add_working_hours, dispute_terms
@@ -98,6 +99,7 @@ def escalate_unanswered(*, now: datetime, limit: int = 200) -> int:
                     )
                     request = db.session.get_one(AfterSaleRequest, request_id)
                     _open_dispute(request, by=EscalatedBy.TIMEOUT, statement=None, images=(), now=now)
+                    tell_shopper(request, step="escalated", answer="团长未在时限内处理，已转平台客服", now=now)
                     escalated += 1
             except Conflict:
                 continue
@@ -289,6 +291,7 @@ def resolve_dispute(
         db.session.expire_all()
         dispute = db.session.get_one(Dispute, dispute_id)
         request = db.session.get_one(AfterSaleRequest, dispute.request_id)
+        tell_shopper(request, step="resolved", answer=refund_text(grant.amount_fen), now=now)
         record_action(
             actor_id=cs_user_id,
             action="dispute.resolve",

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from groupbuy.aftersales.enums import AfterSaleReason, AfterSaleStatus, AfterSaleType
 from groupbuy.aftersales.models import AfterSaleEvent, AfterSaleItem, AfterSaleRequest
 from groupbuy.aftersales.service.moves import move_request
+from groupbuy.aftersales.service.notices import refund_text, tell_leader_of_request, tell_shopper
 from groupbuy.aftersales.service.refunds import grant_refund, refundable_fen, send_refund
 from groupbuy.aftersales.service.windows import window_closes_at
 from groupbuy.catalog.models import Category, Deal, Product, Sku
@@ -94,6 +95,7 @@ def open_request(
                 at=now,
             )
         )
+        tell_leader_of_request(request, now=now)
         return request
 
 
@@ -207,6 +209,7 @@ def accept_request(*, user_id: int, request_id: int, now: datetime) -> AfterSale
             order_id=request.order_id, items=request.items, amount_fen=request.amount_fen, actor=actor, now=now
         )
         record_grant(request_id=request_id, amount_fen=grant.amount_fen, order_refund_id=grant.order_refund_id)
+        tell_shopper(request, step="accepted", answer=f"团长已同意，{refund_text(grant.amount_fen)}", now=now)
     send_refund(grant, now=now)
     return _fresh(request_id)
 
@@ -226,6 +229,7 @@ def reject_request(*, user_id: int, request_id: int, reason: str, now: datetime)
             note=reason,
             values={"answered_at": now, "leader_note": reason[:500]},
         )
+        tell_shopper(request, step="rejected", answer=f"团长未同意（{reason[:100]}），可申请平台介入", now=now)
     return _fresh(request_id)
 
 
