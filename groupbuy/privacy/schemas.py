@@ -79,6 +79,37 @@ class ExportMessageSchema(ma.Schema):
     created_at = UtcDateTime(required=True)
 
 
+class ExportReviewSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    order_id = ma.fields.Integer(required=True)
+    order_item_id = ma.fields.Integer(attribute="order_line_id", required=True)
+    deal_id = ma.fields.Integer(required=True)
+    rating = ma.fields.Integer(required=True)
+    content = ma.fields.String(required=True)
+    images = ma.fields.List(
+        ma.fields.Integer(), attribute="photo_ids", required=True, metadata={"description": "upload ids"}
+    )
+    follow_up_content = ma.fields.String(allow_none=True, required=True)
+    follow_up_images = ma.fields.List(
+        ma.fields.Integer(), attribute="follow_up_photo_ids", allow_none=True, required=True
+    )
+    follow_up_at = UtcDateTime(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    hidden = ma.fields.Function(
+        lambda r: r.hidden_at is not None, metadata={"description": "hidden by customer service"}
+    )
+
+
+class ExportUploadSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    content_type = ma.fields.String(required=True)
+    width = ma.fields.Integer(required=True)
+    height = ma.fields.Integer(required=True)
+    size = ma.fields.Integer(required=True)
+    created_at = UtcDateTime(required=True)
+    attached = ma.fields.Function(lambda u: u.attached_at is not None, metadata={"description": "in use"})
+
+
 class DataExportSchema(ma.Schema):
     format = ma.fields.Constant(EXPORT_FORMAT, required=True, metadata={"description": "version of this layout"})
     generated_at = UtcDateTime(required=True)
@@ -99,4 +130,10 @@ class DataExportSchema(ma.Schema):
     )
     messages = ma.fields.List(
         ma.fields.Nested(ExportMessageSchema), required=True, metadata={"description": "the messages I wrote"}
+    )
+    reviews = ma.fields.List(
+        ma.fields.Nested(ExportReviewSchema), required=True, metadata={"description": "the reviews I wrote"}
+    )
+    uploads = ma.fields.List(
+        ma.fields.Nested(ExportUploadSchema), required=True, metadata={"description": "the images I uploaded"}
     )

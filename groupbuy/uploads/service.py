@@ -100,6 +100,23 @@ def uploads_by_id(ids: Iterable[int]) -> dict[int, Upload]:
     return {upload.id: upload for upload in db.session.scalars(select(Upload).where(Upload.id.in_(wanted)))}
 
 
+def uploads_of(*, owner_id: int) -> list[Upload]:
+    """Every upload a user made, oldest first (their data export)."""
+    return list(db.session.scalars(select(Upload).where(Upload.owner_id == owner_id).order_by(Upload.id)))
+
+
+def release_uploads(*, owner_id: int, ids: Iterable[int]) -> None:
+    """Detach the owner's uploads among ``ids`` (what they illustrated is gone): the orphan purge deletes them."""
+    wanted = sorted(set(ids))
+    if wanted:
+        db.session.execute(
+            update(Upload)
+            .where(Upload.id.in_(wanted), Upload.owner_id == owner_id)
+            .values(attached_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def stored_file(key: str) -> bytes | None:
     """The bytes stored under ``key`` if an upload names it (nothing else is served)."""
     if db.session.scalar(select(func.count()).select_from(Upload).where(Upload.key == key)) == 0:

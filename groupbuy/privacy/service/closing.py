@@ -6,8 +6,9 @@ outbound message to the user; cart, idempotency keys, purchase counters; leader 
 (suspended) leader profile's name, phone and address; identifiers quoted in audit reasons about the user.
 What is kept, blanked, for accounting: orders (address snapshot removed), their lines and timeline,
 payments and refunds; the messages the user wrote keep their place and time in the other side's
-conversation (a leader's response figures count them) but lose their text (shown as erased). The user row
-stays (orders point to it) with status ``closed``; its tokens are revoked; the phone / e-mail can register
+conversation (a leader's response figures count them) but lose their text (shown as erased); the user's
+reviews keep their stars (the ratings count them) but lose their words and photos (uploads detached, purged).
+The user row stays (orders point to it) with status ``closed``; its tokens are revoked; the phone / e-mail can register
 a new account. Raw provider notifications hold no personal field
 of ours and are pruned by their retention job.
 """
@@ -34,6 +35,7 @@ from groupbuy.messaging.service import erase_messages_of
 from groupbuy.notifications.models import Notification, OutboxMessage
 from groupbuy.orders.models import Order
 from groupbuy.orders.states import TERMINAL_STATES
+from groupbuy.reviews.service import erase_reviews_of
 
 CLOSED_NICKNAME = "已注销用户"
 CLOSED_LEADER_NAME = "已注销团长"
@@ -52,6 +54,7 @@ def close_account(*, user_id: int, now: datetime) -> None:
         _erase_leader_data(user_id, now)
         _scrub_audit_reasons(user_id, identifiers, user.nickname)
         erase_messages_of(user_id=user_id, now=now)
+        erase_reviews_of(user_id=user_id)
         db.session.execute(
             update(User)
             .where(User.id == user_id, User.status == UserStatus.ACTIVE)

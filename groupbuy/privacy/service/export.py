@@ -20,6 +20,10 @@ from groupbuy.messaging.service import messages_of
 from groupbuy.notifications.models import Notification
 from groupbuy.orders.models import Order
 from groupbuy.payments.models import Payment, Refund
+from groupbuy.reviews.models import Review
+from groupbuy.reviews.service import reviews_of
+from groupbuy.uploads.models import Upload
+from groupbuy.uploads.service import uploads_of
 
 T = TypeVar("T")
 
@@ -41,6 +45,8 @@ class DataExport:
     credit_events: Sequence[LeaderCreditEvent]
     audit_entries: Sequence[AuditEntry]
     messages: Sequence[Message] = ()  # the messages I wrote (to leaders, to customer service, to my shoppers)
+    reviews: Sequence[Review] = ()  # the reviews I wrote, with their follow-ups
+    uploads: Sequence[Upload] = ()  # the images I uploaded (review, after-sale and message photos)
 
 
 def export_user_data(*, user_id: int, now: datetime) -> DataExport:
@@ -74,6 +80,8 @@ def export_user_data(*, user_id: int, now: datetime) -> DataExport:
         ),
         audit_entries=_audit_about(user_id, [a.id for a in applications], leader),
         messages=messages_of(user_id=user_id),
+        reviews=reviews_of(user_id=user_id),
+        uploads=uploads_of(owner_id=user_id),
     )
 
 
