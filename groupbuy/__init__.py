@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_flask_exporter import PrometheusMetrics
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from groupbuy.common.http_cache import install_http_cache
 from groupbuy.common.input import BoundedJSONProvider, IdConverter
 from groupbuy.config import load_config
 from groupbuy.db import configure_sqlite, db
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     configure_logging(app, settings)
     install_security_headers(app)
+    install_http_cache(app)
     db.init_app(app)
     _configure_engines(app)
     migrate.init_app(

@@ -57,6 +57,7 @@ class Settings:
     proxy_fix_x_for: int = _setting(0, low=0, high=10)  # trusted proxies in front; 0: none
     metrics_disabled: bool = _setting(False)
     max_content_length: int = _setting(1024 * 1024, low=1024)
+    public_cache_max_age_seconds: int = _setting(5, low=0, high=3600)  # public reads: Cache-Control max-age
     # auth
     token_ttl_hours: int = _setting(24 * 7, low=1, high=24 * 365)
     password_hash_profile: str = _setting("owasp", choices=("owasp", "cheapest"))

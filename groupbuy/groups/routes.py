@@ -12,6 +12,7 @@ from groupbuy import clock
 from groupbuy.accounts.auth import current_user_id, optional_caller, require_roles
 from groupbuy.accounts.enums import Role
 from groupbuy.catalog.schemas import DealSearchQuerySchema
+from groupbuy.common.http_cache import cacheable
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.common.qr import qr_response
@@ -62,8 +63,10 @@ class GroupById(MethodView):
     @blp.response(200, GroupSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, group_id: int) -> GroupView:
-        """The group page: deal, leader, units so far, threshold, cutoff, status, share link."""
-        return service.get_group(group_id=group_id)
+        """The group page: deal, leader, units so far, threshold, cutoff, status, share link (ETag, public)."""
+        view = service.get_group(group_id=group_id)
+        cacheable(personal=False)
+        return view
 
 
 @blp.route("/groups/<int:group_id>/qr.<any(png, svg):fmt>")
@@ -78,6 +81,8 @@ class GroupQr(MethodView):
 def my_leader_id() -> int | None:
     """The caller's chosen leader, if a valid token came with the request (deal pages show that group)."""
     caller = optional_caller()
+    # A signed-in caller's answer carries their leader's group: private; an anonymous one is the same for all.
+    cacheable(personal=caller is not None, vary=("Authorization",))
     return caller.current_leader_id if caller else None
 
 

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from groupbuy import clock
 from groupbuy.accounts.auth import SIGNED_IN, current_user, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
+from groupbuy.common.http_cache import cacheable
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.leaders import service
@@ -140,6 +141,7 @@ class NearbyLeaders(MethodView):
     @blp.response(200, page_of(NearbyLeaderSchema))
     def get(self, query: dict[str, Any]) -> service.NearbyPage:
         """Active pickup points within radius_m (default 3000, max 50000) of lat/lng, nearest first."""
+        cacheable(personal=False)
         return service.find_nearby_leaders(
             lat=query["lat"],
             lng=query["lng"],
@@ -155,6 +157,7 @@ class LeaderById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, leader_id: int) -> service.LeaderDetail:
         """An active leader's pickup point with the credit breakdown (404 if suspended or unknown)."""
+        cacheable(personal=False)
         return service.public_leader_detail(leader_id=leader_id)
 
 
