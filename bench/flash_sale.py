@@ -221,6 +221,8 @@ def run_sale(
         f"  units sold (SQL, order lines): {units}; stock {allocated - available} of {allocated} taken (must be"
         f" exactly {args.units})"
     )
+    wrk_line = next((line for line in text.splitlines() if line.startswith("FS-WRK ")), "")
+    print(f"  buyers, wrk's own count: {wrk_line.removeprefix('FS-WRK ')} (socket errors are retried, same key)")
     print(f"  buyers: {buyers.share}")
     ok = server_errors == 0 and units == args.units and allocated - available == args.units
     if readers:
