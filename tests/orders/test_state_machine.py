@@ -225,6 +225,7 @@ class OrderMachine(RuleBasedStateMachine):
             left = line.quantity - line.refunded_quantity
             quantity = max(1, left * share // 4)
             others = sum(o.quantity - o.refunded_quantity for o in order.lines) - quantity  # before the commit
+            done = line.refunded_quantity  # before the commit too: the refund reloads the line
             outcome = refund_lines(
                 order_id=order.id,
                 lines=[(line.id, quantity)],
@@ -232,7 +233,7 @@ class OrderMachine(RuleBasedStateMachine):
                 actor="leader",
                 now=self.now,
             )
-            done = line.refunded_quantity  # the units' share of what the line was paid (its value less its discount)
+            # the units' share of what the line was paid (its value less its discount), from the units refunded before
             owed = paid_for_units(line, done + quantity) - paid_for_units(line, done)
             assert outcome.lines[0].amount_fen == owed
             assert outcome.amount_fen >= owed  # plus the delivery fee at the last unit
