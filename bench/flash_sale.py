@@ -234,9 +234,10 @@ def run_sale(
         f"  buyers: {buyers.share}; over the {active:.1f} s until the last thread finished: {buyers.cpu / active:.1%}"
     )
     if done_threads < args.clients:
+        print("  wrk said: " + " | ".join(line for line in text.splitlines() if not line.startswith("FS-"))[:1500])
         print(
-            f"  {args.clients - done_threads} of {args.clients} buyer connections got no answer for {args.stall} s"
-            f" and were stopped: {2 * args.shoppers - sum(counts.values())} requests of their shoppers not made"
+            f"  {args.clients - done_threads} of {args.clients} buyer connections had not finished {args.stall} s after"
+            f" the last one that did (stopped): {2 * args.shoppers - sum(counts.values())} requests left"
         )
     ok = server_errors == 0 and units == args.units and allocated - available == args.units
     if readers:
@@ -265,7 +266,7 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=64, help="reader connections in the second run")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--timeout", type=int, default=120, help="longest a run may take, seconds")
-    parser.add_argument("--stall", type=int, default=10, help="stop when no buyer thread finished for so long")
+    parser.add_argument("--stall", type=int, default=10, help="stop when no further buyer thread finished for so long")
     parser.add_argument("--seed", type=int, default=15, help="seed for the order of the shoppers")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
