@@ -4,7 +4,9 @@
 -- go strictly one after another (cart add, then order from the cart) and the time of an order is the time from
 -- writing its request to reading its answer. Each shopper has its own token and each request its own
 -- Idempotency-Key. A shopper whose cart add fails gives up; a thread whose shoppers are all served says so in
--- the `finished` file and idles (the bench stops wrk when all have).
+-- the `finished` file and then asks GET /healthz until the bench stops wrk (when all have): it must not idle on
+-- an open connection, since a gunicorn sync worker that accepted it would wait for a request that never comes and
+-- the last shoppers would queue behind it until the worker timeout.
 --
 --   wrk -t 64 -c 64 -d 60s -s bench/flash_sale_buy.lua http://127.0.0.1:PORT -- TOKENS DEAL_ID THREADS RUN FINISHED
 
@@ -116,13 +118,6 @@ function response(status, headers, body)
   if shoppers[next_shopper] == nil then
     finish()
   end
-end
-
-function delay() -- ms before the next request: a thread whose shoppers are served stays idle until wrk stops
-  if shoppers[next_shopper] == nil then
-    return 600000
-  end
-  return 0
 end
 
 -- main state, after wrk stopped: one line per thread for the bench to read
