@@ -174,10 +174,17 @@ def run_sale(
         work / f"buy{run}.out",
     ).start()
     deadline = time.monotonic() + args.timeout
+    done_threads, last_change = 0, time.monotonic()
     while time.monotonic() < deadline and buyers.running():
-        if len(finished.read_text().split()) >= args.clients:
+        now_done = len(finished.read_text().split())
+        if now_done != done_threads:
+            done_threads, last_change = now_done, time.monotonic()
+        if done_threads >= args.clients:
+            break
+        if done_threads and time.monotonic() - last_change > args.stall:  # a connection waits on an answer
             break
         time.sleep(0.1)
+    active = last_change - buyers.started  # until the last thread that finished did
     text = buyers.stop()
     browse_text = readers.stop() if readers else ""
     load_after = os.getloadavg()
@@ -223,7 +230,15 @@ def run_sale(
     )
     wrk_line = next((line for line in text.splitlines() if line.startswith("FS-WRK ")), "")
     print(f"  buyers, wrk's own count: {wrk_line.removeprefix('FS-WRK ')} (socket errors are retried, same key)")
-    print(f"  buyers: {buyers.share}")
+    print(
+        f"  buyers: {buyers.share}; over the {active:.1f} s until the last thread finished: {buyers.cpu / active:.1%}"
+    )
+    if done_threads < args.clients:
+        print("  wrk said: " + " | ".join(line for line in text.splitlines() if not line.startswith("FS-"))[:1500])
+        print(
+            f"  {args.clients - done_threads} of {args.clients} buyer connections had not finished {args.stall} s after"
+            f" the last one that did (stopped): {2 * args.shoppers - sum(counts.values())} requests left"
+        )
     ok = server_errors == 0 and units == args.units and allocated - available == args.units
     if readers:
         fields = {}
@@ -251,6 +266,7 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=64, help="reader connections in the second run")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--timeout", type=int, default=120, help="longest a run may take, seconds")
+    parser.add_argument("--stall", type=int, default=10, help="stop when no further buyer thread finished for so long")
     parser.add_argument("--seed", type=int, default=15, help="seed for the order of the shoppers")
     args = parser.parse_args()
     if shutil.which("wrk") is None:

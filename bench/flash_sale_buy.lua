@@ -4,7 +4,9 @@
 -- go strictly one after another (cart add, then order from the cart) and the time of an order is the time from
 -- writing its request to reading its answer. Each shopper has its own token and each request its own
 -- Idempotency-Key. A shopper whose cart add fails gives up; a thread whose shoppers are all served says so in
--- the `finished` file and stops (the bench stops wrk when all have).
+-- the `finished` file and then asks GET /healthz until the bench stops wrk (when all have): it must not idle on
+-- an open connection, since a gunicorn sync worker that accepted it would wait for a request that never comes and
+-- the last shoppers would queue behind it until the worker timeout.
 --
 --   wrk -t 64 -c 64 -d 60s -s bench/flash_sale_buy.lua http://127.0.0.1:PORT -- TOKENS DEAL_ID THREADS RUN FINISHED
 
@@ -115,7 +117,6 @@ function response(status, headers, body)
   next_shopper = next_shopper + 1
   if shoppers[next_shopper] == nil then
     finish()
-    wrk.thread:stop() -- no idle requests while other threads still sell
   end
 end
 
