@@ -13,6 +13,7 @@ from groupbuy import clock
 from groupbuy.audit.models import AuditEntry
 from groupbuy.coupons.models import CouponTemplate, UserCoupon
 from groupbuy.db import db
+from tests.factories.catalog import CategoryFactory, DealFactory
 from tests.factories.coupons import Coupons, template_fields
 from tests.factories.market import T0, Shop
 
@@ -168,3 +169,18 @@ def test_claimed_quantity_is_counted(coupons: Coupons, shop: Shop, client: Flask
             assert client.post(f"/api/v1/coupons/{template}/claim", headers=shop.key(shopper)).status_code == 201
     with app.app_context():
         assert db.session.get_one(CouponTemplate, template).claimed_quantity == 3
+
+
+def test_an_edit_breaking_the_scope_rules_is_422_not_a_database_error(coupons: Coupons, client: FlaskClient) -> None:
+    """Checking an edit looks the category up; that lookup must not flush the half-checked edit into the CHECKs."""
+    with coupons.app.app_context():
+        category_id, deal_id = CategoryFactory().id, DealFactory().id
+    template_id = coupons.template(scope="category", category_id=category_id)
+    with clock.frozen(T0):
+        answer = client.patch(
+            f"/api/v1/admin/coupon-templates/{template_id}",
+            json={"category_id": category_id, "deal_id": deal_id},
+            headers=coupons.admin_auth(),
+        )
+    assert answer.status_code == 422, answer.json
+    assert "deal_id" in answer.json["errors"]

@@ -42,6 +42,11 @@ def _snapshot(template: CouponTemplate) -> dict[str, Any]:
 
 def _check(template: CouponTemplate) -> None:
     """The rules the CHECK constraints also hold, as 422 field errors instead of a database error."""
+    with db.session.no_autoflush:  # the lookups below must not flush a half-checked edit into the CHECKs (a 500)
+        _check_fields(template)
+
+
+def _check_fields(template: CouponTemplate) -> None:
     errors: dict[str, list[str]] = {}
     if template.kind is CouponKind.AMOUNT_OFF:
         if not template.amount_off_fen:
