@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from groupbuy.accounts.models import User
 from groupbuy.catalog.models import Deal
@@ -118,35 +118,35 @@ def list_deal_reviews(
     *, deal_id: int, rating: int | None, with_photos: bool | None, page: int, page_size: int
 ) -> ReviewPage:
     """A deal's visible reviews, newest first, with the deal's rating over the window."""
-    deal = db.session.get(Deal, deal_id)
-    if deal is None:
-        raise NotFound()
-    query = select(Review).where(Review.deal_id == deal_id, Review.hidden_at.is_(None))
-    found = paginate(_filtered(query, rating=rating, with_photos=with_photos), page=page, page_size=page_size)
-    return ReviewPage(
-        items=review_views(found.items),
-        page=found.page,
-        page_size=found.page_size,
-        total=found.total,
-        rating_bp=deal.rating_bp,
-        rating_count=deal.rating_count,
-    )
+    return _page_of(db.session.get(Deal, deal_id), Review.deal_id == deal_id, rating, with_photos, page, page_size)
 
 
 def list_leader_reviews(
     *, leader_id: int, rating: int | None, with_photos: bool | None, page: int, page_size: int
 ) -> ReviewPage:
     """The visible reviews of a leader's orders, newest first, with the leader's rating over the window."""
-    leader = db.session.get(Leader, leader_id)
-    if leader is None:
+    subject = db.session.get(Leader, leader_id)
+    return _page_of(subject, Review.leader_id == leader_id, rating, with_photos, page, page_size)
+
+
+def _page_of(
+    subject: Deal | Leader | None,
+    mine: ColumnElement[bool],
+    rating: int | None,
+    with_photos: bool | None,
+    page: int,
+    page_size: int,
+) -> ReviewPage:
+    """One page of the subject's visible reviews with the subject's own rating figures (404 without a subject)."""
+    if subject is None:
         raise NotFound()
-    query = select(Review).where(Review.leader_id == leader_id, Review.hidden_at.is_(None))
+    query = select(Review).where(mine, Review.hidden_at.is_(None))
     found = paginate(_filtered(query, rating=rating, with_photos=with_photos), page=page, page_size=page_size)
     return ReviewPage(
         items=review_views(found.items),
         page=found.page,
         page_size=found.page_size,
         total=found.total,
-        rating_bp=leader.rating_bp,
-        rating_count=leader.rating_count,
+        rating_bp=subject.rating_bp,
+        rating_count=subject.rating_count,
     )
