@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from groupbuy.common.http_cache import install_http_cache
 from groupbuy.common.input import BoundedJSONProvider, IdConverter
+from groupbuy.common.read_cache import init_read_cache
 from groupbuy.config import load_config
 from groupbuy.db import configure_sqlite, db
 from groupbuy.errors import register_error_handlers
@@ -44,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app, settings)
     install_security_headers(app)
     install_http_cache(app)
+    init_read_cache(app, settings)
     db.init_app(app)
     _configure_engines(app)
     migrate.init_app(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import enum
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -113,6 +113,7 @@ def transaction() -> Iterator[None]:
         # transaction starts with BEGIN IMMEDIATE. PostgreSQL needs no such step (and would reload objects).
         session.rollback()
     session.info["tx_depth"] = 1
+    session.info["on_commit"] = {}
     token = _write_intent.set(True)
     try:
         yield
@@ -120,12 +121,32 @@ def transaction() -> Iterator[None]:
     except BaseException as exc:
         if getattr(exc, "persist", False):
             session.commit()
+            _run_on_commit(session)
         else:
             session.rollback()
         raise
+    else:
+        _run_on_commit(session)
     finally:
         _write_intent.reset(token)
         session.info["tx_depth"] = 0
+        session.info["on_commit"] = {}
+
+
+def on_commit(key: str, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the current unit of work has committed (at once outside one); one per ``key`` per
+    unit of work, and none if it rolls back. For effects outside the database: a cache version bump."""
+    session = db.session()
+    if not session.info.get("tx_depth"):
+        callback()
+        return
+    session.info.setdefault("on_commit", {}).setdefault(key, callback)
+
+
+def _run_on_commit(session: Any) -> None:
+    callbacks, session.info["on_commit"] = session.info.get("on_commit", {}), {}
+    for callback in callbacks.values():
+        callback()
 
 
 def _has_pending(session: Any) -> bool:

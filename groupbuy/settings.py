@@ -58,6 +58,7 @@ class Settings:
     metrics_disabled: bool = _setting(False)
     max_content_length: int = _setting(1024 * 1024, low=1024)
     public_cache_max_age_seconds: int = _setting(5, low=0, high=3600)  # public reads: Cache-Control max-age
+    read_cache_seconds: float = _setting(1.0, low=0, high=60)  # shared read cache: longest lag of stock; 0: off
     # auth
     token_ttl_hours: int = _setting(24 * 7, low=1, high=24 * 365)
     password_hash_profile: str = _setting("owasp", choices=("owasp", "cheapest"))

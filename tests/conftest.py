@@ -89,6 +89,7 @@ def _test_config(url: str) -> dict[str, Any]:
         "PASSWORD_HASH_PROFILE": "cheapest",
         "LOG_LEVEL": "INFO",
         "PUBLIC_BASE_URL": "http://testserver",
+        "READ_CACHE_SECONDS": 0,  # off: tests read what they just wrote; tests/groups/test_read_cache.py turns it on
     }
 
 

@@ -9,7 +9,15 @@ from groupbuy.catalog.service.deals import (
     release_deal_stock,
     release_stock_of_deals,
 )
-from groupbuy.catalog.service.listing import DealView, deal_on_sale, deal_phase, get_deal_view, list_deals_on_sale
+from groupbuy.catalog.service.listing import (
+    DealView,
+    deal_on_sale,
+    deal_phase,
+    get_deal_view,
+    list_deals_on_sale,
+    next_phase_change,
+    next_phase_change_of,
+)
 from groupbuy.catalog.service.member_prices import member_price_floor, set_member_prices
 from groupbuy.catalog.service.products import (
     add_sku,
@@ -48,6 +56,8 @@ __all__ = [
     "list_deals_on_sale",
     "list_products",
     "member_price_floor",
+    "next_phase_change",
+    "next_phase_change_of",
     "reject_product",
     "release_deal_stock",
     "release_stock_of_deals",

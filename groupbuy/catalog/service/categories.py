@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from groupbuy.audit.service import record_action
 from groupbuy.catalog.models import Category, Product
+from groupbuy.common import read_cache
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 
@@ -62,6 +63,7 @@ def create_category(*, actor_id: int, name: str, sort_order: int, now: datetime,
 def update_category(*, actor_id: int, category_id: int, fields: dict[str, Any], now: datetime) -> Category:
     """Rename or reorder a category; names stay unique."""
     with transaction():
+        read_cache.changed()  # shoppers see this: kept deal pages and lists end
         category = get_category(category_id=category_id)
         before = _snapshot(category)
         if "name" in fields:
@@ -93,6 +95,7 @@ def update_category(*, actor_id: int, category_id: int, fields: dict[str, Any], 
 def delete_category(*, actor_id: int, category_id: int, now: datetime) -> None:
     """Delete an empty category; one that still holds products is a 409 (the FK refuses it too)."""
     with transaction():
+        read_cache.changed()  # shoppers see this: kept deal pages and lists end
         category = get_category(category_id=category_id)
         if db.session.scalar(select(Product.id).where(Product.category_id == category_id).limit(1)) is not None:
             raise Conflict("category_in_use")

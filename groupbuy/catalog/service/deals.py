@@ -18,6 +18,7 @@ from groupbuy.audit.service import record_action
 from groupbuy.catalog.enums import DealStatus, ProductStatus
 from groupbuy.catalog.models import Deal, Sku
 from groupbuy.catalog.service.member_prices import write_member_prices
+from groupbuy.common import read_cache
 from groupbuy.common.pagination import Page, paginate
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
@@ -88,6 +89,7 @@ def create_deal(
     starts_at, cutoff_at = starts_at.astimezone(UTC), cutoff_at.astimezone(UTC)  # kept and echoed in UTC
     errors = schedule_problems(starts_at=starts_at, cutoff_at=cutoff_at, pickup_date=pickup_date, now=now)
     with transaction():
+        read_cache.changed()  # shoppers see this: kept deal pages and lists end
         sku = db.session.get(Sku, sku_id)
         if sku is None:
             errors["sku_id"] = ["no such SKU"]
@@ -146,6 +148,7 @@ def list_deals(*, status: DealStatus | None, sku_id: int | None, page: int, page
 def cancel_deal(*, actor_id: int, deal_id: int, now: datetime) -> Deal:
     """Cancel a deal that sold nothing; its units go back to the SKU exactly once (409 otherwise)."""
     with transaction():
+        read_cache.changed()  # shoppers see this: kept deal pages and lists end
         result = db.session.execute(
             update(Deal)
             .where(
@@ -189,6 +192,7 @@ def release_stock_of_deals(units: Mapping[int, int]) -> None:
         return
     deals = cast(Table, Deal.__table__)
     with transaction():
+        read_cache.changed()  # shoppers see this: kept deal pages and lists end
         db.session.execute(
             update(deals)
             .where(deals.c.id == bindparam("b_id"))
@@ -202,12 +206,15 @@ def release_deal_stock(*, deal_id: int, quantity: int) -> None:
     if quantity < 1:
         raise ValueError("quantity must be at least 1")
     with transaction():
-        result = db.session.execute(
+        left = db.session.execute(
             update(Deal)
             .where(Deal.id == deal_id, Deal.stock_available + quantity <= Deal.stock_allocated)
             .values(stock_available=Deal.stock_available + quantity)
+            .returning(Deal.stock_available)
             .execution_options(**NO_SYNC)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+        ).scalar()
+        if left is None:
             get_deal(deal_id=deal_id)  # 404 if unknown
             raise Conflict("stock_release_exceeds_allocation")
+        if left == quantity:  # it was sold out and is back in stock
+            read_cache.changed()

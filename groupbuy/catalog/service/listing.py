@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
@@ -172,6 +172,20 @@ def list_deals_on_sale(
         page_size=found.page_size,
         total=found.total,
     )
+
+
+def next_phase_change(*, now: datetime) -> datetime | None:
+    """The next time any active deal opens or closes: a kept deal list is stale from then on (one statement)."""
+    live = Deal.status == DealStatus.ACTIVE
+    opens = select(func.min(Deal.starts_at)).where(live, Deal.starts_at > now).scalar_subquery()
+    closes = select(func.min(Deal.cutoff_at)).where(live, Deal.cutoff_at > now).scalar_subquery()
+    found = [moment for moment in db.session.execute(select(opens, closes)).one() if moment is not None]
+    return min(found, default=None)
+
+
+def next_phase_change_of(deal: Deal, *, now: datetime) -> datetime | None:
+    """When this deal next opens or closes, if it still will."""
+    return next((moment for moment in (deal.starts_at, deal.cutoff_at) if moment > now), None)
 
 
 def get_deal_view(*, deal_id: int, now: datetime) -> DealView:

@@ -16,6 +16,7 @@ from groupbuy.accounts.enums import Tier
 from groupbuy.audit.service import record_action
 from groupbuy.catalog.enums import DealStatus
 from groupbuy.catalog.models import Deal, DealMemberPrice
+from groupbuy.common import read_cache
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.settings import settings
@@ -57,6 +58,7 @@ def write_member_prices(deal: Deal, prices: Sequence[tuple[Tier, int]]) -> list[
 def set_member_prices(*, actor_id: int, deal_id: int, prices: Sequence[tuple[Tier, int]], now: datetime) -> Deal:
     """An admin sets (replaces) a deal's member prices; an empty list removes them. Audited with before/after."""
     with transaction():
+        read_cache.changed()  # shoppers see this: kept deal pages and lists end
         deal = db.session.get(Deal, deal_id, with_for_update=True)
         if deal is None:
             raise NotFound()

@@ -12,6 +12,7 @@ from groupbuy.audit.service import record_action
 from groupbuy.catalog.enums import ProductStatus
 from groupbuy.catalog.models import Category, Product, Sku
 from groupbuy.catalog.service.moderation import listing_key, moderation_reason, refuse_duplicate_listing
+from groupbuy.common import read_cache
 from groupbuy.common.pagination import Page, paginate
 from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
@@ -162,6 +163,7 @@ def _toggle_active(product: Product, active: bool, now: datetime) -> None:
 def update_product(*, actor_id: int, product_id: int, fields: dict[str, Any], now: datetime) -> Product:
     """Edit a listing (moderated again) and/or deactivate (`active: false`) / reactivate (`active: true`) it."""
     with transaction():
+        read_cache.changed()  # shoppers see this: kept deal pages and lists end
         product = get_product(product_id=product_id)
         before = _snapshot(product)
         if any(key in fields for key in CONTENT_FIELDS):
@@ -196,6 +198,7 @@ def reject_product(*, actor_id: int, product_id: int, reason: str, now: datetime
 
 def _review(*, actor_id: int, product_id: int, approve: bool, reason: str | None, now: datetime) -> Product:
     with transaction():
+        read_cache.changed()  # shoppers see this: kept deal pages and lists end
         product = get_product(product_id=product_id)
         before = _snapshot(product)
         target = ProductStatus.ACTIVE if approve else ProductStatus.INACTIVE
@@ -278,6 +281,7 @@ def adjust_sku_stock(*, sku_id: int, delta: int, now: datetime) -> None:
 def update_sku(*, actor_id: int, sku_id: int, fields: dict[str, Any], now: datetime) -> Sku:
     """Edit spec or list price, and/or move stock by `stock_delta` (conditional, never below zero)."""
     with transaction():
+        read_cache.changed()  # shoppers see this: kept deal pages and lists end
         sku = get_sku(sku_id=sku_id)
         before = _sku_snapshot(sku)
         if "spec" in fields:

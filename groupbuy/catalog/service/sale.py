@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select, update
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
 from groupbuy.catalog.models import Deal, Product, Sku
 from groupbuy.catalog.service.listing import phase_of
+from groupbuy.common import read_cache
 from groupbuy.db import connection, transaction
 
 
@@ -56,6 +57,7 @@ _TAKE_STOCK = (
         Deal.stock_available >= bindparam("quantity"),
     )
     .values(stock_available=Deal.stock_available - bindparam("quantity"))
+    .returning(Deal.stock_available)
 )
 
 
@@ -85,5 +87,7 @@ def reserve_deal_stock(*, deal_id: int, quantity: int) -> bool:
     if quantity < 1:
         raise ValueError("quantity must be at least 1")
     with transaction():
-        result = connection().execute(_TAKE_STOCK, {"deal_id": deal_id, "quantity": quantity})
-        return bool(result.rowcount == 1)
+        left = connection().execute(_TAKE_STOCK, {"deal_id": deal_id, "quantity": quantity}).scalar()
+        if left == 0:  # sold out: kept deal pages and lists must not offer it any longer
+            read_cache.changed()
+        return left is not None
