@@ -12,19 +12,14 @@ from groupbuy import clock
 from groupbuy.accounts.auth import current_user_id, optional_caller, require_roles
 from groupbuy.accounts.enums import Role
 from groupbuy.catalog.schemas import DealSearchQuerySchema
-from groupbuy.catalog.service import next_phase_change, next_phase_change_of
-from groupbuy.common import read_cache
 from groupbuy.common.http_cache import cacheable
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
 from groupbuy.common.qr import qr_response
-from groupbuy.common.read_cache import Built
-from groupbuy.groups import service
+from groupbuy.groups import pages, service
 from groupbuy.groups.schemas import (
-    DealCardSchema,
     DealDetailSchema,
     GroupOpenSchema,
-    GroupProgressSchema,
     GroupSchema,
     LeaderGroupQuerySchema,
     LeaderGroupSchema,
@@ -32,13 +27,6 @@ from groupbuy.groups.schemas import (
 from groupbuy.groups.service import DealWithGroup, GroupView, LeaderGroupView
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1", description="Leader groups and share codes")
-
-CACHED_LIST_PAGES = 5  # the first pages of the deal list (per category) go through the read cache
-_DEAL_PAGE_SCHEMA = page_of(DealCardSchema)
-_DEAL_PAGE = _DEAL_PAGE_SCHEMA()
-_DEAL_DETAIL = DealDetailSchema()
-_GROUP = GroupSchema()
-_PROGRESS = GroupProgressSchema()
 
 
 @blp.route("/leader/groups")
@@ -76,11 +64,8 @@ class GroupById(MethodView):
     def get(self, group_id: int) -> Response:
         """The group page: deal, leader, units so far, threshold, cutoff, status, share link (ETag, public; units
         may lag by up to GROUPBUY_READ_CACHE_SECONDS)."""
-        body, etag = read_cache.cached_json(
-            f"group:{group_id}", lambda: (_GROUP.dump(service.get_group(group_id=group_id)), None)
-        )
         cacheable(personal=False)
-        return read_cache.json_response(body, etag)
+        return pages.group_page(group_id=group_id)
 
 
 @blp.route("/groups/<int:group_id>/qr.<any(png, svg):fmt>")
@@ -100,52 +85,22 @@ def my_leader_id() -> int | None:
     return caller.current_leader_id if caller else None
 
 
-def _fill_groups(items: list[dict[str, Any]], leader_id: int | None) -> None:
-    """The caller's part of a kept page: their leader's group for every deal on it, in one query."""
-    if leader_id is None:
-        return
-    groups = service.groups_of_leader(leader_id, [item["id"] for item in items])
-    for item in items:
-        group = groups.get(item["id"])
-        item["group"] = None if group is None else _PROGRESS.dump(group)
-
-
 @blp.route("/deals", tags=["catalog"])
 class Deals(MethodView):
     @blp.arguments(DealSearchQuerySchema(), location="query")
-    @blp.response(200, _DEAL_PAGE_SCHEMA)
+    @blp.response(200, pages.DEAL_PAGE_SCHEMA)
     def get(self, args: dict[str, Any]) -> Page[DealWithGroup] | Response:
         """Deals on sale now: with `q`, title matches first, then description matches; then standing (the deal's
         rating, its leader's rating and credit), then closing soonest, newest. Stock counts and groups' progress
         may lag by up to GROUPBUY_READ_CACHE_SECONDS; checkout is the authority."""
-        now = clock.now()
-        leader_id = my_leader_id()
-        if args.get("q") or args["page"] > CACHED_LIST_PAGES:  # searches and deep pages: the long tail, not kept
-            return service.list_deals_with_groups(
-                q=args.get("q"),
-                category_id=args.get("category"),
-                page=args["page"],
-                page_size=args["page_size"],
-                now=now,
-                leader_id=leader_id,
-            )
-
-        def build() -> Built:
-            found = service.list_deals_with_groups(
-                q=None,
-                category_id=args.get("category"),
-                page=args["page"],
-                page_size=args["page_size"],
-                now=now,
-                leader_id=None,
-            )
-            return _DEAL_PAGE.dump(found), next_phase_change(now=now)
-
-        key = f"deals:{args.get('category') or 0}:{args['page']}:{args['page_size']}"
-        body, etag = read_cache.cached_json(key, build)
-        if leader_id is None:
-            return read_cache.json_response(body, etag)
-        return read_cache.personalised(body, lambda page: _fill_groups(page["items"], leader_id))
+        return pages.deal_list(
+            q=args.get("q"),
+            category_id=args.get("category"),
+            page=args["page"],
+            page_size=args["page_size"],
+            now=clock.now(),
+            leader_id=my_leader_id(),
+        )
 
 
 @blp.route("/deals/<int:deal_id>", tags=["catalog"])
@@ -155,14 +110,4 @@ class DealById(MethodView):
     def get(self, deal_id: int) -> Response:
         """A deal's page, also before it opens and after it closes (`status`: upcoming, on_sale, closed, cancelled).
         The stock count and the group's progress may lag by up to GROUPBUY_READ_CACHE_SECONDS."""
-        now = clock.now()
-        leader_id = my_leader_id()
-
-        def build() -> Built:
-            view = service.get_deal_with_group(deal_id=deal_id, now=now, leader_id=None)
-            return _DEAL_DETAIL.dump(view), next_phase_change_of(view.deal, now=now)
-
-        body, etag = read_cache.cached_json(f"deal:{deal_id}", build)
-        if leader_id is None:
-            return read_cache.json_response(body, etag)
-        return read_cache.personalised(body, lambda deal: _fill_groups([deal], leader_id))
+        return pages.deal_page(deal_id=deal_id, now=clock.now(), leader_id=my_leader_id())

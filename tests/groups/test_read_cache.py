@@ -27,6 +27,8 @@ from tests.factories.accounts import bearer, make_user
 from tests.factories.market import T0, Shop, order_body
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
+# The limiter is one object for every app: a second app given a Redis URL would point the suite's throttling at it.
+_OWN_LIMITER = {"RATELIMIT_STORAGE_URI": "memory://", "METRICS_DISABLED": True}
 
 
 @pytest.fixture
@@ -206,7 +208,7 @@ def _redis_up() -> bool:
 def test_with_redis_a_write_on_one_worker_ends_the_others_copies(shop: Shop, app: Flask, database_url: str) -> None:
     if not _redis_up():
         pytest.skip("needs Redis on 127.0.0.1:6379 (CI has it)")
-    config = {**_test_config(database_url), "READ_CACHE_SECONDS": 30, "REDIS_URL": REDIS_URL, "METRICS_DISABLED": True}
+    config = {**_test_config(database_url), "READ_CACHE_SECONDS": 30, "REDIS_URL": REDIS_URL, **_OWN_LIMITER}
     one, two = create_app(config), create_app(config)  # two workers sharing one Redis
     with one.app_context():
         read_cache.clear()
@@ -234,7 +236,7 @@ def test_a_cache_that_is_down_is_read_around(shop: Shop, database_url: str) -> N
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = {**_test_config(database_url), "READ_CACHE_SECONDS": 1, "REDIS_URL": f"redis://127.0.0.1:{port}/0"}
-    down = create_app({**config, "METRICS_DISABLED": True})
+    down = create_app({**config, **_OWN_LIMITER})
     deal = shop.deal()
     with clock.frozen(T0):
         assert _detail(down.test_client(), deal)["id"] == deal
