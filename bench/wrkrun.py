@@ -153,6 +153,7 @@ class Stats:
     seconds: float  # wrk's run time
     socket_errors: int  # connect + read + write + timeout
     statuses: Counter[int]  # the measured requests' statuses, counted by the script
+    step_failures: Counter[int]  # statuses of preliminary steps that failed (the script counts them negative)
     p50_ms: float
     p99_ms: float
     used: dict[int, int]  # thread id -> one-shot tokens handed out by that thread
@@ -178,25 +179,31 @@ class Stats:
         return sum(self.statuses.values()) - self.ok
 
 
-def read_stats(text: str, *, not_modified_ok: bool = False) -> Stats:
-    """Parse the WRK-SUMMARY and WRK-THREAD lines; Lua latencies (ms) replace wrk's percentiles when present.
+def read_stats(text: str, *, lua_latency: bool = False, not_modified_ok: bool = False) -> Stats:
+    """Parse the WRK-SUMMARY and WRK-THREAD lines.
 
-    With `not_modified_ok`, 304 answers count as successful (a revalidation run)."""
+    p50/p99 come from wrk's histogram (every answer), or with `lua_latency` from the script's own latencies
+    (successful measured requests; NaN when there are none). With `not_modified_ok`, 304 counts as a success
+    (a revalidation run)."""
     summary = fields(text, "WRK-SUMMARY")
     if not summary:
         raise RuntimeError("wrk printed no WRK-SUMMARY line: " + wrk_said(text))
     statuses: Counter[int] = Counter()
+    step_failures: Counter[int] = Counter()
     latencies: list[float] = []
     used: dict[int, int] = {}
     exhausted = 0
     for thread in field_lines(text, "WRK-THREAD"):
         for pair in filter(None, thread.get("statuses", "").split(",")):
-            status, count = pair.split(":")
-            statuses[int(status)] += int(count)
+            status, count = (int(v) for v in pair.split(":"))
+            if status < 0:
+                step_failures[-status] += count
+            else:
+                statuses[status] += count
         latencies.extend(float(v) for v in filter(None, thread.get("lat", "").split(",")))
         used[int(thread["id"])] = int(thread.get("used", "0"))
         exhausted += int(thread.get("exhausted", "0"))
-    if latencies:
+    if lua_latency:
         p50, p99, latency_from = percentile(latencies, 50), percentile(latencies, 99), "lua"
     else:
         p50, p99, latency_from = int(summary["p50_us"]) / 1000, int(summary["p99_us"]) / 1000, "wrk"
@@ -205,6 +212,7 @@ def read_stats(text: str, *, not_modified_ok: bool = False) -> Stats:
         seconds=int(summary["duration_us"]) / 1e6,
         socket_errors=sum(int(summary[k]) for k in ("connect", "read", "write", "timeout")),
         statuses=statuses,
+        step_failures=step_failures,
         p50_ms=p50,
         p99_ms=p99,
         used=used,
