@@ -278,7 +278,8 @@ def run_mode(
 ) -> tuple[Stats, Wrk]:
     """One wrk run of bench/checkout.lua in `mode` against 127.0.0.1:`port`; `lines` go to its token file."""
     token_file = wrk_lines(lines, work / f"{mode}{round_no}.txt") if lines is not None else "-"
-    args = [mode, str(round_no), str(threads), token_file, ",".join(map(str, DEALS)) or "-", str(CEILING_PRODUCTS)]
+    deals = ",".join(map(str, DEALS)) if port == GB_PORT and DEALS else "-"
+    args = [mode, str(round_no), str(threads), token_file, deals, str(CEILING_PRODUCTS)]
     wrk = Wrk(
         command(
             f"http://127.0.0.1:{port}",
