@@ -9,7 +9,8 @@ live deals in one category, --shoppers shoppers, each with a chosen leader and a
 leader's group for every deal (a few units reserved), so a signed-in shopper's deal page and list carry their
 leader's group progress. Serves groupbuy and bench/ceiling_app.py each under gunicorn (sync x --workers); every
 `--env KEY=VALUE` goes to groupbuy's environment (to compare its read cache on and off, or with Redis). wrk
-(bench/browse.lua, --threads x --connections) drives, in interleaved rounds (every path once a round):
+(bench/browse.lua, --threads x --connections) drives, in interleaved rounds (every path once a round, each
+round starting one path later than the one before):
 
     ceiling GET /products/<id>          one ORM read by primary key, random of 10,000 (the reference)
     anonymous deal page                 GET /api/v1/deals/<id>, random of the 40 deals
@@ -220,7 +221,8 @@ def main() -> None:
         for round_no in range(1, args.rounds + 1):
             load_before = os.getloadavg()
             print(f"round {round_no}: load average {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}")
-            for route in routes:
+            shift = (round_no - 1) % len(routes)  # each round starts one path later: none always follows another
+            for route in routes[shift:] + routes[:shift]:
                 if route is revalidate:
                     route.ids = fetch_etags(checkout.DEALS, work / "etags.txt")
                 print(f"round {round_no}: {route.name} ...", flush=True)

@@ -7,7 +7,8 @@ Needs PostgreSQL on 127.0.0.1 (creates and drops the databases gb_bench_checkout
 (sync x --workers) and drives every path with wrk (bench/checkout.lua, --threads x --connections), so the load
 generator costs a few percent of a core instead of one of the cores the servers need. Every groupbuy request
 carries its shopper's bearer token and a fresh Idempotency-Key. The paths, run in interleaved rounds (each round
-runs every path once, so drift on a shared machine hits all alike):
+runs every path once, so drift on a shared machine hits all alike; each round starts one path later than the
+one before, so no path always runs right after the same other one):
 
     ceiling POST /orders                one order + two lines in one ORM unit of work (the reference for orders)
     groupbuy items→order                POST /api/v1/orders with one random deal (2,000 reusable shoppers)
@@ -397,7 +398,8 @@ def main() -> None:
                 echo=False,
             )
         for round_no in range(1, args.rounds + 1):
-            for path in paths:
+            shift = (round_no - 1) % len(paths)  # each round starts one path later: none always follows another
+            for path in paths[shift:] + paths[:shift]:
                 lines = path.lines()
                 threads = args.connections if path.loop else args.threads
                 if path.one_shot and lines is not None and len(lines) < 2 * threads:
