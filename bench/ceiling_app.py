@@ -23,10 +23,11 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, jsonify, request
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, create_engine, insert, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 DB_URL = os.environ["DB_URL"]
@@ -104,12 +105,13 @@ def read_product(product_id: int) -> Any:
 def reserve(product_id: int) -> Any:
     qty = int(request.get_json()["qty"])
     with Session.begin() as session:
-        taken = session.execute(
+        result = session.execute(
             update(Product)
             .where(Product.id == product_id, Product.stock >= qty)
             .values(stock=Product.stock - qty)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
+        taken = cast("CursorResult[Any]", result).rowcount  # an UPDATE without RETURNING: the rows it changed
     if not taken:
         return jsonify(error="out_of_stock"), 409
     return jsonify(id=product_id, reserved=qty)
@@ -123,7 +125,7 @@ def init() -> None:
             {"id": i, "name": f"product {i}", "price_cents": 100 + i % 900, "stock": STOCK}
             for i in range(1, N_PRODUCTS + 1)
         ]
-        connection.execute(insert(Product.__table__), rows)
+        connection.execute(insert(Product), rows)
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
