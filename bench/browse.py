@@ -19,7 +19,9 @@ round starting one path later than the one before):
     personalised deal page              the deal page with a random shopper's Authorization: Bearer token
     personalised first list page        the list with a random shopper's token
     anonymous revalidation              the deal page with If-None-Match: the ETag fetched just before the run
-                                        (a 304 counts as success; the 304 count is printed; --no-revalidate)
+                                        (a 304 counts as success; the 304 count is printed; --no-revalidate).
+                                        The ETag is the body's hash: a page whose body changes every second
+                                        (seconds_to_cutoff) answers 304 only within that second
 
 Prints the command line, then per run: successful requests/s, p50 and p99 (wrk's latency histogram), non-2xx
 and 5xx counts, socket errors, wrk's CPU share (its CPU seconds over its wall seconds, from wait4) and the load
