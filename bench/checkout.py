@@ -228,7 +228,8 @@ def seed_groupbuy(url: str, *, shoppers: int, deals: int, filled_carts: int = 0,
 
 @contextmanager
 def gunicorn(app_spec: str, port: int, workers: int, env: dict[str, str], cwd: Path):  # type: ignore[no-untyped-def]
-    command = [
+    """Serve `app_spec` under gunicorn (sync x `workers`) with `env` added; fail when it does not come up."""
+    argv = [
         str(ROOT / ".venv/bin/gunicorn"),
         "-w",
         str(workers),
@@ -242,7 +243,7 @@ def gunicorn(app_spec: str, port: int, workers: int, env: dict[str, str], cwd: P
         app_spec,
     ]
     proc = subprocess.Popen(
-        command, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        argv, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         for _ in range(100):
@@ -253,11 +254,16 @@ def gunicorn(app_spec: str, port: int, workers: int, env: dict[str, str], cwd: P
                 )
                 break
             except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"gunicorn {app_spec} exited ({proc.returncode}), environment {env}") from None
                 time.sleep(0.2)
+        else:
+            raise RuntimeError(f"gunicorn {app_spec} did not answer on port {port} within 20 s")
         yield
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
 
 
 def wrk_lines(lines: list[str], path: Path) -> str:
