@@ -61,6 +61,7 @@ PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 GB_PORT = 18001
 CEILING_PORT = 18002
 CEILING_PRODUCTS = 10_000  # as ceiling_app.py seeds
+CEILING_MODES = ("ceiling", "reserve")  # the modes of bench/checkout.lua that go to the ceiling app
 TOKENS: list[str] = []  # shoppers with empty carts
 FILLED: list[str] = []  # shoppers whose cart holds one line: one order each, for the filled-cart run
 COUPONED: list[tuple[str, int]] = []  # shoppers holding one coupon (token, coupon id): one order each
@@ -285,7 +286,7 @@ def run_mode(
 ) -> tuple[Stats, Wrk]:
     """One wrk run of bench/checkout.lua in `mode` against 127.0.0.1:`port`; `lines` go to its token file."""
     token_file = wrk_lines(lines, work / f"{mode}{round_no}.txt") if lines is not None else "-"
-    deals = ",".join(map(str, DEALS)) if port == GB_PORT and DEALS else "-"
+    deals = ",".join(map(str, DEALS)) if mode not in CEILING_MODES and DEALS else "-"
     args = [mode, str(round_no), str(threads), token_file, deals, str(CEILING_PRODUCTS)]
     wrk = Wrk(
         command(
