@@ -1,27 +1,50 @@
-"""Checkout throughput: groupbuy's place-order vs the reference ceiling app, same gunicorn, same load, one run.
+"""Checkout and cart-add throughput: groupbuy vs the reference ceiling app, same gunicorn, load from wrk, one run.
 
-    .venv/bin/python bench/checkout.py [--duration 20] [--clients 32] [--workers 4]
+    .venv/bin/python bench/checkout.py [--duration 10] [--rounds 3] [--threads 2] [--connections 32] [--workers 4]
 
-Needs PostgreSQL on 127.0.0.1 (creates/drops databases gb_bench_checkout and gb_bench_ceiling).
-Prints orders/s, p50/p99 for groupbuy (order from a filled cart, direct items → order, the same with a coupon
-applied, cart add + order in one loop) and for the ceiling
-app's POST /orders, and the ratios. Target: ≥ 50% of the ceiling, p99 < 100 ms; the coupon run within 5 points
-of the items run's ratio.
+Needs PostgreSQL on 127.0.0.1 (creates and drops the databases gb_bench_checkout and gb_bench_ceiling) and wrk
+(Debian package `wrk`: `apt-get install -y wrk`). Serves groupbuy and bench/ceiling_app.py each under gunicorn
+(sync x --workers) and drives every path with wrk (bench/checkout.lua, --threads x --connections), so the load
+generator costs a few percent of a core instead of one of the cores the servers need. Every groupbuy request
+carries its shopper's bearer token and a fresh Idempotency-Key. The paths, run in interleaved rounds (each round
+runs every path once, so drift on a shared machine hits all alike; each round starts one path later than the
+one before, so no path always runs right after the same other one):
+
+    ceiling POST /orders                one order + two lines in one ORM unit of work (the reference for orders)
+    groupbuy items→order                POST /api/v1/orders with one random deal (2,000 reusable shoppers)
+    groupbuy items→order + coupon       the same with the shopper's ¥1-off coupon: each shopper orders once
+    groupbuy cart→order (filled cart)   POST /api/v1/orders from a cart holding one line: each shopper once
+    groupbuy cart add + order (loop)    cart add, then order from the cart, one connection per wrk thread
+                                        (-t = -c = --connections) so a shopper's two steps go in order; the
+                                        orders are counted and timed by the script
+    ceiling POST /products/<id>/reserve one conditional one-row UPDATE (the reference for cart add)
+    groupbuy cart add                   POST /api/v1/cart/items, one random deal (2,000 other shoppers)
+
+One-shot shoppers (filled carts, coupons) are split between wrk's threads; a thread that has used up its share
+stops rather than send a consumed shopper again, and the bench says so ("ran out": raise --filled-carts or
+--couponed). Each round prints, per path: successful requests/s, p50 and p99 (wrk's latency histogram; for the
+loop the script's own clock over the successful orders), non-2xx and 5xx counts, socket errors, wrk's CPU share
+(its CPU seconds over its wall seconds, from wait4) and the load average before and after. Then the medians over
+the rounds and the ratios, each round against that round's reference, with the targets of issue 15: items→order
+≥ 70 % of the ceiling's orders/s with p99 ≤ 1.3 × the ceiling's p99; cart add ≥ 80 % of the conditional UPDATE;
+and the points of the ceiling ratio a coupon costs (target: at most 5).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import secrets
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,23 +53,26 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.loadgen import Result, Step, run_load  # noqa: E402
+from bench.wrkrun import Stats, Wrk, command, read_stats, require_wrk  # noqa: E402
 
-CEILING_DIR = ROOT / "bench"  # ceiling_app.py: the reference checkout, carried here
+CEILING_DIR = ROOT / "bench"  # ceiling_app.py: the reference app, carried here
+LUA = ROOT / "bench" / "checkout.lua"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
+GB_PORT = 18001
+CEILING_PORT = 18002
+CEILING_PRODUCTS = 10_000  # as ceiling_app.py seeds
+CEILING_MODES = ("ceiling", "reserve")  # the modes of bench/checkout.lua that go to the ceiling app
 TOKENS: list[str] = []  # shoppers with empty carts
 FILLED: list[str] = []  # shoppers whose cart holds one line: one order each, for the filled-cart run
 COUPONED: list[tuple[str, int]] = []  # shoppers holding one coupon (token, coupon id): one order each
 DEALS: list[int] = []
-CLIENTS = 32
-ROUND = 0  # in idempotency keys, so a later round never replays an earlier one
-FILLED_FROM = 0  # the filled carts used by earlier rounds
-COUPONED_FROM = 0  # the coupons used by earlier rounds
 CEILING = "ceiling POST /orders"
-FILLED_CART = "groupbuy cart→order (filled cart)"
 ITEMS = "groupbuy items→order"
 ITEMS_COUPON = "groupbuy items→order + coupon"
+FILLED_CART = "groupbuy cart→order (filled cart)"
 ADD_THEN_ORDER = "groupbuy cart add + order (loop)"
+RESERVE = "ceiling reserve (conditional UPDATE)"
+CART_ADD = "groupbuy cart add"
 
 
 def _psql(sql: str) -> None:
@@ -203,7 +229,8 @@ def seed_groupbuy(url: str, *, shoppers: int, deals: int, filled_carts: int = 0,
 
 @contextmanager
 def gunicorn(app_spec: str, port: int, workers: int, env: dict[str, str], cwd: Path):  # type: ignore[no-untyped-def]
-    command = [
+    """Serve `app_spec` under gunicorn (sync x `workers`) with `env` added; fail when it does not come up."""
+    argv = [
         str(ROOT / ".venv/bin/gunicorn"),
         "-w",
         str(workers),
@@ -217,7 +244,7 @@ def gunicorn(app_spec: str, port: int, workers: int, env: dict[str, str], cwd: P
         app_spec,
     ]
     proc = subprocess.Popen(
-        command, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        argv, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         for _ in range(100):
@@ -228,112 +255,113 @@ def gunicorn(app_spec: str, port: int, workers: int, env: dict[str, str], cwd: P
                 )
                 break
             except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"gunicorn {app_spec} exited ({proc.returncode}), environment {env}") from None
                 time.sleep(0.2)
+        else:
+            raise RuntimeError(f"gunicorn {app_spec} did not answer on port {port} within 20 s")
         yield
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
 
 
-def plan_filled_cart(client: int, seq: int) -> list[Step]:
-    """Place-order from a cart filled beforehand: every iteration is a new shopper with one cart line."""
-    token = FILLED[(FILLED_FROM + seq * CLIENTS + client) % len(FILLED)]
-    return [
-        (
-            "POST",
-            "/api/v1/orders",
-            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"f{ROUND}-{client}-{seq}"},
-            {"from_cart": True, "fulfilment": "pickup"},
-            True,
-        )
-    ]
+def wrk_lines(lines: list[str], path: Path) -> str:
+    path.write_text("".join(line + "\n" for line in lines))
+    return str(path)
 
 
-def plan_add_then_order(client: int, seq: int) -> list[Step]:
-    """Add a deal to the cart, then order the cart: both requests in the loop, the order measured."""
-    token = TOKENS[client % len(TOKENS)]
-    auth = {"Authorization": f"Bearer {token}"}
-    deal = DEALS[(client * 7 + seq) % len(DEALS)]
-    return [
-        ("POST", "/api/v1/cart/items", auth, {"deal_id": deal, "quantity": 1}, False),
-        (
-            "POST",
-            "/api/v1/orders",
-            {**auth, "Idempotency-Key": f"c{ROUND}-{client}-{seq}"},
-            {"from_cart": True, "fulfilment": "pickup"},
-            True,
+def run_mode(
+    port: int,
+    mode: str,
+    *,
+    lines: list[str] | None,
+    threads: int,
+    connections: int,
+    duration: float,
+    round_no: int,
+    work: Path,
+    echo: bool = True,
+) -> tuple[Stats, Wrk]:
+    """One wrk run of bench/checkout.lua in `mode` against 127.0.0.1:`port`; `lines` go to its token file."""
+    token_file = wrk_lines(lines, work / f"{mode}{round_no}.txt") if lines is not None else "-"
+    deals = ",".join(map(str, DEALS)) if mode not in CEILING_MODES and DEALS else "-"
+    args = [mode, str(round_no), str(threads), token_file, deals, str(CEILING_PRODUCTS)]
+    wrk = Wrk(
+        command(
+            f"http://127.0.0.1:{port}",
+            LUA,
+            threads=threads,
+            connections=connections,
+            duration=duration,
+            args=args,
         ),
-    ]
+        work / f"{mode}{round_no}.out",
+        echo=echo,
+    ).start()
+    text = wrk.wait()
+    return read_stats(text, lua_latency=mode == "loop"), wrk
 
 
-def plan_items(client: int, seq: int) -> list[Step]:
-    token = TOKENS[client % len(TOKENS)]
-    deal = DEALS[(client * 7 + seq) % len(DEALS)]
-    return [
-        (
-            "POST",
-            "/api/v1/orders",
-            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"i{ROUND}-{client}-{seq}"},
-            {"items": [{"deal_id": deal, "quantity": 1}], "fulfilment": "pickup"},
-            True,
-        )
-    ]
+def unused(lines: list[str], stats: Stats, threads: int) -> list[str]:
+    """The lines no thread handed out: thread t took the lines n ≡ t (mod threads) in order, the first used[t]."""
+    return [line for n, line in enumerate(lines) if n // threads >= stats.used.get(n % threads, 0)]
 
 
-def plan_items_coupon(client: int, seq: int) -> list[Step]:
-    """The items run with a coupon applied: each iteration a shopper holding one coupon orders one deal with it."""
-    token, coupon = COUPONED[(COUPONED_FROM + seq * CLIENTS + client) % len(COUPONED)]
-    deal = DEALS[(client * 7 + seq) % len(DEALS)]
-    return [
-        (
-            "POST",
-            "/api/v1/orders",
-            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"q{ROUND}-{client}-{seq}"},
-            {"items": [{"deal_id": deal, "quantity": 1}], "fulfilment": "pickup", "coupon_id": coupon},
-            True,
-        )
-    ]
+@dataclass
+class Route:
+    """One measured path: where it goes, its Lua mode, its shoppers, its figures per round."""
+
+    name: str
+    port: int
+    mode: str
+    reference: str  # the path whose figures it is read against
+    lines: Callable[[], list[str] | None]  # the token file's lines for the next round
+    one_shot: bool = False
+    loop: bool = False  # one connection per wrk thread
+    rounds: list[Stats] = field(default_factory=list)
+    shares: list[float] = field(default_factory=list)  # wrk's CPU share per round
+    ran_out: int = 0  # rounds in which threads ran out of one-shot shoppers, or that were skipped for lack of them
 
 
-def plan_warmup(client: int, seq: int) -> list[Step]:
-    token = TOKENS[client % len(TOKENS)]
-    deal = DEALS[(client * 3 + seq) % len(DEALS)]
-    return [
-        (
-            "POST",
-            "/api/v1/orders",
-            {"Authorization": f"Bearer {token}", "Idempotency-Key": f"w{client}-{seq}"},
-            {"items": [{"deal_id": deal, "quantity": 1}], "fulfilment": "pickup"},
-            True,
-        )
-    ]
-
-
-def plan_ceiling(client: int, seq: int) -> list[Step]:
-    rng = random.Random(client * 100003 + seq)
-    items = [{"product_id": rng.randint(1, 10000), "qty": 1, "price_cents": 199} for _ in range(2)]
-    return [("POST", "/orders", {}, {"user_id": client, "items": items}, True)]
+def line(stats: Stats, share: float) -> str:
+    latency = "script" if stats.latency_from == "lua" else "wrk"
+    extra = f", failed cart adds {sum(stats.step_failures.values())}" if stats.step_failures else ""
+    return (
+        f"{stats.rate:8.1f} ok/s  p50 {stats.p50_ms:7.1f} ms  p99 {stats.p99_ms:7.1f} ms ({latency})"
+        f"  non-2xx {stats.not_ok} (5xx {stats.count(500, 600)}){extra}  socket errors {stats.socket_errors}"
+        f"  wrk CPU {share:5.1%} of a core"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=10, help="seconds per run")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every run")
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (the loop run uses one per connection)")
+    parser.add_argument("--connections", "--clients", type=int, default=32, help="wrk connections")
     parser.add_argument("--warmup", type=float, default=3, help="unmeasured seconds before each server's runs")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--processes", type=int, default=1, help="load generator processes (asyncio)")
-    parser.add_argument("--shoppers", type=int, default=2000, help="shoppers with empty carts")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers, each server")
+    parser.add_argument("--shoppers", type=int, default=2000, help="shoppers with empty carts (orders, loop)")
+    parser.add_argument("--carters", type=int, default=2000, help="other shoppers with empty carts (cart add)")
     parser.add_argument("--filled-carts", type=int, default=16000, help="shoppers with one cart line each")
     parser.add_argument("--couponed", type=int, default=16000, help="shoppers with one coupon each (coupon run)")
     parser.add_argument("--ceiling-dir", type=Path, default=CEILING_DIR, help="where ceiling_app.py lives")
     args = parser.parse_args()
-    global CLIENTS  # noqa: PLW0603 - read by plan_filled_cart in the forked load processes
-    CLIENTS = args.clients
+    require_wrk()
+    if args.connections % args.threads:
+        sys.exit("--connections must be a multiple of --threads (wrk gives each thread connections / threads)")
+    print("command: " + " ".join([".venv/bin/python", "bench/checkout.py", *sys.argv[1:]]))
+    print(f"settings: {vars(args)}")
 
-    print(f"seeding groupbuy ({args.shoppers} + {args.filled_carts} shoppers, 40 deals, 10 leaders)...", flush=True)
+    shoppers = args.shoppers + args.carters
+    print(
+        f"seeding groupbuy ({shoppers} + {args.filled_carts} + {args.couponed} shoppers, 40 deals, 10 leaders)...",
+        flush=True,
+    )
     gb_url = _fresh_database("gb_bench_checkout")
-    seed_groupbuy(gb_url, shoppers=args.shoppers, deals=40, filled_carts=args.filled_carts, couponed=args.couponed)
+    seed_groupbuy(gb_url, shoppers=shoppers, deals=40, filled_carts=args.filled_carts, couponed=args.couponed)
     ceiling_url = _fresh_database("gb_bench_ceiling")
     subprocess.run(
         [sys.executable, "ceiling_app.py", "init"],
@@ -342,52 +370,134 @@ def main() -> None:
         env={**os.environ, "DB_URL": ceiling_url},
         stdout=subprocess.DEVNULL,
     )
+    orderers, carters = TOKENS[: args.shoppers], TOKENS[args.shoppers :]
+    filled = list(FILLED)  # what is left of them: one-shot
+    couponed = [f"{token} {coupon}" for token, coupon in COUPONED]
+    paths = [
+        Route(CEILING, CEILING_PORT, "ceiling", CEILING, lambda: None),
+        Route(ITEMS, GB_PORT, "items", CEILING, lambda: orderers),
+        Route(ITEMS_COUPON, GB_PORT, "coupon", CEILING, lambda: couponed, one_shot=True),
+        Route(FILLED_CART, GB_PORT, "filled", CEILING, lambda: filled, one_shot=True),
+        Route(ADD_THEN_ORDER, GB_PORT, "loop", CEILING, lambda: orderers, loop=True),
+        Route(RESERVE, CEILING_PORT, "reserve", RESERVE, lambda: None),
+        Route(CART_ADD, GB_PORT, "add", RESERVE, lambda: carters),
+    ]
+    by_name = {p.name: p for p in paths}
     gb_env = {"GROUPBUY_DATABASE_URL": gb_url, "GROUPBUY_LOG_LEVEL": "WARNING", "GROUPBUY_DB_POOL_SIZE": "5"}
-    load = {"clients": args.clients, "processes": args.processes, "duration": args.duration}
-    warm = {**load, "duration": args.warmup}
-    plans = {CEILING: (18002, plan_ceiling), FILLED_CART: (18001, plan_filled_cart), ITEMS: (18001, plan_items)}
-    plans[ITEMS_COUPON] = (18001, plan_items_coupon)
-    plans[ADD_THEN_ORDER] = (18001, plan_add_then_order)
-    runs: dict[str, list[Result]] = {name: [] for name in plans}
-    global ROUND, FILLED_FROM, COUPONED_FROM  # noqa: PLW0603 - read by the plans in the forked load processes
+    load = {"duration": args.duration}
     with (
-        gunicorn("ceiling_app:app", 18002, args.workers, {"DB_URL": ceiling_url}, args.ceiling_dir),
-        gunicorn("wsgi:app", 18001, args.workers, gb_env, ROOT),
+        tempfile.TemporaryDirectory() as tmp,
+        gunicorn("ceiling_app:app", CEILING_PORT, args.workers, {"DB_URL": ceiling_url}, args.ceiling_dir),
+        gunicorn("wsgi:app", GB_PORT, args.workers, gb_env, ROOT),
     ):
+        work = Path(tmp)
         # unmeasured: workers import, pools fill, statements get prepared
-        run_load("127.0.0.1", 18002, plan_ceiling, **warm)
-        run_load("127.0.0.1", 18001, plan_warmup, **warm)
-        for ROUND in range(1, args.rounds + 1):  # interleaved, so drift on a shared machine hits both alike
-            for name, (port, plan) in plans.items():
-                print(f"round {ROUND}: {name} ...", flush=True)
-                runs[name].append(run_load("127.0.0.1", port, plan, **load))
-            FILLED_FROM += 2 * runs[FILLED_CART][-1].iterations  # clients progress unevenly: leave slack
-            COUPONED_FROM += 2 * runs[ITEMS_COUPON][-1].iterations
-    setup = f"{args.clients} clients, {args.rounds} rounds x {args.duration:.0f} s, gunicorn sync x{args.workers}"
-    print(f"\n{setup}, PostgreSQL")
-    for name, results in runs.items():
-        print(f"\n  {name}")
-        for n, result in enumerate(results, 1):
-            print(f"    round {n}: {result.summary()}")
-    print("\n  medians over the rounds (ratio: each round against that round's ceiling)")
-    for name, results in runs.items():
-        ratios = [r.rate / c.rate for r, c in zip(results, runs[CEILING], strict=True)]
+        for port, mode, lines in ((CEILING_PORT, "ceiling", None), (GB_PORT, "items", orderers)):
+            run_mode(
+                port,
+                mode,
+                lines=lines,
+                threads=args.threads,
+                connections=args.connections,
+                duration=args.warmup,
+                round_no=0,
+                work=work,
+                echo=False,
+            )
+        for round_no in range(1, args.rounds + 1):
+            shift = (round_no - 1) % len(paths)  # each round starts one path later: none always follows another
+            for path in paths[shift:] + paths[:shift]:
+                lines = path.lines()
+                threads = args.connections if path.loop else args.threads
+                if path.one_shot and lines is not None and len(lines) < 2 * threads:
+                    print(f"round {round_no}: {path.name}: skipped, its one-shot shoppers ran out", flush=True)
+                    path.ran_out += 1
+                    continue
+                print(f"round {round_no}: {path.name} ...", flush=True)
+                before = os.getloadavg()[0]
+                stats, wrk = run_mode(
+                    path.port,
+                    path.mode,
+                    lines=lines,
+                    threads=threads,
+                    connections=args.connections,
+                    round_no=round_no,
+                    work=work,
+                    **load,
+                )
+                after = os.getloadavg()[0]
+                path.rounds.append(stats)
+                path.shares.append(wrk.cpu_share)
+                print(f"  {line(stats, wrk.cpu_share)}  load average {before:.1f} -> {after:.1f}", flush=True)
+                if stats.exhausted:
+                    path.ran_out += 1
+                    print(f"  {stats.exhausted} of {threads} wrk threads ran out of one-shot shoppers and stopped")
+                if path.one_shot and lines is not None:
+                    left = unused(lines, stats, threads)
+                    if path.mode == "filled":
+                        filled[:] = left
+                    else:
+                        couponed[:] = left
+
+    loop_setup = f"the loop: {args.connections} threads x 1 connection"
+    print(
+        f"\n{args.threads} wrk threads x {args.connections} connections ({loop_setup}), {args.rounds} rounds x"
+        f" {args.duration:g} s, gunicorn sync x{args.workers}, PostgreSQL"
+    )
+    print("\n  medians over the rounds (ratio: each round against that round's reference)")
+    for path in paths:
+        ref = by_name[path.reference]
+        if not path.rounds:
+            print(f"    {path.name:36} no rounds run")
+            continue
+        ratio = _ratio(path, ref)
         print(
-            f"    {name:34} {statistics.median(r.rate for r in results):7.1f} orders/s"
-            f"  p50 {statistics.median(r.percentile(50) for r in results):6.1f} ms"
-            f"  p99 {statistics.median(r.percentile(99) for r in results):6.1f} ms"
-            f"  {statistics.median(ratios):6.1%} of the ceiling"
+            f"    {path.name:36} {statistics.median(r.rate for r in path.rounds):7.1f} ok/s"
+            f"  p50 {statistics.median(r.p50_ms for r in path.rounds):6.1f} ms"
+            f"  p99 {statistics.median(r.p99_ms for r in path.rounds):6.1f} ms"
+            f"  non-2xx {sum(r.not_ok for r in path.rounds)} (5xx {sum(r.count(500, 600) for r in path.rounds)})"
+            f"  wrk CPU {statistics.median(path.shares):5.1%}"
+            + ("" if path is ref else f"  {ratio:6.1%} of {ref.name}")
         )
-    if len(FILLED) < FILLED_FROM:
-        print(f"  (filled carts ran out: raise --filled-carts above {FILLED_FROM})")
-    if len(COUPONED) < COUPONED_FROM:
-        print(f"  (coupons ran out: raise --couponed above {COUPONED_FROM})")
-    with_coupon = [r.rate / c.rate for r, c in zip(runs[ITEMS_COUPON], runs[CEILING], strict=True)]
-    without = [r.rate / c.rate for r, c in zip(runs[ITEMS], runs[CEILING], strict=True)]
-    drop = statistics.median(without) - statistics.median(with_coupon)
-    print(f"\n  a coupon applied costs {drop * 100:.1f} points of the ceiling ratio (target: at most 5)")
+        if path.ran_out:
+            flag = "--filled-carts" if path.mode == "filled" else "--couponed"
+            print(f"      (ran out of one-shot shoppers in {path.ran_out} round(s): raise {flag})")
+    _targets(by_name)
     _psql("DROP DATABASE IF EXISTS gb_bench_checkout WITH (FORCE)")
     _psql("DROP DATABASE IF EXISTS gb_bench_ceiling WITH (FORCE)")
+
+
+def _ratio(path: Route, reference: Route) -> float:
+    pairs = list(zip(path.rounds, reference.rounds, strict=False))
+    return statistics.median(r.rate / c.rate for r, c in pairs) if pairs else float("nan")
+
+
+def _targets(by_name: dict[str, Route]) -> None:
+    ceiling, items, coupon = by_name[CEILING], by_name[ITEMS], by_name[ITEMS_COUPON]
+    reserve, cart_add = by_name[RESERVE], by_name[CART_ADD]
+    print("\n  targets (issue 15)")
+    if ceiling.rounds and items.rounds:
+        ratio = _ratio(items, ceiling)
+        p99 = statistics.median(r.p99_ms for r in items.rounds)
+        ceiling_p99 = statistics.median(r.p99_ms for r in ceiling.rounds)
+        print(
+            f"    items→order: {ratio:.1%} of the ceiling's orders/s (target ≥ 70 %: {_met(ratio >= 0.70)}),"
+            f" p99 {p99:.1f} ms = {p99 / ceiling_p99:.2f} x the ceiling's {ceiling_p99:.1f} ms"
+            f" (target ≤ 1.3 x: {_met(p99 <= 1.3 * ceiling_p99)})"
+        )
+    if reserve.rounds and cart_add.rounds:
+        ratio = _ratio(cart_add, reserve)
+        print(f"    cart add: {ratio:.1%} of the conditional UPDATE's req/s (target ≥ 80 %: {_met(ratio >= 0.80)})")
+    if coupon.rounds and items.rounds:
+        drop = _ratio(items, ceiling) - _ratio(coupon, ceiling)
+        print(
+            f"    a coupon applied costs {drop * 100:.1f} points of the ceiling ratio"
+            f" (target at most 5: {_met(drop <= 0.05)})"
+        )
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
 
 
 if __name__ == "__main__":

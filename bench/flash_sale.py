@@ -18,13 +18,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import checkout  # noqa: E402  (its seed, its gunicorn, its database helpers)
+from bench.wrkrun import Wrk, field_lines, fields, percentile, require_wrk  # noqa: E402
 
 DATABASE = "gb_bench_flash_sale"
 PORT = 18011
@@ -41,76 +38,20 @@ BUY_LUA = ROOT / "bench" / "flash_sale_buy.lua"
 BROWSE_LUA = ROOT / "bench" / "flash_sale_browse.lua"
 
 
-@dataclass
-class Wrk:
-    """A wrk process whose CPU time is read from the kernel when it ends (wait4)."""
-
-    command: list[str]
-    out: Path
-    proc: subprocess.Popen[bytes] = field(init=False)
-    started: float = field(init=False)
-    wall: float = 0.0
-    cpu: float = 0.0
-
-    def start(self) -> Wrk:
-        print("  $ " + " ".join(self.command), flush=True)
-        self.started = time.monotonic()
-        with self.out.open("wb") as out:
-            self.proc = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT)
-        return self
-
-    def _reap(self, options: int) -> bool:
-        """wait4 rather than Popen.poll/wait: it also gives the process's CPU time."""
-        if self.proc.returncode is not None:
-            return True
-        pid, status, usage = os.wait4(self.proc.pid, options)
-        if pid == 0:
-            return False
-        self.proc.returncode = os.waitstatus_to_exitcode(status)
-        self.wall = time.monotonic() - self.started
-        self.cpu = usage.ru_utime + usage.ru_stime
-        return True
-
-    def running(self) -> bool:
-        return not self._reap(os.WNOHANG)
-
-    def stop(self) -> str:
-        """SIGINT makes wrk stop, print its summary and run the script's done()."""
-        if self.running():
-            self.proc.send_signal(signal.SIGINT)
-        self._reap(0)
-        return self.out.read_text()
-
-    @property
-    def share(self) -> str:
-        return f"wrk CPU {self.cpu:.2f} s over {self.wall:.1f} s wall = {self.cpu / self.wall:.1%} of one core"
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest rank."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
-
-
 def parse_buyers(text: str) -> tuple[dict[str, int], list[float], float, float]:
     counts: dict[str, int] = {}
     latencies: list[float] = []
     last_ok = 0.0
     first_sold_out = 0.0
-    for line in text.splitlines():
-        if not line.startswith("FS-THREAD "):
-            continue
-        fields = dict(part.split("=", 1) for part in line.split()[2:])
-        last_ok = max(last_ok, float(fields["last_ok"]))
-        sold = float(fields["first_sold_out"])
+    for thread in field_lines(text, "FS-THREAD"):
+        last_ok = max(last_ok, float(thread["last_ok"]))
+        sold = float(thread["first_sold_out"])
         if sold and (not first_sold_out or sold < first_sold_out):
             first_sold_out = sold
-        for pair in filter(None, fields["counts"].split(",")):
+        for pair in filter(None, thread["counts"].split(",")):
             key, value = pair.split("=")
             counts[key] = counts.get(key, 0) + int(value)
-        latencies.extend(float(v) for v in filter(None, fields["lat"].split(",")))
+        latencies.extend(float(v) for v in filter(None, thread["lat"].split(",")))
     return counts, latencies, last_ok, first_sold_out
 
 
@@ -228,8 +169,8 @@ def run_sale(
         f"  units sold (SQL, order lines): {units}; stock {allocated - available} of {allocated} taken (must be"
         f" exactly {args.units})"
     )
-    wrk_line = next((line for line in text.splitlines() if line.startswith("FS-WRK ")), "")
-    print(f"  buyers, wrk's own count: {wrk_line.removeprefix('FS-WRK ')} (socket errors are retried, same key)")
+    wrk_count = " ".join(f"{k}={v}" for k, v in fields(text, "FS-WRK").items())
+    print(f"  buyers, wrk's own count: {wrk_count} (socket errors are retried, same key)")
     print(
         f"  buyers: {buyers.share}; over the {active:.1f} s until the last thread finished: {buyers.cpu / active:.1%}"
     )
@@ -241,18 +182,15 @@ def run_sale(
         )
     ok = server_errors == 0 and units == args.units and allocated - available == args.units
     if readers:
-        fields = {}
-        for line in browse_text.splitlines():
-            if line.startswith("FS-BROWSE "):
-                fields = {k: int(v) for k, v in (p.split("=") for p in line.split()[1:])}
-        if fields:
+        browse = {k: int(v) for k, v in fields(browse_text, "FS-BROWSE").items()}
+        if browse:
             print(
-                f"  readers: {fields['requests'] / (fields['duration_us'] / 1e6):.1f} req/s over their"
-                f" {fields['duration_us'] / 1e6:.1f} s, p50 {fields['p50_us'] / 1000:.1f} ms,"
-                f" p99 {fields['p99_us'] / 1000:.1f} ms, non-2xx {fields['non2xx']},"
-                f" socket errors {fields['connect'] + fields['read'] + fields['write'] + fields['timeout']}"
+                f"  readers: {browse['requests'] / (browse['duration_us'] / 1e6):.1f} req/s over their"
+                f" {browse['duration_us'] / 1e6:.1f} s, p50 {browse['p50_us'] / 1000:.1f} ms,"
+                f" p99 {browse['p99_us'] / 1000:.1f} ms, non-2xx {browse['non2xx']},"
+                f" socket errors {browse['connect'] + browse['read'] + browse['write'] + browse['timeout']}"
             )
-            ok = ok and fields["non2xx"] == 0
+            ok = ok and browse["non2xx"] == 0
         print(f"  readers: {readers.share}")
     print(f"  checks (0 5xx, exactly {args.units} units sold): {'PASS' if ok else 'FAIL'}")
     return ok
@@ -269,8 +207,7 @@ def main() -> None:
     parser.add_argument("--stall", type=int, default=10, help="stop when no further buyer thread finished for so long")
     parser.add_argument("--seed", type=int, default=15, help="seed for the order of the shoppers")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: it drives the load. Install it with `apt-get install -y wrk` (Debian).")
+    require_wrk()
     print("command: " + " ".join([".venv/bin/python", "bench/flash_sale.py", *sys.argv[1:]]))
     print(f"settings: {vars(args)}")
     print(f"seeding ({2 * args.shoppers} shoppers, 40 deals, 10 leaders)...", flush=True)

@@ -3,9 +3,10 @@
     .venv/bin/python bench/profile_workers.py [--duration 8] [--top 30]
 
 Starts groupbuy under gunicorn (sync x4) on PostgreSQL with the checkout bench's data, drives place-order
-from filled carts with 32 clients, records two workers with `py-spy record --gil` (only samples that hold
-the GIL: Python CPU, not waiting on PostgreSQL) and prints the share of samples per package (self time) and
-per function (inclusive). py-spy needs ptrace rights (root, or CAP_SYS_PTRACE).
+from filled carts with wrk (bench/checkout.lua, 2 threads x 32 connections, each filled cart ordered once),
+records two workers with `py-spy record --gil` (only samples that hold the GIL: Python CPU, not waiting on
+PostgreSQL) and prints the share of samples per package (self time) and per function (inclusive). py-spy needs
+ptrace rights (root, or CAP_SYS_PTRACE).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import checkout  # noqa: E402
-from bench.loadgen import run_load  # noqa: E402
 
 FRAME = re.compile(r"(?P<function>.*) \((?P<file>.*):\d+\)")
 
@@ -64,13 +64,23 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=8)
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
-    checkout.CLIENTS = 32
     url = checkout._fresh_database("gb_bench_checkout")
     checkout.seed_groupbuy(url, shoppers=2000, deals=40, filled_carts=6000)
     env = {"GROUPBUY_DATABASE_URL": url, "GROUPBUY_LOG_LEVEL": "WARNING", "GROUPBUY_DB_POOL_SIZE": "5"}
     spy = ROOT / ".venv/bin/py-spy"
     with tempfile.TemporaryDirectory() as tmp, checkout.gunicorn("wsgi:app", 18001, 4, env, ROOT):
-        run_load("127.0.0.1", 18001, checkout.plan_warmup, clients=32, processes=1, duration=2)
+        work = Path(tmp)
+        checkout.run_mode(
+            checkout.GB_PORT,
+            "items",
+            lines=checkout.TOKENS,
+            threads=2,
+            connections=32,
+            duration=2,
+            round_no=0,
+            work=work,
+            echo=False,
+        )
         pids = subprocess.check_output(["pgrep", "-f", "gunicorn.*18001"], text=True).split()[1:3]  # two workers
         outputs = [Path(tmp) / f"{pid}.txt" for pid in pids]
         spies = [
@@ -81,10 +91,21 @@ def main() -> None:
             )
             for pid, out in zip(pids, outputs, strict=True)
         ]
-        load = run_load("127.0.0.1", 18001, checkout.plan_filled_cart, clients=32, processes=1, duration=args.duration)
+        stats, wrk = checkout.run_mode(
+            checkout.GB_PORT,
+            "filled",
+            lines=checkout.FILLED,
+            threads=2,
+            connections=32,
+            duration=args.duration,
+            round_no=1,
+            work=work,
+        )
         for process in spies:
             process.wait()
-        print(f"place-order from a filled cart while recording: {load.summary()}")
+        print(f"place-order from a filled cart while recording: {checkout.line(stats, wrk.cpu_share)}")
+        if stats.exhausted:
+            print("  (wrk threads ran out of filled carts: the rate is too low)")
         summarise(outputs, args.top)
     checkout._psql("DROP DATABASE IF EXISTS gb_bench_checkout WITH (FORCE)")
 
