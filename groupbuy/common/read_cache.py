@@ -28,7 +28,7 @@ import math
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import structlog
 from flask import Flask, Response, current_app
@@ -83,29 +83,61 @@ def _etag(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
+class Kept(NamedTuple):
+    body: bytes  # the anonymous JSON body
+    etag: str
+    part: Any = None  # the caller's part, when one was asked for
+
+
+# A caller's part of a kept page: its key, and how to build it from the page's anonymous body.
+Part = tuple[str, Callable[[bytes], Any]]
+
+
 def cached_json(key: str, build: Callable[[], Built]) -> tuple[bytes, str]:
-    """The anonymous JSON body of ``key`` and its ETag: from the cache while current and fresh, else built (an
-    exception from ``build``, a 404 say, passes through and stores nothing)."""
+    """The anonymous JSON body of ``key`` and its ETag (see :func:`kept`)."""
+    found = kept(key, build)
+    return found.body, found.etag
+
+
+def kept(key: str, build: Callable[[], Built], part: Part | None = None) -> Kept:
+    """The anonymous JSON body of ``key`` and its ETag, and the caller's ``part`` of it if asked: each from the
+    cache while current and fresh (a part also only while it was built for this very body), else built. All of
+    it is read in one round trip. An exception from a builder, a 404 say, passes through and stores nothing."""
     ttl = settings().read_cache_seconds
     if ttl <= 0:
-        return _render(build()[0])
+        body, tag = _render(build()[0])
+        return Kept(body, tag, part[1](body) if part else None)
     now = clock.now().timestamp()
+    keys = (VERSION_KEY, key, part[0]) if part else (VERSION_KEY, key)
     try:
-        version, entry = cache.cache.get_many(VERSION_KEY, key)
+        version, entry, *part_entry = cache.cache.get_many(*keys)
     except _CACHE_DOWN as exc:  # a cache that fails must not fail the read
         log.warning("read_cache.read_failed", error=type(exc).__name__)
-        return _render(build()[0])
+        body, tag = _render(build()[0])
+        return Kept(body, tag, part[1](body) if part else None)
     version = version or 0
     if entry is not None and entry[0] == version and now < entry[1]:
-        return entry[2], entry[3]
-    payload, next_change = build()
-    body, tag = _render(payload)
-    fresh_until = now + ttl if next_change is None else min(now + ttl, next_change.timestamp())
+        body, tag = entry[2], entry[3]
+    else:
+        payload, next_change = build()
+        body, tag = _render(payload)
+        fresh_until = now + ttl if next_change is None else min(now + ttl, next_change.timestamp())
+        _store(key, (version, fresh_until, body, tag), ttl)
+    if part is None:
+        return Kept(body, tag)
+    mine = part_entry[0]
+    if mine is not None and mine[0] == version and now < mine[1] and mine[2] == tag:
+        return Kept(body, tag, mine[3])
+    value = part[1](body)
+    _store(part[0], (version, now + ttl, tag, value), ttl)
+    return Kept(body, tag, value)
+
+
+def _store(key: str, entry: tuple[Any, ...], ttl: float) -> None:
     try:
-        cache.cache.set(key, (version, fresh_until, body, tag), timeout=_KEEP_SECONDS + math.ceil(ttl))
+        cache.cache.set(key, entry, timeout=_KEEP_SECONDS + math.ceil(ttl))
     except _CACHE_DOWN as exc:
         log.warning("read_cache.write_failed", error=type(exc).__name__)
-    return body, tag
 
 
 def _render(payload: Any) -> tuple[bytes, str]:
@@ -122,7 +154,7 @@ def json_response(body: bytes, etag: str | None = None) -> Response:
 
 
 def personalised(body: bytes, fill: Callable[[Any], None]) -> Response:
-    """The anonymous body with the caller's own part filled in by ``fill`` (its ETag is computed from the result)."""
+    """The anonymous body with the caller's own part put in by ``fill`` (its ETag is computed from the result)."""
     payload = json.loads(body)
     fill(payload)
     return cast(Response, current_app.json.response(payload))

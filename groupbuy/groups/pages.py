@@ -4,6 +4,8 @@ every deal on the page, is read in one statement and filled in."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -48,17 +50,23 @@ def group_progress_of(leader_id: int, deal_ids: list[int]) -> dict[int, dict[str
     }
 
 
-def _answer(body: bytes, etag: str, leader_id: int | None, items: Any) -> Response:
+def _answer(key: str, build: Callable[[], Built], leader_id: int | None, items: Callable[[Any], list[Any]]) -> Response:
+    """The kept page of ``key``; for a caller with a leader, with that leader's groups for the deals on it (kept
+    beside the page, per leader, within the same bound)."""
     if leader_id is None:
-        return read_cache.json_response(body, etag)
+        found = read_cache.kept(key, build)
+        return read_cache.json_response(found.body, found.etag)
+
+    def progress(body: bytes) -> dict[int, dict[str, Any]]:
+        return group_progress_of(leader_id, [item["id"] for item in items(json.loads(body))])
+
+    found = read_cache.kept(key, build, part=(f"{key}:leader:{leader_id}", progress))
 
     def fill(payload: Any) -> None:
-        found = items(payload)
-        groups = group_progress_of(leader_id, [item["id"] for item in found])
-        for item in found:
-            item["group"] = groups.get(item["id"])
+        for item in items(payload):
+            item["group"] = found.part.get(item["id"])
 
-    return read_cache.personalised(body, fill)
+    return read_cache.personalised(found.body, fill)
 
 
 def deal_list(
@@ -76,8 +84,7 @@ def deal_list(
         )
         return _DEAL_PAGE.dump(found), next_phase_change(now=now)
 
-    body, etag = read_cache.cached_json(f"deals:{category_id or 0}:{page}:{page_size}", build)
-    return _answer(body, etag, leader_id, lambda payload: payload["items"])
+    return _answer(f"deals:{category_id or 0}:{page}:{page_size}", build, leader_id, lambda payload: payload["items"])
 
 
 def deal_page(*, deal_id: int, now: datetime, leader_id: int | None) -> Response:
@@ -87,8 +94,7 @@ def deal_page(*, deal_id: int, now: datetime, leader_id: int | None) -> Response
         view = service.get_deal_with_group(deal_id=deal_id, now=now, leader_id=None)
         return _DEAL_DETAIL.dump(view), next_phase_change_of(view.deal, now=now)
 
-    body, etag = read_cache.cached_json(f"deal:{deal_id}", build)
-    return _answer(body, etag, leader_id, lambda payload: [payload])
+    return _answer(f"deal:{deal_id}", build, leader_id, lambda payload: [payload])
 
 
 def group_page(*, group_id: int) -> Response:

@@ -173,9 +173,13 @@ def test_a_signed_in_caller_gets_their_group_on_the_kept_page(
         assert mine["group"] == {"id": opened.json["id"], "status": "open", "units_ordered": 2, "units_paid": 0}
         assert _card(client, deal, **shopper)["group"] == mine["group"]
         assert _detail(client, deal)["group"] is None  # the kept anonymous page is untouched
+        again = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(shop.shopper()))
+        assert again.status_code == 201
+        assert _detail(client, deal, **shopper)["group"] == mine["group"]  # the leader's progress is kept too
         clock.advance(timedelta(seconds=1))
+        assert _detail(client, deal, **shopper)["group"]["units_ordered"] == 3
         kept_detail, kept_card = _detail(client, deal, **shopper), _card(client, deal, **shopper)
-        assert kept_detail["stock_left"] == 98
+        assert kept_detail["stock_left"] == 97
         tune(app, read_cache_seconds=0)  # the same answers as without the cache
         assert _detail(client, deal, **shopper) == kept_detail and _card(client, deal, **shopper) == kept_card
 
