@@ -89,8 +89,8 @@ class Kept(NamedTuple):
     part: Any = None  # the caller's part, when one was asked for
 
 
-# A caller's part of a kept page: its key, and how to build it from the page's anonymous body.
-Part = tuple[str, Callable[[bytes], Any]]
+# A caller's part of kept pages (their leader's groups, say): its key, and how to build it.
+Part = tuple[str, Callable[[], Any]]
 
 
 def cached_json(key: str, build: Callable[[], Built]) -> tuple[bytes, str]:
@@ -100,13 +100,13 @@ def cached_json(key: str, build: Callable[[], Built]) -> tuple[bytes, str]:
 
 
 def kept(key: str, build: Callable[[], Built], part: Part | None = None) -> Kept:
-    """The anonymous JSON body of ``key`` and its ETag, and the caller's ``part`` of it if asked: each from the
-    cache while current and fresh (a part also only while it was built for this very body), else built. All of
-    it is read in one round trip. An exception from a builder, a 404 say, passes through and stores nothing."""
+    """The anonymous JSON body of ``key`` and its ETag, and the caller's ``part`` if asked: each from the cache
+    while current and fresh, else built; all of it read in one round trip. An exception from a builder, a 404
+    say, passes through and stores nothing."""
     ttl = settings().read_cache_seconds
     if ttl <= 0:
         body, tag = _render(build()[0])
-        return Kept(body, tag, part[1](body) if part else None)
+        return Kept(body, tag, part[1]() if part else None)
     now = clock.now().timestamp()
     keys = (VERSION_KEY, key, part[0]) if part else (VERSION_KEY, key)
     try:
@@ -114,7 +114,7 @@ def kept(key: str, build: Callable[[], Built], part: Part | None = None) -> Kept
     except _CACHE_DOWN as exc:  # a cache that fails must not fail the read
         log.warning("read_cache.read_failed", error=type(exc).__name__)
         body, tag = _render(build()[0])
-        return Kept(body, tag, part[1](body) if part else None)
+        return Kept(body, tag, part[1]() if part else None)
     version = version or 0
     if entry is not None and entry[0] == version and now < entry[1]:
         body, tag = entry[2], entry[3]
@@ -126,10 +126,10 @@ def kept(key: str, build: Callable[[], Built], part: Part | None = None) -> Kept
     if part is None:
         return Kept(body, tag)
     mine = part_entry[0]
-    if mine is not None and mine[0] == version and now < mine[1] and mine[2] == tag:
-        return Kept(body, tag, mine[3])
-    value = part[1](body)
-    _store(part[0], (version, now + ttl, tag, value), ttl)
+    if mine is not None and mine[0] == version and now < mine[1]:
+        return Kept(body, tag, mine[2])
+    value = part[1]()
+    _store(part[0], (version, now + ttl, value), ttl)
     return Kept(body, tag, value)
 
 

@@ -4,14 +4,14 @@ every deal on the page, is read in one statement and filled in."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response
 from sqlalchemy import bindparam, select
 
+from groupbuy.catalog.models import Deal
 from groupbuy.catalog.service import next_phase_change, next_phase_change_of
 from groupbuy.common import read_cache
 from groupbuy.common.pagination import Page, page_of
@@ -28,17 +28,20 @@ _DEAL_PAGE = DEAL_PAGE_SCHEMA()
 _DEAL_DETAIL = DealDetailSchema()
 _GROUP = GroupSchema()
 
-_PROGRESS = select(Group.deal_id, Group.id, Group.status, Group.units_reserved, Group.units_paid).where(
+_SHOWN = ("deal_id", "id", "status", "units_reserved", "units_paid")
+_PROGRESS = select(*(getattr(Group, name) for name in _SHOWN)).where(
     Group.leader_id == bindparam("leader_id"), Group.deal_id.in_(bindparam("deal_ids", expanding=True))
 )
+_RECENT_PROGRESS = (
+    select(*(getattr(Group, name) for name in _SHOWN))
+    .join(Deal, Deal.id == Group.deal_id)
+    .where(Group.leader_id == bindparam("leader_id"), Deal.cutoff_at > bindparam("since"))
+)
+RECENT = timedelta(days=2)  # a leader's groups kept together: those of deals on sale or closed since
 
 
-def group_progress_of(leader_id: int, deal_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The leader's groups for these deals as the deal answers show them (``GroupProgressSchema``), by deal, in one
-    statement and without loading objects."""
-    if not deal_ids:
-        return {}
-    rows = connection().execute(_PROGRESS, {"leader_id": leader_id, "deal_ids": deal_ids})
+def _shown(rows: Iterable[Any]) -> dict[int, dict[str, Any]]:
+    """Groups as the deal answers show them (``GroupProgressSchema``), by deal."""
     return {
         row.deal_id: {
             "id": row.id,
@@ -50,21 +53,38 @@ def group_progress_of(leader_id: int, deal_ids: list[int]) -> dict[int, dict[str
     }
 
 
-def _answer(key: str, build: Callable[[], Built], leader_id: int | None, items: Callable[[Any], list[Any]]) -> Response:
-    """The kept page of ``key``; for a caller with a leader, with that leader's groups for the deals on it (kept
-    beside the page, per leader, within the same bound)."""
+def group_progress_of(leader_id: int, deal_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The leader's groups for these deals, by deal, in one statement and without loading objects."""
+    if not deal_ids:
+        return {}
+    return _shown(connection().execute(_PROGRESS, {"leader_id": leader_id, "deal_ids": deal_ids}))
+
+
+def recent_progress_of(leader_id: int, now: datetime) -> tuple[float, dict[int, dict[str, Any]]]:
+    """The leader's groups for every deal whose cutoff is after ``now - RECENT`` (a deal such a page shows), and
+    that moment: one entry per leader serves all their neighbours' deal pages and list pages."""
+    since = now - RECENT
+    rows = connection().execute(_RECENT_PROGRESS, {"leader_id": leader_id, "since": since})
+    return since.timestamp(), _shown(rows)
+
+
+def _answer(
+    key: str, build: Callable[[], Built], leader_id: int | None, now: datetime, items: Callable[[Any], list[Any]]
+) -> Response:
+    """The kept page of ``key``; for a caller with a leader, with that leader's group for each deal on it, from the
+    leader's kept recent groups (a deal older than those is read directly)."""
     if leader_id is None:
         found = read_cache.kept(key, build)
         return read_cache.json_response(found.body, found.etag)
-
-    def progress(body: bytes) -> dict[int, dict[str, Any]]:
-        return group_progress_of(leader_id, [item["id"] for item in items(json.loads(body))])
-
-    found = read_cache.kept(key, build, part=(f"{key}:leader:{leader_id}", progress))
+    found = read_cache.kept(key, build, part=(f"leader:{leader_id}:groups", lambda: recent_progress_of(leader_id, now)))
+    since, groups = found.part
 
     def fill(payload: Any) -> None:
-        for item in items(payload):
-            item["group"] = found.part.get(item["id"])
+        shown = items(payload)
+        older = [item["id"] for item in shown if datetime.fromisoformat(item["cutoff_at"]).timestamp() <= since]
+        known = {**groups, **group_progress_of(leader_id, older)} if older else groups
+        for item in shown:
+            item["group"] = known.get(item["id"])
 
     return read_cache.personalised(found.body, fill)
 
@@ -84,7 +104,8 @@ def deal_list(
         )
         return _DEAL_PAGE.dump(found), next_phase_change(now=now)
 
-    return _answer(f"deals:{category_id or 0}:{page}:{page_size}", build, leader_id, lambda payload: payload["items"])
+    key = f"deals:{category_id or 0}:{page}:{page_size}"
+    return _answer(key, build, leader_id, now, lambda payload: payload["items"])
 
 
 def deal_page(*, deal_id: int, now: datetime, leader_id: int | None) -> Response:
@@ -94,7 +115,7 @@ def deal_page(*, deal_id: int, now: datetime, leader_id: int | None) -> Response
         view = service.get_deal_with_group(deal_id=deal_id, now=now, leader_id=None)
         return _DEAL_DETAIL.dump(view), next_phase_change_of(view.deal, now=now)
 
-    return _answer(f"deal:{deal_id}", build, leader_id, lambda payload: [payload])
+    return _answer(f"deal:{deal_id}", build, leader_id, now, lambda payload: [payload])
 
 
 def group_page(*, group_id: int) -> Response:

@@ -245,3 +245,25 @@ def test_a_cache_that_is_down_is_read_around(shop: Shop, database_url: str) -> N
     with clock.frozen(T0):
         assert _detail(down.test_client(), deal)["id"] == deal
         assert _card(down.test_client(), deal)["id"] == deal
+
+
+def test_a_deal_closed_long_ago_still_shows_the_callers_group(
+    shop: Shop, client: FlaskClient, app: Flask, cached: None
+) -> None:
+    deal = shop.deal()
+    fresh = shop.deal()
+    shopper = shop.auth(shop.shopper())
+    with app.app_context():
+        leader_user = db.session.get_one(Leader, shop.leader_id).user_id
+    with clock.frozen(T0):
+        for each in (deal, fresh):
+            opened = client.post("/api/v1/leader/groups", json={"deal_id": each}, headers=_owner(shop, leader_user))
+            assert opened.status_code == 201
+        assert (
+            client.post("/api/v1/orders", json=order_body(deal, 2), headers=shop.key(shop.shopper())).status_code == 201
+        )
+    shop.set_deal(fresh, cutoff_at=T0 + timedelta(days=5))
+    with clock.frozen(T0 + timedelta(days=3)):  # the first deal closed 2.5 days ago: older than the kept groups
+        old = _detail(client, deal, **shopper)
+        assert old["status"] == "closed" and old["group"] is not None and old["group"]["units_ordered"] == 2
+        assert _detail(client, fresh, **shopper)["group"]["units_ordered"] == 0  # from the leader's kept groups
