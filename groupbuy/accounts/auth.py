@@ -13,7 +13,8 @@ from flask import g, request
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import User
-from groupbuy.accounts.service import Caller, get_user_if_any, identify_caller
+from groupbuy.accounts.service import Caller, get_user_if_any, identify_caller, token_digest
+from groupbuy.common import read_cache
 from groupbuy.errors import Forbidden, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,6 +27,26 @@ def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def browsing_caller() -> tuple[int, int | None] | None:
+    """For public pages that show the caller's chosen leader's groups (deal list and page): (user id, leader id)
+    of a valid token, else None. Kept in the read cache by token digest for at most GROUPBUY_READ_CACHE_SECONDS,
+    so a busy shopper's browsing does not read the token table on every tap: what it selects is public (a
+    leader's group progress), and a revoked token at most sees that for the same bound. Everything that acts or
+    shows the caller's own data uses ``optional_caller``/``require_roles``, never this."""
+    token = bearer_token()
+    if token is None:
+        return None
+
+    def lookup() -> tuple[int, int | None] | None:
+        caller = identify_caller(token=token, now=clock.now())
+        return None if caller is None else (caller.id, caller.current_leader_id)
+
+    found: tuple[int, int | None] | None = read_cache.remembered(f"token:{token_digest(token)}", lookup)
+    if found is not None:
+        structlog.contextvars.bind_contextvars(user_id=found[0])
+    return found
 
 
 def current_caller() -> Caller:

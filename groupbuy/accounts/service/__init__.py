@@ -11,6 +11,7 @@ from groupbuy.accounts.service.sessions import (
     logout,
     register_user,
     reset_password,
+    token_digest,
     unlock_account,
 )
 from groupbuy.accounts.service.users import (
@@ -42,6 +43,7 @@ __all__ = [
     "request_verification_code",
     "reset_password",
     "suspend_user",
+    "token_digest",
     "unlock_account",
     "update_address",
     "update_profile",
