@@ -40,7 +40,7 @@ def browsing_caller() -> tuple[int, int | None] | None:
         return None
 
     def lookup() -> tuple[int, int | None] | None:
-        caller = identify_caller(token=token, now=clock.now())
+        caller = identify_caller(token=token, now=clock.now(), alone=True)
         return None if caller is None else (caller.id, caller.current_leader_id)
 
     found: tuple[int, int | None] | None = read_cache.remembered(f"token:{token_digest(token)}", lookup)

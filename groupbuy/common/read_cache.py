@@ -87,6 +87,10 @@ class Kept(NamedTuple):
     body: bytes  # the anonymous JSON body
     etag: str
     part: Any = None  # the caller's part, when one was asked for
+    index: Any = None  # what index() picked from the body
+
+
+Index = Callable[[Any], Any]
 
 
 # A caller's part of kept pages (their leader's groups, say): its key, and how to build it.
@@ -99,38 +103,44 @@ def cached_json(key: str, build: Callable[[], Built]) -> tuple[bytes, str]:
     return found.body, found.etag
 
 
-def kept(key: str, build: Callable[[], Built], part: Part | None = None) -> Kept:
+def kept(key: str, build: Callable[[], Built], part: Part | None = None, index: Index | None = None) -> Kept:
     """The anonymous JSON body of ``key`` and its ETag, and the caller's ``part`` if asked: each from the cache
-    while current and fresh, else built; all of it read in one round trip. An exception from a builder, a 404
-    say, passes through and stores nothing."""
+    while current and fresh, else built; all of it read in one round trip. ``index`` picks what the doors need
+    to know of the body without parsing it (the deal ids on a page), kept with it. An exception from a builder,
+    a 404 say, passes through and stores nothing."""
     ttl = settings().read_cache_seconds
     if ttl <= 0:
-        body, tag = _render(build()[0])
-        return Kept(body, tag, part[1]() if part else None)
+        return _fresh(build, part, index)
     now = clock.now().timestamp()
     keys = (VERSION_KEY, key, part[0]) if part else (VERSION_KEY, key)
     try:
         version, entry, *part_entry = cache.cache.get_many(*keys)
     except _CACHE_DOWN as exc:  # a cache that fails must not fail the read
         log.warning("read_cache.read_failed", error=type(exc).__name__)
-        body, tag = _render(build()[0])
-        return Kept(body, tag, part[1]() if part else None)
+        return _fresh(build, part, index)
     version = version or 0
     if entry is not None and entry[0] == version and now < entry[1]:
-        body, tag = entry[2], entry[3]
+        body, tag, found = entry[2], entry[3], entry[4]
     else:
         payload, next_change = build()
         body, tag = _render(payload)
+        found = index(payload) if index else None
         fresh_until = now + ttl if next_change is None else min(now + ttl, next_change.timestamp())
-        _store(key, (version, fresh_until, body, tag), ttl)
+        _store(key, (version, fresh_until, body, tag, found), ttl)
     if part is None:
-        return Kept(body, tag)
+        return Kept(body, tag, index=found)
     mine = part_entry[0]
     if mine is not None and mine[0] == version and now < mine[1]:
-        return Kept(body, tag, mine[2])
+        return Kept(body, tag, mine[2], found)
     value = part[1]()
     _store(part[0], (version, now + ttl, value), ttl)
-    return Kept(body, tag, value)
+    return Kept(body, tag, value, found)
+
+
+def _fresh(build: Callable[[], Built], part: Part | None, index: Index | None) -> Kept:
+    payload = build()[0]
+    body, tag = _render(payload)
+    return Kept(body, tag, part[1]() if part else None, index(payload) if index else None)
 
 
 def remembered(key: str, build: Callable[[], Any]) -> Any:

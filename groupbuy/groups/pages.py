@@ -4,6 +4,7 @@ every deal on the page, is read in one statement and filled in."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,25 +69,40 @@ def recent_progress_of(leader_id: int, now: datetime) -> tuple[float, dict[int, 
     return since.timestamp(), _shown(rows)
 
 
+_NO_GROUP = b'"group":null'  # each deal's group in an anonymous body: exactly once per deal, in page order
+
+
 def _answer(
     key: str, build: Callable[[], Built], leader_id: int | None, now: datetime, items: Callable[[Any], list[Any]]
 ) -> Response:
     """The kept page of ``key``; for a caller with a leader, with that leader's group for each deal on it, from the
     leader's kept recent groups (a deal older than those is read directly)."""
-    if leader_id is None:
-        found = read_cache.kept(key, build)
+
+    def index(payload: Any) -> list[tuple[int, float]]:  # (deal id, cutoff) in page order
+        return [(item["id"], datetime.fromisoformat(item["cutoff_at"]).timestamp()) for item in items(payload)]
+
+    if leader_id is None:  # the index is kept too, for the signed-in callers who come next
+        found = read_cache.kept(key, build, index=index)
         return read_cache.json_response(found.body, found.etag)
-    found = read_cache.kept(key, build, part=(f"leader:{leader_id}:groups", lambda: recent_progress_of(leader_id, now)))
+    part = (f"leader:{leader_id}:groups", lambda: recent_progress_of(leader_id, now))
+    found = read_cache.kept(key, build, part=part, index=index)
     since, groups = found.part
+    deals = found.index if found.index is not None else index(json.loads(found.body))  # an entry kept without one
+    older = [deal_id for deal_id, cutoff in deals if cutoff <= since]
+    known = {**groups, **group_progress_of(leader_id, older)} if older else groups
+    # Put each group where the anonymous body says null: a JSON string cannot hold `"group":null` unescaped, so
+    # the pieces are exactly the deals', in order; the bytes are those json.dumps gives for the merged page.
+    pieces = found.body.split(_NO_GROUP)
+    if len(pieces) != len(deals) + 1:
+        raise RuntimeError(f"kept page {key} does not match its index")
+    shown = [b'"group":' + _compact(known.get(deal_id)) for deal_id, _ in deals]
+    return read_cache.json_response(
+        b"".join(piece for pair in zip(pieces, [*shown, b""], strict=True) for piece in pair)
+    )
 
-    def fill(payload: Any) -> None:
-        shown = items(payload)
-        older = [item["id"] for item in shown if datetime.fromisoformat(item["cutoff_at"]).timestamp() <= since]
-        known = {**groups, **group_progress_of(leader_id, older)} if older else groups
-        for item in shown:
-            item["group"] = known.get(item["id"])
 
-    return read_cache.personalised(found.body, fill)
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
 def deal_list(

@@ -238,9 +238,17 @@ _CALLER = (
 )
 
 
-def identify_caller(*, token: str, now: datetime) -> Caller | None:
-    """The active user of a live token and their roles, in one statement; None if revoked, expired or suspended."""
-    rows = connection().execute(_CALLER, {"token_hash": token_digest(token), "now": now}).all()
+def identify_caller(*, token: str, now: datetime, alone: bool = False) -> Caller | None:
+    """The active user of a live token and their roles, in one statement; None if revoked, expired or suspended.
+
+    ``alone``: on a connection of its own in autocommit, one round trip instead of BEGIN, SELECT and ROLLBACK, for a
+    public read that needs nothing else from the database (a kept deal page); never for a request that acts."""
+    params = {"token_hash": token_digest(token), "now": now}
+    if alone:
+        with db.engine.connect() as own:
+            rows = own.execution_options(isolation_level="AUTOCOMMIT").execute(_CALLER, params).all()
+    else:
+        rows = connection().execute(_CALLER, params).all()
     if not rows:
         return None
     roles = frozenset(Role(r.role) for r in rows if r.role is not None)
