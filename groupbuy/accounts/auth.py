@@ -13,8 +13,7 @@ from flask import g, request
 from groupbuy import clock
 from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import User
-from groupbuy.accounts.service import Caller, get_user_if_any, identify_caller, token_digest
-from groupbuy.common import read_cache
+from groupbuy.accounts.service import Caller, get_user_if_any, identify_caller
 from groupbuy.errors import Forbidden, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,22 +30,16 @@ def bearer_token() -> str | None:
 
 def browsing_caller() -> tuple[int, int | None] | None:
     """For public pages that show the caller's chosen leader's groups (deal list and page): (user id, leader id)
-    of a valid token, else None. Kept in the read cache by token digest for at most GROUPBUY_READ_CACHE_SECONDS,
-    so a busy shopper's browsing does not read the token table on every tap: what it selects is public (a
-    leader's group progress), and a revoked token at most sees that for the same bound. Everything that acts or
-    shows the caller's own data uses ``optional_caller``/``require_roles``, never this."""
+    of a valid token, else None; read in one autocommit round trip, since such a page needs nothing else from
+    the database. Everything that acts or shows the caller's own data uses ``optional_caller``/``require_roles``."""
     token = bearer_token()
     if token is None:
         return None
-
-    def lookup() -> tuple[int, int | None] | None:
-        caller = identify_caller(token=token, now=clock.now(), alone=True)
-        return None if caller is None else (caller.id, caller.current_leader_id)
-
-    found: tuple[int, int | None] | None = read_cache.remembered(f"token:{token_digest(token)}", lookup)
-    if found is not None:
-        structlog.contextvars.bind_contextvars(user_id=found[0])
-    return found
+    caller = identify_caller(token=token, now=clock.now(), alone=True)
+    if caller is None:
+        return None
+    structlog.contextvars.bind_contextvars(user_id=caller.id)
+    return caller.id, caller.current_leader_id
 
 
 def current_caller() -> Caller:

@@ -143,24 +143,6 @@ def _fresh(build: Callable[[], Built], part: Part | None, index: Index | None) -
     return Kept(body, tag, part[1]() if part else None, index(payload) if index else None)
 
 
-def remembered(key: str, build: Callable[[], Any]) -> Any:
-    """A small value (not tied to the catalog version) kept for at most the freshness bound, else built."""
-    ttl = settings().read_cache_seconds
-    if ttl <= 0:
-        return build()
-    now = clock.now().timestamp()
-    try:
-        entry = cache.cache.get(key)
-    except _CACHE_DOWN as exc:
-        log.warning("read_cache.read_failed", error=type(exc).__name__)
-        return build()
-    if entry is not None and now < entry[0]:
-        return entry[1]
-    value = build()
-    _store(key, (now + ttl, value), ttl)
-    return value
-
-
 def _store(key: str, entry: tuple[Any, ...], ttl: float) -> None:
     try:
         cache.cache.set(key, entry, timeout=_KEEP_SECONDS + math.ceil(ttl))

@@ -269,15 +269,11 @@ def test_a_deal_closed_long_ago_still_shows_the_callers_group(
         assert _detail(client, fresh, **shopper)["group"]["units_ordered"] == 0  # from the leader's kept groups
 
 
-def test_a_signed_out_token_browses_as_anonymous_within_the_bound(
-    shop: Shop, client: FlaskClient, cached: None
-) -> None:
+def test_a_signed_out_token_browses_as_anonymous_at_once(shop: Shop, client: FlaskClient, cached: None) -> None:
     deal = shop.deal()
     headers = shop.auth(shop.shopper())
     with clock.frozen(T0):
         assert client.get(f"/api/v1/deals/{deal}", headers=headers).headers["Cache-Control"].startswith("private")
         assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
-        assert client.get("/api/v1/me", headers=headers).status_code == 401  # acting with it is refused at once
-        clock.advance(timedelta(seconds=1))  # browsing public pages with it: within the bound
         after = client.get(f"/api/v1/deals/{deal}", headers=headers)
         assert after.headers["Cache-Control"].startswith("public") and after.json["group"] is None

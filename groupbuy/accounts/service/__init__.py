@@ -11,7 +11,6 @@ from groupbuy.accounts.service.sessions import (
     logout,
     register_user,
     reset_password,
-    token_digest,
     unlock_account,
 )
 from groupbuy.accounts.service.users import (
