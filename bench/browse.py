@@ -1,7 +1,7 @@
 """Read throughput: groupbuy's deal page and deal list vs a bare primary-key read, same gunicorn, load from wrk.
 
     .venv/bin/python bench/browse.py [--duration 10] [--rounds 3] [--connections 32] [--threads 2] [--workers 4]
-        [--env GROUPBUY_READ_CACHE=off] [--env GROUPBUY_REDIS_URL=redis://127.0.0.1:6379/5] [--no-revalidate]
+        [--env GROUPBUY_READ_CACHE_SECONDS=0] [--env GROUPBUY_REDIS_URL=redis://127.0.0.1:6379/5] [--no-revalidate]
 
 Needs PostgreSQL on 127.0.0.1 (creates and drops the databases gb_bench_browse and gb_bench_browse_ceiling) and
 wrk (Debian package `wrk`: `apt-get install -y wrk`). Seeds groupbuy as bench/checkout.py does (10 leaders, 40
@@ -153,7 +153,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="extra environment for groupbuy's gunicorn (repeatable), e.g. GROUPBUY_READ_CACHE=off",
+        help="extra environment for groupbuy's gunicorn (repeatable), e.g. GROUPBUY_READ_CACHE_SECONDS=0",
     )
     parser.add_argument("--no-revalidate", action="store_true", help="skip the If-None-Match run")
     args = parser.parse_args()

@@ -1,6 +1,7 @@
 """The 10 a.m. flash sale: a deal with 500 units opens at T and 2,000 shoppers rush it, load driven by wrk.
 
     .venv/bin/python bench/flash_sale.py [--shoppers 2000] [--units 500] [--clients 64] [--readers 64]
+        [--env GROUPBUY_REDIS_URL=redis://127.0.0.1:6379/5]
 
 Needs PostgreSQL on 127.0.0.1 (creates and drops the database gb_bench_flash_sale) and wrk (Debian package
 `wrk`: `apt-get install -y wrk`). Seeds like bench/checkout.py (its seed and its gunicorn, sync x4), then runs
@@ -206,7 +207,17 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=120, help="longest a run may take, seconds")
     parser.add_argument("--stall", type=int, default=10, help="stop when no further buyer thread finished for so long")
     parser.add_argument("--seed", type=int, default=15, help="seed for the order of the shoppers")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for groupbuy's gunicorn (repeatable), e.g. GROUPBUY_REDIS_URL=redis://127.0.0.1:6379/5",
+    )
     args = parser.parse_args()
+    extra_env = dict(pair.split("=", 1) for pair in args.env if "=" in pair)
+    if len(extra_env) != len(args.env):
+        sys.exit("--env wants KEY=VALUE")
     require_wrk()
     print("command: " + " ".join([".venv/bin/python", "bench/flash_sale.py", *sys.argv[1:]]))
     print(f"settings: {vars(args)}")
@@ -225,7 +236,7 @@ def main() -> None:
             ),
             {"u": args.units, "ids": flash},
         )
-    env = {"GROUPBUY_DATABASE_URL": url, "GROUPBUY_LOG_LEVEL": "WARNING", "GROUPBUY_DB_POOL_SIZE": "5"}
+    env = {"GROUPBUY_DATABASE_URL": url, "GROUPBUY_LOG_LEVEL": "WARNING", "GROUPBUY_DB_POOL_SIZE": "5", **extra_env}
     results = []
     with tempfile.TemporaryDirectory() as tmp, checkout.gunicorn("wsgi:app", PORT, args.workers, env, ROOT):
         work = Path(tmp)
