@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
 from groupbuy.catalog.models import Category, Deal, Product, Sku
@@ -190,7 +190,8 @@ def next_phase_change_of(deal: Deal, *, now: datetime) -> datetime | None:
 
 def get_deal_view(*, deal_id: int, now: datetime) -> DealView:
     """Any deal of an active product, with its phase; unknown deals and withdrawn or held products are 404."""
-    deal = db.session.scalar(_with_product().where(Deal.id == deal_id))
+    page = _with_product().where(Deal.id == deal_id).options(joinedload(Deal.member_prices))  # one statement
+    deal = db.session.execute(page).unique().scalar_one_or_none()
     if deal is None:
         raise NotFound()
     return DealView(deal, now)
