@@ -266,6 +266,19 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
+@contextmanager
+def alone() -> Iterator[Connection]:
+    """A connection of its own in autocommit, for one statement that stands alone: a read that needs no snapshot
+    shared with anything else (the token check), or a write that is complete in one statement (atomic by itself).
+    One round trip, no BEGIN/COMMIT. Inside an open unit of work, that unit's connection instead, so nothing
+    escapes it."""
+    if db.session().info.get("tx_depth"):
+        yield connection()
+        return
+    with db.engine.connect() as own:
+        yield own.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def connection() -> Connection:
     """The session's connection, in its current transaction.
 
@@ -325,4 +338,6 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # db.alone(): each statement commits by itself
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")

@@ -28,20 +28,6 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def browsing_caller() -> tuple[int, int | None] | None:
-    """For public pages that show the caller's chosen leader's groups (deal list and page): (user id, leader id)
-    of a valid token, else None; read in one autocommit round trip, since such a page needs nothing else from
-    the database. Everything that acts or shows the caller's own data uses ``optional_caller``/``require_roles``."""
-    token = bearer_token()
-    if token is None:
-        return None
-    caller = identify_caller(token=token, now=clock.now(), alone=True)
-    if caller is None:
-        return None
-    structlog.contextvars.bind_contextvars(user_id=caller.id)
-    return caller.id, caller.current_leader_id
-
-
 def current_caller() -> Caller:
     """Who sent this request (only inside @require_roles routes): id and roles, no user row loaded."""
     caller: Caller | None = g.get("caller")
@@ -69,7 +55,7 @@ def optional_caller() -> Caller | None:
     """The caller if a valid token was sent, else None (public routes that personalise call this too)."""
     if "caller" not in g:
         token = bearer_token()
-        g.caller = identify_caller(token=token, now=clock.now()) if token else None
+        g.caller = identify_caller(token=token, now=clock.now(), alone=True) if token else None
         if g.caller is not None:
             structlog.contextvars.bind_contextvars(user_id=g.caller.id)
     return cast("Caller | None", g.caller)

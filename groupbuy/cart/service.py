@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 
 from groupbuy.accounts.models import User
 from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import Deal, Product, Sku, UserDealPurchase
 from groupbuy.catalog.service import deal_on_sale
 from groupbuy.coupons.service import BestCoupon, PricedLine, best_coupon
-from groupbuy.db import connection, db, transaction, upsert_insert
+from groupbuy.db import alone, connection, db, transaction, upsert_insert
 from groupbuy.errors import Invalid, NotFound
 
 MAX_QUANTITY = 99
@@ -56,12 +56,18 @@ class CartView:
 
 
 _DEAL_EXISTS = select(Deal.id).where(Deal.id == bindparam("deal_id"))
+_LINE_COLUMNS = ("user_id", "deal_id", "quantity", "created_at", "updated_at")
 
 
 @functools.cache
 def _merge_line(dialect_name: str) -> Any:
-    """Insert the line, or add to the one already there while the sum stays within MAX_QUANTITY."""
-    statement = upsert_insert(dialect_name, CartItem)
+    """One statement: insert the line if the deal exists, or add to the line already there while the sum stays
+    within MAX_QUANTITY; no row back when either fails."""
+    columns = CartItem.__table__.c
+    values = select(*(bindparam(name, type_=columns[name].type) for name in _LINE_COLUMNS)).where(
+        exists().where(Deal.id == bindparam("deal_id"))
+    )
+    statement = upsert_insert(dialect_name, CartItem).from_select(list(_LINE_COLUMNS), values)
     return statement.on_conflict_do_update(
         index_elements=["user_id", "deal_id"],
         set_={"quantity": CartItem.quantity + statement.excluded.quantity, "updated_at": statement.excluded.updated_at},
@@ -70,18 +76,16 @@ def _merge_line(dialect_name: str) -> Any:
 
 
 def add_to_cart(*, user_id: int, deal_id: int, quantity: int, now: datetime) -> CartItem:
-    """Adding a deal already in the cart adds to its line (at most 99), in one conditional upsert."""
-    with transaction():
-        conn = connection()
-        if conn.execute(_DEAL_EXISTS, {"deal_id": deal_id}).first() is None:
-            raise NotFound()
-        merged = conn.execute(
-            _merge_line(conn.dialect.name),
-            {"user_id": user_id, "deal_id": deal_id, "quantity": quantity, "created_at": now, "updated_at": now},
-        ).first()
+    """Adding a deal already in the cart adds to its line (at most 99): one statement standing alone (atomic by
+    itself, one round trip); only a refusal reads again, to say why."""
+    params = {"user_id": user_id, "deal_id": deal_id, "quantity": quantity, "created_at": now, "updated_at": now}
+    with alone() as conn:
+        merged = conn.execute(_merge_line(conn.dialect.name), params).first()
         if merged is None:
+            if conn.execute(_DEAL_EXISTS, {"deal_id": deal_id}).first() is None:
+                raise NotFound()
             raise Invalid("cart_quantity_exceeded", errors={"quantity": [f"at most {MAX_QUANTITY} per line"]})
-        return CartItem(**merged._asdict())  # the line as written (transient): no read back
+    return CartItem(**merged._asdict())  # the line as written (transient): no read back
 
 
 _SET_QUANTITY = (

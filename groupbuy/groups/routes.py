@@ -9,7 +9,7 @@ from flask import Response
 from flask.views import MethodView
 
 from groupbuy import clock
-from groupbuy.accounts.auth import browsing_caller, current_user_id, require_roles
+from groupbuy.accounts.auth import current_user_id, optional_caller, require_roles
 from groupbuy.accounts.enums import Role
 from groupbuy.catalog.schemas import DealSearchQuerySchema
 from groupbuy.common.http_cache import cacheable
@@ -79,10 +79,10 @@ class GroupQr(MethodView):
 
 def my_leader_id() -> int | None:
     """The caller's chosen leader, if a valid token came with the request (deal pages show that group)."""
-    caller = browsing_caller()
+    caller = optional_caller()
     # A signed-in caller's answer carries their leader's group: private; an anonymous one is the same for all.
     cacheable(personal=caller is not None, vary=("Authorization",))
-    return caller[1] if caller else None
+    return caller.current_leader_id if caller else None
 
 
 @blp.route("/deals", tags=["catalog"])

@@ -16,6 +16,7 @@ from groupbuy.accounts.passwords import hash_password, password_problems, verify
 from groupbuy.accounts.service.codes import consume_code, find_account
 from groupbuy.accounts.service.users import new_user
 from groupbuy.accounts.wechat import WECHAT_LOGIN, InvalidWeChatCode, WeChatLoginClient, WeChatUnavailable
+from groupbuy.db import alone as own_connection
 from groupbuy.db import connection, db, transaction
 from groupbuy.errors import Conflict, Forbidden, Invalid, Locked, Unauthorized, Unavailable
 from groupbuy.registry import registry
@@ -241,12 +242,12 @@ _CALLER = (
 def identify_caller(*, token: str, now: datetime, alone: bool = False) -> Caller | None:
     """The active user of a live token and their roles, in one statement; None if revoked, expired or suspended.
 
-    ``alone``: on a connection of its own in autocommit, one round trip instead of BEGIN, SELECT and ROLLBACK, for a
-    public read that needs nothing else from the database (a kept deal page); never for a request that acts."""
+    ``alone``: on a connection of its own in autocommit (``db.alone``), one round trip that opens no transaction:
+    the request's own unit of work, if it has one, starts afterwards (BEGIN with its first statement)."""
     params = {"token_hash": token_digest(token), "now": now}
     if alone:
-        with db.engine.connect() as own:
-            rows = own.execution_options(isolation_level="AUTOCOMMIT").execute(_CALLER, params).all()
+        with own_connection() as own:
+            rows = own.execute(_CALLER, params).all()
     else:
         rows = connection().execute(_CALLER, params).all()
     if not rows:
