@@ -81,9 +81,10 @@ def _statements(app: Flask) -> Iterator[list[str]]:
 
 # Statements per POST /orders, from the token check to the commit, for one line picked up: the caller, the
 # shopper with their leader, the deals, the limit, the order, its timeline row, the group, the stock, the lines,
-# the cart, the idempotency key. PostgreSQL begins and commits without a statement of its own; SQLite's BEGINs are
-# sent by our pysqlite recipe (groupbuy/db.py): one for the token lookup, one (IMMEDIATE) for the checkout.
-ONE_LINE = {"postgresql": 11, "sqlite": 13}
+# the cart, the idempotency key. PostgreSQL begins and commits without a statement of its own; SQLite's BEGIN
+# IMMEDIATE for the checkout is sent by our pysqlite recipe (groupbuy/db.py). The token check stands alone in
+# autocommit (db.alone) and opens no transaction.
+ONE_LINE = {"postgresql": 11, "sqlite": 12}
 # Each further deal adds its limit, group and stock statements; PostgreSQL inserts all lines in one statement,
 # SQLite one per line (no ordered RETURNING for a multi-row INSERT there).
 PER_FURTHER_LINE = {"postgresql": 3, "sqlite": 4}
