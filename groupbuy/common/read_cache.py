@@ -11,8 +11,8 @@ built under and the time it stays fresh until. A lookup reads the current versio
   and an entry never outlives the next start or cutoff among the deals it could show (``fresh_until``);
 - checkout never reads this cache: it is the only authority on stock.
 
-A signed-in caller's answer is the anonymous body with their own part (their leader's group for each deal on the
-page, read in one query) filled in by the door: :func:`personalised`.
+A signed-in caller's answer is the anonymous body with their own part put in by the door (groupbuy/groups/pages.py):
+their leader's groups, kept beside it as a ``part`` of the same lookup.
 
 The backend is Flask-Caching: Redis when ``GROUPBUY_REDIS_URL`` is set (one cache for all workers and hosts), else
 one in-process cache per worker, whose versions are its own; without Redis a write on one worker reaches the other
@@ -23,7 +23,6 @@ answer is built from the database); ``GROUPBUY_READ_CACHE_SECONDS=0`` turns the 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import secrets
 from collections.abc import Callable
@@ -161,10 +160,3 @@ def json_response(body: bytes, etag: str | None = None) -> Response:
     if etag is not None:
         response.set_etag(etag)
     return response
-
-
-def personalised(body: bytes, fill: Callable[[Any], None]) -> Response:
-    """The anonymous body with the caller's own part put in by ``fill`` (its ETag is computed from the result)."""
-    payload = json.loads(body)
-    fill(payload)
-    return cast(Response, current_app.json.response(payload))
