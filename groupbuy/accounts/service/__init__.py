@@ -42,7 +42,6 @@ __all__ = [
     "request_verification_code",
     "reset_password",
     "suspend_user",
-    "token_digest",
     "unlock_account",
     "update_address",
     "update_profile",
