@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, event, func, select
 
 from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import Deal, UserDealPurchase
@@ -52,3 +52,21 @@ def kept_answer(app: Flask, key: str) -> tuple[int | None, Any]:
     with app.app_context():
         row = db.session.scalars(select(IdempotencyKey).where(IdempotencyKey.key == key)).one()
         return row.response_status, row.response_body
+
+
+@contextmanager
+def statements_sent(app: Flask, *, width: int | None = None) -> Iterator[list[str]]:
+    """Every SQL statement sent to the database while the block runs, whitespace folded (its first ``width``
+    characters if given: enough to tell them apart in a failure message)."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split())[:width])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -8,13 +8,13 @@ from flask.testing import FlaskClient
 
 from groupbuy import clock
 from tests.factories.market import T0, Shop
-from tests.groups.test_deal_list_queries import _statements
+from tests.rows import statements_sent
 
 
 def test_a_cart_add_is_the_token_check_and_one_upsert(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     headers = shop.auth(shop.shopper())
-    with clock.frozen(T0), _statements(app) as sent:
+    with clock.frozen(T0), statements_sent(app) as sent:
         added = client.post("/api/v1/cart/items", json={"deal_id": deal, "quantity": 2}, headers=headers)
     assert added.status_code == 201, added.json
     assert [statement.split()[0] for statement in sent] == ["SELECT", "INSERT"], sent

@@ -3,13 +3,10 @@ costs the same statements for 2 deals as for 12, so the page's cost does not gro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from groupbuy import clock
 from groupbuy.accounts.models import User
@@ -18,23 +15,7 @@ from groupbuy.groups.service import reserve_group_units
 from groupbuy.leaders.models import Leader
 from tests.factories.accounts import bearer
 from tests.factories.market import T0, Shop
-
-
-@contextmanager
-def _statements(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement sent to the database while the block runs."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.rows import statements_sent
 
 
 def _open_groups(app: Flask, client: FlaskClient, shop: Shop, deals: list[int]) -> None:
@@ -48,7 +29,7 @@ def _open_groups(app: Flask, client: FlaskClient, shop: Shop, deals: list[int]) 
 
 
 def _page(client: FlaskClient, app: Flask, size: int, headers: dict[str, str]) -> tuple[list[str], list[Any]]:
-    with _statements(app) as sent:
+    with statements_sent(app) as sent:
         answer = client.get(f"/api/v1/deals?page_size={size}", headers=headers)
     assert answer.status_code == 200
     return sent, answer.json["items"]

@@ -7,19 +7,17 @@ shows) or when it starts costing more round trips than the ones it exists to sav
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from groupbuy import clock
 from groupbuy.db import db
 from tests.factories.market import T0, Shop
+from tests.rows import statements_sent
 
 LATER = T0 + timedelta(minutes=3)  # the GET comes later: nothing in the answer may be "now" instead of stored
 
@@ -62,23 +60,6 @@ def test_the_checkout_answer_is_what_a_later_get_shows(
     assert (posted.json["address"] is not None) == (fulfilment == "delivery")
 
 
-@contextmanager
-def _statements(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement sent to the database while the block runs (its start, enough to tell them apart)."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(" ".join(statement.split())[:48])
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 # Statements per POST /orders, from the token check to the commit, for one line picked up: the caller, the
 # shopper with their leader, the deals, the limit, the order, its timeline row, the group, the stock, the lines,
 # the cart, the idempotency key. PostgreSQL begins and commits without a statement of its own; SQLite's BEGIN
@@ -97,7 +78,7 @@ def test_statements_per_checkout_are_pinned(
     shop: Shop, client: FlaskClient, app: Flask, fulfilment: str, lines: int
 ) -> None:
     headers, body = _checkout(shop, lines=lines, fulfilment=fulfilment)
-    with clock.frozen(T0), _statements(app) as sent:
+    with clock.frozen(T0), statements_sent(app, width=48) as sent:
         response = client.post("/api/v1/orders", json=body, headers=headers)
     assert response.status_code == 201, response.json
     dialect = _dialect(app)
@@ -117,7 +98,7 @@ def test_a_checkout_from_the_cart_answers_and_costs_the_same(shop: Shop, client:
     with clock.frozen(T0):
         for deal in deals:
             client.post("/api/v1/cart/items", json={"deal_id": deal, "quantity": 2}, headers=shop.auth(buyer))
-        with _statements(app) as sent:
+        with statements_sent(app, width=48) as sent:
             posted = client.post("/api/v1/orders", json={"from_cart": True, "fulfilment": "pickup"}, headers=headers)
     assert posted.status_code == 201, posted.json
     dialect = _dialect(app)
