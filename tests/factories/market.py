@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from groupbuy import clock
+from groupbuy.accounts.enums import Role
 from groupbuy.accounts.models import User
 from groupbuy.catalog.models import Deal
 from groupbuy.db import db, transaction
@@ -66,6 +67,13 @@ class Shop:
     def auth(self, user: User) -> dict[str, str]:
         with self.app.app_context():
             return bearer(db.session.get_one(User, user.id))
+
+    def leader_auth(self) -> dict[str, str]:
+        """Authorization headers for this shop's leader (a user with the leader role)."""
+        with self.app.app_context():
+            user = db.session.get_one(User, db.session.get_one(Leader, self.leader_id).user_id)
+            assert Role.LEADER in user.role_names
+            return bearer(user)
 
     def key(self, user: User, key: str | None = None) -> dict[str, str]:
         return {**self.auth(user), "Idempotency-Key": key or f"k-{next(_keys)}-{uuid.uuid4().hex[:8]}"}

@@ -18,25 +18,13 @@ from groupbuy.db import db
 from groupbuy.groups.enums import GroupStatus
 from groupbuy.groups.models import Group, GroupEvent
 from groupbuy.groups.service import cancel_group, close_group, count_paid_units, reserve_group_units
-from groupbuy.leaders.models import Leader
-from tests.factories.accounts import bearer
 from tests.factories.market import T0, Shop
 from tests.rows import unchanged
 
 
-def _leader_headers(app: Flask, shop: Shop) -> dict[str, str]:
-    with app.app_context():
-        leader = db.session.get_one(Leader, shop.leader_id)
-        from groupbuy.accounts.models import User
-
-        user = db.session.get_one(User, leader.user_id)
-        assert Role.LEADER in user.role_names
-        return bearer(user)
-
-
 def test_open_is_idempotent(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
-    headers = _leader_headers(app, shop)
+    headers = shop.leader_auth()
     with clock.frozen(T0):
         first = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=headers)
         again = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=headers)
@@ -52,7 +40,7 @@ def test_open_is_idempotent(shop: Shop, client: FlaskClient, app: Flask) -> None
 def test_only_leaders_open_groups_and_only_while_on_sale(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     shopper = shop.auth(shop.shopper())
-    leader = _leader_headers(app, shop)
+    leader = shop.leader_auth()
     with unchanged(app, Group, GroupEvent):
         with clock.frozen(T0):
             assert client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=shopper).status_code == 403
@@ -64,9 +52,7 @@ def test_only_leaders_open_groups_and_only_while_on_sale(shop: Shop, client: Fla
 def test_group_page_is_public_and_unknown_is_404(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     with clock.frozen(T0):
-        group_id = client.post(
-            "/api/v1/leader/groups", json={"deal_id": deal}, headers=_leader_headers(app, shop)
-        ).json["id"]
+        group_id = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=shop.leader_auth()).json["id"]
     assert client.get(f"/api/v1/groups/{group_id}").status_code == 200
     assert client.get("/api/v1/groups/999999").status_code == 404
     assert client.get("/api/v1/groups/999999/qr.png").status_code == 404
@@ -75,7 +61,7 @@ def test_group_page_is_public_and_unknown_is_404(shop: Shop, client: FlaskClient
 def test_qr_codes_encode_the_share_url(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     with clock.frozen(T0):
-        group = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=_leader_headers(app, shop)).json
+        group = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=shop.leader_auth()).json
     png_response = client.get(group["qr_url"])
     assert png_response.status_code == 200 and png_response.mimetype == "image/png"
     assert png_response.headers["Cache-Control"].startswith("public, max-age")
@@ -124,7 +110,7 @@ def test_close_decides_by_paid_units_and_happens_once(shop: Shop, app: Flask) ->
 @pytest.mark.parametrize("round_", range(5))
 def test_concurrent_opens_make_one_group(shop: Shop, app: Flask, round_: int) -> None:
     deal = shop.deal()
-    headers = _leader_headers(app, shop)
+    headers = shop.leader_auth()
     barrier = threading.Barrier(12)
     statuses: list[int] = []
 
@@ -170,7 +156,7 @@ def test_deal_list_shows_my_leaders_group_progress(shop: Shop, client: FlaskClie
 
 def test_a_suspended_leader_cannot_open_groups(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
-    headers = _leader_headers(app, shop)
+    headers = shop.leader_auth()
     with app.app_context():
         from groupbuy.leaders.service import suspend_leader
         from tests.factories.accounts import make_user

@@ -7,25 +7,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from groupbuy import clock
-from groupbuy.accounts.enums import Role
-from groupbuy.accounts.models import User
 from groupbuy.catalog.enums import DealStatus
 from groupbuy.db import db
 from groupbuy.groups.service import reserve_group_units
 from groupbuy.leaders.models import Leader
 from tests.conftest import tune
-from tests.factories.accounts import bearer
 from tests.factories.market import T0, Shop
 
 PRIVATE = "private, max-age=0, must-revalidate"
-
-
-def _leader_headers(app: Flask, shop: Shop) -> dict[str, str]:
-    with app.app_context():
-        leader = db.session.get_one(Leader, shop.leader_id)
-        user = db.session.get_one(User, leader.user_id)
-        assert Role.LEADER in user.role_names
-        return bearer(user)
 
 
 def _revalidates(client: FlaskClient, url: str, **headers: str) -> str:
@@ -74,7 +63,7 @@ def test_a_signed_in_callers_deal_answer_is_never_public(shop: Shop, client: Fla
     deal = shop.deal()
     shopper = shop.auth(shop.shopper())
     with clock.frozen(T0):
-        client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=_leader_headers(app, shop))
+        client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=shop.leader_auth())
         for url in ("/api/v1/deals", f"/api/v1/deals/{deal}"):
             etag = _revalidates(client, url, **shopper)
             mine = client.get(url, headers=shopper)
@@ -91,9 +80,7 @@ def test_a_signed_in_callers_deal_answer_is_never_public(shop: Shop, client: Fla
 def test_the_group_read_revalidates_and_changes_with_progress(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal()
     with clock.frozen(T0):
-        group_id = client.post(
-            "/api/v1/leader/groups", json={"deal_id": deal}, headers=_leader_headers(app, shop)
-        ).json["id"]
+        group_id = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=shop.leader_auth()).json["id"]
         url = f"/api/v1/groups/{group_id}"
         etag = _revalidates(client, url)
         assert client.get(url).headers["Cache-Control"].startswith("public, max-age=")

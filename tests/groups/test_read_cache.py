@@ -17,11 +17,9 @@ from sqlalchemy import select
 
 from groupbuy import clock, create_app
 from groupbuy.accounts.enums import Role
-from groupbuy.accounts.models import User
 from groupbuy.catalog.models import Deal, Sku
 from groupbuy.common import read_cache
 from groupbuy.db import db
-from groupbuy.leaders.models import Leader
 from tests.conftest import _test_config, tune
 from tests.factories.accounts import bearer, make_user
 from tests.factories.market import T0, Shop, order_body
@@ -52,11 +50,6 @@ def _detail(client: FlaskClient, deal: int, **headers: str) -> dict[str, Any]:
     assert answer.status_code == 200, answer.json
     body: dict[str, Any] = answer.json
     return body
-
-
-def _owner(shop: Shop, user_id: int) -> dict[str, str]:
-    with shop.app.app_context():
-        return bearer(db.session.get_one(User, user_id))
 
 
 def _admin(app: Flask) -> dict[str, str]:
@@ -160,12 +153,10 @@ def test_a_signed_in_caller_gets_their_group_on_the_kept_page(
 ) -> None:
     deal = shop.deal()
     shopper = shop.auth(shop.shopper())
-    with app.app_context():
-        leader_user = db.session.get_one(Leader, shop.leader_id).user_id
     with clock.frozen(T0):
         anonymous = _detail(client, deal)  # kept, with no group in it
         assert anonymous["group"] is None and _card(client, deal)["group"] is None
-        opened = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=_owner(shop, leader_user))
+        opened = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=shop.leader_auth())
         assert opened.status_code == 201
         ordered = client.post("/api/v1/orders", json=order_body(deal, 2), headers=shop.key(shop.shopper()))
         assert ordered.status_code == 201
@@ -186,10 +177,8 @@ def test_a_signed_in_caller_gets_their_group_on_the_kept_page(
 
 def test_the_group_page_is_kept_within_the_bound(shop: Shop, client: FlaskClient, app: Flask, cached: None) -> None:
     deal = shop.deal()
-    with app.app_context():
-        leader_user = db.session.get_one(Leader, shop.leader_id).user_id
     with clock.frozen(T0):
-        group = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=_owner(shop, leader_user)).json
+        group = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=shop.leader_auth()).json
         url = f"/api/v1/groups/{group['id']}"
         assert client.get(url).json["units_ordered"] == 0
         assert (
@@ -253,11 +242,9 @@ def test_a_deal_closed_long_ago_still_shows_the_callers_group(
     deal = shop.deal()
     fresh = shop.deal()
     shopper = shop.auth(shop.shopper())
-    with app.app_context():
-        leader_user = db.session.get_one(Leader, shop.leader_id).user_id
     with clock.frozen(T0):
         for each in (deal, fresh):
-            opened = client.post("/api/v1/leader/groups", json={"deal_id": each}, headers=_owner(shop, leader_user))
+            opened = client.post("/api/v1/leader/groups", json={"deal_id": each}, headers=shop.leader_auth())
             assert opened.status_code == 201
         assert (
             client.post("/api/v1/orders", json=order_body(deal, 2), headers=shop.key(shop.shopper())).status_code == 201
