@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import checkout  # noqa: E402  (its seed, its gunicorn, its database helpers)
-from bench.wrkrun import Stats, Wrk, command, read_stats, require_wrk  # noqa: E402
+from bench.wrkrun import Stats, Wrk, add_env_option, command, env_pairs, read_stats, require_wrk  # noqa: E402
 
 LUA = ROOT / "bench" / "browse.lua"
 DATABASE = "gb_bench_browse"
@@ -148,24 +148,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers, each server")
     parser.add_argument("--warmup", type=float, default=3, help="unmeasured seconds before each server's runs")
     parser.add_argument("--shoppers", type=int, default=2000, help="signed-in shoppers (personalised reads)")
-    parser.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra environment for groupbuy's gunicorn (repeatable), e.g. GROUPBUY_READ_CACHE_SECONDS=0",
-    )
+    add_env_option(parser)
     parser.add_argument("--no-revalidate", action="store_true", help="skip the If-None-Match run")
     args = parser.parse_args()
     require_wrk()
     if args.connections % args.threads:
         sys.exit("--connections must be a multiple of --threads (wrk gives each thread connections / threads)")
-    extra_env = {}
-    for pair in args.env:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            sys.exit(f"--env wants KEY=VALUE, not {pair!r}")
-        extra_env[key] = value
+    extra_env = env_pairs(args.env)
     print("command: " + shlex.join([".venv/bin/python", "bench/browse.py", *sys.argv[1:]]))
     print(f"settings: {vars(args)}")
 

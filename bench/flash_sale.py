@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import checkout  # noqa: E402  (its seed, its gunicorn, its database helpers)
-from bench.wrkrun import Wrk, field_lines, fields, percentile, require_wrk  # noqa: E402
+from bench.wrkrun import Wrk, add_env_option, env_pairs, field_lines, fields, percentile, require_wrk  # noqa: E402
 
 DATABASE = "gb_bench_flash_sale"
 PORT = 18011
@@ -207,17 +207,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=120, help="longest a run may take, seconds")
     parser.add_argument("--stall", type=int, default=10, help="stop when no further buyer thread finished for so long")
     parser.add_argument("--seed", type=int, default=15, help="seed for the order of the shoppers")
-    parser.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra environment for groupbuy's gunicorn (repeatable), e.g. GROUPBUY_REDIS_URL=redis://127.0.0.1:6379/5",
-    )
+    add_env_option(parser)
     args = parser.parse_args()
-    extra_env = dict(pair.split("=", 1) for pair in args.env if "=" in pair)
-    if len(extra_env) != len(args.env):
-        sys.exit("--env wants KEY=VALUE")
+    extra_env = env_pairs(args.env)
     require_wrk()
     print("command: " + " ".join([".venv/bin/python", "bench/flash_sale.py", *sys.argv[1:]]))
     print(f"settings: {vars(args)}")

@@ -14,6 +14,7 @@ into a `Stats`.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import signal
@@ -23,6 +24,29 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def add_env_option(parser: argparse.ArgumentParser) -> None:
+    """``--env KEY=VALUE`` (repeatable): extra environment for groupbuy's gunicorn."""
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for groupbuy's gunicorn (repeatable), e.g. GROUPBUY_REDIS_URL=redis://127.0.0.1:6379/5"
+        " or GROUPBUY_READ_CACHE_SECONDS=0",
+    )
+
+
+def env_pairs(pairs: list[str]) -> dict[str, str]:
+    """The ``--env`` values as a mapping; exits naming the first that is not KEY=VALUE."""
+    extra: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            sys.exit(f"--env wants KEY=VALUE, not {pair!r}")
+        extra[key] = value
+    return extra
 
 
 def require_wrk() -> None:
