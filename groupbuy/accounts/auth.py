@@ -55,7 +55,7 @@ def optional_caller() -> Caller | None:
     """The caller if a valid token was sent, else None (public routes that personalise call this too)."""
     if "caller" not in g:
         token = bearer_token()
-        g.caller = identify_caller(token=token, now=clock.now(), alone=True) if token else None
+        g.caller = identify_caller(token=token, now=clock.now()) if token else None
         if g.caller is not None:
             structlog.contextvars.bind_contextvars(user_id=g.caller.id)
     return cast("Caller | None", g.caller)

@@ -16,8 +16,7 @@ from groupbuy.accounts.passwords import hash_password, password_problems, verify
 from groupbuy.accounts.service.codes import consume_code, find_account
 from groupbuy.accounts.service.users import new_user
 from groupbuy.accounts.wechat import WECHAT_LOGIN, InvalidWeChatCode, WeChatLoginClient, WeChatUnavailable
-from groupbuy.db import alone as own_connection
-from groupbuy.db import connection, db, transaction
+from groupbuy.db import alone, db, transaction
 from groupbuy.errors import Conflict, Forbidden, Invalid, Locked, Unauthorized, Unavailable
 from groupbuy.registry import registry
 from groupbuy.settings import settings
@@ -239,17 +238,13 @@ _CALLER = (
 )
 
 
-def identify_caller(*, token: str, now: datetime, alone: bool = False) -> Caller | None:
+def identify_caller(*, token: str, now: datetime) -> Caller | None:
     """The active user of a live token and their roles, in one statement; None if revoked, expired or suspended.
 
-    ``alone``: on a connection of its own in autocommit (``db.alone``), one round trip that opens no transaction:
-    the request's own unit of work, if it has one, starts afterwards (BEGIN with its first statement)."""
-    params = {"token_hash": token_digest(token), "now": now}
-    if alone:
-        with own_connection() as own:
-            rows = own.execute(_CALLER, params).all()
-    else:
-        rows = connection().execute(_CALLER, params).all()
+    The statement stands alone (``db.alone``: autocommit, one round trip, no transaction opened), so a request's own
+    unit of work, if it has one, begins afterwards with its first statement."""
+    with alone() as own:
+        rows = own.execute(_CALLER, {"token_hash": token_digest(token), "now": now}).all()
     if not rows:
         return None
     roles = frozenset(Role(r.role) for r in rows if r.role is not None)
