@@ -96,12 +96,6 @@ Index = Callable[[Any], Any]
 Part = tuple[str, Callable[[], Any]]
 
 
-def cached_json(key: str, build: Callable[[], Built]) -> tuple[bytes, str]:
-    """The anonymous JSON body of ``key`` and its ETag (see :func:`kept`)."""
-    found = kept(key, build)
-    return found.body, found.etag
-
-
 def kept(key: str, build: Callable[[], Built], part: Part | None = None, index: Index | None = None) -> Kept:
     """The anonymous JSON body of ``key`` and its ETag, and the caller's ``part`` if asked: each from the cache
     while current and fresh, else built; all of it read in one round trip. ``index`` picks what the doors need

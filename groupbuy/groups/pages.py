@@ -136,7 +136,5 @@ def deal_page(*, deal_id: int, now: datetime, leader_id: int | None) -> Response
 
 def group_page(*, group_id: int) -> Response:
     """A group's public page (404 for an unknown group)."""
-    body, etag = read_cache.cached_json(
-        f"group:{group_id}", lambda: (_GROUP.dump(service.get_group(group_id=group_id)), None)
-    )
-    return read_cache.json_response(body, etag)
+    found = read_cache.kept(f"group:{group_id}", lambda: (_GROUP.dump(service.get_group(group_id=group_id)), None))
+    return read_cache.json_response(found.body, found.etag)

@@ -41,7 +41,7 @@ class DealWithGroup(DealView):
     group: Group | None = None
 
 
-def groups_of_leader(leader_id: int | None, deal_ids: list[int]) -> dict[int, Group]:
+def _groups_of(leader_id: int | None, deal_ids: list[int]) -> dict[int, Group]:
     """The leader's groups for these deals, by deal (one query for the whole page)."""
     if leader_id is None or not deal_ids:
         return {}
@@ -54,7 +54,7 @@ def list_deals_with_groups(
 ) -> Page[DealWithGroup]:
     """The deals on sale (catalog's list and ranking), each with the leader's group for it."""
     found = list_deals_on_sale(q=q, category_id=category_id, page=page, page_size=page_size, now=now)
-    groups = groups_of_leader(leader_id, [view.id for view in found.items])
+    groups = _groups_of(leader_id, [view.id for view in found.items])
     items = [DealWithGroup(view.deal, now, groups.get(view.id)) for view in found.items]
     return Page(items=items, page=found.page, page_size=found.page_size, total=found.total)
 
@@ -62,7 +62,7 @@ def list_deals_with_groups(
 def get_deal_with_group(*, deal_id: int, now: datetime, leader_id: int | None) -> DealWithGroup:
     """A deal's page (catalog's rule for which deals show), with the leader's group for it."""
     view = get_deal_view(deal_id=deal_id, now=now)
-    return DealWithGroup(view.deal, now, groups_of_leader(leader_id, [deal_id]).get(deal_id))
+    return DealWithGroup(view.deal, now, _groups_of(leader_id, [deal_id]).get(deal_id))
 
 
 def share_url(group_id: int) -> str:
