@@ -15,7 +15,8 @@ from groupbuy.catalog.models import Deal, UserDealPurchase
 from groupbuy.db import db
 from groupbuy.groups.models import Group
 from groupbuy.idempotency.models import IdempotencyKey
-from groupbuy.orders.models import Order, OrderLine
+from groupbuy.orders.enums import OrderEvent
+from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 from groupbuy.orders.service import checkout
 from tests.conftest import tune
 from tests.factories.market import T0, Shop, order_body
@@ -284,3 +285,38 @@ def test_order_numbers_are_not_a_sequence(shop: Shop, client: FlaskClient) -> No
     tails = [int(n[10:]) for n in numbers]
     assert len(set(numbers)) == 3
     assert sorted(tails) != list(range(min(tails), min(tails) + 3))
+
+
+def test_a_taken_order_number_is_drawn_again_and_its_timeline_row_is_written_once(
+    shop: Shop, client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order and its `place` row go in one statement on PostgreSQL: a clash on the number must write neither."""
+    deal = shop.deal()
+    first, second = shop.shopper(), shop.shopper()
+    with clock.frozen(T0):
+        taken = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(first)).json["order_no"]
+        draws = iter([taken, taken, "GB" + "7" * 18])
+        monkeypatch.setattr(checkout, "new_order_no", lambda now: next(draws))
+        response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(second))
+    assert response.status_code == 201, response.json
+    assert response.json["order_no"] == "GB" + "7" * 18
+    with app.app_context():
+        events = db.session.execute(select(OrderTimelineEvent.order_id, OrderTimelineEvent.event)).all()
+        assert sorted(events) == sorted((o, OrderEvent.PLACE) for o in db.session.scalars(select(Order.id)))
+        assert _count(Order) == 2
+
+
+def test_five_taken_order_numbers_refuse_the_order_and_leave_nothing(
+    shop: Shop, client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deal = shop.deal(stock=10)
+    first, second = shop.shopper(), shop.shopper()
+    with clock.frozen(T0):
+        taken = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(first)).json["order_no"]
+        monkeypatch.setattr(checkout, "new_order_no", lambda now: taken)
+        with unchanged(app, Order, OrderTimelineEvent, OrderLine, Group, UserDealPurchase):
+            response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(second))
+    assert response.status_code == 409, response.json
+    assert response.json["code"] == "order_no_exhausted"
+    with app.app_context():
+        assert db.session.get_one(Deal, deal).stock_available == 9

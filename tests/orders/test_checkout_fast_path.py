@@ -60,15 +60,19 @@ def test_the_checkout_answer_is_what_a_later_get_shows(
     assert (posted.json["address"] is not None) == (fulfilment == "delivery")
 
 
-# Statements per POST /orders, from the token check to the commit, for one line picked up: the caller, the
-# shopper with their leader, the deals, the limit, the order, its timeline row, the group, the stock, the lines,
-# the cart, the idempotency key. PostgreSQL begins and commits without a statement of its own; SQLite's BEGIN
-# IMMEDIATE for the checkout is sent by our pysqlite recipe (groupbuy/db.py). The token check stands alone in
-# autocommit (db.alone) and opens no transaction.
-ONE_LINE = {"postgresql": 11, "sqlite": 12}
+# Statements per POST /orders of given items, from the token check to the commit, for one line picked up: the
+# caller; the shopper with their leader and the deals ordered (one read); the limit; the order with its timeline
+# row; the group; the stock; the lines; the idempotency key. A shopper without a cart has nothing to clear.
+# PostgreSQL begins and commits without a statement of its own and writes the order and its timeline row in one
+# statement; SQLite's BEGIN IMMEDIATE for the checkout is sent by our pysqlite recipe (groupbuy/db.py), and the
+# timeline row is a statement of its own there. The token check stands alone in autocommit (db.alone) and opens
+# no transaction.
+ONE_LINE = {"postgresql": 8, "sqlite": 10}
 # Each further deal adds its limit, group and stock statements; PostgreSQL inserts all lines in one statement,
 # SQLite one per line (no ordered RETURNING for a multi-row INSERT there).
 PER_FURTHER_LINE = {"postgresql": 3, "sqlite": 4}
+FROM_CART = 2  # the cart taken, then its deals read on their own (their ids are known only then)
+CART_CLEARED = 1  # ordering given items while the cart holds some: the ordered deals' lines leave it
 DELIVERY = 1  # the address, read to snapshot it
 
 
@@ -102,6 +106,23 @@ def test_a_checkout_from_the_cart_answers_and_costs_the_same(shop: Shop, client:
             posted = client.post("/api/v1/orders", json={"from_cart": True, "fulfilment": "pickup"}, headers=headers)
     assert posted.status_code == 201, posted.json
     dialect = _dialect(app)
-    assert len(sent) == ONE_LINE[dialect] + PER_FURTHER_LINE[dialect], sent  # the cart is taken, not cleared after
+    assert len(sent) == ONE_LINE[dialect] + PER_FURTHER_LINE[dialect] + FROM_CART, sent  # taken, not cleared after
     with clock.frozen(LATER):
         assert client.get(f"/api/v1/orders/{posted.json['id']}", headers=headers).json == posted.json
+
+
+def test_ordering_items_clears_them_from_a_cart_at_the_cost_of_one_statement(
+    shop: Shop, client: FlaskClient, app: Flask
+) -> None:
+    ordered, kept = shop.deal(), shop.deal(price_fen=1500)
+    buyer = shop.shopper()
+    headers = shop.key(buyer)
+    with clock.frozen(T0):
+        for deal in (ordered, kept):
+            client.post("/api/v1/cart/items", json={"deal_id": deal, "quantity": 2}, headers=shop.auth(buyer))
+        with statements_sent(app, width=48) as sent:
+            posted = client.post("/api/v1/orders", json=_body([ordered], "pickup", None), headers=headers)
+        assert posted.status_code == 201, posted.json
+        assert len(sent) == ONE_LINE[_dialect(app)] + CART_CLEARED, sent
+        lines = client.get("/api/v1/cart", headers=shop.auth(buyer)).json["lines"]
+    assert [line["deal_id"] for line in lines] == [kept]

@@ -31,7 +31,13 @@ from groupbuy.catalog.service.products import (
     update_product,
     update_sku,
 )
-from groupbuy.catalog.service.sale import DealForSale, deals_for_sale, reserve_deal_stock
+from groupbuy.catalog.service.sale import (
+    DealForSale,
+    deals_for_sale,
+    deals_for_sale_of,
+    deals_for_sale_subquery,
+    reserve_deal_stock,
+)
 
 __all__ = [
     "DealForSale",
@@ -46,6 +52,8 @@ __all__ = [
     "deal_on_sale",
     "deal_phase",
     "deals_for_sale",
+    "deals_for_sale_of",
+    "deals_for_sale_subquery",
     "delete_category",
     "get_deal",
     "get_deal_view",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Subquery, bindparam, select, update
 
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
 from groupbuy.catalog.models import Deal, Product, Sku
@@ -29,21 +31,23 @@ class DealForSale:
     category_id: int  # coupons scoped to a category
 
 
+# Labelled, so that checkout can join these columns to its first read of the shopper (deals_for_sale_columns).
+_FOR_SALE_COLUMNS = (
+    Deal.id.label("deal_id"),
+    Deal.status.label("deal_status"),
+    Deal.starts_at.label("deal_starts_at"),
+    Deal.cutoff_at.label("deal_cutoff_at"),
+    Deal.group_price_fen.label("deal_group_price_fen"),
+    Deal.pickup_date.label("deal_pickup_date"),
+    Deal.limit_per_user.label("deal_limit_per_user"),
+    Deal.stock_available.label("deal_stock_available"),
+    Product.status.label("deal_product_status"),
+    Product.name.label("deal_product_name"),
+    Sku.spec.label("deal_spec"),
+    Product.category_id.label("deal_category_id"),
+)
 _DEALS_FOR_SALE = (
-    select(
-        Deal.id,
-        Deal.status,
-        Deal.starts_at,
-        Deal.cutoff_at,
-        Deal.group_price_fen,
-        Deal.pickup_date,
-        Deal.limit_per_user,
-        Deal.stock_available,
-        Product.status.label("product_status"),
-        Product.name,
-        Sku.spec,
-        Product.category_id,
-    )
+    select(*_FOR_SALE_COLUMNS)
     .join(Sku, Sku.id == Deal.sku_id)
     .join(Product, Product.id == Sku.product_id)
     .where(Deal.id.in_(bindparam("deal_ids", expanding=True)))
@@ -63,22 +67,35 @@ _TAKE_STOCK = (
 
 def deals_for_sale(*, deal_ids: list[int], now: datetime) -> dict[int, DealForSale]:
     """The deals with these ids (missing ones absent), each marked on sale or not, in one statement."""
-    rows = connection().execute(_DEALS_FOR_SALE, {"deal_ids": deal_ids}).all()
+    return deals_for_sale_of(connection().execute(_DEALS_FOR_SALE, {"deal_ids": deal_ids}).all(), now=now)
+
+
+def deals_for_sale_subquery() -> Subquery:
+    """The read of deals_for_sale as a subquery (bound parameter ``deal_ids``, columns ``deal_*``), for a caller
+    that joins it to a read of its own and so saves a round trip; deals_for_sale_of turns its rows into deals."""
+    return _DEALS_FOR_SALE.subquery("for_sale")
+
+
+def deals_for_sale_of(rows: Iterable[Any], *, now: datetime) -> dict[int, DealForSale]:
+    """Rows holding the ``deal_*`` columns as deals (rows whose deal_id is NULL, an outer join's, are skipped)."""
     return {
-        row.id: DealForSale(
-            id=row.id,
-            on_sale=phase_of(status=row.status, starts_at=row.starts_at, cutoff_at=row.cutoff_at, now=now)
+        row.deal_id: DealForSale(
+            id=row.deal_id,
+            on_sale=phase_of(
+                status=row.deal_status, starts_at=row.deal_starts_at, cutoff_at=row.deal_cutoff_at, now=now
+            )
             is DealPhase.ON_SALE
-            and row.product_status is ProductStatus.ACTIVE,
-            group_price_fen=row.group_price_fen,
-            pickup_date=row.pickup_date,
-            limit_per_user=row.limit_per_user,
-            stock_available=row.stock_available,
-            product_name=row.name,
-            spec=row.spec,
-            category_id=row.category_id,
+            and row.deal_product_status is ProductStatus.ACTIVE,
+            group_price_fen=row.deal_group_price_fen,
+            pickup_date=row.deal_pickup_date,
+            limit_per_user=row.deal_limit_per_user,
+            stock_available=row.deal_stock_available,
+            product_name=row.deal_product_name,
+            spec=row.deal_spec,
+            category_id=row.deal_category_id,
         )
         for row in rows
+        if row.deal_id is not None
     }
 
 

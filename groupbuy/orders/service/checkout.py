@@ -16,13 +16,20 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, bindparam, delete, func, insert, select
+from sqlalchemy import BigInteger, bindparam, delete, exists, func, insert, select, true
+from sqlalchemy.dialects import postgresql
 
 from groupbuy.accounts.enums import Tier
 from groupbuy.accounts.models import User
 from groupbuy.cart.models import CartItem
 from groupbuy.catalog.models import UserDealPurchase
-from groupbuy.catalog.service import DealForSale, deals_for_sale, reserve_deal_stock
+from groupbuy.catalog.service import (
+    DealForSale,
+    deals_for_sale,
+    deals_for_sale_of,
+    deals_for_sale_subquery,
+    reserve_deal_stock,
+)
 from groupbuy.coupons.service import CouponTerms, PricedLine, line_discounts, lock_coupon, with_coupon
 from groupbuy.db import Base, connection, transaction, upsert_insert
 from groupbuy.errors import Conflict, Invalid, NotFound
@@ -130,14 +137,25 @@ _WHO = (
         Leader.lng,
         MembershipTier.rank.label("tier_rank"),  # the shopper's tier, and whether it may use member prices
         MembershipTier.member_price_enabled,
+        exists().where(CartItem.user_id == User.id).label("has_cart"),  # no cart: nothing to clear after ordering
     )
     .select_from(User)
     .outerjoin(Leader, Leader.id == _CHOSEN)
     .outerjoin(MembershipTier, MembershipTier.code == User.tier)
     .where(User.id == bindparam("user_id"))
 )
-# The same read with the shopper's coupon joined in (checkout with coupon_id): no extra round trip for it.
-_WHO_COUPON = with_coupon(cast(Any, _WHO), user_id=User.id, leader_id=Leader.id)
+# Ordering given items: the same read with each deal ordered joined to it (deals_for_sale's columns, ``deal_*``):
+# one row per deal found, or one row whose deal columns are NULL. The deals cost no round trip of their own.
+_FOR_SALE = deals_for_sale_subquery()
+_WHO_DEALS = _WHO.add_columns(*_FOR_SALE.c).outerjoin(_FOR_SALE, true())
+# Each read with the shopper's coupon joined in (checkout with coupon_id): no extra round trip for it either.
+# Keyed by (from_cart, with a coupon).
+_FIRST_READ = {
+    (False, False): _WHO_DEALS,
+    (False, True): with_coupon(cast(Any, _WHO_DEALS), user_id=User.id, leader_id=Leader.id),
+    (True, False): _WHO,
+    (True, True): with_coupon(cast(Any, _WHO), user_id=User.id, leader_id=Leader.id),
+}
 _TAKE_CART = (
     delete(CartItem).where(CartItem.user_id == bindparam("user_id")).returning(CartItem.deal_id, CartItem.quantity)
 )
@@ -159,14 +177,44 @@ def _count_limit(dialect_name: str) -> Any:
     ).returning(UserDealPurchase.quantity)
 
 
+_ORDER_COLUMNS = [c for c in Order.__table__.columns if not c.primary_key]
+_EVENT_COLUMNS = ["event", "from_status", "to_status", "actor", "note", "at"]
+
+
 @functools.cache
 def _add_order(dialect_name: str) -> Any:
-    """Insert an order unless its number is taken: a clash returns no row, not an error."""
-    return upsert_insert(dialect_name, Order).on_conflict_do_nothing().returning(Order.id)
+    """Insert an order unless its number is taken: a clash returns no row, not an error.
+
+    PostgreSQL: with its `place` timeline row in the same statement (a data-modifying WITH), one round trip; the
+    timeline row's values are bound as ``event_<column>``. SQLite (in-process, no round trips to save): the
+    order alone, and `_insert_order` adds the timeline row.
+    """
+    if dialect_name != "postgresql":
+        return upsert_insert(dialect_name, Order).on_conflict_do_nothing().returning(Order.id)
+    order = (
+        postgresql.insert(Order)
+        .values({c.key: bindparam(c.key, type_=c.type) for c in _ORDER_COLUMNS})
+        .on_conflict_do_nothing()
+        .returning(Order.id)
+        .cte("placed_order")
+    )
+    events = OrderTimelineEvent.__table__.c
+    return (
+        insert(OrderTimelineEvent)
+        .from_select(
+            ["order_id", *_EVENT_COLUMNS],
+            select(order.c.id, *(bindparam(f"event_{k}", type_=events[k].type) for k in _EVENT_COLUMNS)),
+        )
+        .returning(OrderTimelineEvent.order_id)
+    )
 
 
-def _check_deals(merged: list[CheckoutItem], now: datetime) -> list[tuple[DealForSale, int]]:
-    deals = deals_for_sale(deal_ids=[i.deal_id for i in merged], now=now)
+def _check_deals(
+    merged: list[CheckoutItem], now: datetime, deals: dict[int, DealForSale] | None
+) -> list[tuple[DealForSale, int]]:
+    """The deals ordered, each on sale with enough stock left; ``deals`` as read already, or None to read them."""
+    if deals is None:
+        deals = deals_for_sale(deal_ids=[i.deal_id for i in merged], now=now)
     wanted = []
     for item in merged:
         deal = deals.get(item.deal_id)
@@ -215,10 +263,14 @@ def place_order(
     """
     with transaction():
         conn = connection()
-        if coupon_id is None:
-            who = conn.execute(_WHO, {"user_id": user_id, "leader_id": leader_id}).one()
-        else:
-            who = conn.execute(_WHO_COUPON, {"user_id": user_id, "leader_id": leader_id, "coupon_id": coupon_id}).one()
+        params: dict[str, Any] = {"user_id": user_id, "leader_id": leader_id, "coupon_id": coupon_id}
+        if not from_cart:
+            params["deal_ids"] = sorted({item.deal_id for item in items or ()})
+        rows = conn.execute(_FIRST_READ[from_cart, coupon_id is not None], params).all()
+        if not rows:  # the caller's own account, checked a moment ago: gone only if closed meanwhile
+            raise NotFound()
+        who = rows[0]
+        deals = None if from_cart else deals_for_sale_of(rows, now=now)
         if who.chosen_id is None:
             raise Invalid("leader_required", errors={"leader_id": ["choose a leader (pickup point) first"]})
         if who.leader_id is None or who.status is not LeaderStatus.ACTIVE:
@@ -232,7 +284,7 @@ def place_order(
             raise Invalid("empty_order", errors={"items": ["nothing to order"]})
         merged = _merge(items)
         address = delivery_address(user_id, who, fulfilment, address_id)
-        wanted = _check_deals(merged, now)
+        wanted = _check_deals(merged, now, deals)
         prices = prices_for(conn, who, wanted)
         discounts = _coupon_discounts(who, user_id, wanted, prices, now) if coupon_id is not None else [0] * len(wanted)
         _count_limits(conn, user_id, wanted)
@@ -269,7 +321,7 @@ def place_order(
                 raise Conflict("deal_sold_out")
             lines.append(_line(order_id, deal, group_id, quantity, prices[deal.id], discount))
         line_ids = conn.execute(_ADD_LINES, lines).scalars().all()
-        if not from_cart:
+        if not from_cart and who.has_cart:
             conn.execute(_CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in merged]})
         return PlacedOrder(
             id=order_id,
@@ -376,16 +428,7 @@ def _insert_order(
         "updated_at": now,
     }
     columns["payable_fen"] = items_fen + delivery_fee - columns["discount_fen"]
-    statement = _add_order(conn.dialect.name)
-    for _ in range(5):
-        columns["order_no"] = new_order_no(now)
-        order_id = conn.execute(statement, columns).scalar()
-        if order_id is not None:
-            break
-    else:
-        raise Conflict("order_no_exhausted")
-    placed = {
-        "order_id": order_id,
+    placed: dict[str, Any] = {
         "event": OrderEvent.PLACE,
         "from_status": None,
         "to_status": OrderStatus.PENDING_PAYMENT,
@@ -393,5 +436,18 @@ def _insert_order(
         "note": f"使用优惠券「{coupon[1]}」，优惠 {yuan(discount)}"[:500] if coupon else None,
         "at": now,
     }
-    conn.execute(_ADD_PLACED_EVENT, placed)
+    together = conn.dialect.name == "postgresql"  # the timeline row goes in the order's own statement
+    statement = _add_order(conn.dialect.name)
+    if together:
+        columns.update({f"event_{k}": v for k, v in placed.items()})
+    for _ in range(5):
+        columns["order_no"] = new_order_no(now)
+        order_id = conn.execute(statement, columns).scalar()
+        if order_id is not None:
+            break
+    else:
+        raise Conflict("order_no_exhausted")
+    placed["order_id"] = order_id
+    if not together:
+        conn.execute(_ADD_PLACED_EVENT, placed)
     return order_id, columns, placed
