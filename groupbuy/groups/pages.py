@@ -41,27 +41,30 @@ _RECENT_PROGRESS = (
 RECENT = timedelta(days=2)  # a leader's groups kept together: those of deals on sale or closed since
 
 
-def _shown(rows: Iterable[Any]) -> dict[int, dict[str, Any]]:
-    """Groups as the deal answers show them (``GroupProgressSchema``), by deal."""
+def _shown(rows: Iterable[Any]) -> dict[int, bytes]:
+    """Groups as the deal answers show them (``GroupProgressSchema``), by deal, each already as its JSON: a
+    leader's kept groups are rendered once, not once per page that shows them."""
     return {
-        row.deal_id: {
-            "id": row.id,
-            "status": row.status.value,
-            "units_ordered": row.units_reserved,
-            "units_paid": row.units_paid,
-        }
+        row.deal_id: _compact(
+            {
+                "id": row.id,
+                "status": row.status.value,
+                "units_ordered": row.units_reserved,
+                "units_paid": row.units_paid,
+            }
+        )
         for row in rows
     }
 
 
-def group_progress_of(leader_id: int, deal_ids: list[int]) -> dict[int, dict[str, Any]]:
+def group_progress_of(leader_id: int, deal_ids: list[int]) -> dict[int, bytes]:
     """The leader's groups for these deals, by deal, in one statement and without loading objects."""
     if not deal_ids:
         return {}
     return _shown(connection().execute(_PROGRESS, {"leader_id": leader_id, "deal_ids": deal_ids}))
 
 
-def recent_progress_of(leader_id: int, now: datetime) -> tuple[float, dict[int, dict[str, Any]]]:
+def recent_progress_of(leader_id: int, now: datetime) -> tuple[float, dict[int, bytes]]:
     """The leader's groups for every deal whose cutoff is after ``now - RECENT`` (a deal such a page shows), and
     that moment: one entry per leader serves all their neighbours' deal pages and list pages."""
     since = now - RECENT
@@ -70,6 +73,7 @@ def recent_progress_of(leader_id: int, now: datetime) -> tuple[float, dict[int, 
 
 
 _NO_GROUP = b'"group":null'  # each deal's group in an anonymous body: exactly once per deal, in page order
+_NULL = b"null"
 
 
 def _answer(
@@ -84,7 +88,8 @@ def _answer(
     if leader_id is None:  # the index is kept too, for the signed-in callers who come next
         found = read_cache.kept(key, build, index=index)
         return read_cache.json_response(found.body, found.etag)
-    part = (f"leader:{leader_id}:groups", lambda: recent_progress_of(leader_id, now))
+    # The key names the format: workers of an older release, sharing the cache during a deploy, kept dicts here.
+    part = (f"leader:{leader_id}:group-json", lambda: recent_progress_of(leader_id, now))
     found = read_cache.kept(key, build, part=part, index=index)
     since, groups = found.part
     deals = found.index if found.index is not None else index(json.loads(found.body))  # an entry kept without one
@@ -95,7 +100,7 @@ def _answer(
     pieces = found.body.split(_NO_GROUP)
     if len(pieces) != len(deals) + 1:
         raise RuntimeError(f"kept page {key} does not match its index")
-    shown = [b'"group":' + _compact(known.get(deal_id)) for deal_id, _ in deals]
+    shown = [b'"group":' + known.get(deal_id, _NULL) for deal_id, _ in deals]
     return read_cache.json_response(
         b"".join(piece for pair in zip(pieces, [*shown, b""], strict=True) for piece in pair)
     )
