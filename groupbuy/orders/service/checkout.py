@@ -1,45 +1,45 @@
 """Checkout: a cart (or explicit items) becomes one order per leader, with stock, limits and groups reserved.
 
-The hot path of the product, so it runs prebuilt Core statements on the session's connection: one read for
-the shopper's leader, one for the deals, then the conditional writes. Its idempotency key is kept by the HTTP
+The hot path of the product, so it runs prebuilt Core statements (checkout_sql.py) on the session's connection:
+one read for the shopper, their leader and the deals ordered, then the conditional writes. Its idempotency key is kept by the HTTP
 door in the same transaction (idempotency.service.answer_once); checkout itself knows nothing of keys.
 The order it returns is a PlacedOrder built from what was written, not read back: building transient models
 cost a tenth of the request's Python time (measured with py-spy). The columns checkout does not decide take
-the model's own defaults (`_column_defaults`); tests/orders/test_checkout_fast_path.py holds the answer to a
+the model's own defaults (`checkout_sql.column_defaults`); tests/orders/test_checkout_fast_path.py holds the answer to a
 later GET of the same order and pins the statements a checkout costs.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from typing import Any, cast
-
-from sqlalchemy import BigInteger, bindparam, delete, exists, func, insert, select, true
-from sqlalchemy.dialects import postgresql
+from typing import Any
 
 from groupbuy.accounts.enums import Tier
-from groupbuy.accounts.models import User
-from groupbuy.cart.models import CartItem
-from groupbuy.catalog.models import UserDealPurchase
 from groupbuy.catalog.service import (
     DealForSale,
     deals_for_sale,
     deals_for_sale_of,
-    deals_for_sale_subquery,
     reserve_deal_stock,
 )
-from groupbuy.coupons.service import CouponTerms, PricedLine, line_discounts, lock_coupon, with_coupon
-from groupbuy.db import Base, connection, transaction, upsert_insert
+from groupbuy.coupons.service import CouponTerms, PricedLine, line_discounts, lock_coupon
+from groupbuy.db import connection, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
-from groupbuy.leaders.models import Leader
-from groupbuy.membership.models import MembershipTier
 from groupbuy.notifications.templates import yuan
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
-from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
+from groupbuy.orders.service.checkout_sql import (
+    ADD_LINES,
+    ADD_PLACED_EVENT,
+    CLEAR_CART_LINES,
+    FIRST_READ,
+    LINE_DEFAULTS,
+    ORDER_DEFAULTS,
+    TAKE_CART,
+    add_order,
+    count_limit,
+)
 from groupbuy.orders.service.delivery import delivery_address
 from groupbuy.orders.service.numbers import new_order_no
 from groupbuy.orders.service.pricing import Price, prices_for
@@ -122,93 +122,6 @@ def _merge(items: list[CheckoutItem]) -> list[CheckoutItem]:
     return merged
 
 
-# The shopper's chosen leader (given, else their current one).
-_CHOSEN = func.coalesce(bindparam("leader_id", type_=BigInteger), User.current_leader_id)
-_WHO = (
-    select(
-        _CHOSEN.label("chosen_id"),
-        Leader.id.label("leader_id"),
-        Leader.status,
-        Leader.offers_delivery,
-        Leader.delivery_fee_fen,
-        Leader.delivery_radius_m,
-        Leader.orders_paused,
-        Leader.lat,
-        Leader.lng,
-        MembershipTier.rank.label("tier_rank"),  # the shopper's tier, and whether it may use member prices
-        MembershipTier.member_price_enabled,
-        exists().where(CartItem.user_id == User.id).label("has_cart"),  # no cart: nothing to clear after ordering
-    )
-    .select_from(User)
-    .outerjoin(Leader, Leader.id == _CHOSEN)
-    .outerjoin(MembershipTier, MembershipTier.code == User.tier)
-    .where(User.id == bindparam("user_id"))
-)
-# Ordering given items: the same read with each deal ordered joined to it (deals_for_sale's columns, ``deal_*``):
-# one row per deal found, or one row whose deal columns are NULL. The deals cost no round trip of their own.
-_FOR_SALE = deals_for_sale_subquery()
-_WHO_DEALS = _WHO.add_columns(*_FOR_SALE.c).outerjoin(_FOR_SALE, true())
-# Each read with the shopper's coupon joined in (checkout with coupon_id): no extra round trip for it either.
-# Keyed by (from_cart, with a coupon).
-_FIRST_READ = {
-    (False, False): _WHO_DEALS,
-    (False, True): with_coupon(cast(Any, _WHO_DEALS), user_id=User.id, leader_id=Leader.id),
-    (True, False): _WHO,
-    (True, True): with_coupon(cast(Any, _WHO), user_id=User.id, leader_id=Leader.id),
-}
-_TAKE_CART = (
-    delete(CartItem).where(CartItem.user_id == bindparam("user_id")).returning(CartItem.deal_id, CartItem.quantity)
-)
-_CLEAR_CART_LINES = delete(CartItem).where(
-    CartItem.user_id == bindparam("user_id"), CartItem.deal_id.in_(bindparam("deal_ids", expanding=True))
-)
-_ADD_LINES = insert(OrderLine).returning(OrderLine.id, sort_by_parameter_order=True)
-_ADD_PLACED_EVENT = insert(OrderTimelineEvent)
-
-
-@functools.cache
-def _count_limit(dialect_name: str) -> Any:
-    """Count units against the per-user limit: insert, or add to the row only while the sum stays within it."""
-    statement = upsert_insert(dialect_name, UserDealPurchase)
-    return statement.on_conflict_do_update(
-        index_elements=["user_id", "deal_id"],
-        set_={"quantity": UserDealPurchase.quantity + statement.excluded.quantity},
-        where=UserDealPurchase.quantity + statement.excluded.quantity <= bindparam("limit_per_user"),
-    ).returning(UserDealPurchase.quantity)
-
-
-_ORDER_COLUMNS = [c for c in Order.__table__.columns if not c.primary_key]
-_EVENT_COLUMNS = ["event", "from_status", "to_status", "actor", "note", "at"]
-
-
-@functools.cache
-def _add_order(dialect_name: str) -> Any:
-    """Insert an order unless its number is taken: a clash returns no row, not an error.
-
-    PostgreSQL: with its `place` timeline row in the same statement (a data-modifying WITH), one round trip; the
-    timeline row's values are bound as ``event_<column>``. SQLite (in-process, no round trips to save): the
-    order alone, and `_insert_order` adds the timeline row.
-    """
-    if dialect_name != "postgresql":
-        return upsert_insert(dialect_name, Order).on_conflict_do_nothing().returning(Order.id)
-    order = (
-        postgresql.insert(Order)
-        .values({c.key: bindparam(c.key, type_=c.type) for c in _ORDER_COLUMNS})
-        .on_conflict_do_nothing()
-        .returning(Order.id)
-        .cte("placed_order")
-    )
-    events = OrderTimelineEvent.__table__.c
-    return (
-        insert(OrderTimelineEvent)
-        .from_select(
-            ["order_id", *_EVENT_COLUMNS],
-            select(order.c.id, *(bindparam(f"event_{k}", type_=events[k].type) for k in _EVENT_COLUMNS)),
-        )
-        .returning(OrderTimelineEvent.order_id)
-    )
-
-
 def _check_deals(
     merged: list[CheckoutItem], now: datetime, deals: dict[int, DealForSale] | None
 ) -> list[tuple[DealForSale, int]]:
@@ -229,7 +142,7 @@ def _check_deals(
 
 
 def _count_limits(conn: Any, user_id: int, wanted: list[tuple[DealForSale, int]]) -> None:
-    statement = _count_limit(conn.dialect.name)
+    statement = count_limit(conn.dialect.name)
     for deal, quantity in wanted:
         counted = (
             quantity <= deal.limit_per_user
@@ -266,7 +179,7 @@ def place_order(
         params: dict[str, Any] = {"user_id": user_id, "leader_id": leader_id, "coupon_id": coupon_id}
         if not from_cart:
             params["deal_ids"] = sorted({item.deal_id for item in items or ()})
-        rows = conn.execute(_FIRST_READ[from_cart, coupon_id is not None], params).all()
+        rows = conn.execute(FIRST_READ[from_cart, coupon_id is not None], params).all()
         if not rows:  # the caller's own account, checked a moment ago: gone only if closed meanwhile
             raise NotFound()
         who = rows[0]
@@ -278,7 +191,7 @@ def place_order(
         if who.orders_paused:
             raise Conflict("leader_paused")
         if from_cart:  # taken out of the cart now; a refusal rolls this back with everything else
-            taken = conn.execute(_TAKE_CART, {"user_id": user_id})
+            taken = conn.execute(TAKE_CART, {"user_id": user_id})
             items = [CheckoutItem(deal_id=r.deal_id, quantity=r.quantity) for r in taken]
         if not items:
             raise Invalid("empty_order", errors={"items": ["nothing to order"]})
@@ -320,9 +233,9 @@ def place_order(
             if not reserve_deal_stock(deal_id=deal.id, quantity=quantity):
                 raise Conflict("deal_sold_out")
             lines.append(_line(order_id, deal, group_id, quantity, prices[deal.id], discount))
-        line_ids = conn.execute(_ADD_LINES, lines).scalars().all()
+        line_ids = conn.execute(ADD_LINES, lines).scalars().all()
         if not from_cart and who.has_cart:
-            conn.execute(_CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in merged]})
+            conn.execute(CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in merged]})
         return PlacedOrder(
             id=order_id,
             lines=[
@@ -335,30 +248,6 @@ def place_order(
 
 
 _SHOWN = [f.name for f in fields(PlacedOrder) if f.name not in ("id", "lines", "events")]
-
-
-def _column_defaults(model: type[Base]) -> dict[str, Any]:
-    """What each column holds after an INSERT that leaves it out: its scalar default, NULL if nullable.
-
-    Required columns without a default are not listed: checkout must write them (the INSERT fails otherwise). A
-    server-side or computed default fails here, at import: checkout could not answer it without reading back.
-    """
-    values: dict[str, Any] = {}
-    for column in model.__table__.columns:
-        if column.server_default is not None or (column.default is not None and not column.default.is_scalar):
-            raise TypeError(f"{column}: checkout cannot know this default without reading the row back")
-        if column.primary_key:
-            continue
-        if column.default is not None:
-            values[column.key] = column.default.arg
-        elif column.nullable:
-            values[column.key] = None
-    return values
-
-
-# Checkout writes what it decides over these: every other column is what the model would have made it.
-_ORDER_DEFAULTS = _column_defaults(Order)
-_LINE_DEFAULTS = _column_defaults(OrderLine)
 
 
 def _coupon_discounts(
@@ -379,7 +268,7 @@ def _line(
 ) -> dict[str, Any]:
     unit_price, kind, tier = price
     return {
-        **_LINE_DEFAULTS,
+        **LINE_DEFAULTS,
         "order_id": order_id,
         "deal_id": deal.id,
         "group_id": group_id,
@@ -412,7 +301,7 @@ def _insert_order(
     """Insert the order and its `place` timeline row; its id, columns and timeline row."""
     window = timedelta(minutes=settings().payment_window_minutes)
     columns: dict[str, Any] = {
-        **_ORDER_DEFAULTS,
+        **ORDER_DEFAULTS,
         "user_id": user_id,
         "leader_id": leader_id,
         "status": OrderStatus.PENDING_PAYMENT,
@@ -437,7 +326,7 @@ def _insert_order(
         "at": now,
     }
     together = conn.dialect.name == "postgresql"  # the timeline row goes in the order's own statement
-    statement = _add_order(conn.dialect.name)
+    statement = add_order(conn.dialect.name)
     if together:
         columns.update({f"event_{k}": v for k, v in placed.items()})
     for _ in range(5):
@@ -449,5 +338,5 @@ def _insert_order(
         raise Conflict("order_no_exhausted")
     placed["order_id"] = order_id
     if not together:
-        conn.execute(_ADD_PLACED_EVENT, placed)
+        conn.execute(ADD_PLACED_EVENT, placed)
     return order_id, columns, placed
