@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Config, Flask
 
+from groupbuy.db import AUTOCOMMIT_BIND
 from groupbuy.settings import (
     DEFAULT_SECRET_KEY,
     EXTENSION_KEY,
@@ -46,6 +47,17 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> Settings:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings)
+    if not settings.database_url.startswith("sqlite"):
+        # A pool of its own whose connections stay in autocommit, for db.alone(): the token check of every signed-in
+        # request and the cart add. Borrowing a session connection instead costs switching it to autocommit and
+        # back (~30 µs of CPU a statement, measured on PostgreSQL). Same database and options.
+        app.config["SQLALCHEMY_BINDS"] = {
+            AUTOCOMMIT_BIND: {
+                "url": settings.database_url,
+                **engine_options(settings),
+                "isolation_level": "AUTOCOMMIT",
+            }
+        }
     app.config["RATELIMIT_STORAGE_URI"] = limiter_storage(settings)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.extensions[EXTENSION_KEY] = settings

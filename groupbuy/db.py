@@ -86,6 +86,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+AUTOCOMMIT_BIND = "autocommit"  # db.engines key of the pool db.alone() uses on PostgreSQL (groupbuy/config.py)
 
 # Set while a write transaction is opening, so SQLite starts it with BEGIN IMMEDIATE
 # (take the write lock up front and wait busy_timeout, instead of failing on upgrade).
@@ -275,8 +276,19 @@ def alone() -> Iterator[Connection]:
     if db.session().info.get("tx_depth"):
         yield connection()
         return
+    engine = db.engines.get(AUTOCOMMIT_BIND)  # PostgreSQL: a pool that stays in autocommit (groupbuy/config.py)
+    if engine is not None:
+        with engine.connect() as own:
+            yield own
+        return
     with db.engine.connect() as own:
         yield own.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of every engine of this app: the session's and the autocommit pool's."""
+    for engine in db.engines.values():
+        engine.dispose()
 
 
 def connection() -> Connection:

@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 import groupbuy.models  # noqa: F401 - every table on the metadata
 from groupbuy import create_app
 from groupbuy.accounts.models import AuthToken, User, VerificationCode, WeChatIdentity
-from groupbuy.db import db
+from groupbuy.db import db, dispose_engines
 from groupbuy.extensions import limiter
 from groupbuy.logging import log_formatter
 from groupbuy.notifications.models import OutboxMessage
@@ -117,7 +117,7 @@ def second_app(url: str, **more: Any) -> Iterator[Flask]:
     app = create_app(busy_config(url, **more))
     yield app
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 @pytest.fixture
@@ -178,7 +178,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     yield application
     logging.getLogger().removeHandler(LOG_CAPTURE)
     with application.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 _BASE: dict[Flask, tuple[Settings, Registry]] = {}

@@ -64,9 +64,11 @@ def statements_sent(app: Flask, *, width: int | None = None) -> Iterator[list[st
         sent.append(" ".join(statement.split())[:width])
 
     with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
+        engines = list(db.engines.values())  # the session's, and on PostgreSQL the autocommit pool's (db.alone)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield sent
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)

@@ -23,7 +23,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from groupbuy import clock, create_app
-from groupbuy.db import db
+from groupbuy.db import db, dispose_engines
 
 CHROMIUM = os.environ.get("GROUPBUY_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -80,7 +80,7 @@ class ServedApp:
         self.server.shutdown()
         self._thread.join(timeout=10)
         with self.app.app_context():
-            db.engine.dispose()
+            dispose_engines()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from groupbuy import clock, create_app
 from groupbuy.catalog.models import Deal
-from groupbuy.db import db
+from groupbuy.db import db, dispose_engines
 from groupbuy.groups.enums import GroupStatus
 from groupbuy.groups.models import Group, GroupEvent
 from groupbuy.jobs.models import JobRun
@@ -103,7 +103,7 @@ def test_three_processes_at_once_then_two_more_runs_move_everything_once(
     for i in range(0, 24, 2):  # mixed orders: one unit in a group that succeeds, one in a group that fails
         pay(app, place(app, shop.shopper(), deals[i], 1, **{str(deals[i + 1]): 1}))
     with app.app_context():
-        db.engine.dispose()  # no inherited connections in the children
+        dispose_engines()  # no inherited connections in the children
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(3), context.Queue()
     children = [

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 import groupbuy
 from groupbuy import create_app
-from groupbuy.db import db
+from groupbuy.db import db, dispose_engines
 from groupbuy.jobs import scheduler
 from groupbuy.jobs.models import JobLock, JobRun
 from groupbuy.notifications.enums import OutboxStatus
@@ -46,7 +46,7 @@ def test_the_web_app_starts_no_scheduler_and_no_thread(database_url: str, monkey
     assert threading.active_count() == before
     assert not [t for t in threading.enumerate() if "APScheduler" in t.name or "ThreadPool" in t.name]
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 def test_the_scheduler_is_built_from_the_table_with_safe_defaults(app: Flask) -> None:

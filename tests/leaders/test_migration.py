@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from groupbuy import create_app
-from groupbuy.db import db
+from groupbuy.db import db, dispose_engines
 
 BEFORE, LEADERS = "decce5276973", "5b0c1d2e3f40"
 NOW = "2026-11-22 08:00:00.000000"
@@ -56,4 +56,4 @@ def test_upgrade_and_downgrade_keep_rows_that_reference_users(tmp_path: Path) ->
         assert "current_leader_id" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
         with db.engine.connect() as conn:
             assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
-        db.engine.dispose()
+        dispose_engines()

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import inspect
 
 from groupbuy import create_app
-from groupbuy.db import db
+from groupbuy.db import db, dispose_engines
 from groupbuy.ops.service import head_revisions
 
 PLUGINS = ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"]
@@ -33,7 +33,7 @@ def test_downgrade_to_base_and_back(tmp_path) -> None:  # type: ignore[no-untype
         assert inspect(db.engine).get_table_names() == ["alembic_version"]
         flask_migrate.upgrade()
         assert "users" in inspect(db.engine).get_table_names()
-        db.engine.dispose()
+        dispose_engines()
 
 
 def test_line_refunds_migration_gives_orders_refunded_whole_a_consistent_line_state(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -82,4 +82,4 @@ def test_line_refunds_migration_gives_orders_refunded_whole_a_consistent_line_st
             assert [line.status for line in orders[order_id].lines] == [LineStatus.ACTIVE]
         assert orders[kept].payable_fen == orders[kept].paid_fen == 600
         db.session.remove()
-        db.engine.dispose()
+        dispose_engines()
