@@ -273,7 +273,9 @@ def alone() -> Iterator[Connection]:
     shared with anything else (the token check), or a write that is complete in one statement (atomic by itself).
     One round trip, no BEGIN/COMMIT. Inside an open unit of work, that unit's connection instead, so nothing
     escapes it."""
-    if db.session().info.get("tx_depth"):
+    # No session yet in this scope means no unit of work open: do not make one just to ask (a signed-in page
+    # served from the read cache needs none at all).
+    if db.session.registry.has() and db.session().info.get("tx_depth"):
         yield connection()
         return
     engine = db.engines.get(AUTOCOMMIT_BIND)  # PostgreSQL: a pool that stays in autocommit (groupbuy/config.py)

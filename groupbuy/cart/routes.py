@@ -9,9 +9,8 @@ from flask.views import MethodView
 from groupbuy import clock
 from groupbuy.accounts.auth import SIGNED_IN, current_user_id, require_roles
 from groupbuy.cart import service
-from groupbuy.cart.models import CartItem
 from groupbuy.cart.schemas import CartItemCreateSchema, CartItemSchema, CartItemUpdateSchema, CartSchema
-from groupbuy.cart.service import CartView
+from groupbuy.cart.service import CartView, WrittenLine
 from groupbuy.common.input import Blueprint
 
 blp = Blueprint("cart", __name__, url_prefix="/api/v1", description="The shopper's cart")
@@ -32,7 +31,7 @@ class CartItems(MethodView):
     @blp.arguments(CartItemCreateSchema())
     @blp.response(201, CartItemSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    def post(self, data: dict[str, Any]) -> CartItem:
+    def post(self, data: dict[str, Any]) -> WrittenLine:
         """Add a deal; adding it again adds to the same line."""
         return service.add_to_cart(
             user_id=current_user_id(), deal_id=data["deal_id"], quantity=data["quantity"], now=clock.now()
@@ -45,7 +44,7 @@ class CartItemById(MethodView):
     @blp.arguments(CartItemUpdateSchema())
     @blp.response(200, CartItemSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    def patch(self, data: dict[str, Any], item_id: int) -> CartItem:
+    def patch(self, data: dict[str, Any], item_id: int) -> WrittenLine:
         """Change a line's quantity."""
         return service.set_cart_quantity(
             user_id=current_user_id(), item_id=item_id, quantity=data["quantity"], now=clock.now()

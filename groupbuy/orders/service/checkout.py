@@ -1,12 +1,13 @@
 """Checkout: a cart (or explicit items) becomes one order per leader, with stock, limits and groups reserved.
 
-The hot path of the product, so it runs prebuilt Core statements (checkout_sql.py) on the session's connection:
-one read for the shopper, their leader and the deals ordered, then the conditional writes. Its idempotency key is kept by the HTTP
-door in the same transaction (idempotency.service.answer_once); checkout itself knows nothing of keys.
-The order it returns is a PlacedOrder built from what was written, not read back: building transient models
-cost a tenth of the request's Python time (measured with py-spy). The columns checkout does not decide take
-the model's own defaults (`checkout_sql.column_defaults`); tests/orders/test_checkout_fast_path.py holds the answer to a
-later GET of the same order and pins the statements a checkout costs.
+The hot path of the product, so it runs prebuilt Core statements (checkout_sql.py) on the session's
+connection: one read for the shopper, their leader and the deals ordered, then the conditional writes. Its
+idempotency key is kept by the HTTP door in the same transaction (idempotency.service.answer_once); checkout
+itself knows nothing of keys. The order it returns is a PlacedOrder built from what was written, not read back:
+building transient models cost a tenth of the request's Python time (measured with py-spy). The columns checkout
+does not decide take the model's own defaults (`checkout_sql.column_defaults`);
+tests/orders/test_checkout_fast_path.py holds the answer to a later GET of the same order and pins the statements
+a checkout costs.
 """
 
 from __future__ import annotations
