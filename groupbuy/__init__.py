@@ -62,7 +62,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Flask-Limiter checks every request in a before_request hook, for default, application and blueprint limits.
     # We have none of those: each limit decorates its own view, whose wrapper checks it. So the hook only costs
     # time (about 0.05 ms of CPU a request); a renamed hook in another Flask-Limiter release fails here, loudly.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    # With RATELIMIT_ENABLED false the extension registers no hooks at all.
+    hooks, check = app.before_request_funcs.get(None, []), limiter._check_request_limit
+    if check in hooks:
+        hooks.remove(check)
     api.init_app(app, spec_kwargs={"extra_plugins": [SchemaRulesPlugin()]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     _register_blueprints(app)

@@ -15,6 +15,7 @@ from groupbuy import create_app
 from groupbuy.config import ConfigError
 from groupbuy.db import db
 from groupbuy.errors import render_db_operational
+from groupbuy.extensions import limiter
 from groupbuy.settings import EXTENSION_KEY as SETTINGS_KEY
 
 
@@ -182,6 +183,18 @@ def test_production_refuses_per_process_throttling() -> None:
         create_app({**without_redis, "RATELIMIT_STORAGE_URI": "memory://"})
     shared = create_app({**without_redis, "RATELIMIT_STORAGE_URI": "redis+sentinel://127.0.0.1:26379/mymaster"})
     assert shared.config["RATELIMIT_STORAGE_URI"] == "redis+sentinel://127.0.0.1:26379/mymaster"
+
+
+def test_no_limiter_hook_runs_before_every_request_and_limits_can_be_switched_off(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every limit decorates its own view; the extension's before-every-request check is taken out (it had
+    nothing to enforce). With RATELIMIT_ENABLED false the extension adds no hook at all, and the app still starts
+    (the fuzzing run serves it so)."""
+    config = {"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "ENV": "test"}
+    for enabled in (True, False):
+        app = create_app({**config, "RATELIMIT_ENABLED": enabled})
+        hooks = app.before_request_funcs.get(None, [])
+        assert not [hook for hook in hooks if getattr(hook, "__self__", None) is limiter], hooks
+        assert app.test_client().get("/healthz").status_code == 200
 
 
 def test_create_app_opens_no_connection(tmp_path) -> None:  # type: ignore[no-untyped-def]
