@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import psycopg
@@ -185,16 +187,29 @@ def test_production_refuses_per_process_throttling() -> None:
     assert shared.config["RATELIMIT_STORAGE_URI"] == "redis+sentinel://127.0.0.1:26379/mymaster"
 
 
-def test_no_limiter_hook_runs_before_every_request_and_limits_can_be_switched_off(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_no_limiter_hook_runs_before_every_request(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Every limit decorates its own view; the extension's before-every-request check is taken out (it had
-    nothing to enforce). With RATELIMIT_ENABLED false the extension adds no hook at all, and the app still starts
-    (the fuzzing run serves it so)."""
-    config = {"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "ENV": "test"}
-    for enabled in (True, False):
-        app = create_app({**config, "RATELIMIT_ENABLED": enabled})
-        hooks = app.before_request_funcs.get(None, [])
-        assert not [hook for hook in hooks if getattr(hook, "__self__", None) is limiter], hooks
-        assert app.test_client().get("/healthz").status_code == 200
+    nothing to enforce)."""
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "ENV": "test"})
+    hooks = app.before_request_funcs.get(None, [])
+    assert not [hook for hook in hooks if getattr(hook, "__self__", None) is limiter], hooks
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_an_app_with_limits_switched_off_starts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """RATELIMIT_ENABLED false (the fuzzing run's setting): the extension adds no hook, and the app still starts.
+    In a process of its own: the limiter is one object shared by every app here, and switching it off would
+    switch off the limits of the suite's app too."""
+    script = (
+        "import sys; from groupbuy import create_app; "
+        "app = create_app({'DATABASE_URL': sys.argv[1], 'ENV': 'test', 'RATELIMIT_ENABLED': False}); "
+        "print(app.test_client().get('/healthz').status_code)"
+    )
+    ran = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script, f"sqlite:///{tmp_path / 'b.db'}"], capture_output=True, text=True, check=False
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.strip().splitlines()[-1] == "200"
 
 
 def test_create_app_opens_no_connection(tmp_path) -> None:  # type: ignore[no-untyped-def]
