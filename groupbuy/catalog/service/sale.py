@@ -31,7 +31,7 @@ class DealForSale:
     category_id: int  # coupons scoped to a category
 
 
-# Labelled, so that checkout can join these columns to its first read of the shopper (deals_for_sale_columns).
+# Labelled, so that checkout can join these columns to its first read of the shopper (deals_for_sale_subquery).
 _FOR_SALE_COLUMNS = (
     Deal.id.label("deal_id"),
     Deal.status.label("deal_status"),
