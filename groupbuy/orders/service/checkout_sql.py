@@ -21,10 +21,10 @@ from groupbuy.membership.models import MembershipTier
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 
 # The shopper's chosen leader (given, else their current one).
-CHOSEN = func.coalesce(bindparam("leader_id", type_=BigInteger), User.current_leader_id)
-WHO = (
+_CHOSEN = func.coalesce(bindparam("leader_id", type_=BigInteger), User.current_leader_id)
+_WHO = (
     select(
-        CHOSEN.label("chosen_id"),
+        _CHOSEN.label("chosen_id"),
         Leader.id.label("leader_id"),
         Leader.status,
         Leader.offers_delivery,
@@ -38,21 +38,21 @@ WHO = (
         exists().where(CartItem.user_id == User.id).label("has_cart"),  # no cart: nothing to clear after ordering
     )
     .select_from(User)
-    .outerjoin(Leader, Leader.id == CHOSEN)
+    .outerjoin(Leader, Leader.id == _CHOSEN)
     .outerjoin(MembershipTier, MembershipTier.code == User.tier)
     .where(User.id == bindparam("user_id"))
 )
 # Ordering given items: the same read with each deal ordered joined to it (deals_for_sale's columns, ``deal_*``):
 # one row per deal found, or one row whose deal columns are NULL. The deals cost no round trip of their own.
-FOR_SALE = deals_for_sale_subquery()
-WHO_DEALS = WHO.add_columns(*FOR_SALE.c).outerjoin(FOR_SALE, true())
+_FOR_SALE = deals_for_sale_subquery()
+_WHO_DEALS = _WHO.add_columns(*_FOR_SALE.c).outerjoin(_FOR_SALE, true())
 # Each read with the shopper's coupon joined in (checkout with coupon_id): no extra round trip for it either.
 # Keyed by (from_cart, with a coupon).
 FIRST_READ = {
-    (False, False): WHO_DEALS,
-    (False, True): with_coupon(cast(Any, WHO_DEALS), user_id=User.id, leader_id=Leader.id),
-    (True, False): WHO,
-    (True, True): with_coupon(cast(Any, WHO), user_id=User.id, leader_id=Leader.id),
+    (False, False): _WHO_DEALS,
+    (False, True): with_coupon(cast(Any, _WHO_DEALS), user_id=User.id, leader_id=Leader.id),
+    (True, False): _WHO,
+    (True, True): with_coupon(cast(Any, _WHO), user_id=User.id, leader_id=Leader.id),
 }
 TAKE_CART = (
     delete(CartItem).where(CartItem.user_id == bindparam("user_id")).returning(CartItem.deal_id, CartItem.quantity)
@@ -75,8 +75,8 @@ def count_limit(dialect_name: str) -> Any:
     ).returning(UserDealPurchase.quantity)
 
 
-ORDER_COLUMNS = [c for c in Order.__table__.columns if not c.primary_key]
-EVENT_COLUMNS = ["event", "from_status", "to_status", "actor", "note", "at"]
+_ORDER_COLUMNS = [c for c in Order.__table__.columns if not c.primary_key]
+_EVENT_COLUMNS = ["event", "from_status", "to_status", "actor", "note", "at"]
 
 
 @functools.cache
@@ -91,7 +91,7 @@ def add_order(dialect_name: str) -> Any:
         return upsert_insert(dialect_name, Order).on_conflict_do_nothing().returning(Order.id)
     order = (
         postgresql.insert(Order)
-        .values({c.key: bindparam(c.key, type_=c.type) for c in ORDER_COLUMNS})
+        .values({c.key: bindparam(c.key, type_=c.type) for c in _ORDER_COLUMNS})
         .on_conflict_do_nothing()
         .returning(Order.id)
         .cte("placed_order")
@@ -100,8 +100,8 @@ def add_order(dialect_name: str) -> Any:
     return (
         insert(OrderTimelineEvent)
         .from_select(
-            ["order_id", *EVENT_COLUMNS],
-            select(order.c.id, *(bindparam(f"event_{k}", type_=events[k].type) for k in EVENT_COLUMNS)),
+            ["order_id", *_EVENT_COLUMNS],
+            select(order.c.id, *(bindparam(f"event_{k}", type_=events[k].type) for k in _EVENT_COLUMNS)),
         )
         .returning(OrderTimelineEvent.order_id)
     )
