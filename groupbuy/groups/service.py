@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, insert, select, update
+from sqlalchemy import CTE, Table, bindparam, case, exists, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from groupbuy.catalog.enums import DealStatus
@@ -174,9 +175,11 @@ def open_leader_group(*, user_id: int, deal_id: int, now: datetime) -> tuple[Gro
     return open_group(leader_id=leader.id, deal_id=deal_id, opened_by=GroupOpenedBy.LEADER, now=now)
 
 
-@functools.cache
-def _join_statement(dialect_name: str) -> Any:
-    statement = upsert_insert(dialect_name, Group)
+_JOINED_BY_ORDER = {"status": GroupStatus.OPEN, "opened_by": GroupOpenedBy.ORDER, "units_paid": 0}
+
+
+def _on_join_conflict(statement: Any) -> Any:
+    """The group's id; units added to an existing group only while it is open (no row once it has closed)."""
     return statement.on_conflict_do_update(
         index_elements=["leader_id", "deal_id"],
         set_={"units_reserved": Group.units_reserved + statement.excluded.units_reserved},
@@ -184,37 +187,32 @@ def _join_statement(dialect_name: str) -> Any:
     ).returning(Group.id)
 
 
+@functools.cache
+def _join_statement(dialect_name: str) -> Any:
+    return _on_join_conflict(upsert_insert(dialect_name, Group))
+
+
+def join_group_after(gate: CTE) -> Any:
+    """join_group's upsert inside a statement that writes several things (checkout's one-line order on PostgreSQL):
+    bound ``leader_id``, ``deal_id``, ``quantity`` and ``now``; no row when the group has closed; it runs only once
+    ``gate`` has returned a row, so after the rows ``gate`` locks."""
+    columns = Group.__table__.c
+    bound = {"leader_id": "leader_id", "deal_id": "deal_id", "units_reserved": "quantity", "created_at": "now"}
+    row = [bindparam(name, type_=columns[key].type) for key, name in bound.items()]
+    row += [literal(value, columns[key].type) for key, value in _JOINED_BY_ORDER.items()]
+    rows = select(*row).where(exists(gate.select()))
+    return _on_join_conflict(postgresql.insert(Group).from_select([*bound, *_JOINED_BY_ORDER], rows))
+
+
 def join_group(*, leader_id: int, deal_id: int, quantity: int, now: datetime) -> int:
     """Open the leader's group for the deal or add to it, in one upsert; 409 group_closed once it left `open`."""
     with transaction():
         conn = connection()
-        joined = conn.execute(
-            _join_statement(conn.dialect.name),
-            {
-                "leader_id": leader_id,
-                "deal_id": deal_id,
-                "status": GroupStatus.OPEN,
-                "opened_by": GroupOpenedBy.ORDER,
-                "units_reserved": quantity,
-                "units_paid": 0,
-                "created_at": now,
-            },
-        ).first()
+        params = {"leader_id": leader_id, "deal_id": deal_id, "units_reserved": quantity, "created_at": now}
+        joined = conn.execute(_join_statement(conn.dialect.name), {**params, **_JOINED_BY_ORDER}).first()
         if joined is None:
             raise Conflict("group_closed")
         return int(joined.id)
-
-
-def reserve_group_units(*, group_id: int, quantity: int) -> None:
-    """Count ordered units into an open group; 409 group_closed once it has left `open`."""
-    with transaction():
-        result = db.session.execute(
-            update(Group)
-            .where(Group.id == group_id, Group.status == GroupStatus.OPEN)
-            .values(units_reserved=Group.units_reserved + quantity)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict("group_closed")
 
 
 def release_group_units(*, group_id: int, quantity: int, paid: bool) -> None:

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from groupbuy import clock
 from groupbuy.accounts.models import User
 from groupbuy.db import db
-from groupbuy.groups.service import reserve_group_units
+from groupbuy.groups.service import join_group
 from groupbuy.leaders.models import Leader
 from tests.factories.accounts import bearer
 from tests.factories.market import T0, Shop
@@ -25,7 +25,7 @@ def _open_groups(app: Flask, client: FlaskClient, shop: Shop, deals: list[int]) 
     for number, deal in enumerate(deals, start=1):
         group_id = client.post("/api/v1/leader/groups", json={"deal_id": deal}, headers=headers).json["id"]
         with app.app_context():
-            reserve_group_units(group_id=group_id, quantity=number)
+            assert join_group(leader_id=shop.leader_id, deal_id=deal, quantity=number, now=T0) == group_id
 
 
 def _page(client: FlaskClient, app: Flask, size: int, headers: dict[str, str]) -> tuple[list[str], list[Any]]:

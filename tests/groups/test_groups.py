@@ -17,7 +17,7 @@ from groupbuy.common.qr import qr_matrix
 from groupbuy.db import db
 from groupbuy.groups.enums import GroupStatus
 from groupbuy.groups.models import Group, GroupEvent
-from groupbuy.groups.service import cancel_group, close_group, count_paid_units, reserve_group_units
+from groupbuy.groups.service import cancel_group, close_group, count_paid_units, join_group
 from tests.factories.market import T0, Shop
 from tests.rows import unchanged
 
@@ -91,9 +91,9 @@ def test_close_decides_by_paid_units_and_happens_once(shop: Shop, app: Flask) ->
 
         ok, _ = open_group(leader_id=shop.leader_id, deal_id=deal_ok, opened_by=GroupOpenedBy.LEADER, now=T0)
         short, _ = open_group(leader_id=shop.leader_id, deal_id=deal_short, opened_by=GroupOpenedBy.LEADER, now=T0)
-        for group, paid in ((ok.id, 3), (short.id, 2)):
-            reserve_group_units(group_id=group, quantity=5)
-            assert count_paid_units(group_id=group, quantity=paid)
+        for group, paid in ((ok, 3), (short, 2)):
+            assert join_group(leader_id=shop.leader_id, deal_id=group.deal_id, quantity=5, now=T0) == group.id
+            assert count_paid_units(group_id=group.id, quantity=paid)
         assert close_group(group_id=ok.id, now=shop.cutoff) is GroupStatus.SUCCEEDED
         assert close_group(group_id=short.id, now=shop.cutoff) is GroupStatus.FAILED
         assert close_group(group_id=ok.id, now=shop.cutoff) is None

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from groupbuy import clock
 from groupbuy.catalog.enums import DealStatus
 from groupbuy.db import db
-from groupbuy.groups.service import reserve_group_units
+from groupbuy.groups.service import join_group
 from groupbuy.leaders.models import Leader
 from tests.conftest import tune
 from tests.factories.market import T0, Shop
@@ -85,7 +85,7 @@ def test_the_group_read_revalidates_and_changes_with_progress(shop: Shop, client
         etag = _revalidates(client, url)
         assert client.get(url).headers["Cache-Control"].startswith("public, max-age=")
         with app.app_context():
-            reserve_group_units(group_id=group_id, quantity=2)  # a neighbour ordered: the progress moved
+            join_group(leader_id=shop.leader_id, deal_id=deal, quantity=2, now=T0)  # a neighbour ordered
         changed = client.get(url, headers={"If-None-Match": etag})
         assert changed.status_code == 200 and changed.headers["ETag"] != etag
 

@@ -17,7 +17,7 @@ from groupbuy.groups.models import Group
 from groupbuy.idempotency.models import IdempotencyKey
 from groupbuy.orders.enums import OrderEvent
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
-from groupbuy.orders.service import checkout
+from groupbuy.orders.service import checkout, checkout_write
 from tests.conftest import tune
 from tests.factories.market import T0, Shop, order_body
 from tests.rows import CHECKOUT, kept_answer, unchanged
@@ -255,9 +255,9 @@ def test_the_answer_commits_with_the_order_and_a_crash_leaves_neither(
     headers = shop.key(buyer, "k-crash")
 
     def crash(**_: object) -> int:
-        raise RuntimeError("worker died after taking the stock")
+        raise RuntimeError("worker died after writing the order, its line and the stock")
 
-    monkeypatch.setattr(checkout, "join_group", crash)
+    monkeypatch.setattr(checkout, "PlacedOrder", crash)  # every path builds its answer after the last write
     with clock.frozen(T0):
         crashed = client.post("/api/v1/orders", json=order_body(deal, 1), headers=headers)
     assert crashed.status_code == 500
@@ -296,7 +296,7 @@ def test_a_taken_order_number_is_drawn_again_and_its_timeline_row_is_written_onc
     with clock.frozen(T0):
         taken = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(first)).json["order_no"]
         draws = iter([taken, taken, "GB" + "7" * 18])
-        monkeypatch.setattr(checkout, "new_order_no", lambda now: next(draws))
+        monkeypatch.setattr(checkout_write, "new_order_no", lambda now: next(draws))
         response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(second))
     assert response.status_code == 201, response.json
     assert response.json["order_no"] == "GB" + "7" * 18
@@ -313,7 +313,7 @@ def test_five_taken_order_numbers_refuse_the_order_and_leave_nothing(
     first, second = shop.shopper(), shop.shopper()
     with clock.frozen(T0):
         taken = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(first)).json["order_no"]
-        monkeypatch.setattr(checkout, "new_order_no", lambda now: taken)
+        monkeypatch.setattr(checkout_write, "new_order_no", lambda now: taken)
         with unchanged(app, Order, OrderTimelineEvent, OrderLine, Group, UserDealPurchase):
             response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(second))
     assert response.status_code == 409, response.json

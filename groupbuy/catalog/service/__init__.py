@@ -37,6 +37,8 @@ from groupbuy.catalog.service.sale import (
     deals_for_sale_of,
     deals_for_sale_subquery,
     reserve_deal_stock,
+    stock_taken,
+    take_stock_after,
 )
 
 __all__ = [
@@ -71,6 +73,8 @@ __all__ = [
     "release_stock_of_deals",
     "reserve_deal_stock",
     "set_member_prices",
+    "stock_taken",
+    "take_stock_after",
     "update_category",
     "update_product",
     "update_sku",

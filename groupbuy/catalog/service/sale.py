@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Subquery, bindparam, select, update
+from sqlalchemy import CTE, Subquery, Update, bindparam, exists, select, update
 
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
 from groupbuy.catalog.models import Deal, Product, Sku
@@ -104,7 +104,18 @@ def reserve_deal_stock(*, deal_id: int, quantity: int) -> bool:
     if quantity < 1:
         raise ValueError("quantity must be at least 1")
     with transaction():
-        left = connection().execute(_TAKE_STOCK, {"deal_id": deal_id, "quantity": quantity}).scalar()
-        if left == 0:  # sold out: kept deal pages and lists must not offer it any longer
-            read_cache.changed()
-        return left is not None
+        return stock_taken(connection().execute(_TAKE_STOCK, {"deal_id": deal_id, "quantity": quantity}).scalar())
+
+
+def take_stock_after(gate: CTE) -> Update:
+    """reserve_deal_stock's UPDATE for a statement that writes several things at once (checkout's single-line
+    order on PostgreSQL): bound ``deal_id`` and ``quantity``, it returns the units left, and it runs only once
+    ``gate`` has returned a row, so after the rows ``gate`` locks. Hand what it returned to stock_taken."""
+    return _TAKE_STOCK.where(exists(gate.select()))
+
+
+def stock_taken(left: int | None) -> bool:
+    """Whether the stock take returned a row (the units left); the deal's last unit taken changes what shoppers see."""
+    if left == 0:  # sold out: kept deal pages and lists must not offer it any longer
+        read_cache.changed()
+    return left is not None

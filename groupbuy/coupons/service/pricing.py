@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     BigInteger,
     ColumnElement,
     Select,
@@ -221,6 +222,13 @@ _LOCK = (
     )
     .values(status=UserCouponStatus.LOCKED, order_id=bindparam("by_order"), locked_at=bindparam("at"))
 )
+
+
+def lock_coupon_after(gate: CTE, *, order_id: ColumnElement[int]) -> Any:
+    """lock_coupon's UPDATE for a statement that writes several things at once (checkout's single-line order on
+    PostgreSQL): bound ``wallet_id``, ``owner_id`` and ``at``, the order's id given as an expression, it returns
+    the coupon's id (no row: not available), and it runs only once ``gate`` has returned a row."""
+    return _LOCK.where(exists(gate.select())).values(order_id=order_id).returning(UserCoupon.id)
 
 
 def lock_coupon(*, coupon_id: int, user_id: int, order_id: int, now: datetime) -> None:

@@ -13,36 +13,19 @@ a checkout costs.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from groupbuy.accounts.enums import Tier
-from groupbuy.catalog.service import (
-    DealForSale,
-    deals_for_sale,
-    deals_for_sale_of,
-    reserve_deal_stock,
-)
-from groupbuy.coupons.service import CouponTerms, PricedLine, line_discounts, lock_coupon
+from groupbuy.catalog.service import DealForSale, deals_for_sale, deals_for_sale_of
+from groupbuy.coupons.service import CouponTerms, PricedLine, line_discounts
 from groupbuy.db import connection, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
-from groupbuy.groups.service import join_group
 from groupbuy.leaders.enums import LeaderStatus
-from groupbuy.notifications.templates import yuan
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
-from groupbuy.orders.service.checkout_sql import (
-    ADD_LINES,
-    ADD_PLACED_EVENT,
-    CLEAR_CART_LINES,
-    FIRST_READ,
-    LINE_DEFAULTS,
-    ORDER_DEFAULTS,
-    TAKE_CART,
-    add_order,
-    count_limit,
-)
+from groupbuy.orders.service.checkout_sql import CLEAR_CART_LINES, FIRST_READ, TAKE_CART
+from groupbuy.orders.service.checkout_write import count_limits, order_columns, place_one_line, place_step_by_step
 from groupbuy.orders.service.delivery import delivery_address
-from groupbuy.orders.service.numbers import new_order_no
 from groupbuy.orders.service.pricing import Price, prices_for
 from groupbuy.settings import settings
 
@@ -142,23 +125,6 @@ def _check_deals(
     return wanted
 
 
-def _count_limits(conn: Any, user_id: int, wanted: list[tuple[DealForSale, int]]) -> None:
-    statement = count_limit(conn.dialect.name)
-    for deal, quantity in wanted:
-        counted = (
-            quantity <= deal.limit_per_user
-            and conn.execute(
-                statement,
-                {"user_id": user_id, "deal_id": deal.id, "quantity": quantity, "limit_per_user": deal.limit_per_user},
-            ).first()
-        )
-        if not counted:
-            raise Conflict(
-                "limit_exceeded",
-                detail=(f"每人限购 {deal.limit_per_user} 件", f"At most {deal.limit_per_user} per person"),
-            )
-
-
 def place_order(
     *,
     user_id: int,
@@ -201,7 +167,10 @@ def place_order(
         wanted = _check_deals(merged, now, deals)
         prices = prices_for(conn, who, wanted)
         discounts = _coupon_discounts(who, user_id, wanted, prices, now) if coupon_id is not None else [0] * len(wanted)
-        _count_limits(conn, user_id, wanted)
+        # PostgreSQL writes a one-line order in one statement (checkout_sql.place_single_line); other orders, and
+        # every order on SQLite (in-process: no round trips to save), one statement per step.
+        at_once = len(wanted) == 1 and conn.dialect.name == "postgresql"
+        count_limits(conn, user_id, wanted, in_db=not at_once)
         items_fen = sum(prices[deal.id][0] * quantity for deal, quantity in wanted)
         delivery_fee = who.delivery_fee_fen if fulfilment is Fulfilment.DELIVERY else 0
         limit = settings().max_order_payable_fen
@@ -210,8 +179,7 @@ def place_order(
                 "payable_over_limit",
                 detail=(f"单笔订单金额不能超过 {limit / 100:.2f} 元", f"An order may not exceed ¥{limit / 100:.2f}"),
             )
-        order_id, columns, placed = _insert_order(
-            conn,
+        columns, placed = order_columns(
             user_id=user_id,
             leader_id=who.leader_id,
             fulfilment=fulfilment,
@@ -223,18 +191,12 @@ def place_order(
             coupon=(coupon_id, who.coupon_name) if coupon_id is not None else None,
             now=now,
         )
-        if coupon_id is not None:  # the shopper's own row: taken before the shared groups and deals
-            lock_coupon(coupon_id=coupon_id, user_id=user_id, order_id=order_id, now=now)
-        # The contended rows are locked last, so they are held only until the commit: every group first, then
-        # every deal's stock (the hottest rows, shared by all leaders). The closing job holds groups and then
-        # gives stock back; a checkout holding a deal's row therefore never waits on a group: no deadlock.
-        groups = [join_group(leader_id=who.leader_id, deal_id=deal.id, quantity=q, now=now) for deal, q in wanted]
-        lines = []
-        for (deal, quantity), group_id, discount in zip(wanted, groups, discounts, strict=True):
-            if not reserve_deal_stock(deal_id=deal.id, quantity=quantity):
-                raise Conflict("deal_sold_out")
-            lines.append(_line(order_id, deal, group_id, quantity, prices[deal.id], discount))
-        line_ids = conn.execute(ADD_LINES, lines).scalars().all()
+        if at_once:
+            ((deal, quantity),) = wanted
+            order_id, line = place_one_line(conn, columns, placed, deal, quantity, prices[deal.id], discounts[0])
+            lines, line_ids = [line], [line.pop("id")]
+        else:
+            order_id, lines, line_ids = place_step_by_step(conn, columns, placed, who, wanted, prices, discounts)
         if not from_cart and who.has_cart:
             conn.execute(CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in merged]})
         return PlacedOrder(
@@ -262,82 +224,3 @@ def _coupon_discounts(
         first_order=bool(who.coupon_first_order),
         now=now,
     )
-
-
-def _line(
-    order_id: int, deal: DealForSale, group_id: int, quantity: int, price: Price, discount: int
-) -> dict[str, Any]:
-    unit_price, kind, tier = price
-    return {
-        **LINE_DEFAULTS,
-        "order_id": order_id,
-        "deal_id": deal.id,
-        "group_id": group_id,
-        "product_name": deal.product_name,
-        "spec": deal.spec,
-        "unit_price_fen": unit_price,
-        "quantity": quantity,
-        "line_total_fen": unit_price * quantity,
-        "discount_fen": discount,
-        "pickup_date": deal.pickup_date,
-        "price_kind": kind,
-        "price_tier": tier,
-    }
-
-
-def _insert_order(
-    conn: Any,
-    *,
-    user_id: int,
-    leader_id: int,
-    fulfilment: Fulfilment,
-    address: dict | None,  # type: ignore[type-arg]
-    pickup_date: date,
-    items_fen: int,
-    delivery_fee: int,
-    discount: int,
-    coupon: tuple[int, str] | None,
-    now: datetime,
-) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    """Insert the order and its `place` timeline row; its id, columns and timeline row."""
-    window = timedelta(minutes=settings().payment_window_minutes)
-    columns: dict[str, Any] = {
-        **ORDER_DEFAULTS,
-        "user_id": user_id,
-        "leader_id": leader_id,
-        "status": OrderStatus.PENDING_PAYMENT,
-        "fulfilment": fulfilment,
-        "address": address,
-        "items_fen": items_fen,
-        "delivery_fee_fen": delivery_fee,
-        "discount_fen": discount,
-        "coupon_id": coupon[0] if coupon else None,
-        "pickup_date": pickup_date,
-        "pay_before": now + window,
-        "created_at": now,
-        "updated_at": now,
-    }
-    columns["payable_fen"] = items_fen + delivery_fee - columns["discount_fen"]
-    placed: dict[str, Any] = {
-        "event": OrderEvent.PLACE,
-        "from_status": None,
-        "to_status": OrderStatus.PENDING_PAYMENT,
-        "actor": f"user:{user_id}",
-        "note": f"使用优惠券「{coupon[1]}」，优惠 {yuan(discount)}"[:500] if coupon else None,
-        "at": now,
-    }
-    together = conn.dialect.name == "postgresql"  # the timeline row goes in the order's own statement
-    statement = add_order(conn.dialect.name)
-    if together:
-        columns.update({f"event_{k}": v for k, v in placed.items()})
-    for _ in range(5):
-        columns["order_no"] = new_order_no(now)
-        order_id = conn.execute(statement, columns).scalar()
-        if order_id is not None:
-            break
-    else:
-        raise Conflict("order_no_exhausted")
-    placed["order_id"] = order_id
-    if not together:
-        conn.execute(ADD_PLACED_EVENT, placed)
-    return order_id, columns, placed

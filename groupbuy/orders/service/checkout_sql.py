@@ -1,21 +1,24 @@
 """Checkout's prebuilt statements: its first read (the shopper, their leader and tier, the deals ordered, the
-coupon), the cart taken or cleared, the limit counted, the order written with its timeline row, the lines; and the
-column defaults checkout fills in itself (groupbuy/orders/service/checkout.py runs them)."""
+coupon), the cart taken or cleared, the limit counted, the order written with its timeline row, the lines; the
+single-line order written in one statement (PostgreSQL); and the column defaults checkout fills in itself
+(groupbuy/orders/service/checkout.py runs them)."""
 
 from __future__ import annotations
 
 import functools
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, bindparam, delete, exists, func, insert, select, true
+from sqlalchemy import CTE, BigInteger, bindparam, delete, exists, func, insert, null, select, true
 from sqlalchemy.dialects import postgresql
 
 from groupbuy.accounts.models import User
 from groupbuy.cart.models import CartItem
-from groupbuy.catalog.models import UserDealPurchase
-from groupbuy.catalog.service import deals_for_sale_subquery
-from groupbuy.coupons.service import with_coupon
+from groupbuy.catalog.models import Deal, UserDealPurchase
+from groupbuy.catalog.service import deals_for_sale_subquery, take_stock_after
+from groupbuy.coupons.models import UserCoupon
+from groupbuy.coupons.service import lock_coupon_after, with_coupon
 from groupbuy.db import Base, upsert_insert
+from groupbuy.groups.service import join_group_after
 from groupbuy.leaders.models import Leader
 from groupbuy.membership.models import MembershipTier
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
@@ -75,8 +78,50 @@ def count_limit(dialect_name: str) -> Any:
     ).returning(UserDealPurchase.quantity)
 
 
+def _count_limit_after(gate: CTE) -> Any:
+    """count_limit for the single-line statement: the same upsert, run only once ``gate`` has returned a row."""
+    columns = UserDealPurchase.__table__.c
+    statement = postgresql.insert(UserDealPurchase).from_select(
+        ["user_id", "deal_id", "quantity"],
+        select(
+            bindparam("shopper_id", type_=columns.user_id.type),
+            bindparam("deal_id", type_=columns.deal_id.type),
+            bindparam("quantity", type_=columns.quantity.type),
+        ).where(exists(gate.select())),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["user_id", "deal_id"],
+        set_={"quantity": UserDealPurchase.quantity + statement.excluded.quantity},
+        where=UserDealPurchase.quantity + statement.excluded.quantity <= bindparam("per_user_limit"),
+    ).returning(UserDealPurchase.quantity)
+
+
 _ORDER_COLUMNS = [c for c in Order.__table__.columns if not c.primary_key]
 _EVENT_COLUMNS = ["event", "from_status", "to_status", "actor", "note", "at"]
+# The line's own columns in the single-line statement, bound as ``line_<column>``: its order and group come from
+# the rows the same statement wrote.
+_LINE_COLUMNS = [c for c in OrderLine.__table__.columns if not c.primary_key and c.key not in ("order_id", "group_id")]
+
+
+def _order_cte(prefix: str = "") -> CTE:
+    """The order, unless its number is taken (no row then), as a WITH of a larger statement; its columns bound
+    as ``<prefix><column>``."""
+    return (
+        postgresql.insert(Order)
+        .values({c.key: bindparam(f"{prefix}{c.key}", type_=c.type) for c in _ORDER_COLUMNS})
+        .on_conflict_do_nothing()
+        .returning(Order.id)
+        .cte("placed_order")
+    )
+
+
+def _placed_event(order: CTE) -> Any:
+    """The order's `place` timeline row, bound as ``event_<column>``, written only with the order."""
+    events = OrderTimelineEvent.__table__.c
+    return insert(OrderTimelineEvent).from_select(
+        ["order_id", *_EVENT_COLUMNS],
+        select(order.c.id, *(bindparam(f"event_{k}", type_=events[k].type) for k in _EVENT_COLUMNS)),
+    )
 
 
 @functools.cache
@@ -89,22 +134,58 @@ def add_order(dialect_name: str) -> Any:
     """
     if dialect_name != "postgresql":
         return upsert_insert(dialect_name, Order).on_conflict_do_nothing().returning(Order.id)
-    order = (
-        postgresql.insert(Order)
-        .values({c.key: bindparam(c.key, type_=c.type) for c in _ORDER_COLUMNS})
-        .on_conflict_do_nothing()
-        .returning(Order.id)
-        .cte("placed_order")
-    )
-    events = OrderTimelineEvent.__table__.c
-    return (
-        insert(OrderTimelineEvent)
+    return _placed_event(_order_cte()).returning(OrderTimelineEvent.order_id)
+
+
+@functools.cache
+def place_single_line(*, coupon: bool) -> Any:
+    """A one-line order in one statement (PostgreSQL, a data-modifying WITH): the order and its timeline row, the
+    limit counted, the coupon locked (with ``coupon``), the group joined, the stock taken and the line.
+
+    Each write runs only once the one before it has returned a row, so nothing is written after a refusal and
+    the rows are locked in the order the separate statements take them: the shopper's own rows, then the group,
+    then the deal (the hottest row, held for the shortest time). A taken order number writes nothing at all.
+    Bound: ``order_<column>`` (the order), ``event_<column>`` (its timeline row), ``shopper_id``, ``deal_id``,
+    ``quantity`` and ``per_user_limit`` (the limit), ``wallet_id``, ``owner_id`` and ``at`` (the coupon),
+    ``leader_id`` and ``now`` (the group), ``line_<column>`` (the line). No name may be a column of a table the
+    statement UPDATEs (deals, user_coupons): SQLAlchemy would add it to that UPDATE's SET. The one row
+    answers ``order_id``, ``counted``, ``coupon_id``, ``group_id``, ``stock_left`` and ``line_id``; NULL where
+    that step returned nothing (and then every later step too), so the caller names the refusal and rolls back.
+    """
+    order = _order_cte("order_")
+    gate = counted = _count_limit_after(order).cte("counted")
+    locked = None
+    if coupon:
+        gate = locked = lock_coupon_after(counted, order_id=select(order.c.id).scalar_subquery()).cte("coupon")
+    group = join_group_after(gate).cte("joined_group")
+    stock = take_stock_after(group).cte("stock_taken")
+    line = (
+        insert(OrderLine)
         .from_select(
-            ["order_id", *_EVENT_COLUMNS],
-            select(order.c.id, *(bindparam(f"event_{k}", type_=events[k].type) for k in _EVENT_COLUMNS)),
+            ["order_id", "group_id", *(c.key for c in _LINE_COLUMNS)],
+            select(order.c.id, group.c.id, *(bindparam(f"line_{c.key}", type_=c.type) for c in _LINE_COLUMNS))
+            .select_from(order)
+            .join(group, true())
+            .join(stock, true()),
         )
-        .returning(OrderTimelineEvent.order_id)
+        .returning(OrderLine.id)
+        .cte("placed_line")
     )
+    answers = {"order_id": order.c.id, "counted": counted.c.quantity, "coupon_id": None, "group_id": group.c.id}
+    if locked is not None:
+        answers["coupon_id"] = locked.c.id
+    answers |= {"stock_left": stock.c.stock_available, "line_id": line.c.id}
+    statement = select(
+        *(
+            (select(value).scalar_subquery() if value is not None else null()).label(name)
+            for name, value in answers.items()
+        )
+    ).add_cte(_placed_event(order).cte("placed_event"))
+    updated = {c.key for c in Deal.__table__.columns} | {c.key for c in UserCoupon.__table__.columns}
+    clashing = updated & set(statement.compile(dialect=postgresql.dialect()).params)  # type: ignore[no-untyped-call]
+    if clashing:  # SQLAlchemy would SET these columns from the values bound under their names
+        raise TypeError(f"place_single_line binds column names of tables it updates: {sorted(clashing)}")
+    return statement
 
 
 def column_defaults(model: type[Base]) -> dict[str, Any]:
