@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 
@@ -96,6 +97,40 @@ def test_sold_out_is_409_and_leaves_nothing_behind(shop: Shop, client: FlaskClie
         assert db.session.scalar(select(func.coalesce(func.sum(UserDealPurchase.quantity), 0))) == 0
 
 
+@pytest.mark.parametrize("lines", [1, 2])
+def test_stock_taken_between_the_read_and_the_write_is_409_and_leaves_nothing(
+    shop: Shop, client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch, lines: int
+) -> None:
+    """The read said there was stock, the conditional UPDATE finds too little (a neighbour was faster): on
+    PostgreSQL a one-line order meets this inside its single statement, a longer one in its own UPDATE."""
+    deals = [shop.deal(stock=1) for _ in range(lines)]
+    buyer = shop.shopper()
+    read = checkout.deals_for_sale_of
+
+    def stale(rows: object, *, now: object) -> dict[int, object]:  # as read a moment before the neighbour's order
+        return {i: dataclasses.replace(d, stock_available=5) for i, d in read(rows, now=now).items()}  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checkout, "deals_for_sale_of", stale)
+    body = {"items": [{"deal_id": deal, "quantity": 2} for deal in deals], "fulfilment": "pickup"}
+    with clock.frozen(T0), unchanged(app, *CHECKOUT):
+        response = client.post("/api/v1/orders", json=body, headers=shop.key(buyer))
+    assert response.status_code == 409 and response.json["code"] == "deal_sold_out"
+
+
+def test_an_order_changes_its_deal_only_in_the_stock_left(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    deal = shop.deal(stock=10)
+
+    def row() -> dict[str, object]:
+        with app.app_context():
+            return dict(db.session.execute(select(Deal.__table__).where(Deal.id == deal)).one()._mapping)
+
+    before = row()
+    with clock.frozen(T0):
+        response = client.post("/api/v1/orders", json=order_body(deal, 3), headers=shop.key(shop.shopper()))
+    assert response.status_code == 201, response.json
+    assert row() == {**before, "stock_available": 7}
+
+
 def test_limit_per_user_counts_across_orders(shop: Shop, client: FlaskClient, app: Flask) -> None:
     deal = shop.deal(limit_per_user=3)
     buyer = shop.shopper()
@@ -125,7 +160,8 @@ def test_closed_group_is_409_group_closed(shop: Shop, client: FlaskClient, app: 
     with clock.frozen(T0):
         client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(first))
         shop.close_groups()
-        response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(second))
+        with unchanged(app, *CHECKOUT):  # the limit counted and the order written before it are rolled back
+            response = client.post("/api/v1/orders", json=order_body(deal, 1), headers=shop.key(second))
     assert response.status_code == 409 and response.json["code"] == "group_closed"
     with app.app_context():
         assert db.session.get(Deal, deal).stock_available == shop.default_stock - 1

@@ -8,7 +8,20 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from sqlalchemy import CTE, BigInteger, bindparam, delete, exists, func, insert, null, select, true
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql
 
 from groupbuy.accounts.models import User
@@ -21,6 +34,7 @@ from groupbuy.db import Base, upsert_insert
 from groupbuy.groups.service import join_group_after
 from groupbuy.leaders.models import Leader
 from groupbuy.membership.models import MembershipTier
+from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
 
 # The shopper's chosen leader (given, else their current one).
@@ -98,29 +112,21 @@ def _count_limit_after(gate: CTE) -> Any:
 
 _ORDER_COLUMNS = [c for c in Order.__table__.columns if not c.primary_key]
 _EVENT_COLUMNS = ["event", "from_status", "to_status", "actor", "note", "at"]
-# The line's own columns in the single-line statement, bound as ``line_<column>``: its order and group come from
-# the rows the same statement wrote.
-_LINE_COLUMNS = [c for c in OrderLine.__table__.columns if not c.primary_key and c.key not in ("order_id", "group_id")]
 
 
-def _order_cte(prefix: str = "") -> CTE:
-    """The order, unless its number is taken (no row then), as a WITH of a larger statement; its columns bound
-    as ``<prefix><column>``."""
-    return (
-        postgresql.insert(Order)
-        .values({c.key: bindparam(f"{prefix}{c.key}", type_=c.type) for c in _ORDER_COLUMNS})
-        .on_conflict_do_nothing()
-        .returning(Order.id)
-        .cte("placed_order")
-    )
+def _bound(columns: Any, prefix: str, names: Any) -> dict[str, Any]:
+    return {k: bindparam(f"{prefix}{k}", type_=columns[k].type) for k in names}
 
 
-def _placed_event(order: CTE) -> Any:
-    """The order's `place` timeline row, bound as ``event_<column>``, written only with the order."""
-    events = OrderTimelineEvent.__table__.c
+def _order_cte(values: dict[str, Any]) -> CTE:
+    """The order, unless its number is taken (no row then), as a WITH of a larger statement."""
+    return postgresql.insert(Order).values(values).on_conflict_do_nothing().returning(Order.id).cte("placed_order")
+
+
+def _placed_event(order: CTE, values: dict[str, Any]) -> Any:
+    """The order's `place` timeline row (``values`` by column), written only with the order."""
     return insert(OrderTimelineEvent).from_select(
-        ["order_id", *_EVENT_COLUMNS],
-        select(order.c.id, *(bindparam(f"event_{k}", type_=events[k].type) for k in _EVENT_COLUMNS)),
+        ["order_id", *_EVENT_COLUMNS], select(order.c.id, *(values[k] for k in _EVENT_COLUMNS))
     )
 
 
@@ -134,7 +140,57 @@ def add_order(dialect_name: str) -> Any:
     """
     if dialect_name != "postgresql":
         return upsert_insert(dialect_name, Order).on_conflict_do_nothing().returning(Order.id)
-    return _placed_event(_order_cte()).returning(OrderTimelineEvent.order_id)
+    order = _order_cte(_bound(Order.__table__.c, "", (c.key for c in _ORDER_COLUMNS)))
+    event = _placed_event(order, _bound(OrderTimelineEvent.__table__.c, "event_", _EVENT_COLUMNS))
+    return event.returning(OrderTimelineEvent.order_id)
+
+
+# What checkout decides of a one-line order and of its line, bound as ``o_<column>`` and ``l_<column>`` in
+# place_single_line. Every other column holds the same for every such order and is written into the statement's
+# text: psycopg converts a statement of more than 50 values or 4,096 bytes anew on every execution.
+ONE_LINE_ORDER_BOUND = (
+    *("order_no", "user_id", "leader_id", "fulfilment", "address", "items_fen", "delivery_fee_fen"),
+    *("discount_fen", "coupon_id", "payable_fen", "pickup_date", "pay_before", "created_at"),
+)
+ONE_LINE_LINE_BOUND = (
+    "product_name",
+    "spec",
+    "unit_price_fen",
+    "line_total_fen",
+    "discount_fen",
+    "price_kind",
+    "price_tier",
+)
+
+
+def _written(value: Any, type_: Any) -> Any:
+    """``value`` as SQL text (a constant of the statement, not a bound value)."""
+    if value is None:
+        return null()
+    text = literal(value, type_).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})  # type: ignore[no-untyped-call]
+    return literal_column(str(text))
+
+
+def _one_line_values() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The order's, its timeline row's and its line's values in place_single_line, by column."""
+    orders, events, lines = Order.__table__.c, OrderTimelineEvent.__table__.c, OrderLine.__table__.c
+    order = {c.key: _written(ORDER_DEFAULTS.get(c.key), c.type) for c in _ORDER_COLUMNS}
+    order |= _bound(orders, "o_", ONE_LINE_ORDER_BOUND)
+    order["status"] = _written(OrderStatus.PENDING_PAYMENT, orders.status.type)
+    order["updated_at"] = order["created_at"]
+    event = {
+        "event": _written(OrderEvent.PLACE, events.event.type),
+        "from_status": null(),
+        "to_status": _written(OrderStatus.PENDING_PAYMENT, events.to_status.type),
+        **_bound(events, "e_", ("actor", "note")),
+        "at": order["created_at"],
+    }
+    line = {k: _written(v, lines[k].type) for k, v in LINE_DEFAULTS.items()} | _bound(
+        lines, "l_", ONE_LINE_LINE_BOUND
+    )
+    line |= {"deal_id": bindparam("deal_id", type_=lines.deal_id.type), "pickup_date": order["pickup_date"]}
+    line["quantity"] = bindparam("quantity", type_=lines.quantity.type)
+    return order, event, line
 
 
 @functools.cache
@@ -145,14 +201,16 @@ def place_single_line(*, coupon: bool) -> Any:
     Each write runs only once the one before it has returned a row, so nothing is written after a refusal and
     the rows are locked in the order the separate statements take them: the shopper's own rows, then the group,
     then the deal (the hottest row, held for the shortest time). A taken order number writes nothing at all.
-    Bound: ``order_<column>`` (the order), ``event_<column>`` (its timeline row), ``shopper_id``, ``deal_id``,
-    ``quantity`` and ``per_user_limit`` (the limit), ``wallet_id``, ``owner_id`` and ``at`` (the coupon),
-    ``leader_id`` and ``now`` (the group), ``line_<column>`` (the line). No name may be a column of a table the
-    statement UPDATEs (deals, user_coupons): SQLAlchemy would add it to that UPDATE's SET. The one row
-    answers ``order_id``, ``counted``, ``coupon_id``, ``group_id``, ``stock_left`` and ``line_id``; NULL where
-    that step returned nothing (and then every later step too), so the caller names the refusal and rolls back.
+    Bound: ``o_<column>`` (ONE_LINE_ORDER_BOUND), ``e_actor`` and ``e_note``, ``shopper_id``,
+    ``deal_id``, ``quantity`` and ``per_user_limit`` (the limit), ``wallet_id``, ``owner_id`` and ``at`` (the
+    coupon), ``leader_id`` and ``now`` (the group), ``l_<column>`` (ONE_LINE_LINE_BOUND). No name may be a
+    column of a table the statement UPDATEs (deals, user_coupons): SQLAlchemy would add it to that UPDATE's SET.
+    The one row answers ``order_id``, ``counted``, ``coupon_id``, ``group_id``, ``stock_left`` and ``line_id``;
+    NULL where that step returned nothing (and then every later step too), so the caller names the refusal and
+    rolls back.
     """
-    order = _order_cte("order_")
+    order_values, event_values, line_values = _one_line_values()
+    order = _order_cte(order_values)
     gate = counted = _count_limit_after(order).cte("counted")
     locked = None
     if coupon:
@@ -162,8 +220,8 @@ def place_single_line(*, coupon: bool) -> Any:
     line = (
         insert(OrderLine)
         .from_select(
-            ["order_id", "group_id", *(c.key for c in _LINE_COLUMNS)],
-            select(order.c.id, group.c.id, *(bindparam(f"line_{c.key}", type_=c.type) for c in _LINE_COLUMNS))
+            ["order_id", "group_id", *line_values],
+            select(order.c.id, group.c.id, *line_values.values())
             .select_from(order)
             .join(group, true())
             .join(stock, true()),
@@ -180,7 +238,7 @@ def place_single_line(*, coupon: bool) -> Any:
             (select(value).scalar_subquery() if value is not None else null()).label(name)
             for name, value in answers.items()
         )
-    ).add_cte(_placed_event(order).cte("placed_event"))
+    ).add_cte(_placed_event(order, event_values).cte("placed_event"))
     updated = {c.key for c in Deal.__table__.columns} | {c.key for c in UserCoupon.__table__.columns}
     clashing = updated & set(statement.compile(dialect=postgresql.dialect()).params)  # type: ignore[no-untyped-call]
     if clashing:  # SQLAlchemy would SET these columns from the values bound under their names

@@ -19,6 +19,8 @@ from groupbuy.orders.service.checkout_sql import (
     ADD_LINES,
     ADD_PLACED_EVENT,
     LINE_DEFAULTS,
+    ONE_LINE_LINE_BOUND,
+    ONE_LINE_ORDER_BOUND,
     ORDER_DEFAULTS,
     add_order,
     count_limit,
@@ -151,22 +153,22 @@ def place_one_line(
     line = _line(0, deal, 0, quantity, price, discount)
     now = columns["created_at"]
     params = {
-        **{f"order_{k}": v for k, v in columns.items()},
-        **{f"event_{k}": v for k, v in placed.items()},
-        **{f"line_{k}": v for k, v in line.items() if k not in ("order_id", "group_id")},  # written by the statement
+        **{f"o_{k}": columns[k] for k in ONE_LINE_ORDER_BOUND if k != "order_no"},  # drawn below
+        **{f"l_{k}": line[k] for k in ONE_LINE_LINE_BOUND},
+        "e_actor": placed["actor"],
+        "e_note": placed["note"],
         "shopper_id": columns["user_id"],
         "deal_id": deal.id,
         "quantity": quantity,
         "per_user_limit": deal.limit_per_user,
-        "wallet_id": columns["coupon_id"],
-        "owner_id": columns["user_id"],
-        "at": now,
         "leader_id": columns["leader_id"],
         "now": now,
     }
+    if columns["coupon_id"] is not None:
+        params |= {"wallet_id": columns["coupon_id"], "owner_id": columns["user_id"], "at": now}
     statement = place_single_line(coupon=columns["coupon_id"] is not None)
     for _ in range(_ORDER_NO_TRIES):
-        params["order_order_no"] = columns["order_no"] = new_order_no(now)
+        params["o_order_no"] = columns["order_no"] = new_order_no(now)
         row = conn.execute(statement, params).one()
         if row.order_id is not None:  # else the number was taken and nothing was written: draw another
             break
