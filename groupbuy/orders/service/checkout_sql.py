@@ -185,9 +185,7 @@ def _one_line_values() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         **_bound(events, "e_", ("actor", "note")),
         "at": order["created_at"],
     }
-    line = {k: _written(v, lines[k].type) for k, v in LINE_DEFAULTS.items()} | _bound(
-        lines, "l_", ONE_LINE_LINE_BOUND
-    )
+    line = {k: _written(v, lines[k].type) for k, v in LINE_DEFAULTS.items()} | _bound(lines, "l_", ONE_LINE_LINE_BOUND)
     line |= {"deal_id": bindparam("deal_id", type_=lines.deal_id.type), "pickup_date": order["pickup_date"]}
     line["quantity"] = bindparam("quantity", type_=lines.quantity.type)
     return order, event, line
