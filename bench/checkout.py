@@ -1,6 +1,7 @@
 """Checkout and cart-add throughput: groupbuy vs the reference ceiling app, same gunicorn, load from wrk, one run.
 
     .venv/bin/python bench/checkout.py [--duration 10] [--rounds 3] [--threads 2] [--connections 32] [--workers 4]
+                                       [--paths ceiling,items,coupon,filled,loop,reserve,add]
 
 Needs PostgreSQL on 127.0.0.1 (creates and drops the databases gb_bench_checkout and gb_bench_ceiling) and wrk
 (Debian package `wrk`: `apt-get install -y wrk`). Serves groupbuy and bench/ceiling_app.py each under gunicorn
@@ -62,6 +63,7 @@ GB_PORT = 18001
 CEILING_PORT = 18002
 CEILING_PRODUCTS = 10_000  # as ceiling_app.py seeds
 CEILING_MODES = ("ceiling", "reserve")  # the modes of bench/checkout.lua that go to the ceiling app
+MODES = ("ceiling", "items", "coupon", "filled", "loop", "reserve", "add")  # every run, by its checkout.lua mode
 TOKENS: list[str] = []  # shoppers with empty carts
 FILLED: list[str] = []  # shoppers whose cart holds one line: one order each, for the filled-cart run
 COUPONED: list[tuple[str, int]] = []  # shoppers holding one coupon (token, coupon id): one order each
@@ -348,7 +350,16 @@ def main() -> None:
     parser.add_argument("--filled-carts", type=int, default=16000, help="shoppers with one cart line each")
     parser.add_argument("--couponed", type=int, default=16000, help="shoppers with one coupon each (coupon run)")
     parser.add_argument("--ceiling-dir", type=Path, default=CEILING_DIR, help="where ceiling_app.py lives")
+    parser.add_argument(
+        "--paths",
+        default=",".join(MODES),
+        help="the runs to make, by mode, comma-separated (default: all): fewer runs put each nearer its reference"
+        " in time, which a host whose speed drifts needs",
+    )
     args = parser.parse_args()
+    chosen = args.paths.split(",")
+    if unknown := set(chosen) - set(MODES):
+        sys.exit(f"--paths: unknown {', '.join(sorted(unknown))} (known: {', '.join(MODES)})")
     require_wrk()
     if args.connections % args.threads:
         sys.exit("--connections must be a multiple of --threads (wrk gives each thread connections / threads)")
@@ -383,6 +394,7 @@ def main() -> None:
         Route(CART_ADD, GB_PORT, "add", RESERVE, lambda: carters),
     ]
     by_name = {p.name: p for p in paths}
+    paths = [p for p in paths if p.mode in chosen]
     gb_env = {"GROUPBUY_DATABASE_URL": gb_url, "GROUPBUY_LOG_LEVEL": "WARNING", "GROUPBUY_DB_POOL_SIZE": "5"}
     load = {"duration": args.duration}
     with (
