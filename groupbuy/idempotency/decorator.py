@@ -78,9 +78,10 @@ def idempotent(*, required: bool, atomic: bool = False) -> Callable[[F], F]:
     return decorator
 
 
-def _answer(response: Response) -> tuple[int, Any]:
+def _answer(response: Response) -> tuple[int, str | None]:
+    """The status and JSON text to keep (the body as sent, not parsed and encoded again); None if not JSON."""
     is_json = response.is_json or (response.mimetype or "").endswith("+json")
-    return response.status_code, response.get_json(silent=True) if is_json else None
+    return response.status_code, response.get_data(as_text=True) if is_json else None
 
 
 def _replayed(replay: Replay) -> Response:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import JSON, Text, bindparam, cast, delete, or_, select, update
 
 from groupbuy.db import connection, delete_in_batches, transaction, upsert_insert
 from groupbuy.errors import Conflict, DomainError, Invalid
@@ -50,15 +50,15 @@ def answer_once(
     *,
     request: KeyedRequest,
     work: Callable[[], R],
-    answer_of: Callable[[R], tuple[int, Any]],
+    answer_of: Callable[[R], tuple[int, str | None]],
     refused: Callable[[DomainError], R],
     atomic: bool,
     now: datetime,
 ) -> R | Replay:
     """Run ``work`` once per key: its result, or the Replay of the answer kept for the same request earlier.
 
-    ``answer_of`` gives the (status, body) to keep; ``refused`` turns a refusal into a result (its answer is kept
-    too: a retry replays the refusal). A 5xx is never kept, so the client may retry.
+    ``answer_of`` gives the (status, body as JSON text or None) to keep; ``refused`` turns a refusal into a
+    result (its answer is kept too: a retry replays the refusal). A 5xx is never kept, so the client may retry.
 
     ``atomic``: the work and its answer commit in ONE transaction, so the work never commits without its answer
     and a crash leaves neither; a duplicate sent meanwhile waits on the key's unique index, then replays. Only
@@ -82,7 +82,7 @@ class _KeyTaken(Exception):
 def _work_and_answer_together(
     request: KeyedRequest,
     work: Callable[[], R],
-    answer_of: Callable[[R], tuple[int, Any]],
+    answer_of: Callable[[R], tuple[int, str | None]],
     refused: Callable[[DomainError], R],
     now: datetime,
 ) -> R | Replay:
@@ -115,7 +115,7 @@ def _work_and_answer_together(
 def _claim_first(
     request: KeyedRequest,
     work: Callable[[], R],
-    answer_of: Callable[[R], tuple[int, Any]],
+    answer_of: Callable[[R], tuple[int, str | None]],
     refused: Callable[[DomainError], R],
     now: datetime,
 ) -> R | Replay:
@@ -135,10 +135,17 @@ def _claim_first(
     return result
 
 
+def _json_text(dialect_name: str, name: str) -> Any:
+    """A JSON document bound as the text it already is: stored as given, neither parsed nor encoded again."""
+    text = bindparam(name, type_=Text)
+    return cast(text, JSON) if dialect_name == "postgresql" else text  # SQLite keeps JSON as text
+
+
 @functools.cache
 def _add_unless_taken(dialect_name: str) -> Any:
     return (
         upsert_insert(dialect_name, IdempotencyKey)
+        .values(response_body=_json_text(dialect_name, "response_body"))
         .on_conflict_do_nothing(index_elements=["user_id", "key"])
         .returning(IdempotencyKey.id)
     )
@@ -158,16 +165,25 @@ _TAKE_OVER = (
     )
     .values(locked_until=bindparam("lease_until"))
 )
-_STORE = (
-    update(IdempotencyKey)
-    .where(_THIS_KEY)
-    .values(response_status=bindparam("status"), response_body=bindparam("body"), locked_until=None)
-)
+
+
+@functools.cache
+def _store_statement(dialect_name: str) -> Any:
+    return (
+        update(IdempotencyKey)
+        .where(_THIS_KEY)
+        .values(response_status=bindparam("status"), response_body=_json_text(dialect_name, "body"), locked_until=None)
+    )
+
+
 _FREE = delete(IdempotencyKey).where(_THIS_KEY)
 
 
-def _add_key(request: KeyedRequest, *, now: datetime, locked_until: datetime | None, answer: Replay | None) -> bool:
-    """Insert the key's row; False (nothing written) if the user already has that key."""
+def _add_key(
+    request: KeyedRequest, *, now: datetime, locked_until: datetime | None, answer: tuple[int, str | None] | None
+) -> bool:
+    """Insert the key's row (with its answer: status and JSON text); False (nothing written) if the user already
+    has that key."""
     conn = connection()
     row = conn.execute(
         _add_unless_taken(conn.dialect.name),
@@ -175,8 +191,8 @@ def _add_key(request: KeyedRequest, *, now: datetime, locked_until: datetime | N
             "user_id": request.user_id,
             "key": request.key,
             "request_hash": request.fingerprint,
-            "response_status": answer.status if answer else None,
-            "response_body": answer.body if answer else None,
+            "response_status": answer[0] if answer else None,
+            "response_body": answer[1] if answer else None,
             "created_at": now,
             "locked_until": locked_until,
             "expires_at": now + KEEP_FOR,
@@ -215,25 +231,27 @@ def _claim(request: KeyedRequest, now: datetime) -> Replay | None:
         raise _in_flight()
 
 
-def _store(request: KeyedRequest, answer: tuple[int, Any]) -> None:
+def _store(request: KeyedRequest, answer: tuple[int, str | None]) -> None:
     """Keep the answer under the claim for replay; a 5xx frees the key so the client may retry."""
     status, body = answer
     with transaction():
         if status >= 500:
             connection().execute(_FREE, {"of_user": request.user_id, "of_key": request.key})
         else:
-            connection().execute(
-                _STORE, {"of_user": request.user_id, "of_key": request.key, "status": status, "body": body}
+            conn = connection()
+            conn.execute(
+                _store_statement(conn.dialect.name),
+                {"of_user": request.user_id, "of_key": request.key, "status": status, "body": body},
             )
 
 
-def _keep(request: KeyedRequest, answer: tuple[int, Any], now: datetime) -> bool:
+def _keep(request: KeyedRequest, answer: tuple[int, str | None], now: datetime) -> bool:
     """Keep the answer under the key unless one is kept already (False); a 5xx is never kept (True, nothing written)."""
     status, body = answer
     if status >= 500:
         return True  # not cached: the client may retry
     with transaction():
-        return _add_key(request, now=now, locked_until=None, answer=Replay(status=status, body=body))
+        return _add_key(request, now=now, locked_until=None, answer=(status, body))
 
 
 def _kept_answer(request: KeyedRequest) -> Replay | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CTE, Subquery, Update, bindparam, exists, select, update
+from sqlalchemy import CTE, BigInteger, Subquery, Update, any_, bindparam, exists, select, update
+from sqlalchemy.dialects import postgresql
 
 from groupbuy.catalog.enums import DealPhase, DealStatus, ProductStatus
 from groupbuy.catalog.models import Deal, Product, Sku
@@ -46,12 +48,22 @@ _FOR_SALE_COLUMNS = (
     Sku.spec.label("deal_spec"),
     Product.category_id.label("deal_category_id"),
 )
-_DEALS_FOR_SALE = (
-    select(*_FOR_SALE_COLUMNS)
-    .join(Sku, Sku.id == Deal.sku_id)
-    .join(Product, Product.id == Sku.product_id)
-    .where(Deal.id.in_(bindparam("deal_ids", expanding=True)))
-)
+
+
+@functools.cache
+def _deals_for_sale(dialect_name: str) -> Any:
+    # PostgreSQL takes the ids as one array: an expanding IN is rendered anew on every execution
+    if dialect_name == "postgresql":
+        wanted = Deal.id == any_(bindparam("deal_ids", type_=postgresql.ARRAY(BigInteger)))
+    else:
+        wanted = Deal.id.in_(bindparam("deal_ids", expanding=True))
+    return (
+        select(*_FOR_SALE_COLUMNS)
+        .join(Sku, Sku.id == Deal.sku_id)
+        .join(Product, Product.id == Sku.product_id)
+        .where(wanted)
+    )
+
 
 _TAKE_STOCK = (
     update(Deal)
@@ -67,13 +79,16 @@ _TAKE_STOCK = (
 
 def deals_for_sale(*, deal_ids: list[int], now: datetime) -> dict[int, DealForSale]:
     """The deals with these ids (missing ones absent), each marked on sale or not, in one statement."""
-    return deals_for_sale_of(connection().execute(_DEALS_FOR_SALE, {"deal_ids": deal_ids}).all(), now=now)
+    conn = connection()
+    rows = conn.execute(_deals_for_sale(conn.dialect.name), {"deal_ids": deal_ids}).all()
+    return deals_for_sale_of(rows, now=now)
 
 
-def deals_for_sale_subquery() -> Subquery:
+def deals_for_sale_subquery(dialect_name: str) -> Subquery:
     """The read of deals_for_sale as a subquery (bound parameter ``deal_ids``, columns ``deal_*``), for a caller
     that joins it to a read of its own and so saves a round trip; deals_for_sale_of turns its rows into deals."""
-    return _DEALS_FOR_SALE.subquery("for_sale")
+    subquery: Subquery = _deals_for_sale(dialect_name).subquery("for_sale")
+    return subquery
 
 
 def deals_for_sale_of(rows: Iterable[Any], *, now: datetime) -> dict[int, DealForSale]:

@@ -23,7 +23,7 @@ from groupbuy.db import connection, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
-from groupbuy.orders.service.checkout_sql import CLEAR_CART_LINES, FIRST_READ, TAKE_CART
+from groupbuy.orders.service.checkout_sql import CLEAR_CART_LINES, TAKE_CART, first_read
 from groupbuy.orders.service.checkout_write import count_limits, order_columns, place_one_line, place_step_by_step
 from groupbuy.orders.service.delivery import delivery_address
 from groupbuy.orders.service.pricing import Price, prices_for
@@ -146,7 +146,8 @@ def place_order(
         params: dict[str, Any] = {"user_id": user_id, "leader_id": leader_id, "coupon_id": coupon_id}
         if not from_cart:
             params["deal_ids"] = sorted({item.deal_id for item in items or ()})
-        rows = conn.execute(FIRST_READ[from_cart, coupon_id is not None], params).all()
+        read = first_read(conn.dialect.name, from_cart=from_cart, coupon=coupon_id is not None)
+        rows = conn.execute(read, params).all()
         if not rows:  # the caller's own account, checked a moment ago: gone only if closed meanwhile
             raise NotFound()
         who = rows[0]

@@ -59,18 +59,20 @@ _WHO = (
     .outerjoin(MembershipTier, MembershipTier.code == User.tier)
     .where(User.id == bindparam("user_id"))
 )
-# Ordering given items: the same read with each deal ordered joined to it (deals_for_sale's columns, ``deal_*``):
-# one row per deal found, or one row whose deal columns are NULL. The deals cost no round trip of their own.
-_FOR_SALE = deals_for_sale_subquery()
-_WHO_DEALS = _WHO.add_columns(*_FOR_SALE.c).outerjoin(_FOR_SALE, true())
-# Each read with the shopper's coupon joined in (checkout with coupon_id): no extra round trip for it either.
-# Keyed by (from_cart, with a coupon).
-FIRST_READ = {
-    (False, False): _WHO_DEALS,
-    (False, True): with_coupon(cast(Any, _WHO_DEALS), user_id=User.id, leader_id=Leader.id),
-    (True, False): _WHO,
-    (True, True): with_coupon(cast(Any, _WHO), user_id=User.id, leader_id=Leader.id),
-}
+
+
+@functools.cache
+def first_read(dialect_name: str, *, from_cart: bool, coupon: bool) -> Any:
+    """Checkout's first read: the shopper with their leader and tier; ordering given items, each deal ordered
+    joined to it (deals_for_sale's columns, ``deal_*``: one row per deal found, or one row whose deal columns are
+    NULL), so the deals cost no round trip of their own; with a coupon, the shopper's coupon joined in too."""
+    read = _WHO
+    if not from_cart:
+        for_sale = deals_for_sale_subquery(dialect_name)
+        read = read.add_columns(*for_sale.c).outerjoin(for_sale, true())
+    return with_coupon(cast(Any, read), user_id=User.id, leader_id=Leader.id) if coupon else read
+
+
 TAKE_CART = (
     delete(CartItem).where(CartItem.user_id == bindparam("user_id")).returning(CartItem.deal_id, CartItem.quantity)
 )
