@@ -1,7 +1,8 @@
 """Checkout: a cart (or explicit items) becomes one order per leader, with stock, limits and groups reserved.
 
 The hot path of the product, so it runs prebuilt Core statements (checkout_sql.py) on the session's
-connection: one read for the shopper, their leader and the deals ordered, then the conditional writes. Its
+connection: one read for the shopper, their leader and the deals ordered, then the conditional writes
+(checkout_write.py; a one-line order on PostgreSQL in one statement). Its
 idempotency key is kept by the HTTP door in the same transaction (idempotency.service.answer_once); checkout
 itself knows nothing of keys. The order it returns is a PlacedOrder built from what was written, not read back:
 building transient models cost a tenth of the request's Python time (measured with py-spy). The columns checkout
