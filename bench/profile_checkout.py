@@ -30,8 +30,9 @@ def main() -> None:
     seed_groupbuy(url, shoppers=200, deals=40)
     app = create_app({"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "METRICS_DISABLED": True})
     statements: list[str] = []
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2].split()[0]))
+    with app.app_context():  # the session's engine and, on PostgreSQL, the autocommit pool's (db.alone)
+        for engine in db.engines.values():
+            event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2].split()[0]))
     client = app.test_client()
 
     def place(i: int) -> None:
