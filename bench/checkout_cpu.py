@@ -1,6 +1,6 @@
 """CPU per order: groupbuy's items→order against the ceiling's insert, read from the kernel, not from a clock.
 
-    .venv/bin/python bench/checkout_cpu.py [--rounds 5] [--duration 8] [--connections 32] [--workers 4]
+    .venv/bin/python bench/checkout_cpu.py [--rounds 5] [--duration 8] [--connections 32] [--workers 4] [--no-settle]
 
 bench/checkout.py reads throughput as a ratio to the ceiling measured in the same round. On a host whose speed
 drifts within minutes (other tenants, steal time), the two sides of a ratio can meet different machines, and
@@ -9,7 +9,9 @@ request costs. This bench runs the same two paths with the same setup (bench/che
 x --workers, wrk 2 x --connections with bench/checkout.lua), alternating them, and for every run reads the CPU
 time the kernel charged (utime + stime from /proc) to the gunicorn processes of the server under load, to every
 PostgreSQL process, and to wrk, divided by the orders it answered. Their sum is what an order costs the two
-cores; on a machine that is CPU-bound, the throughput ratio tends to the inverse ratio of those sums.
+cores; on a machine that is CPU-bound, the throughput ratio tends to the inverse ratio of those sums. Before
+every run both databases are vacuumed and a checkpoint taken, unmeasured (--no-settle: not): otherwise the
+autovacuum of the tables one run filled and its dirty pages are charged to whichever run comes next.
 
 Prints each run, then the medians and the ratio of the ceiling's CPU per order to groupbuy's.
 """
@@ -64,6 +66,15 @@ class Run:
         return self.app_ms + self.pg_ms + self.wrk_ms
 
 
+def _settle(urls: list[str]) -> None:
+    """VACUUM ANALYZE both databases and CHECKPOINT, unmeasured: the work the previous run left PostgreSQL
+    (autovacuum of the tables it filled, dirty pages) is not charged to the next one."""
+    for url in urls:
+        name = url.rsplit("/", 1)[1]
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-qc", "VACUUM ANALYZE"], check=True)
+    checkout._psql("CHECKPOINT")
+
+
 def measure(port: int, mode: str, lines: list[str] | None, args: argparse.Namespace, round_no: int, work: Path) -> Run:
     app, pg = _pids(f"gunicorn.*127.0.0.1:{port}"), _pids("postgres", user="postgres")
     app0, pg0 = _cpu_seconds(app), _cpu_seconds(pg)
@@ -94,6 +105,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=8, help="seconds per run")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (2 threads)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers, each server")
+    parser.add_argument(
+        "--settle",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="VACUUM ANALYZE and CHECKPOINT before every run (unmeasured), so none pays for the one before",
+    )
     args = parser.parse_args()
     require_wrk()
     print("command: " + " ".join([".venv/bin/python", "bench/checkout_cpu.py", *sys.argv[1:]]), flush=True)
@@ -128,6 +145,8 @@ def main() -> None:
         for round_no in range(1, args.rounds + 1):
             ordered = paths if round_no % 2 else paths[::-1]
             for name, port, mode, lines in ordered:
+                if args.settle:
+                    _settle([gb_url, ceiling_url])
                 run = measure(port, mode, lines, args, round_no, work)
                 runs[name].append(run)
                 print(
