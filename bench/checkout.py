@@ -1,7 +1,7 @@
 """Checkout and cart-add throughput: groupbuy vs the reference ceiling app, same gunicorn, load from wrk, one run.
 
     .venv/bin/python bench/checkout.py [--duration 10] [--rounds 3] [--threads 2] [--connections 32] [--workers 4]
-                                       [--paths ceiling,items,coupon,filled,loop,reserve,add]
+                                       [--paths ceiling,items,coupon,filled,loop,reserve,add] [--no-settle]
 
 Needs PostgreSQL on 127.0.0.1 (creates and drops the databases gb_bench_checkout and gb_bench_ceiling) and wrk
 (Debian package `wrk`: `apt-get install -y wrk`). Serves groupbuy and bench/ceiling_app.py each under gunicorn
@@ -9,7 +9,8 @@ Needs PostgreSQL on 127.0.0.1 (creates and drops the databases gb_bench_checkout
 generator costs a few percent of a core instead of one of the cores the servers need. Every groupbuy request
 carries its shopper's bearer token and a fresh Idempotency-Key. The paths, run in interleaved rounds (each round
 runs every path once, so drift on a shared machine hits all alike; each round starts one path later than the
-one before, so no path always runs right after the same other one):
+one before, so no path always runs right after the same other one; before every run both databases are
+vacuumed and a checkpoint taken, unmeasured, so no run pays for the one before: --no-settle skips that):
 
     ceiling POST /orders                one order + two lines in one ORM unit of work (the reference for orders)
     groupbuy items→order                POST /api/v1/orders with one random deal (2,000 reusable shoppers)
@@ -79,6 +80,16 @@ CART_ADD = "groupbuy cart add"
 
 def _psql(sql: str) -> None:
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True)
+
+
+def settle(urls: list[str]) -> None:
+    """VACUUM ANALYZE these databases and CHECKPOINT, unmeasured: the work a run leaves PostgreSQL (autovacuum of
+    the tables it filled, dirty pages) is then not done during, and charged to, the run after it. Without this the
+    insert ceiling, which fills its tables fastest, slowed through a run (its PostgreSQL CPU per order tripled)."""
+    for url in urls:
+        name = url.rsplit("/", 1)[1]
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-qc", "VACUUM ANALYZE"], check=True)
+    _psql("CHECKPOINT")
 
 
 def _fresh_database(name: str) -> str:
@@ -351,6 +362,12 @@ def main() -> None:
     parser.add_argument("--couponed", type=int, default=16000, help="shoppers with one coupon each (coupon run)")
     parser.add_argument("--ceiling-dir", type=Path, default=CEILING_DIR, help="where ceiling_app.py lives")
     parser.add_argument(
+        "--settle",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="VACUUM ANALYZE and CHECKPOINT before every run (unmeasured), so none pays for the one before",
+    )
+    parser.add_argument(
         "--paths",
         default=",".join(MODES),
         help="the runs to make, by mode, comma-separated (default: all): fewer runs put each nearer its reference"
@@ -425,6 +442,8 @@ def main() -> None:
                     print(f"round {round_no}: {path.name}: skipped, its one-shot shoppers ran out", flush=True)
                     path.ran_out += 1
                     continue
+                if args.settle:
+                    settle([gb_url, ceiling_url])
                 print(f"round {round_no}: {path.name} ...", flush=True)
                 before = os.getloadavg()[0]
                 stats, wrk = run_mode(

@@ -66,15 +66,6 @@ class Run:
         return self.app_ms + self.pg_ms + self.wrk_ms
 
 
-def _settle(urls: list[str]) -> None:
-    """VACUUM ANALYZE both databases and CHECKPOINT, unmeasured: the work the previous run left PostgreSQL
-    (autovacuum of the tables it filled, dirty pages) is not charged to the next one."""
-    for url in urls:
-        name = url.rsplit("/", 1)[1]
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-qc", "VACUUM ANALYZE"], check=True)
-    checkout._psql("CHECKPOINT")
-
-
 def measure(port: int, mode: str, lines: list[str] | None, args: argparse.Namespace, round_no: int, work: Path) -> Run:
     app, pg = _pids(f"gunicorn.*127.0.0.1:{port}"), _pids("postgres", user="postgres")
     app0, pg0 = _cpu_seconds(app), _cpu_seconds(pg)
@@ -146,7 +137,7 @@ def main() -> None:
             ordered = paths if round_no % 2 else paths[::-1]
             for name, port, mode, lines in ordered:
                 if args.settle:
-                    _settle([gb_url, ceiling_url])
+                    checkout.settle([gb_url, ceiling_url])
                 run = measure(port, mode, lines, args, round_no, work)
                 runs[name].append(run)
                 print(
