@@ -37,7 +37,6 @@ import json
 import os
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import urllib.request
@@ -163,14 +162,7 @@ def main() -> None:
     checkout.seed_groupbuy(gb_url, shoppers=args.shoppers, deals=40)
     groups = open_groups(gb_url)
     print(f"  {groups} groups opened; categories {CATEGORIES}", flush=True)
-    ceiling_url = checkout._fresh_database(CEILING_DATABASE)
-    subprocess.run(
-        [sys.executable, "ceiling_app.py", "init"],
-        cwd=checkout.CEILING_DIR,
-        check=True,
-        env={**os.environ, "DB_URL": ceiling_url},
-        stdout=subprocess.DEVNULL,
-    )
+    ceiling_url = checkout.fresh_ceiling(CEILING_DATABASE)
     gb_env = {
         "GROUPBUY_DATABASE_URL": gb_url,
         "GROUPBUY_LOG_LEVEL": "WARNING",

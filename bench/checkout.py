@@ -92,6 +92,19 @@ def settle(urls: list[str]) -> None:
     _psql("CHECKPOINT")
 
 
+def fresh_ceiling(name: str, ceiling_dir: Path = CEILING_DIR) -> str:
+    """A new database `name` holding the ceiling app's tables and products (`ceiling_app.py init`); its URL."""
+    url = _fresh_database(name)
+    subprocess.run(
+        [sys.executable, "ceiling_app.py", "init"],
+        cwd=ceiling_dir,
+        check=True,
+        env={**os.environ, "DB_URL": url},
+        stdout=subprocess.DEVNULL,
+    )
+    return url
+
+
 def _fresh_database(name: str) -> str:
     _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     _psql(f"CREATE DATABASE {name}")
@@ -390,14 +403,7 @@ def main() -> None:
     )
     gb_url = _fresh_database("gb_bench_checkout")
     seed_groupbuy(gb_url, shoppers=shoppers, deals=40, filled_carts=args.filled_carts, couponed=args.couponed)
-    ceiling_url = _fresh_database("gb_bench_ceiling")
-    subprocess.run(
-        [sys.executable, "ceiling_app.py", "init"],
-        cwd=args.ceiling_dir,
-        check=True,
-        env={**os.environ, "DB_URL": ceiling_url},
-        stdout=subprocess.DEVNULL,
-    )
+    ceiling_url = fresh_ceiling("gb_bench_ceiling", args.ceiling_dir)
     orderers, carters = TOKENS[: args.shoppers], TOKENS[args.shoppers :]
     filled = list(FILLED)  # what is left of them: one-shot
     couponed = [f"{token} {coupon}" for token, coupon in COUPONED]

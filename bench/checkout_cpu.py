@@ -107,14 +107,7 @@ def main() -> None:
     print("command: " + " ".join([".venv/bin/python", "bench/checkout_cpu.py", *sys.argv[1:]]), flush=True)
     gb_url = checkout._fresh_database("gb_bench_checkout")
     checkout.seed_groupbuy(gb_url, shoppers=2000, deals=40)
-    ceiling_url = checkout._fresh_database("gb_bench_ceiling")
-    subprocess.run(
-        [sys.executable, "ceiling_app.py", "init"],
-        cwd=checkout.CEILING_DIR,
-        check=True,
-        env={**os.environ, "DB_URL": ceiling_url},
-        stdout=subprocess.DEVNULL,
-    )
+    ceiling_url = checkout.fresh_ceiling("gb_bench_ceiling")
     gb_env = {"GROUPBUY_DATABASE_URL": gb_url, "GROUPBUY_LOG_LEVEL": "WARNING", "GROUPBUY_DB_POOL_SIZE": "5"}
     paths = [
         ("ceiling POST /orders", checkout.CEILING_PORT, "ceiling", None),

@@ -87,14 +87,7 @@ def main() -> None:
     print("command: " + " ".join([".venv/bin/python", "bench/checkout_instructions.py", *sys.argv[1:]]), flush=True)
     gb_url = checkout._fresh_database("gb_bench_instructions")
     checkout.seed_groupbuy(gb_url, shoppers=1000, deals=40)
-    ceiling_url = checkout._fresh_database("gb_bench_ceiling")
-    subprocess.run(
-        [sys.executable, "ceiling_app.py", "init"],
-        cwd=checkout.CEILING_DIR,
-        check=True,
-        env={**os.environ, "DB_URL": ceiling_url},
-        stdout=subprocess.DEVNULL,
-    )
+    ceiling_url = checkout.fresh_ceiling("gb_bench_ceiling")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         seed = work / "seed.json"
