@@ -83,33 +83,32 @@ ADD_LINES = insert(OrderLine).returning(OrderLine.id, sort_by_parameter_order=Tr
 ADD_PLACED_EVENT = insert(OrderTimelineEvent)
 
 
-@functools.cache
-def count_limit(dialect_name: str) -> Any:
-    """Count units against the per-user limit: insert, or add to the row only while the sum stays within it."""
-    statement = upsert_insert(dialect_name, UserDealPurchase)
-    return statement.on_conflict_do_update(
-        index_elements=["user_id", "deal_id"],
-        set_={"quantity": UserDealPurchase.quantity + statement.excluded.quantity},
-        where=UserDealPurchase.quantity + statement.excluded.quantity <= bindparam("limit_per_user"),
-    ).returning(UserDealPurchase.quantity)
-
-
-def _count_limit_after(gate: CTE) -> Any:
-    """count_limit for the single-line statement: the same upsert, run only once ``gate`` has returned a row."""
-    columns = UserDealPurchase.__table__.c
-    statement = postgresql.insert(UserDealPurchase).from_select(
-        ["user_id", "deal_id", "quantity"],
-        select(
-            bindparam("shopper_id", type_=columns.user_id.type),
-            bindparam("deal_id", type_=columns.deal_id.type),
-            bindparam("quantity", type_=columns.quantity.type),
-        ).where(exists(gate.select())),
-    )
+def _counted(statement: Any) -> Any:
+    """Count units against the per-user limit (bound ``per_user_limit``: not a deal column's name, see
+    place_single_line): a new row, or the units added to it only while the sum stays within the limit."""
     return statement.on_conflict_do_update(
         index_elements=["user_id", "deal_id"],
         set_={"quantity": UserDealPurchase.quantity + statement.excluded.quantity},
         where=UserDealPurchase.quantity + statement.excluded.quantity <= bindparam("per_user_limit"),
     ).returning(UserDealPurchase.quantity)
+
+
+@functools.cache
+def count_limit(dialect_name: str) -> Any:
+    """The limit counted for one deal, a statement of its own (bound ``user_id``, ``deal_id``, ``quantity``)."""
+    return _counted(upsert_insert(dialect_name, UserDealPurchase))
+
+
+def _count_limit_after(gate: CTE) -> Any:
+    """count_limit for the single-line statement (bound ``shopper_id`` for the user), run only once ``gate`` has
+    returned a row."""
+    columns = UserDealPurchase.__table__.c
+    row = select(
+        bindparam("shopper_id", type_=columns.user_id.type),
+        bindparam("deal_id", type_=columns.deal_id.type),
+        bindparam("quantity", type_=columns.quantity.type),
+    ).where(exists(gate.select()))
+    return _counted(postgresql.insert(UserDealPurchase).from_select(["user_id", "deal_id", "quantity"], row))
 
 
 _ORDER_COLUMNS = [c for c in Order.__table__.columns if not c.primary_key]

@@ -44,7 +44,7 @@ def count_limits(conn: Any, user_id: int, wanted: list[tuple[DealForSale, int]],
     for deal, quantity in wanted:
         if quantity > deal.limit_per_user:
             raise _limit_exceeded(deal)
-        params = {"user_id": user_id, "deal_id": deal.id, "quantity": quantity, "limit_per_user": deal.limit_per_user}
+        params = {"user_id": user_id, "deal_id": deal.id, "quantity": quantity, "per_user_limit": deal.limit_per_user}
         if in_db and not conn.execute(statement, params).first():
             raise _limit_exceeded(deal)
 
