@@ -206,12 +206,14 @@ def install_providers(app: Any, config: dict[str, Any]) -> None:
     tune(app, **{key.lower(): value for key, value in config.items() if key in ours})
 
 
-def configure_payments(app: Any, key_files: dict[str, str], wechat_url: str, alipay_url: str) -> None:
-    """All four channels on this app, real providers pointed at the fake servers, short outbound timeouts."""
+def configure_payments(
+    app: Any, key_files: dict[str, str], wechat_url: str, alipay_url: str, timeout: float = 0.3
+) -> None:
+    """All four channels on this app, real providers pointed at the fake servers, short outbound timeouts (a
+    timeout fault holds its answer until the client gives up, so the short wait keeps those tests quick)."""
     config = wechat_config(key_files, wechat_url) | alipay_config(key_files, alipay_url)
-    install_providers(
-        app, config | {"PAYMENT_CHANNELS": REAL_CHANNELS, "ALIPAY_SELLER_ID": SELLER_ID, "HTTP_TIMEOUT_SECONDS": 0.3}
-    )
+    ours = {"PAYMENT_CHANNELS": REAL_CHANNELS, "ALIPAY_SELLER_ID": SELLER_ID, "HTTP_TIMEOUT_SECONDS": timeout}
+    install_providers(app, config | ours)
 
 
 @pytest.fixture
@@ -226,16 +228,19 @@ def payments_on(
 def busy_app(
     database_url: str, key_files: dict[str, str], payments_on: tuple[FakeWeChatPay, FakeAlipay]
 ) -> Iterator[Flask]:
-    """A second app on the same database, with every thread its own connection, and payments configured."""
+    """A second app on the same database, with every thread its own connection, and payments configured.
+
+    Its outbound calls wait 5 s, not 0.3 s: its storms inject no faults, and on a loaded CI host eight threads
+    sharing one interpreter with the fake server took 0.9 s to be answered, which read as the provider timing out."""
     wechat, alipay = payments_on
     with second_app(database_url, PUBLIC_BASE_URL="http://testserver", DB_POOL_SIZE=20) as busy:
-        configure_payments(busy, key_files, wechat.url, alipay.url)
+        configure_payments(busy, key_files, wechat.url, alipay.url, timeout=5.0)
         yield busy
 
 
-def configure_unionpay(app: Any, files: dict[str, str], gateway: str) -> None:
+def configure_unionpay(app: Any, files: dict[str, str], gateway: str, timeout: float = 0.3) -> None:
     """UnionPay's channels on as well, UnionPay pointed at its fake."""
-    install_providers(app, unionpay_config(files, gateway) | {"HTTP_TIMEOUT_SECONDS": 0.3})
+    install_providers(app, unionpay_config(files, gateway) | {"HTTP_TIMEOUT_SECONDS": timeout})
 
 
 @pytest.fixture
@@ -249,7 +254,7 @@ def unionpay_on(
 @pytest.fixture
 def unionpay_busy_app(busy_app: Flask, unionpay_on: FakeUnionPay, unionpay_files: dict[str, str]) -> Flask:
     """``busy_app`` with UnionPay on as well."""
-    configure_unionpay(busy_app, unionpay_files, unionpay_on.url)
+    configure_unionpay(busy_app, unionpay_files, unionpay_on.url, timeout=5.0)
     return busy_app
 
 
