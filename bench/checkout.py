@@ -251,6 +251,8 @@ def seed_groupbuy(url: str, *, shoppers: int, deals: int, filled_carts: int = 0,
                 COUPONED.extend(zip(tokens[shoppers + filled_carts :], coupon_ids, strict=True))
         db.session.remove()
         db.engine.dispose()
+    # Statistics before any server connects, as `ceiling_app.py init` gives the ceiling's tables.
+    settle([url])
 
 
 @contextmanager

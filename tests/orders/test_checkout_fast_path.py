@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from groupbuy import clock
 from groupbuy.db import db
+from tests.conftest import second_app
 from tests.factories.market import T0, Shop
 from tests.rows import statements_sent
 
@@ -135,3 +137,28 @@ def test_ordering_items_clears_them_from_a_cart_at_the_cost_of_one_statement(
         assert len(sent) == ONE_LINE[_dialect(app)] + CART_CLEARED, sent
         lines = client.get("/api/v1/cart", headers=shop.auth(buyer)).json["lines"]
     assert [line["deal_id"] for line in lines] == [kept]
+
+
+@pytest.mark.pg
+def test_a_one_deal_first_read_keeps_its_generic_plan(shop: Shop, database_url: str) -> None:
+    """psycopg prepares a statement on its fifth execution; PostgreSQL plans it for each execution's values
+    until it finds a generic plan no dearer than those, and keeps the one it chooses for the connection. With the
+    deal ids bound as an array, the generic plan assumed ten of them and lost, and a connection planned checkout's
+    first read on every request (0.8 ms of PostgreSQL's CPU each, `bench/checkout.py`)."""
+    orders = [(shop.key(shop.shopper()), shop.deal()) for _ in range(14)]
+    with second_app(database_url, DB_POOL_SIZE=1) as one_connection:  # every request on the same connection
+        client = one_connection.test_client()
+        with clock.frozen(T0):
+            for headers, deal in orders:
+                response = client.post("/api/v1/orders", json=_body([deal], "pickup", None), headers=headers)
+                assert response.status_code == 201, response.json
+        with one_connection.app_context():
+            plans = db.session.execute(
+                text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                    " WHERE statement LIKE 'SELECT coalesce(%'"
+                )
+            ).one()
+            db.session.rollback()
+    # prepared on the fifth request, planned for the values on the next five, generic from the tenth prepared one
+    assert plans.generic_plans >= 1, plans

@@ -51,9 +51,15 @@ _FOR_SALE_COLUMNS = (
 
 
 @functools.cache
-def _deals_for_sale(dialect_name: str) -> Any:
-    # PostgreSQL takes the ids as one array: an expanding IN is rendered anew on every execution
-    if dialect_name == "postgresql":
+def _deals_for_sale(dialect_name: str, *, single: bool = False) -> Any:
+    # One deal is bound as ``deal_id`` and compared with "=": PostgreSQL's generic plan of a prepared statement
+    # then costs what a plan for the value costs, so it is kept and the statement is not planned on every
+    # execution (with "= ANY" its guess of ten ids made the generic plan look dearer, and a worker could end up
+    # planning checkout's first read anew on every request). More ids: PostgreSQL takes them as one array (an
+    # expanding IN is rendered anew on every execution).
+    if single:
+        wanted = Deal.id == bindparam("deal_id", type_=BigInteger)
+    elif dialect_name == "postgresql":
         wanted = Deal.id == any_(bindparam("deal_ids", type_=postgresql.ARRAY(BigInteger)))
     else:
         wanted = Deal.id.in_(bindparam("deal_ids", expanding=True))
@@ -84,10 +90,11 @@ def deals_for_sale(*, deal_ids: list[int], now: datetime) -> dict[int, DealForSa
     return deals_for_sale_of(rows, now=now)
 
 
-def deals_for_sale_subquery(dialect_name: str) -> Subquery:
-    """The read of deals_for_sale as a subquery (bound parameter ``deal_ids``, columns ``deal_*``), for a caller
-    that joins it to a read of its own and so saves a round trip; deals_for_sale_of turns its rows into deals."""
-    subquery: Subquery = _deals_for_sale(dialect_name).subquery("for_sale")
+def deals_for_sale_subquery(dialect_name: str, *, single: bool = False) -> Subquery:
+    """The read of deals_for_sale as a subquery (bound parameter ``deal_ids``, or ``deal_id`` when ``single``;
+    columns ``deal_*``), for a caller that joins it to a read of its own and so saves a round trip;
+    deals_for_sale_of turns its rows into deals."""
+    subquery: Subquery = _deals_for_sale(dialect_name, single=single).subquery("for_sale")
     return subquery
 
 

@@ -145,9 +145,13 @@ def place_order(
     with transaction():
         conn = connection()
         params: dict[str, Any] = {"user_id": user_id, "leader_id": leader_id, "coupon_id": coupon_id}
-        if not from_cart:
-            params["deal_ids"] = sorted({item.deal_id for item in items or ()})
-        read = first_read(conn.dialect.name, from_cart=from_cart, coupon=coupon_id is not None)
+        deal_ids = sorted({item.deal_id for item in items or ()})
+        single = not from_cart and len(deal_ids) == 1
+        if single:
+            params["deal_id"] = deal_ids[0]
+        elif not from_cart:
+            params["deal_ids"] = deal_ids
+        read = first_read(conn.dialect.name, from_cart=from_cart, coupon=coupon_id is not None, single=single)
         rows = conn.execute(read, params).all()
         if not rows:  # the caller's own account, checked a moment ago: gone only if closed meanwhile
             raise NotFound()

@@ -62,13 +62,16 @@ _WHO = (
 
 
 @functools.cache
-def first_read(dialect_name: str, *, from_cart: bool, coupon: bool) -> Any:
+def first_read(dialect_name: str, *, from_cart: bool, coupon: bool, single: bool = False) -> Any:
     """Checkout's first read: the shopper with their leader and tier; ordering given items, each deal ordered
     joined to it (deals_for_sale's columns, ``deal_*``: one row per deal found, or one row whose deal columns are
-    NULL), so the deals cost no round trip of their own; with a coupon, the shopper's coupon joined in too."""
+    NULL), so the deals cost no round trip of their own; with a coupon, the shopper's coupon joined in too.
+
+    The deals are bound as ``deal_ids``, or as ``deal_id`` when ``single`` (one deal ordered; see
+    deals_for_sale_subquery)."""
     read = _WHO
     if not from_cart:
-        for_sale = deals_for_sale_subquery(dialect_name)
+        for_sale = deals_for_sale_subquery(dialect_name, single=single)
         read = read.add_columns(*for_sale.c).outerjoin(for_sale, true())
     return with_coupon(cast(Any, read), user_id=User.id, leader_id=Leader.id) if coupon else read
 
