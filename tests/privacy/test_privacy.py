@@ -163,7 +163,10 @@ def test_the_export_of_a_leader_holds_the_pickup_point(client: FlaskClient, app:
     with app.app_context():
         leader = make_leader()
         headers = bearer(db.session.get_one(User, leader.user_id))
-    data = client.get("/api/v1/me/export", headers=headers).json
+    response = client.get("/api/v1/me/export", headers=headers)
+    assert response.status_code == 200, response.json
+    data = response.json
+    assert data["leader"] is not None, data
     assert data["leader"]["id"] == leader.id and data["leader"]["status"] == "active"
     assert data["orders"] == [] and data["addresses"] == []
 
