@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import enum
 import json
@@ -148,6 +149,45 @@ def _run_on_commit(session: Any) -> None:
     callbacks, session.info["on_commit"] = session.info.get("on_commit", {}), {}
     for callback in callbacks.values():
         callback()
+
+
+_WROTE = "groupbuy_wrote"  # Connection.info key: the transaction sent a statement other than a SELECT
+
+
+def end_reads_with_commit(app: Any, engine: Engine) -> None:
+    """On PostgreSQL, end a transaction that only read with COMMIT rather than ROLLBACK when an app context ends.
+
+    The two are the same to PostgreSQL for a transaction that sent nothing but SELECTs, but psycopg forgets every
+    prepared statement of the connection on ROLLBACK (and sends DEALLOCATE ALL): each page that read through the
+    session cost the next checkouts on that connection their prepared statements (parsed and planned again,
+    four executions before psycopg prepares them anew). A transaction that sent anything else, objects added and
+    not flushed, a unit of work still open or an error on the way out: rolled back as before, by the session's
+    removal that follows (this runs first: registered after Flask-SQLAlchemy's own teardown)."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    def _begun(conn: Connection) -> None:
+        conn.info.pop(_WROTE, None)
+
+    def _sent(conn: Connection, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip()[:6].upper() != "SELECT":
+            conn.info[_WROTE] = True
+
+    event.listen(engine, "begin", _begun)
+    event.listen(engine, "before_cursor_execute", _sent)
+
+    def _end_reads(exc: BaseException | None) -> None:
+        if exc is not None or not db.session.registry.has():
+            return
+        session = db.session()
+        if not session.in_transaction() or session.info.get("tx_depth") or _has_pending(session):
+            return
+        if session.connection().info.get(_WROTE):
+            return
+        with contextlib.suppress(Exception):  # a failed COMMIT: the session's removal that follows rolls back
+            session.commit()
+
+    app.teardown_appcontext(_end_reads)
 
 
 def _has_pending(session: Any) -> bool:

@@ -162,3 +162,36 @@ def test_a_one_deal_first_read_keeps_its_generic_plan(shop: Shop, database_url: 
             db.session.rollback()
     # prepared on the fifth request, planned for the values on the next five, generic from the tenth prepared one
     assert plans.generic_plans >= 1, plans
+
+
+@pytest.mark.pg
+def test_a_page_read_between_checkouts_keeps_their_prepared_statements(shop: Shop, database_url: str) -> None:
+    """A request that only read ends its transaction with COMMIT: psycopg forgets a connection's prepared statements
+    on ROLLBACK, so every order page read in between would have sent checkout back to parsing and planning."""
+    orders = [(shop.key(shop.shopper()), shop.deal()) for _ in range(14)]
+    with second_app(database_url, DB_POOL_SIZE=1) as one_connection:
+        client = one_connection.test_client()
+        with clock.frozen(T0):
+            for headers, deal in orders:
+                placed = client.post("/api/v1/orders", json=_body([deal], "pickup", None), headers=headers)
+                assert placed.status_code == 201, placed.json
+                shown = client.get(f"/api/v1/orders/{placed.json['id']}", headers=headers)
+                assert shown.status_code == 200, shown.json
+        with one_connection.app_context():
+            prepared = db.session.execute(
+                text("SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'SELECT coalesce(%'")
+            ).all()
+            db.session.rollback()
+    assert len(prepared) == 1  # without the COMMIT: never prepared, each page's ROLLBACK forgot the count
+
+
+@pytest.mark.pg
+def test_a_context_that_wrote_outside_a_unit_of_work_still_rolls_back(shop: Shop, app: Flask) -> None:
+    """Only a transaction that sent nothing but SELECTs is committed when its context ends."""
+    deal = shop.deal()
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))  # a read first: the write after it must still count
+        db.session.execute(text("UPDATE deals SET stock_available = 0 WHERE id = :id"), {"id": deal})
+    with app.app_context():
+        left = db.session.execute(text("SELECT stock_available FROM deals WHERE id = :id"), {"id": deal}).scalar()
+    assert left != 0
