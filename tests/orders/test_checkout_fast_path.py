@@ -139,27 +139,38 @@ def test_ordering_items_clears_them_from_a_cart_at_the_cost_of_one_statement(
     assert [line["deal_id"] for line in lines] == [kept]
 
 
+def _first_read_prepared(shop: Shop, database_url: str, *, read_each_order: bool) -> list[Any]:
+    """14 one-deal checkouts on one connection (each followed by a read of the order's page when asked); then the
+    connection's prepared statement of checkout's first read, as (generic_plans, custom_plans): none if it is not
+    prepared."""
+    orders = [(shop.key(shop.shopper()), shop.deal()) for _ in range(14)]
+    with second_app(database_url, DB_POOL_SIZE=1) as one_connection:  # every request on the same connection
+        client = one_connection.test_client()
+        with clock.frozen(T0):
+            for headers, deal in orders:
+                placed = client.post("/api/v1/orders", json=_body([deal], "pickup", None), headers=headers)
+                assert placed.status_code == 201, placed.json
+                if read_each_order:
+                    shown = client.get(f"/api/v1/orders/{placed.json['id']}", headers=headers)
+                    assert shown.status_code == 200, shown.json
+        with one_connection.app_context():
+            prepared = db.session.execute(
+                text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                    " WHERE statement LIKE 'SELECT coalesce(%'"
+                )
+            ).all()
+            db.session.rollback()
+    return list(prepared)
+
+
 @pytest.mark.pg
 def test_a_one_deal_first_read_keeps_its_generic_plan(shop: Shop, database_url: str) -> None:
     """psycopg prepares a statement on its fifth execution; PostgreSQL plans it for each execution's values
     until it finds a generic plan no dearer than those, and keeps the one it chooses for the connection. With the
     deal ids bound as an array, the generic plan assumed ten of them and lost, and a connection planned checkout's
     first read on every request (0.8 ms of PostgreSQL's CPU each, `bench/checkout.py`)."""
-    orders = [(shop.key(shop.shopper()), shop.deal()) for _ in range(14)]
-    with second_app(database_url, DB_POOL_SIZE=1) as one_connection:  # every request on the same connection
-        client = one_connection.test_client()
-        with clock.frozen(T0):
-            for headers, deal in orders:
-                response = client.post("/api/v1/orders", json=_body([deal], "pickup", None), headers=headers)
-                assert response.status_code == 201, response.json
-        with one_connection.app_context():
-            plans = db.session.execute(
-                text(
-                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
-                    " WHERE statement LIKE 'SELECT coalesce(%'"
-                )
-            ).one()
-            db.session.rollback()
+    (plans,) = _first_read_prepared(shop, database_url, read_each_order=False)
     # prepared on the fifth request, planned for the values on the next five, generic from the tenth prepared one
     assert plans.generic_plans >= 1, plans
 
@@ -168,20 +179,7 @@ def test_a_one_deal_first_read_keeps_its_generic_plan(shop: Shop, database_url: 
 def test_a_page_read_between_checkouts_keeps_their_prepared_statements(shop: Shop, database_url: str) -> None:
     """A request that only read ends its transaction with COMMIT: psycopg forgets a connection's prepared statements
     on ROLLBACK, so every order page read in between would have sent checkout back to parsing and planning."""
-    orders = [(shop.key(shop.shopper()), shop.deal()) for _ in range(14)]
-    with second_app(database_url, DB_POOL_SIZE=1) as one_connection:
-        client = one_connection.test_client()
-        with clock.frozen(T0):
-            for headers, deal in orders:
-                placed = client.post("/api/v1/orders", json=_body([deal], "pickup", None), headers=headers)
-                assert placed.status_code == 201, placed.json
-                shown = client.get(f"/api/v1/orders/{placed.json['id']}", headers=headers)
-                assert shown.status_code == 200, shown.json
-        with one_connection.app_context():
-            prepared = db.session.execute(
-                text("SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'SELECT coalesce(%'")
-            ).all()
-            db.session.rollback()
+    prepared = _first_read_prepared(shop, database_url, read_each_order=True)
     assert len(prepared) == 1  # without the COMMIT: never prepared, each page's ROLLBACK forgot the count
 
 
