@@ -63,6 +63,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=8)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--mode", choices=("filled", "items"), default="filled", help="order from filled carts, or one deal's items"
+    )
+    parser.add_argument("--keep", type=Path, help="copy py-spy's raw stacks into this directory")
     args = parser.parse_args()
     url = checkout._fresh_database("gb_bench_checkout")
     checkout.seed_groupbuy(url, shoppers=2000, deals=40, filled_carts=6000)
@@ -93,8 +97,8 @@ def main() -> None:
         ]
         stats, wrk = checkout.run_mode(
             checkout.GB_PORT,
-            "filled",
-            lines=checkout.FILLED,
+            args.mode,
+            lines=checkout.FILLED if args.mode == "filled" else checkout.TOKENS,
             threads=2,
             connections=32,
             duration=args.duration,
@@ -103,10 +107,14 @@ def main() -> None:
         )
         for process in spies:
             process.wait()
-        print(f"place-order from a filled cart while recording: {checkout.line(stats, wrk.cpu_share)}")
+        print(f"place-order ({args.mode}) while recording: {checkout.line(stats, wrk.cpu_share)}")
         if stats.exhausted:
             print("  (wrk threads ran out of filled carts: the rate is too low)")
         summarise(outputs, args.top)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for out in outputs:
+                (args.keep / out.name).write_text(out.read_text())
     checkout._psql("DROP DATABASE IF EXISTS gb_bench_checkout WITH (FORCE)")
 
 

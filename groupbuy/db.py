@@ -6,8 +6,10 @@ import contextlib
 import contextvars
 import enum
 import json
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -340,6 +342,107 @@ def connection() -> Connection:
     ORM work around them, without the unit of work, identity map or per-call statement construction.
     """
     return db.session.connection()
+
+
+@dataclass(slots=True)
+class _Prebuilt:
+    """A statement compiled for the driver once: its SQL text, the values it binds itself, how to convert the
+    caller's values and the rows it answers."""
+
+    statement: Any  # kept so its id() is never reused while this lives
+    sql: str
+    fixed: dict[str, Any]  # binds that carry their own value, converted already
+    convert: tuple[tuple[str, Callable[[Any], Any]], ...]  # the caller's binds that need converting, with how
+    types: tuple[Any, ...]  # the result columns' types
+    row: Callable[..., Any] | None  # a named tuple of the result columns; None if the statement answers no rows
+    # the result columns that need converting, with how: known once a first result tells the driver's types
+    results: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
+
+
+_PREBUILT: dict[tuple[int, frozenset[str]], _Prebuilt] = {}
+
+
+def _prebuild(statement: Any, dialect: Dialect, names: frozenset[str]) -> _Prebuilt:
+    compiled: Any = statement.compile(dialect=dialect, column_keys=sorted(names))
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        raise TypeError("run_prebuilt: a column default computed in Python would be skipped; bind it explicitly")
+    fixed: dict[str, Any] = {}
+    for bind, name in compiled.bind_names.items():
+        if bind.expanding or bind.literal_execute:
+            raise TypeError(f"run_prebuilt: bind {name!r} is rendered per execution; bind an array instead")
+        if name not in names:
+            if bind.required:
+                raise TypeError(f"run_prebuilt: no value for bind {name!r}")
+            fixed[name] = bind.effective_value
+    processors = compiled._bind_processors
+    for name, value in fixed.items():
+        if name in processors:
+            fixed[name] = processors[name](value)
+    columns = compiled._result_columns
+    return _Prebuilt(
+        statement=statement,
+        sql=compiled.string,
+        fixed=fixed,
+        convert=tuple((name, processors[name]) for name in sorted(names) if name in processors),
+        types=tuple(c.type for c in columns),
+        row=namedtuple("Row", [c.keyname for c in columns]) if columns else None,
+    )
+
+
+def _result_converters(built: _Prebuilt, dialect: Dialect, description: Any) -> tuple[tuple[int, Any], ...]:
+    """How each result column is converted, as SQLAlchemy would: some types go by the driver's type code."""
+    converters = []
+    for index, (type_, column) in enumerate(zip(built.types, description, strict=True)):
+        process = type_.dialect_impl(dialect).result_processor(dialect, column.type_code)
+        if process is not None:
+            converters.append((index, process))
+    return tuple(converters)
+
+
+def run_prebuilt(conn: Connection, statement: Any, params: Mapping[str, Any]) -> list[Any]:
+    """Run a Core statement built once (a module constant or a cached builder's) on ``conn``; its rows, each a
+    named tuple of its result columns (SQLAlchemy rows on SQLite).
+
+    On PostgreSQL the statement is compiled once per set of parameter names and runs on psycopg's cursor:
+    SQLAlchemy's execution of a compiled statement (its cache key, execution context and result) cost as much
+    Python time as psycopg and PostgreSQL together, for each of checkout's statements (py-spy on live workers).
+    Binds and results are converted as SQLAlchemy would, listeners of ``before_cursor_execute`` are told, and a
+    driver error is raised as SQLAlchemy's. Not for statements with expanding or per-execution binds, nor for
+    inserts that would fill a column from a Python-side default (both refused when first run).
+    """
+    if conn.dialect.name != "postgresql":
+        result = conn.execute(statement, params)
+        return list(result.all()) if result.returns_rows else []
+    names = frozenset(params)
+    built = _PREBUILT.get((id(statement), names))
+    if built is None or built.statement is not statement:
+        built = _PREBUILT[(id(statement), names)] = _prebuild(statement, conn.dialect, names)
+    values = {**built.fixed, **params}
+    for name, convert in built.convert:  # None included, as SQLAlchemy does (JSON's None is its own)
+        values[name] = convert(values[name])
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        if conn._has_events or conn.engine._has_events:
+            conn.dispatch.before_cursor_execute(conn, cursor, built.sql, values, None, False)
+        try:
+            cursor.execute(built.sql, values)
+            fetched = cursor.fetchall() if built.row is not None else []
+        except conn.dialect.loaded_dbapi.Error as error:
+            conn._handle_dbapi_exception(error, built.sql, values, cursor, None)
+            raise  # not reached: the call above raises SQLAlchemy's wrapper
+        if built.results is None and built.row is not None:
+            built.results = _result_converters(built, conn.dialect, cursor.description)
+    if not fetched or built.row is None:
+        return []
+    if built.results:
+        converted = []
+        for fetched_row in fetched:
+            row = list(fetched_row)
+            for index, convert in built.results:
+                row[index] = convert(row[index])
+            converted.append(row)
+        fetched = converted
+    return [built.row._make(row) for row in fetched]  # type: ignore[attr-defined]
 
 
 def fetch_rows(statement: Select[Any]) -> list[Sequence[Any]]:

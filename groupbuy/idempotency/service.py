@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Text, bindparam, cast, delete, or_, select, update
 
-from groupbuy.db import connection, delete_in_batches, transaction, upsert_insert
+from groupbuy.db import connection, delete_in_batches, run_prebuilt, transaction, upsert_insert
 from groupbuy.errors import Conflict, DomainError, Invalid
 from groupbuy.idempotency.models import IdempotencyKey
 
@@ -185,7 +185,8 @@ def _add_key(
     """Insert the key's row (with its answer: status and JSON text); False (nothing written) if the user already
     has that key."""
     conn = connection()
-    row = conn.execute(
+    rows = run_prebuilt(
+        conn,
         _add_unless_taken(conn.dialect.name),
         {
             "user_id": request.user_id,
@@ -197,8 +198,8 @@ def _add_key(
             "locked_until": locked_until,
             "expires_at": now + KEEP_FOR,
         },
-    ).first()
-    return row is not None
+    )
+    return bool(rows)
 
 
 def _kept_row(request: KeyedRequest) -> Any:

@@ -16,7 +16,7 @@ from groupbuy.accounts.passwords import hash_password, password_problems, verify
 from groupbuy.accounts.service.codes import consume_code, find_account
 from groupbuy.accounts.service.users import new_user
 from groupbuy.accounts.wechat import WECHAT_LOGIN, InvalidWeChatCode, WeChatLoginClient, WeChatUnavailable
-from groupbuy.db import alone, db, transaction
+from groupbuy.db import alone, db, run_prebuilt, transaction
 from groupbuy.errors import Conflict, Forbidden, Invalid, Locked, Unauthorized, Unavailable
 from groupbuy.registry import registry
 from groupbuy.settings import settings
@@ -244,7 +244,7 @@ def identify_caller(*, token: str, now: datetime) -> Caller | None:
     The statement stands alone (``db.alone``: autocommit, one round trip, no transaction opened), so a request's own
     unit of work, if it has one, begins afterwards with its first statement."""
     with alone() as own:
-        rows = own.execute(_CALLER, {"token_hash": token_digest(token), "now": now}).all()
+        rows = run_prebuilt(own, _CALLER, {"token_hash": token_digest(token), "now": now})
     if not rows:
         return None
     roles = frozenset(Role(r.role) for r in rows if r.role is not None)

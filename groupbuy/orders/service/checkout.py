@@ -20,7 +20,7 @@ from typing import Any
 from groupbuy.accounts.enums import Tier
 from groupbuy.catalog.service import DealForSale, deals_for_sale, deals_for_sale_of
 from groupbuy.coupons.service import CouponTerms, PricedLine, line_discounts
-from groupbuy.db import connection, transaction
+from groupbuy.db import connection, run_prebuilt, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
@@ -152,7 +152,7 @@ def place_order(
         elif not from_cart:
             params["deal_ids"] = deal_ids
         read = first_read(conn.dialect.name, from_cart=from_cart, coupon=coupon_id is not None, single=single)
-        rows = conn.execute(read, params).all()
+        rows = run_prebuilt(conn, read, params)
         if not rows:  # the caller's own account, checked a moment ago: gone only if closed meanwhile
             raise NotFound()
         who = rows[0]

@@ -11,6 +11,7 @@ from typing import Any
 
 from groupbuy.catalog.service import DealForSale, reserve_deal_stock, stock_taken
 from groupbuy.coupons.service import lock_coupon
+from groupbuy.db import run_prebuilt
 from groupbuy.errors import Conflict
 from groupbuy.groups.service import join_group
 from groupbuy.notifications.templates import yuan
@@ -169,7 +170,7 @@ def place_one_line(
     statement = place_single_line(coupon=columns["coupon_id"] is not None)
     for _ in range(_ORDER_NO_TRIES):
         params["o_order_no"] = columns["order_no"] = new_order_no(now)
-        row = conn.execute(statement, params).one()
+        (row,) = run_prebuilt(conn, statement, params)
         if row.order_id is not None:  # else the number was taken and nothing was written: draw another
             break
     else:
