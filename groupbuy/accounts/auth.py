@@ -21,6 +21,16 @@ SECURITY_SCHEME = "bearerAuth"
 SIGNED_IN: tuple[Role, ...] = ()  # require_roles(*SIGNED_IN): any signed-in user, whatever their roles
 
 
+_ONE_UNIT_OF_WORK = "_groupbuy_one_unit_of_work"
+
+
+def one_unit_of_work(func: F) -> F:
+    """Mark a view whose whole request is one unit of work on the database and calls nothing outside it (an
+    atomic ``@idempotent``): ``require_roles`` above it checks the token inside that unit's transaction."""
+    setattr(func, _ONE_UNIT_OF_WORK, True)
+    return func
+
+
 def bearer_token() -> str | None:
     """The token from `Authorization: Bearer <token>`, if any."""
     header = request.headers.get("Authorization", "")
@@ -51,11 +61,13 @@ def current_user() -> User:
     return cast(User, g.current_user)
 
 
-def optional_caller() -> Caller | None:
-    """The caller if a valid token was sent, else None (public routes that personalise call this too)."""
+def optional_caller(*, in_unit_of_work: bool = False) -> Caller | None:
+    """The caller if a valid token was sent, else None (public routes that personalise call this too).
+
+    ``in_unit_of_work``: see ``identify_caller`` (routes marked with ``one_unit_of_work``)."""
     if "caller" not in g:
         token = bearer_token()
-        g.caller = identify_caller(token=token, now=clock.now()) if token else None
+        g.caller = identify_caller(token=token, now=clock.now(), in_unit_of_work=in_unit_of_work) if token else None
         if g.caller is not None:
             structlog.contextvars.bind_contextvars(user_id=g.caller.id)
     return cast("Caller | None", g.caller)
@@ -65,9 +77,11 @@ def require_roles(*roles: Role) -> Callable[[F], F]:
     """401 without a live token (revoked, expired, suspended); 403 without one of ``roles``."""
 
     def decorator(func: F) -> F:
+        in_unit_of_work = getattr(func, _ONE_UNIT_OF_WORK, False)
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            caller = optional_caller()
+            caller = optional_caller(in_unit_of_work=in_unit_of_work)
             if caller is None:
                 raise Unauthorized()
             if roles and not (caller.role_names & set(roles)):

@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 from flask import Response, current_app, request
 
 from groupbuy import clock
-from groupbuy.accounts.auth import current_user_id
+from groupbuy.accounts.auth import current_user_id, one_unit_of_work
 from groupbuy.errors import Invalid, render_domain_error
 from groupbuy.idempotency.service import KeyedRequest, Replay, answer_once, request_fingerprint
 
@@ -73,7 +73,7 @@ def idempotent(*, required: bool, atomic: bool = False) -> Callable[[F], F]:
         )
         manual.setdefault("responses", {}).setdefault("409", "CONFLICT")
         wrapper._apidoc = doc  # type: ignore[attr-defined]  # flask-smorest reads docs from here
-        return cast(F, wrapper)
+        return cast(F, one_unit_of_work(wrapper) if atomic else wrapper)
 
     return decorator
 
