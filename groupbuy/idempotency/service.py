@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Text, bindparam, cast, delete, or_, select, update
 
-from groupbuy.db import connection, delete_in_batches, run_prebuilt, transaction, upsert_insert
+from groupbuy.db import connection, delete_in_batches, transaction, upsert_insert
 from groupbuy.errors import Conflict, DomainError, Invalid
 from groupbuy.idempotency.models import IdempotencyKey
+from groupbuy.prebuilt import run_prebuilt
 
 KEEP_FOR = timedelta(hours=48)  # API.md: at least 24 h
 IN_FLIGHT_LEASE = timedelta(seconds=60)  # a crashed worker's claim can be taken over after this

@@ -16,8 +16,9 @@ from groupbuy.accounts.passwords import hash_password, password_problems, verify
 from groupbuy.accounts.service.codes import consume_code, find_account
 from groupbuy.accounts.service.users import new_user
 from groupbuy.accounts.wechat import WECHAT_LOGIN, InvalidWeChatCode, WeChatLoginClient, WeChatUnavailable
-from groupbuy.db import alone, connection, db, run_prebuilt, transaction
+from groupbuy.db import alone, connection, db, transaction
 from groupbuy.errors import Conflict, Forbidden, Invalid, Locked, Unauthorized, Unavailable
+from groupbuy.prebuilt import run_prebuilt
 from groupbuy.registry import registry
 from groupbuy.settings import settings
 

@@ -20,7 +20,7 @@ from typing import Any
 from groupbuy.accounts.enums import Tier
 from groupbuy.catalog.service import DealForSale, deals_for_sale, deals_for_sale_of
 from groupbuy.coupons.service import CouponTerms, PricedLine, line_discounts
-from groupbuy.db import connection, run_prebuilt, transaction
+from groupbuy.db import connection, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
@@ -28,6 +28,7 @@ from groupbuy.orders.service.checkout_sql import CLEAR_CART_LINES, TAKE_CART, fi
 from groupbuy.orders.service.checkout_write import count_limits, order_columns, place_one_line, place_step_by_step
 from groupbuy.orders.service.delivery import delivery_address
 from groupbuy.orders.service.pricing import Price, prices_for
+from groupbuy.prebuilt import run_prebuilt
 from groupbuy.settings import settings
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from groupbuy.catalog.service import DealForSale, reserve_deal_stock, stock_taken
 from groupbuy.coupons.service import lock_coupon
-from groupbuy.db import run_prebuilt
 from groupbuy.errors import Conflict
 from groupbuy.groups.service import join_group
 from groupbuy.notifications.templates import yuan
@@ -29,6 +28,7 @@ from groupbuy.orders.service.checkout_sql import (
 )
 from groupbuy.orders.service.numbers import new_order_no
 from groupbuy.orders.service.pricing import Price
+from groupbuy.prebuilt import run_prebuilt
 from groupbuy.settings import settings
 
 

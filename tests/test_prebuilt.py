@@ -1,4 +1,4 @@
-"""`db.run_prebuilt`: hot statements run on psycopg's cursor must give what SQLAlchemy's execution gives.
+"""`prebuilt.run_prebuilt`: hot statements run on psycopg's cursor must give what SQLAlchemy's execution gives.
 
 On SQLite it is SQLAlchemy's execution itself; on PostgreSQL (the tests marked ``pg`` run there only) it skips
 SQLAlchemy's execution context, so these tests hold it to the same values in and out, the same listeners, the
@@ -14,10 +14,11 @@ from flask import Flask
 from sqlalchemy import bindparam, exc, insert, select, text, update
 
 from groupbuy.catalog.models import Deal
-from groupbuy.db import connection, db, run_prebuilt, transaction
+from groupbuy.db import connection, db, transaction
 from groupbuy.jobs.models import JobLock, JobRun
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
+from groupbuy.prebuilt import run_prebuilt
 from tests.factories.market import Shop
 from tests.rows import statements_sent
 
