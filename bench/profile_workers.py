@@ -1,12 +1,14 @@
 """Where a gunicorn worker spends its Python time during place-order: py-spy on live workers, GIL-held samples.
 
-    .venv/bin/python bench/profile_workers.py [--duration 8] [--top 30]
+    .venv/bin/python bench/profile_workers.py [--duration 8] [--top 30] [--mode filled|items] [--keep DIR]
 
 Starts groupbuy under gunicorn (sync x4) on PostgreSQL with the checkout bench's data, drives place-order
-from filled carts with wrk (bench/checkout.lua, 2 threads x 32 connections, each filled cart ordered once),
+from filled carts (or, with --mode items, one random deal's items: bench/checkout.py's items→order) with wrk
+(bench/checkout.lua, 2 threads x 32 connections, each filled cart ordered once),
 records two workers with `py-spy record --gil` (only samples that hold the GIL: Python CPU, not waiting on
-PostgreSQL) and prints the share of samples per package (self time) and per function (inclusive). py-spy needs
-ptrace rights (root, or CAP_SYS_PTRACE).
+PostgreSQL) and prints the share of samples per package (self time) and per function (inclusive); --keep
+copies py-spy's raw stacks (one "frame;frame;... count" line each) into DIR. py-spy needs ptrace rights (root,
+or CAP_SYS_PTRACE).
 """
 
 from __future__ import annotations

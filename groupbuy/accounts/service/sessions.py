@@ -248,7 +248,8 @@ def identify_caller(*, token: str, now: datetime, in_unit_of_work: bool = False)
     transaction on the session's connection instead: the connection the request takes anyway, where a pool
     connection of its own cost a checkout and a return (6 % of checkout's Python time, py-spy)."""
     params = {"token_hash": token_digest(token), "now": now}
-    if in_unit_of_work and db.engine.dialect.name == "postgresql":  # SQLite: the unit begins IMMEDIATE, after it
+    # SQLite: the unit of work begins with BEGIN IMMEDIATE (db.transaction), so the check stays outside it there
+    if in_unit_of_work and db.engine.dialect.name == "postgresql":
         rows = run_prebuilt(connection(), _CALLER, params)
     else:
         with alone() as own:
