@@ -48,7 +48,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> Settings:
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings)
     if not settings.database_url.startswith("sqlite"):
-        # A pool of its own whose connections stay in autocommit, for db.alone(): the token check of every signed-in
+        # A pool of its own whose connections stay in autocommit, for db.alone(): the token check of a signed-in
         # request and the cart add. Borrowing a session connection instead costs switching it to autocommit and
         # back (~30 µs of CPU a statement, measured on PostgreSQL). Same database and options, but half the size
         # and no overflow: a connection here is held for one statement, so threads wait their turn briefly
