@@ -49,10 +49,10 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> Settings:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings)
     if not settings.database_url.startswith("sqlite"):
         # A pool of its own whose connections stay in autocommit, for db.alone(): the token check of a signed-in
-        # request and the cart add. Borrowing a session connection instead costs switching it to autocommit and
-        # back (~30 µs of CPU a statement, measured on PostgreSQL). Same database and options, but half the size
-        # and no overflow: a connection here is held for one statement, so threads wait their turn briefly
-        # (up to GROUPBUY_DB_POOL_TIMEOUT) rather than open connections the server may not have to give.
+        # request, the cart add and a one-line checkout (its first read and its one statement). Borrowing a
+        # session connection instead costs switching it to autocommit and back (~30 µs of CPU a statement,
+        # measured on PostgreSQL). Same database, options and size, but no overflow: threads wait their turn
+        # briefly (up to GROUPBUY_DB_POOL_TIMEOUT) rather than open connections the server may not have to give.
         app.config["SQLALCHEMY_BINDS"] = {
             AUTOCOMMIT_BIND: {
                 "url": settings.database_url,
@@ -99,8 +99,10 @@ def install_sandbox_key(instance: Path) -> str:
 
 
 def autocommit_pool_size(settings: Settings) -> int:
-    """Connections of the autocommit pool (db.alone) per process: half the sessions' pool, at least one."""
-    return max(1, settings.db_pool_size // 2)
+    """Connections of the autocommit pool (db.alone) per process: as many as the sessions' pool keeps, since a
+    one-line checkout holds one for its two statements and the checks between them (as long as a checkout in a
+    transaction holds a session's connection)."""
+    return settings.db_pool_size
 
 
 def engine_options(settings: Settings) -> dict[str, Any]:

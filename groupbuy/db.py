@@ -313,9 +313,7 @@ def alone() -> Iterator[Connection]:
     shared with anything else (the token check), or a write that is complete in one statement (atomic by itself).
     One round trip, no BEGIN/COMMIT. Inside an open unit of work, that unit's connection instead, so nothing
     escapes it."""
-    # No session yet in this scope means no unit of work open: do not make one just to ask (a signed-in page
-    # served from the read cache needs none at all).
-    if db.session.registry.has() and db.session().info.get("tx_depth"):
+    if in_unit_of_work():
         yield connection()
         return
     engine = db.engines.get(AUTOCOMMIT_BIND)  # PostgreSQL: a pool that stays in autocommit (groupbuy/config.py)
@@ -325,6 +323,11 @@ def alone() -> Iterator[Connection]:
         return
     with db.engine.connect() as own:
         yield own.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def in_unit_of_work() -> bool:
+    """Whether a unit of work is open (no session yet in this scope: none, and none is made just to ask)."""
+    return bool(db.session.registry.has() and db.session().info.get("tx_depth"))
 
 
 def dispose_engines() -> None:

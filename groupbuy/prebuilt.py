@@ -1,5 +1,6 @@
 """`run_prebuilt`: a hot Core statement compiled once and run on psycopg's raw cursor (PostgreSQL), converted as
-SQLAlchemy converts it; plain `Connection.execute` on SQLite. docs/architecture.md "Concurrency" says why."""
+SQLAlchemy converts it; plain `Connection.execute` on SQLite. docs/architecture.md "Concurrency" says why. And
+`refused_unless` / `refusal_of`: a statement that writes several tables refuses as a whole (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,31 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection
+from sqlalchemy import Boolean, Connection, Text, case, func, literal_column
 from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.sql.elements import ColumnElement
+
+REFUSAL_SQLSTATE = "GB409"  # raised by groupbuy_refuse (migration f6b2c3d4e5a1), the reason as its message
+_REASON = re.compile(r"[a-z_]+")
+
+
+def refused_unless(*refusals: tuple[ColumnElement[bool], str]) -> ColumnElement[bool]:
+    """A column (PostgreSQL) that raises at the first of ``refusals`` (condition, reason) that holds, and is true
+    when none does: a statement that writes several tables at once then writes nothing of what it did so far,
+    even in autocommit. Read the reason back from the error with ``refusal_of``."""
+    for _, reason in refusals:
+        if not _REASON.fullmatch(reason):
+            raise ValueError(f"a refusal's reason is a code, like deal_sold_out: {reason!r}")
+    verdict = case(*((holds, literal_column(f"'{reason}'", Text)) for holds, reason in refusals), else_=None)
+    return func.groupbuy_refuse(verdict, type_=Boolean)
+
+
+def refusal_of(error: BaseException) -> str | None:
+    """The reason a ``refused_unless`` column raised, or None for any other error."""
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "sqlstate", None) != REFUSAL_SQLSTATE:
+        return None
+    return str(orig.diag.message_primary)  # type: ignore[union-attr]
 
 
 @dataclass(slots=True)

@@ -11,14 +11,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from flask import Flask
-from sqlalchemy import bindparam, exc, insert, select, text, update
+from sqlalchemy import bindparam, exc, exists, insert, select, text, update
 
 from groupbuy.catalog.models import Deal
-from groupbuy.db import connection, db, transaction
+from groupbuy.db import alone, connection, db, transaction
 from groupbuy.jobs.models import JobLock, JobRun
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.leaders.models import Leader
-from groupbuy.prebuilt import run_prebuilt
+from groupbuy.prebuilt import refusal_of, refused_unless, run_prebuilt
 from tests.factories.market import Shop
 from tests.rows import statements_sent
 
@@ -109,3 +109,31 @@ def test_a_column_default_computed_in_python_is_refused(app: Flask) -> None:
     no_counts = _RUN | {"started_at": datetime(2026, 12, 3, tzinfo=UTC)}
     with app.app_context(), pytest.raises(TypeError, match="computed in Python"):
         run_prebuilt(connection(), _ADD_RUN, no_counts)
+
+
+@pytest.mark.pg
+def test_a_refusal_undoes_the_whole_statement_even_in_autocommit(shop: Shop, app: Flask) -> None:
+    """refused_unless: a statement that wrote before its verdict writes nothing when it refuses, with no transaction
+    around it; the reason comes back from the error, and any other error is not a refusal."""
+    deal = shop.deal(stock=5)
+    emptied = _STOCK.returning(Deal.id).cte("emptied")
+    verdict = select(refused_unless((exists(emptied.select()), "emptied_then_refused")).label("ok"))
+    kept = select(refused_unless((~exists(emptied.select()), "never")).label("ok"))
+    with app.app_context():
+        with alone() as own, pytest.raises(exc.DBAPIError) as refused:
+            run_prebuilt(own, verdict, {"deal": deal})
+        assert refusal_of(refused.value) == "emptied_then_refused"
+        assert db.session.get_one(Deal, deal).stock_available == 5
+        with alone() as own:
+            assert [tuple(row) for row in run_prebuilt(own, kept, {"deal": deal})] == [(True,)]
+            with pytest.raises(exc.DBAPIError) as other:
+                own.execute(text("SELECT 1 / 0"))
+        assert refusal_of(other.value) is None
+        db.session.expire_all()
+        assert db.session.get_one(Deal, deal).stock_available == 0
+        db.session.rollback()
+
+
+def test_a_refusal_reason_is_a_code() -> None:
+    with pytest.raises(ValueError, match="is a code"):
+        refused_unless((exists(select(Deal.id)), "it's sold out"))

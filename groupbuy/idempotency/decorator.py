@@ -12,23 +12,27 @@ from collections.abc import Callable
 from copy import deepcopy
 from typing import Any, TypeVar, cast
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from groupbuy import clock
 from groupbuy.accounts.auth import current_user_id, one_unit_of_work
 from groupbuy.errors import Invalid, render_domain_error
-from groupbuy.idempotency.service import KeyedRequest, Replay, answer_once, request_fingerprint
+from groupbuy.idempotency.service import KeyedRequest, OwnKey, Replay, answer_once, request_fingerprint
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
 
 
-def idempotent(*, required: bool, atomic: bool = False) -> Callable[[F], F]:
+def idempotent(*, required: bool, atomic: bool = False, kept_by_handler: bool = False) -> Callable[[F], F]:
     """Same key + same body replays the first answer (`Idempotent-Replayed: true`); other body 422.
 
     ``atomic``: the handler and its kept answer commit together, and a duplicate in flight waits for the first;
     otherwise the key is claimed first and a duplicate in flight is 409 (see ``answer_once``).
+    ``kept_by_handler`` (atomic, ``required``): the handler keeps its answer under ``own_key()`` itself, with its
+    work, and returns that answer (checkout: the order and its answer in one statement on PostgreSQL).
     """
+    if kept_by_handler and not (atomic and required):
+        raise TypeError("idempotent: kept_by_handler needs atomic=True and required=True")
 
     def decorator(func: F) -> F:
         @functools.wraps(func)
@@ -47,13 +51,16 @@ def idempotent(*, required: bool, atomic: bool = False) -> Callable[[F], F]:
                     method=request.method, path=request.path, body=request.get_json(silent=True)
                 ),
             )
+            now = clock.now()
+            own = g.own_key = OwnKey(keyed, now) if kept_by_handler else None
             outcome = answer_once(
                 request=keyed,
                 work=lambda: current_app.make_response(func(*args, **kwargs)),
                 answer_of=_answer,
                 refused=render_domain_error,
                 atomic=atomic,
-                now=clock.now(),
+                now=now,
+                own_key=own,
             )
             return _replayed(outcome) if isinstance(outcome, Replay) else outcome
 
@@ -73,9 +80,19 @@ def idempotent(*, required: bool, atomic: bool = False) -> Callable[[F], F]:
         )
         manual.setdefault("responses", {}).setdefault("409", "CONFLICT")
         wrapper._apidoc = doc  # type: ignore[attr-defined]  # flask-smorest reads docs from here
-        return cast(F, one_unit_of_work(wrapper) if atomic else wrapper)
+        # A handler that keeps its own key opens its units itself (checkout's one-line order on PostgreSQL opens
+        # none): its token check stays in autocommit rather than opening a transaction early.
+        return cast(F, one_unit_of_work(wrapper) if atomic and not kept_by_handler else wrapper)
 
     return decorator
+
+
+def own_key() -> OwnKey:
+    """The key the handler of this request keeps its answer under (``idempotent(kept_by_handler=True)``)."""
+    key = g.get("own_key")
+    if key is None:
+        raise RuntimeError("own_key: the handler is not idempotent(kept_by_handler=True)")
+    return cast(OwnKey, key)
 
 
 def _answer(response: Response) -> tuple[int, str | None]:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Text, bindparam, cast, delete, or_, select, update
+from sqlalchemy import CTE, JSON, Text, bindparam, cast, delete, or_, select, update
+from sqlalchemy.dialects import postgresql
 
 from groupbuy.db import connection, delete_in_batches, transaction, upsert_insert
 from groupbuy.errors import Conflict, DomainError, Invalid
@@ -47,6 +48,58 @@ def request_fingerprint(*, method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+class KeyTaken(Exception):
+    """Another request kept an answer under this key first: what was done under it is to be undone."""
+
+
+@dataclass
+class OwnKey:
+    """A key whose answer the work keeps itself, with the work: in the same statement (``row`` for
+    ``keep_key_first``) or the same transaction (``keep_in``), so the work never commits without its answer.
+    ``body``: the JSON text kept, once kept."""
+
+    request: KeyedRequest
+    now: datetime
+    body: str | None = None
+
+    def row(self, status: int, body: str) -> dict[str, Any]:
+        """The values ``keep_key_first`` binds (``k_<column>``)."""
+        return {
+            "k_user_id": self.request.user_id,
+            "k_key": self.request.key,
+            "k_request_hash": self.request.fingerprint,
+            "k_response_status": status,
+            "k_response_body": body,
+            "k_created_at": self.now,
+            "k_expires_at": self.now + KEEP_FOR,
+        }
+
+    def keep_in(self, status: int, body: str) -> None:
+        """Keep the answer in the caller's open unit of work; KeyTaken if an answer is kept under the key already."""
+        if not _add_key(self.request, now=self.now, locked_until=None, answer=(status, body)):
+            raise KeyTaken()
+        self.body = body
+
+
+@functools.cache
+def keep_key_first() -> CTE:
+    """The key's row with its answer (PostgreSQL), as the first WITH of a statement that does the work: it returns
+    the key's id, or no row when the user has kept that key already (the statement must then refuse as a whole,
+    and the caller raise KeyTaken). A duplicate in flight waits on the key's unique index, before any other lock.
+    Bound: ``OwnKey.row``."""
+    columns = IdempotencyKey.__table__.c
+    names = ("user_id", "key", "request_hash", "response_status", "created_at", "expires_at")
+    values: dict[str, Any] = {name: bindparam(f"k_{name}", type_=columns[name].type) for name in names}
+    values["response_body"] = _json_text("postgresql", "k_response_body")
+    return (
+        postgresql.insert(IdempotencyKey)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(IdempotencyKey.id)
+        .cte("kept_key")
+    )
+
+
 def answer_once(
     *,
     request: KeyedRequest,
@@ -55,6 +108,7 @@ def answer_once(
     refused: Callable[[DomainError], R],
     atomic: bool,
     now: datetime,
+    own_key: OwnKey | None = None,
 ) -> R | Replay:
     """Run ``work`` once per key: its result, or the Replay of the answer kept for the same request earlier.
 
@@ -65,7 +119,15 @@ def answer_once(
     and a crash leaves neither; a duplicate sent meanwhile waits on the key's unique index, then replays. Only
     for work that calls nobody outside the database. Otherwise (payments: a provider is called between
     transactions) the key is claimed in a committed transaction first, and a duplicate in flight is 409.
+
+    ``own_key`` (atomic only): the work keeps its answer under that key itself, in its own statement or unit of
+    work (``OwnKey``), and opens its units itself; no transaction is opened around it here. Work that writes in
+    one statement then needs no transaction at all (checkout's one-line order on PostgreSQL: no BEGIN, no COMMIT).
     """
+    if own_key is not None:
+        if not atomic:
+            raise TypeError("answer_once: own_key is for atomic work")
+        return _work_keeps_answer(own_key, work, answer_of, refused)
     if atomic:
         return _work_and_answer_together(request, work, answer_of, refused, now)
     return _claim_first(request, work, answer_of, refused, now)
@@ -74,10 +136,6 @@ def answer_once(
 def purge_expired_keys(*, now: datetime, limit: int) -> int:
     """Delete keys past their retention, ``limit`` per transaction: the same key after that is a new request."""
     return delete_in_batches(IdempotencyKey, IdempotencyKey.expires_at < now, limit=limit)
-
-
-class _KeyTaken(Exception):
-    """Another request kept an answer under this key first."""
 
 
 def _work_and_answer_together(
@@ -97,20 +155,54 @@ def _work_and_answer_together(
         with transaction():
             result = work()
             if not _keep(request, answer_of(result), now):
-                raise _KeyTaken()
+                raise KeyTaken()
             return result
-    except _KeyTaken:
-        earlier = _kept_answer(request)
-        if earlier is None:  # the key was purged in between: the client may simply retry
-            raise _in_flight() from None
-        return earlier
+    except KeyTaken:
+        return _replay_taken(request)
     except DomainError as error:  # the work rolled back
-        earlier = _kept_answer(request)
-        if earlier is not None:
-            return earlier
-        result = refused(error)
-        _keep(request, answer_of(result), now)
-        return result
+        return _answer_refusal(request, error, answer_of, refused, now)
+
+
+def _work_keeps_answer(
+    key: OwnKey,
+    work: Callable[[], R],
+    answer_of: Callable[[R], tuple[int, str | None]],
+    refused: Callable[[DomainError], R],
+) -> R | Replay:
+    """answer_once with ``own_key``: the work keeps its answer itself; a refusal or a taken key as above."""
+    try:
+        result = work()
+    except KeyTaken:
+        return _replay_taken(key.request)
+    except DomainError as error:  # nothing of the work was written
+        return _answer_refusal(key.request, error, answer_of, refused, key.now)
+    if key.body is None:
+        raise RuntimeError("answer_once: the work did not keep its answer under its own key")
+    return result
+
+
+def _replay_taken(request: KeyedRequest) -> Replay:
+    """The answer kept under a key another request took first."""
+    earlier = _kept_answer(request)
+    if earlier is None:  # the key was purged in between: the client may simply retry
+        raise _in_flight()
+    return earlier
+
+
+def _answer_refusal(
+    request: KeyedRequest,
+    error: DomainError,
+    answer_of: Callable[[R], tuple[int, str | None]],
+    refused: Callable[[DomainError], R],
+    now: datetime,
+) -> R | Replay:
+    """A refused work's answer: the one kept under the key earlier if any (a retry), else the refusal, kept."""
+    earlier = _kept_answer(request)
+    if earlier is not None:
+        return earlier
+    result = refused(error)
+    _keep(request, answer_of(result), now)
+    return result
 
 
 def _claim_first(

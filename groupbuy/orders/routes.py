@@ -3,9 +3,9 @@ list and see their earnings (confirming and stocking orders are flows: groupbuy/
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 
 from groupbuy import clock
@@ -13,7 +13,7 @@ from groupbuy.accounts.auth import SIGNED_IN, current_user_id, require_roles
 from groupbuy.accounts.enums import Role
 from groupbuy.common.input import Blueprint
 from groupbuy.common.pagination import Page, page_of
-from groupbuy.idempotency.decorator import idempotent
+from groupbuy.idempotency.decorator import idempotent, own_key
 from groupbuy.orders import service
 from groupbuy.orders.models import Order
 from groupbuy.orders.pick_list_formats import HTML, pick_list_answer, pick_list_response, wanted_format
@@ -32,22 +32,37 @@ from groupbuy.orders.schemas import (
 from groupbuy.orders.service import CheckoutItem, EarningsReport, LeaderOrderView, PlacedOrder
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Checkout and orders")
+_ORDER = OrderSchema()
+
+
+class _OrderAnswer:
+    """The 201 answer of a placed order, rendered as ``blp.response(201, OrderSchema)`` would render it, for
+    checkout to keep with the order under the request's idempotency key; ``response``: the last one rendered
+    (rendered again only when the order's number had to be drawn again)."""
+
+    response: Response
+
+    def __call__(self, placed: PlacedOrder) -> tuple[int, str]:
+        self.response = cast(Response, current_app.json.response(_ORDER.dump(placed)))
+        self.response.status_code = 201
+        return 201, self.response.get_data(as_text=True)
 
 
 @blp.route("/orders")
 class Orders(MethodView):
     @require_roles(*SIGNED_IN)
-    @idempotent(required=True, atomic=True)
+    @idempotent(required=True, atomic=True, kept_by_handler=True)
     @blp.arguments(OrderCreateSchema())
     @blp.response(201, OrderSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(
         409, response="CONFLICT", description="deal_sold_out, limit_exceeded, deal_closed, group_closed, coupon_*"
     )
-    def post(self, data: dict[str, Any]) -> PlacedOrder:
+    def post(self, data: dict[str, Any]) -> Response:
         """Place an order (one per leader) in pending_payment; stock, limits and the group are reserved."""
+        answer = _OrderAnswer()
         items = [CheckoutItem(**i) for i in data.get("items") or []]
-        return service.place_order(
+        service.place_order(
             user_id=current_user_id(),
             items=items,
             from_cart=data["from_cart"],
@@ -56,7 +71,10 @@ class Orders(MethodView):
             leader_id=data.get("leader_id"),
             now=clock.now(),
             coupon_id=data.get("coupon_id"),
+            keep=own_key(),
+            answer=answer,
         )
+        return answer.response
 
     @require_roles(*SIGNED_IN)
     @blp.arguments(OrderQuerySchema(), location="query")

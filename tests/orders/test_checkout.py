@@ -293,7 +293,9 @@ def test_the_answer_commits_with_the_order_and_a_crash_leaves_neither(
     def crash(**_: object) -> int:
         raise RuntimeError("worker died after writing the order, its line and the stock")
 
-    monkeypatch.setattr(checkout, "PlacedOrder", crash)  # every path builds its answer after the last write
+    # PostgreSQL's one-line order builds its answer before its one statement (to keep it there), every other path
+    # after its last write: a crash at either point leaves nothing
+    monkeypatch.setattr(checkout, "PlacedOrder", crash)
     with clock.frozen(T0):
         crashed = client.post("/api/v1/orders", json=order_body(deal, 1), headers=headers)
     assert crashed.status_code == 500

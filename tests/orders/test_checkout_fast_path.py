@@ -16,11 +16,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, func, select, text
 
 from groupbuy import clock
-from groupbuy.db import AUTOCOMMIT_BIND, db
+from groupbuy.catalog.models import Deal
+from groupbuy.db import AUTOCOMMIT_BIND, alone, db
+from groupbuy.groups.models import Group
+from groupbuy.orders.enums import Fulfilment
 from groupbuy.orders.models import Order
+from groupbuy.orders.service import CheckoutItem, PlacedOrder, checkout
 from tests.conftest import second_app
 from tests.factories.market import T0, Shop
-from tests.rows import statements_sent
+from tests.rows import kept_answer, statements_sent
 
 LATER = T0 + timedelta(minutes=3)  # the GET comes later: nothing in the answer may be "now" instead of stored
 
@@ -68,18 +72,19 @@ def test_the_checkout_answer_is_what_a_later_get_shows(
 # timeline row; the group; the stock; the lines; the idempotency key. A shopper without a cart has nothing to clear.
 # PostgreSQL begins and commits without a statement of its own and writes the order and its timeline row in one
 # statement; SQLite's BEGIN IMMEDIATE for the checkout is sent by our pysqlite recipe (groupbuy/db.py), and the
-# timeline row is a statement of its own there. On PostgreSQL the token check opens the checkout's own transaction
-# (a request that is one unit of work: identify_caller); on SQLite it stands alone in autocommit (db.alone), so the
-# checkout can begin IMMEDIATE.
+# timeline row is a statement of its own there. The token check stands alone in autocommit (db.alone) on both.
 STEP_BY_STEP = {"postgresql": 8, "sqlite": 10}
-# PostgreSQL writes a one-line order in one statement (limit, order, timeline row, group, stock and line:
-# checkout_sql.place_single_line): the caller, the read, that statement, the key. SQLite goes step by step.
-ONE_LINE = {"postgresql": 4, "sqlite": 10}
+# PostgreSQL writes a one-line order in one statement that needs no transaction (the idempotency key with its
+# answer, limit, order, timeline row, group, stock, line and cart line: checkout_sql.place_single_line): the
+# caller, the read, that statement, each in autocommit. SQLite goes step by step.
+ONE_LINE = {"postgresql": 3, "sqlite": 10}
 # Each further deal adds its limit, group and stock statements; PostgreSQL inserts all lines in one statement,
 # SQLite one per line (no ordered RETURNING for a multi-row INSERT there).
 PER_FURTHER_LINE = {"postgresql": 3, "sqlite": 4}
 FROM_CART = 2  # the cart taken, then its deals read on their own (their ids are known only then)
-CART_CLEARED = 1  # ordering given items while the cart holds some: the ordered deals' lines leave it
+# ordering given items while the cart holds some: the ordered deals' lines leave it (in the one-line statement on
+# PostgreSQL)
+CART_CLEARED = {"postgresql": 0, "sqlite": 1}
 DELIVERY = 1  # the address, read to snapshot it
 
 
@@ -136,34 +141,35 @@ def test_ordering_items_clears_them_from_a_cart_at_the_cost_of_one_statement(
         with statements_sent(app, width=48) as sent:
             posted = client.post("/api/v1/orders", json=_body([ordered], "pickup", None), headers=headers)
         assert posted.status_code == 201, posted.json
-        assert len(sent) == ONE_LINE[_dialect(app)] + CART_CLEARED, sent
+        assert len(sent) == ONE_LINE[_dialect(app)] + CART_CLEARED[_dialect(app)], sent
         lines = client.get("/api/v1/cart", headers=shop.auth(buyer)).json["lines"]
     assert [line["deal_id"] for line in lines] == [kept]
 
 
-def _first_read_prepared(shop: Shop, database_url: str, *, read_each_order: bool) -> list[Any]:
-    """14 one-deal checkouts on one connection (each followed by a read of the order's page when asked); then the
-    connection's prepared statement of checkout's first read, as (generic_plans, custom_plans): none if it is not
-    prepared."""
-    orders = [(shop.key(shop.shopper()), shop.deal()) for _ in range(14)]
-    with second_app(database_url, DB_POOL_SIZE=1) as one_connection:  # every request on the same connection
+_FIRST_READS = "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE 'SELECT coalesce(%'"
+
+
+def _first_read_prepared(shop: Shop, database_url: str, *, read_each_order: bool, deals: int = 1) -> list[Any]:
+    """14 checkouts of ``deals`` deals each on one connection per pool (each followed by a read of the order's page
+    when asked); then the prepared statements of checkout's first read on those connections, as (generic_plans,
+    custom_plans): none if it is not prepared. A one-deal order runs on the autocommit pool's connection on
+    PostgreSQL, any other in a transaction on the session's."""
+    orders = [(shop.key(shop.shopper()), [shop.deal() for _ in range(deals)]) for _ in range(14)]
+    with second_app(database_url, DB_POOL_SIZE=1) as one_connection:  # every request on the same connections
         client = one_connection.test_client()
         with clock.frozen(T0):
-            for headers, deal in orders:
-                placed = client.post("/api/v1/orders", json=_body([deal], "pickup", None), headers=headers)
+            for headers, ordered in orders:
+                placed = client.post("/api/v1/orders", json=_body(ordered, "pickup", None), headers=headers)
                 assert placed.status_code == 201, placed.json
                 if read_each_order:
                     shown = client.get(f"/api/v1/orders/{placed.json['id']}", headers=headers)
                     assert shown.status_code == 200, shown.json
         with one_connection.app_context():
-            prepared = db.session.execute(
-                text(
-                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
-                    " WHERE statement LIKE 'SELECT coalesce(%'"
-                )
-            ).all()
+            with alone() as own:
+                prepared = list(own.execute(text(_FIRST_READS)).all())
+            prepared += db.session.execute(text(_FIRST_READS)).all()
             db.session.rollback()
-    return list(prepared)
+    return prepared
 
 
 @pytest.mark.pg
@@ -181,7 +187,7 @@ def test_a_one_deal_first_read_keeps_its_generic_plan(shop: Shop, database_url: 
 def test_a_page_read_between_checkouts_keeps_their_prepared_statements(shop: Shop, database_url: str) -> None:
     """A request that only read ends its transaction with COMMIT: psycopg forgets a connection's prepared statements
     on ROLLBACK, so every order page read in between would have sent checkout back to parsing and planning."""
-    prepared = _first_read_prepared(shop, database_url, read_each_order=True)
+    prepared = _first_read_prepared(shop, database_url, read_each_order=True, deals=2)  # on the session's connection
     assert len(prepared) == 1  # without the COMMIT: never prepared, each page's ROLLBACK forgot the count
 
 
@@ -198,10 +204,10 @@ def test_a_context_that_wrote_outside_a_unit_of_work_still_rolls_back(shop: Shop
 
 
 @pytest.mark.pg
-def test_a_checkout_takes_one_pool_connection(shop: Shop, client: FlaskClient, app: Flask) -> None:
-    """The token check of a checkout runs in the checkout's own transaction: one connection taken from the pools
-    per order, not one more of the autocommit pool's for the token (a checkout and a return: 6 % of the Python
-    time of an order)."""
+def test_a_one_line_checkout_opens_no_transaction(shop: Shop, client: FlaskClient, app: Flask) -> None:
+    """A one-line order on PostgreSQL is one statement that refuses as a whole: it runs in autocommit, with its
+    token check and first read, and takes no session connection (which would BEGIN and COMMIT: two round trips
+    and the ORM session's bookkeeping, 14 % of an order's instructions)."""
     headers, body = _checkout(shop, lines=1, fulfilment="pickup")
     with app.app_context():
         engines = dict(db.engines)
@@ -223,7 +229,7 @@ def test_a_checkout_takes_one_pool_connection(shop: Shop, client: FlaskClient, a
         for pool, listener in listeners:
             event.remove(pool, "checkout", listener)
     assert response.status_code == 201, response.json
-    assert taken == {None: 1, AUTOCOMMIT_BIND: 0}
+    assert taken == {None: 0, AUTOCOMMIT_BIND: 2}  # the token check, then the order
 
 
 def test_a_checkout_with_a_revoked_token_is_refused_and_writes_nothing(shop: Shop, client: FlaskClient) -> None:
@@ -237,3 +243,48 @@ def test_a_checkout_with_a_revoked_token_is_refused_and_writes_nothing(shop: Sho
     assert again.status_code == 401
     with shop.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+
+
+@pytest.mark.pg
+def test_a_group_opened_by_a_neighbour_after_the_read_is_joined(
+    shop: Shop, client: FlaskClient, app: Flask, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first read found no group for the deal and drew the id a new group would take; a neighbour's order
+    (another process) opened the group before this order's statement ran. The statement refuses as a whole (its
+    answer, kept in the same statement, named the id it drew), checkout reads again and joins the neighbour's
+    group."""
+    deal = shop.deal(stock=10)
+    buyer, neighbour = shop.shopper(), shop.shopper()
+    headers = shop.key(buyer)
+    plan = checkout._plan
+    neighbours: list[PlacedOrder] = []
+    reads: list[int] = []
+
+    def neighbour_first(conn: Any, rows: Any, asked: Any, *, count_in_db: bool) -> Any:
+        planned = plan(conn, rows, asked, count_in_db=count_in_db)
+        reads.append(asked.user_id)
+        if reads == [buyer.id]:  # once, before the buyer's first statement; the neighbour's read is the second
+            item = CheckoutItem(deal_id=deal, quantity=1)
+            with second_app(database_url) as other, other.app_context():
+                neighbours.append(
+                    checkout.place_order(
+                        user_id=neighbour.id, items=[item], from_cart=False, fulfilment=Fulfilment.PICKUP,
+                        address_id=None, leader_id=None, now=T0,
+                    )
+                )  # fmt: skip
+        return planned
+
+    monkeypatch.setattr(checkout, "_plan", neighbour_first)
+    with clock.frozen(T0):
+        placed = client.post("/api/v1/orders", json=_body([deal], "pickup", None), headers=headers)
+    assert placed.status_code == 201, placed.json
+    assert reads == [buyer.id, neighbour.id, buyer.id]  # the buyer read again after the refusal
+    with app.app_context():
+        (group,) = db.session.scalars(select(Group)).all()
+        assert group.units_reserved == 2 and group.id == neighbours[0].lines[0].group_id
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 2
+        assert db.session.get_one(Deal, deal).stock_available == 8
+    assert placed.json["lines"][0]["group_id"] == group.id
+    assert kept_answer(app, headers["Idempotency-Key"]) == (201, placed.json)
+    with clock.frozen(LATER):
+        assert client.get(f"/api/v1/orders/{placed.json['id']}", headers=headers).json == placed.json

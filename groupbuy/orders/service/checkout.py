@@ -1,31 +1,39 @@
 """Checkout: a cart (or explicit items) becomes one order per leader, with stock, limits and groups reserved.
 
-The hot path of the product, so it runs prebuilt Core statements (checkout_sql.py) on the session's
-connection: one read for the shopper, their leader and the deals ordered, then the conditional writes
-(checkout_write.py; a one-line order on PostgreSQL in one statement). Its
-idempotency key is kept by the HTTP door in the same transaction (idempotency.service.answer_once); checkout
-itself knows nothing of keys. The order it returns is a PlacedOrder built from what was written, not read back:
-building transient models cost a tenth of the request's Python time (measured with py-spy). The columns checkout
-does not decide take the model's own defaults (`checkout_sql.column_defaults`);
-tests/orders/test_checkout_fast_path.py holds the answer to a later GET of the same order and pins the statements
-a checkout costs.
+The hot path of the product, so it runs prebuilt Core statements (checkout_sql.py): one read for the shopper,
+their leader and the deals ordered, then the conditional writes (checkout_write.py). A one-line order on
+PostgreSQL is written in one statement that refuses as a whole, so it runs in autocommit (no BEGIN, no COMMIT),
+with its idempotency key and answer in that same statement (``keep``: the HTTP door's OwnKey, see
+idempotency.service.answer_once); every other order step by step in one transaction, its key kept in it. The
+order it returns is a PlacedOrder built from what was written, not read back: building transient models cost a
+tenth of the request's Python time (measured with py-spy). The columns checkout does not decide take the model's
+own defaults (`checkout_sql.column_defaults`); tests/orders/test_checkout_fast_path.py holds the answer to a later
+GET of the same order and pins the statements a checkout costs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from groupbuy.accounts.enums import Tier
 from groupbuy.catalog.service import DealForSale, deals_for_sale, deals_for_sale_of
 from groupbuy.coupons.service import CouponTerms, PricedLine, line_discounts
-from groupbuy.db import connection, transaction
+from groupbuy.db import alone, connection, db, in_unit_of_work, transaction
 from groupbuy.errors import Conflict, Invalid, NotFound
+from groupbuy.idempotency.service import OwnKey
 from groupbuy.leaders.enums import LeaderStatus
 from groupbuy.orders.enums import Fulfilment, LineStatus, OrderEvent, OrderStatus, PriceKind, RefundReason
 from groupbuy.orders.service.checkout_sql import CLEAR_CART_LINES, TAKE_CART, first_read
-from groupbuy.orders.service.checkout_write import count_limits, order_columns, place_one_line, place_step_by_step
+from groupbuy.orders.service.checkout_write import (
+    GroupMoved,
+    count_limits,
+    order_columns,
+    place_one_line,
+    place_step_by_step,
+)
 from groupbuy.orders.service.delivery import delivery_address
 from groupbuy.orders.service.pricing import Price, prices_for
 from groupbuy.prebuilt import run_prebuilt
@@ -137,84 +145,173 @@ def place_order(
     leader_id: int | None,
     now: datetime,
     coupon_id: int | None = None,
+    keep: OwnKey | None = None,
+    answer: Callable[[PlacedOrder], tuple[int, str]] | None = None,
 ) -> PlacedOrder:
-    """Reserve limit, stock and group units per line in one transaction; any refusal leaves nothing behind.
+    """Reserve limit, stock and group units per line, all or nothing: any refusal leaves nothing behind.
 
     With ``coupon_id``: the coupon is read with the shopper, validated, its discount spread over the lines
-    (``discount_fen`` each) and locked by the order with one conditional UPDATE.
+    (``discount_fen`` each) and locked by the order with one conditional UPDATE. With ``keep``: ``answer`` of the
+    order (its status and JSON text) is kept under that idempotency key with the order, in the same statement or
+    transaction (KeyTaken if the key was kept already; nothing is written then).
+
+    One deal ordered as items on PostgreSQL, outside any open unit of work (the common order): the first read and
+    one statement, each standing alone (db.alone: autocommit, no BEGIN or COMMIT); the statement refuses as a
+    whole. Every other order: step by step in one transaction.
     """
+    if (keep is None) != (answer is None):
+        raise TypeError("place_order: keep and answer go together")
+    params: dict[str, Any] = {"user_id": user_id, "leader_id": leader_id, "coupon_id": coupon_id}
+    deal_ids = sorted({item.deal_id for item in items or ()})
+    single = not from_cart and len(deal_ids) == 1
+    if single:
+        params["deal_id"] = deal_ids[0]
+    elif not from_cart:
+        params["deal_ids"] = deal_ids
+    asked = _Asked(user_id, items, from_cart, fulfilment, address_id, coupon_id, now)
+    if single and db.engine.dialect.name == "postgresql" and not in_unit_of_work():
+        for _ in range(2):  # a second time only if another order opened the deal's group meanwhile
+            with alone() as conn:
+                try:
+                    return _place_at_once(conn, asked, params, keep, answer)
+                except GroupMoved:
+                    continue
+        raise Conflict("group_closed")  # opened and moved twice within one checkout: ask the shopper to retry
     with transaction():
         conn = connection()
-        params: dict[str, Any] = {"user_id": user_id, "leader_id": leader_id, "coupon_id": coupon_id}
-        deal_ids = sorted({item.deal_id for item in items or ()})
-        single = not from_cart and len(deal_ids) == 1
-        if single:
-            params["deal_id"] = deal_ids[0]
-        elif not from_cart:
-            params["deal_ids"] = deal_ids
-        read = first_read(conn.dialect.name, from_cart=from_cart, coupon=coupon_id is not None, single=single)
-        rows = run_prebuilt(conn, read, params)
-        if not rows:  # the caller's own account, checked a moment ago: gone only if closed meanwhile
-            raise NotFound()
-        who = rows[0]
-        deals = None if from_cart else deals_for_sale_of(rows, now=now)
-        if who.chosen_id is None:
-            raise Invalid("leader_required", errors={"leader_id": ["choose a leader (pickup point) first"]})
-        if who.leader_id is None or who.status is not LeaderStatus.ACTIVE:
-            raise NotFound()
-        if who.orders_paused:
-            raise Conflict("leader_paused")
-        if from_cart:  # taken out of the cart now; a refusal rolls this back with everything else
-            taken = conn.execute(TAKE_CART, {"user_id": user_id})
-            items = [CheckoutItem(deal_id=r.deal_id, quantity=r.quantity) for r in taken]
-        if not items:
-            raise Invalid("empty_order", errors={"items": ["nothing to order"]})
-        merged = _merge(items)
-        address = delivery_address(user_id, who, fulfilment, address_id)
-        wanted = _check_deals(merged, now, deals)
-        prices = prices_for(conn, who, wanted)
-        discounts = _coupon_discounts(who, user_id, wanted, prices, now) if coupon_id is not None else [0] * len(wanted)
-        # PostgreSQL writes a one-line order in one statement (checkout_sql.place_single_line); other orders, and
-        # every order on SQLite (in-process: no round trips to save), one statement per step.
-        at_once = len(wanted) == 1 and conn.dialect.name == "postgresql"
-        count_limits(conn, user_id, wanted, in_db=not at_once)
-        items_fen = sum(prices[deal.id][0] * quantity for deal, quantity in wanted)
-        delivery_fee = who.delivery_fee_fen if fulfilment is Fulfilment.DELIVERY else 0
-        limit = settings().max_order_payable_fen
-        if items_fen + delivery_fee > limit:
-            raise Conflict(
-                "payable_over_limit",
-                detail=(f"单笔订单金额不能超过 {limit / 100:.2f} 元", f"An order may not exceed ¥{limit / 100:.2f}"),
-            )
-        columns, placed = order_columns(
-            user_id=user_id,
-            leader_id=who.leader_id,
-            fulfilment=fulfilment,
-            address=address,
-            pickup_date=max(deal.pickup_date for deal, _ in wanted),
-            items_fen=items_fen,
-            delivery_fee=delivery_fee,
-            discount=sum(discounts),
-            coupon=(coupon_id, who.coupon_name) if coupon_id is not None else None,
-            now=now,
+        plan = _plan(conn, run_prebuilt(conn, _read_for(conn, asked, single), params), asked, count_in_db=True)
+        order_id, lines, line_ids = place_step_by_step(
+            conn, plan.columns, plan.placed, plan.who, plan.wanted, plan.prices, plan.discounts
         )
-        if at_once:
-            ((deal, quantity),) = wanted
-            order_id, line = place_one_line(conn, columns, placed, deal, quantity, prices[deal.id], discounts[0])
-            lines, line_ids = [line], [line.pop("id")]
-        else:
-            order_id, lines, line_ids = place_step_by_step(conn, columns, placed, who, wanted, prices, discounts)
-        if not from_cart and who.has_cart:
-            conn.execute(CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in merged]})
-        return PlacedOrder(
-            id=order_id,
-            lines=[
-                PlacedLine(id=line_id, **{k: v for k, v in line.items() if k != "order_id"})
-                for line, line_id in zip(lines, line_ids, strict=True)
-            ],
-            events=[PlacedEvent(**{k: v for k, v in placed.items() if k != "order_id"})],
-            **{k: columns[k] for k in _SHOWN},
+        if not from_cart and plan.who.has_cart:
+            conn.execute(CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in plan.merged]})
+        order = _placed_order(plan, order_id, lines, line_ids)
+        if keep is not None and answer is not None:
+            keep.keep_in(*answer(order))
+        return order
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What the shopper asked for."""
+
+    user_id: int
+    items: list[CheckoutItem] | None
+    from_cart: bool
+    fulfilment: Fulfilment
+    address_id: int | None
+    coupon_id: int | None
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """An order checked and priced, ready to be written."""
+
+    who: Any
+    merged: list[CheckoutItem]
+    wanted: list[tuple[DealForSale, int]]
+    prices: dict[int, Price]
+    discounts: list[int]
+    columns: dict[str, Any]
+    placed: dict[str, Any]
+
+
+def _read_for(conn: Any, asked: _Asked, single: bool) -> Any:
+    return first_read(conn.dialect.name, from_cart=asked.from_cart, coupon=asked.coupon_id is not None, single=single)
+
+
+def _place_at_once(
+    conn: Any,
+    asked: _Asked,
+    params: dict[str, Any],
+    keep: OwnKey | None,
+    answer: Callable[[PlacedOrder], tuple[int, str]] | None,
+) -> PlacedOrder:
+    """A one-line order on PostgreSQL: the first read (with the ids the order will take), then one statement."""
+    rows = run_prebuilt(conn, _read_for(conn, asked, True), params)
+    plan = _plan(conn, rows, asked, count_in_db=False)
+    ((deal, quantity),) = plan.wanted
+    who = plan.who
+
+    def answer_of(line: dict[str, Any]) -> tuple[int, str]:
+        render = cast(Callable[[PlacedOrder], tuple[int, str]], answer)  # given whenever keep is
+        return render(_placed_order(plan, who.new_order_id, [line], [line["id"]]))
+
+    line = place_one_line(
+        conn,
+        plan.columns,
+        plan.placed,
+        (deal, quantity, plan.prices[deal.id], plan.discounts[0]),
+        ids=(who.new_order_id, who.new_line_id, who.group_id),
+        clear_cart=who.has_cart,
+        keep=keep,
+        answer=answer_of if answer is not None else None,
+    )
+    return _placed_order(plan, who.new_order_id, [line], [line["id"]])
+
+
+def _plan(conn: Any, rows: list[Any], asked: _Asked, *, count_in_db: bool) -> _Plan:
+    """Check the first read's rows against what was asked (and take the cart, if ordering from it); the order's
+    columns, lines and prices. ``count_in_db``: the limits are counted now (else by the order's statement)."""
+    if not rows:  # the caller's own account, checked a moment ago: gone only if closed meanwhile
+        raise NotFound()
+    who = rows[0]
+    deals = None if asked.from_cart else deals_for_sale_of(rows, now=asked.now)
+    if who.chosen_id is None:
+        raise Invalid("leader_required", errors={"leader_id": ["choose a leader (pickup point) first"]})
+    if who.leader_id is None or who.status is not LeaderStatus.ACTIVE:
+        raise NotFound()
+    if who.orders_paused:
+        raise Conflict("leader_paused")
+    items = asked.items
+    if asked.from_cart:  # taken out of the cart now; a refusal rolls this back with everything else
+        taken = conn.execute(TAKE_CART, {"user_id": asked.user_id})
+        items = [CheckoutItem(deal_id=r.deal_id, quantity=r.quantity) for r in taken]
+    if not items:
+        raise Invalid("empty_order", errors={"items": ["nothing to order"]})
+    merged = _merge(items)
+    address = delivery_address(conn, asked.user_id, who, asked.fulfilment, asked.address_id)
+    wanted = _check_deals(merged, asked.now, deals)
+    prices = prices_for(conn, who, wanted)
+    coupon_id = asked.coupon_id
+    discounts = (
+        _coupon_discounts(who, asked.user_id, wanted, prices, asked.now) if coupon_id is not None else [0] * len(wanted)
+    )
+    count_limits(conn, asked.user_id, wanted, in_db=count_in_db)
+    items_fen = sum(prices[deal.id][0] * quantity for deal, quantity in wanted)
+    delivery_fee = who.delivery_fee_fen if asked.fulfilment is Fulfilment.DELIVERY else 0
+    limit = settings().max_order_payable_fen
+    if items_fen + delivery_fee > limit:
+        raise Conflict(
+            "payable_over_limit",
+            detail=(f"单笔订单金额不能超过 {limit / 100:.2f} 元", f"An order may not exceed ¥{limit / 100:.2f}"),
         )
+    columns, placed = order_columns(
+        user_id=asked.user_id,
+        leader_id=who.leader_id,
+        fulfilment=asked.fulfilment,
+        address=address,
+        pickup_date=max(deal.pickup_date for deal, _ in wanted),
+        items_fen=items_fen,
+        delivery_fee=delivery_fee,
+        discount=sum(discounts),
+        coupon=(coupon_id, who.coupon_name) if coupon_id is not None else None,
+        now=asked.now,
+    )
+    return _Plan(who, merged, wanted, prices, discounts, columns, placed)
+
+
+def _placed_order(plan: _Plan, order_id: int, lines: list[dict[str, Any]], line_ids: list[int]) -> PlacedOrder:
+    return PlacedOrder(
+        id=order_id,
+        lines=[
+            PlacedLine(id=line_id, **{k: v for k, v in line.items() if k not in ("order_id", "id")})
+            for line, line_id in zip(lines, line_ids, strict=True)
+        ],
+        events=[PlacedEvent(**{k: v for k, v in plan.placed.items() if k != "order_id"})],
+        **{k: plan.columns[k] for k in _SHOWN},
+    )
 
 
 _SHOWN = [f.name for f in fields(PlacedOrder) if f.name not in ("id", "lines", "events")]

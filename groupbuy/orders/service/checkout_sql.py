@@ -31,11 +31,14 @@ from groupbuy.catalog.service import deals_for_sale_subquery, take_stock_after
 from groupbuy.coupons.models import UserCoupon
 from groupbuy.coupons.service import lock_coupon_after, with_coupon
 from groupbuy.db import Base, upsert_insert
+from groupbuy.groups.models import Group
 from groupbuy.groups.service import join_group_after
+from groupbuy.idempotency.service import keep_key_first
 from groupbuy.leaders.models import Leader
 from groupbuy.membership.models import MembershipTier
 from groupbuy.orders.enums import OrderEvent, OrderStatus
 from groupbuy.orders.models import Order, OrderLine, OrderTimelineEvent
+from groupbuy.prebuilt import refused_unless
 
 # The shopper's chosen leader (given, else their current one).
 _CHOSEN = func.coalesce(bindparam("leader_id", type_=BigInteger), User.current_leader_id)
@@ -61,6 +64,11 @@ _WHO = (
 )
 
 
+def _next_id(model: type[Base]) -> Any:
+    """The next id of ``model``'s table from its sequence (PostgreSQL; a serial key's sequence is <table>_id_seq)."""
+    return literal_column(f"nextval('{model.__tablename__}_id_seq')", BigInteger)
+
+
 @functools.cache
 def first_read(dialect_name: str, *, from_cart: bool, coupon: bool, single: bool = False) -> Any:
     """Checkout's first read: the shopper with their leader and tier; ordering given items, each deal ordered
@@ -68,11 +76,20 @@ def first_read(dialect_name: str, *, from_cart: bool, coupon: bool, single: bool
     NULL), so the deals cost no round trip of their own; with a coupon, the shopper's coupon joined in too.
 
     The deals are bound as ``deal_ids``, or as ``deal_id`` when ``single`` (one deal ordered; see
-    deals_for_sale_subquery)."""
+    deals_for_sale_subquery). A single deal on PostgreSQL (place_single_line's order) also draws the ids the
+    order and its line will take (``new_order_id``, ``new_line_id``) and reads the leader's group for the deal
+    (``group_id``: its id, or the id a group opened by this order will take), so the answer can be written in the
+    order's own statement: sequence numbers drawn for an order that is refused are simply skipped."""
     read = _WHO
     if not from_cart:
         for_sale = deals_for_sale_subquery(dialect_name, single=single)
         read = read.add_columns(*for_sale.c).outerjoin(for_sale, true())
+        if single and dialect_name == "postgresql":
+            read = read.add_columns(
+                _next_id(Order).label("new_order_id"),
+                _next_id(OrderLine).label("new_line_id"),
+                func.coalesce(Group.id, _next_id(Group)).label("group_id"),  # COALESCE draws only when needed
+            ).outerjoin(Group, (Group.leader_id == Leader.id) & (Group.deal_id == bindparam("deal_id")))
     return with_coupon(cast(Any, read), user_id=User.id, leader_id=Leader.id) if coupon else read
 
 
@@ -122,9 +139,15 @@ def _bound(columns: Any, prefix: str, names: Any) -> dict[str, Any]:
     return {k: bindparam(f"{prefix}{k}", type_=columns[k].type) for k in names}
 
 
-def _order_cte(values: dict[str, Any]) -> CTE:
-    """The order, unless its number is taken (no row then), as a WITH of a larger statement."""
-    return postgresql.insert(Order).values(values).on_conflict_do_nothing().returning(Order.id).cte("placed_order")
+def _order_cte(values: dict[str, Any], *, after: CTE | None = None) -> CTE:
+    """The order, unless its number is taken (no row then), as a WITH of a larger statement; with ``after``, only
+    once that WITH has returned a row."""
+    if after is None:
+        insert_order = postgresql.insert(Order).values(values)
+    else:
+        row = select(*values.values()).where(exists(after.select()))
+        insert_order = postgresql.insert(Order).from_select(list(values), row)
+    return insert_order.on_conflict_do_nothing().returning(Order.id).cte("placed_order")
 
 
 def _placed_event(order: CTE, values: dict[str, Any]) -> Any:
@@ -196,23 +219,30 @@ def _one_line_values() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
 
 
 @functools.cache
-def place_single_line(*, coupon: bool) -> Any:
-    """A one-line order in one statement (PostgreSQL, a data-modifying WITH): the order and its timeline row, the
-    limit counted, the coupon locked (with ``coupon``), the group joined, the stock taken and the line.
+def place_single_line(*, coupon: bool, keep: bool, clear_cart: bool) -> Any:
+    """A one-line order in one statement (PostgreSQL, a data-modifying WITH): with ``keep`` the idempotency key
+    and its answer first, then the order and its timeline row, the limit counted, the coupon locked (with
+    ``coupon``), the group joined, the stock taken and the line, and with ``clear_cart`` the deal's cart line
+    cleared. Atomic by itself, so it needs no transaction around it.
 
-    Each write runs only once the one before it has returned a row, so nothing is written after a refusal and
-    the rows are locked in the order the separate statements take them: the shopper's own rows, then the group,
-    then the deal (the hottest row, held for the shortest time). A taken order number writes nothing at all.
-    Bound: ``o_<column>`` (ONE_LINE_ORDER_BOUND), ``e_actor`` and ``e_note``, ``shopper_id``,
+    Each write runs only once the one before it has returned a row, so the rows are locked in the order the
+    separate statements take them: the key, the shopper's own rows, then the group, then the deal (the hottest
+    row, held for the shortest time). Any refusal raises (refused_unless: ``idempotency_key_taken``,
+    ``order_no_taken``, ``limit_exceeded``, ``coupon_unavailable``, ``group_closed``, ``group_moved`` when the
+    deal's group was opened by someone else since the first read, ``deal_sold_out``), so nothing at all is
+    written. The ids are drawn beforehand (first_read): the order's ``o_id``, the line's ``l_id``, ``group_id``.
+    Bound besides: ``o_<column>`` (ONE_LINE_ORDER_BOUND), ``e_actor`` and ``e_note``, ``shopper_id``,
     ``deal_id``, ``quantity`` and ``per_user_limit`` (the limit), ``wallet_id``, ``owner_id`` and ``at`` (the
-    coupon), ``leader_id`` and ``now`` (the group), ``l_<column>`` (ONE_LINE_LINE_BOUND). No name may be a
-    column of a table the statement UPDATEs (deals, user_coupons): SQLAlchemy would add it to that UPDATE's SET.
-    The one row answers ``order_id``, ``counted``, ``coupon_id``, ``group_id``, ``stock_left`` and ``line_id``;
-    NULL where that step returned nothing (and then every later step too), so the caller names the refusal and
-    rolls back.
+    coupon), ``leader_id`` and ``now`` (the group), ``l_<column>`` (ONE_LINE_LINE_BOUND), the key's
+    ``k_<column>`` (OwnKey.row). No name may be a column of a table the statement UPDATEs (deals,
+    user_coupons): SQLAlchemy would add it to that UPDATE's SET. The one row answers ``placed`` (true) and
+    ``stock_left``.
     """
     order_values, event_values, line_values = _one_line_values()
-    order = _order_cte(order_values)
+    order_values["id"] = bindparam("o_id", type_=BigInteger)
+    line_values["id"] = bindparam("l_id", type_=BigInteger)
+    key = keep_key_first() if keep else None
+    order = _order_cte(order_values, after=key)
     gate = counted = _count_limit_after(order).cte("counted")
     locked = None
     if coupon:
@@ -231,16 +261,24 @@ def place_single_line(*, coupon: bool) -> Any:
         .returning(OrderLine.id)
         .cte("placed_line")
     )
-    answers = {"order_id": order.c.id, "counted": counted.c.quantity, "coupon_id": None, "group_id": group.c.id}
+    refusals = [(~exists(key.select()), "idempotency_key_taken")] if key is not None else []
+    refusals += [(~exists(order.select()), "order_no_taken"), (~exists(counted.select()), "limit_exceeded")]
     if locked is not None:
-        answers["coupon_id"] = locked.c.id
-    answers |= {"stock_left": stock.c.stock_available, "line_id": line.c.id}
+        refusals.append((~exists(locked.select()), "coupon_unavailable"))
+    refusals += [
+        (~exists(group.select()), "group_closed"),
+        (select(group.c.id).scalar_subquery() != bindparam("group_id", type_=BigInteger), "group_moved"),
+        (~exists(stock.select()), "deal_sold_out"),
+        (~exists(line.select()), "line_not_written"),
+    ]
     statement = select(
-        *(
-            (select(value).scalar_subquery() if value is not None else null()).label(name)
-            for name, value in answers.items()
-        )
+        refused_unless(*refusals).label("placed"), select(stock.c.stock_available).scalar_subquery().label("stock_left")
     ).add_cte(_placed_event(order, event_values).cte("placed_event"))
+    if clear_cart:  # the deal's line in the shopper's cart, if any: ordered now
+        cleared = delete(CartItem).where(
+            CartItem.user_id == bindparam("shopper_id"), CartItem.deal_id == bindparam("deal_id"), exists(line.select())
+        )
+        statement = statement.add_cte(cleared.cte("cleared_cart"))
     updated = {c.key for c in Deal.__table__.columns} | {c.key for c in UserCoupon.__table__.columns}
     clashing = updated & set(statement.compile(dialect=postgresql.dialect()).params)  # type: ignore[no-untyped-call]
     if clashing:  # SQLAlchemy would SET these columns from the values bound under their names

@@ -1,18 +1,22 @@
 """Checkout's writes, once its checks have passed: the limits counted, the order with its timeline row, the coupon
-locked, the groups joined, the stock taken and the lines; step by step, or for a one-line order on PostgreSQL in
-one statement (checkout_sql.place_single_line: the common order, four round trips fewer). Either way a refusal
-raises its Conflict and the caller's transaction rolls everything back.
+locked, the groups joined, the stock taken and the lines; step by step in the caller's transaction (a refusal
+raises its Conflict and the transaction rolls everything back), or for a one-line order on PostgreSQL in one
+statement (checkout_sql.place_single_line: the common order) that needs no transaction: it refuses as a whole.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from groupbuy.catalog.service import DealForSale, reserve_deal_stock, stock_taken
 from groupbuy.coupons.service import lock_coupon
 from groupbuy.errors import Conflict
 from groupbuy.groups.service import join_group
+from groupbuy.idempotency.service import KeyTaken, OwnKey
 from groupbuy.notifications.templates import yuan
 from groupbuy.orders.enums import Fulfilment, OrderEvent, OrderStatus
 from groupbuy.orders.service.checkout_sql import (
@@ -28,7 +32,7 @@ from groupbuy.orders.service.checkout_sql import (
 )
 from groupbuy.orders.service.numbers import new_order_no
 from groupbuy.orders.service.pricing import Price
-from groupbuy.prebuilt import run_prebuilt
+from groupbuy.prebuilt import refusal_of, run_prebuilt
 from groupbuy.settings import settings
 
 
@@ -141,21 +145,49 @@ def place_step_by_step(
     return order_id, lines, list(conn.execute(ADD_LINES, lines).scalars())
 
 
+class GroupMoved(Exception):
+    """The deal's group was opened by another order after checkout's first read: read again and retry."""
+
+
+def _refusal(reason: str, deal: DealForSale) -> Exception:
+    """What place_single_line's refusal means here."""
+    if reason == "idempotency_key_taken":
+        return KeyTaken()
+    if reason == "group_moved":
+        return GroupMoved()
+    if reason == "limit_exceeded":
+        return _limit_exceeded(deal)
+    if reason in ("coupon_unavailable", "group_closed", "deal_sold_out"):
+        return Conflict(reason)
+    return RuntimeError(f"place_single_line refused: {reason}")  # line_not_written: a bug, never a shopper's 409
+
+
 def place_one_line(
     conn: Any,
     columns: dict[str, Any],
     placed: dict[str, Any],
-    deal: DealForSale,
-    quantity: int,
-    price: Price,
-    discount: int,
-) -> tuple[int, dict[str, Any]]:
-    """A one-line order in one statement (PostgreSQL): the order's id and its line (with the line's ``id``)."""
-    line = _line(0, deal, 0, quantity, price, discount)
+    wanted: tuple[DealForSale, int, Price, int],
+    *,
+    ids: tuple[int, int, int],
+    clear_cart: bool,
+    keep: OwnKey | None = None,
+    answer: Callable[[dict[str, Any]], tuple[int, str]] | None = None,
+) -> dict[str, Any]:
+    """A one-line order in one statement (PostgreSQL; checkout_sql.place_single_line), ``wanted`` being (deal,
+    quantity, price, discount) and ``ids`` the order's, the line's and the group's drawn by the first read; the
+    line written (with its ``id``). With ``keep``: ``answer`` of the line (status, JSON text; called once the
+    order's number is drawn) is kept under that key in the same statement. Atomic by itself: a refusal raises and
+    leaves nothing written, a taken key raises KeyTaken, a group opened meanwhile by another order GroupMoved."""
+    deal, quantity, price, discount = wanted
+    order_id, line_id, group_id = ids
+    line = {**_line(order_id, deal, group_id, quantity, price, discount), "id": line_id}
     now = columns["created_at"]
     params = {
         **{f"o_{k}": columns[k] for k in ONE_LINE_ORDER_BOUND if k != "order_no"},  # drawn below
         **{f"l_{k}": line[k] for k in ONE_LINE_LINE_BOUND},
+        "o_id": order_id,
+        "l_id": line_id,
+        "group_id": group_id,
         "e_actor": placed["actor"],
         "e_note": placed["note"],
         "shopper_id": columns["user_id"],
@@ -167,24 +199,30 @@ def place_one_line(
     }
     if columns["coupon_id"] is not None:
         params |= {"wallet_id": columns["coupon_id"], "owner_id": columns["user_id"], "at": now}
-    statement = place_single_line(coupon=columns["coupon_id"] is not None)
+    statement = place_single_line(coupon=columns["coupon_id"] is not None, keep=keep is not None, clear_cart=clear_cart)
+    placed["order_id"] = order_id
+    body = None
     for _ in range(_ORDER_NO_TRIES):
         params["o_order_no"] = columns["order_no"] = new_order_no(now)
-        (row,) = run_prebuilt(conn, statement, params)
-        if row.order_id is not None:  # else the number was taken and nothing was written: draw another
-            break
+        if keep is not None and answer is not None:
+            status, body = answer(line)
+            params |= keep.row(status, body)
+        try:
+            (row,) = run_prebuilt(conn, statement, params)
+        except DBAPIError as error:
+            reason = refusal_of(error)
+            if reason is None:
+                raise
+            if reason == "order_no_taken":  # nothing was written: draw another number
+                continue
+            raise _refusal(reason, deal) from None
+        break
     else:
         raise Conflict("order_no_exhausted")
-    if row.counted is None:
-        raise _limit_exceeded(deal)
-    if columns["coupon_id"] is not None and row.coupon_id is None:
-        raise Conflict("coupon_unavailable")
-    if row.group_id is None:
-        raise Conflict("group_closed")
-    if not stock_taken(row.stock_left):
-        raise Conflict("deal_sold_out")
-    placed["order_id"] = row.order_id
-    return row.order_id, {**line, "order_id": row.order_id, "group_id": row.group_id, "id": row.line_id}
+    stock_taken(row.stock_left)
+    if keep is not None:
+        keep.body = body
+    return line
 
 
 def _line(

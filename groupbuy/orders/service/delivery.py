@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from groupbuy.accounts.models import Address
-from groupbuy.db import db
 from groupbuy.errors import Conflict, Invalid, NotFound
 from groupbuy.leaders.service import haversine_m
 from groupbuy.orders.enums import Fulfilment
 
+_ADDRESS = select(Address.__table__).where(
+    Address.id == bindparam("address_id"), Address.user_id == bindparam("user_id")
+)
 
-def delivery_address(user_id: int, who: Any, fulfilment: Fulfilment, address_id: int | None) -> dict[str, Any] | None:
+
+def delivery_address(
+    conn: Any, user_id: int, who: Any, fulfilment: Fulfilment, address_id: int | None
+) -> dict[str, Any] | None:
+    """The address snapshot a delivered order keeps (None for pickup), read on checkout's connection ``conn``."""
     if fulfilment is Fulfilment.PICKUP:
         return None
     if not who.offers_delivery:
         raise Conflict("delivery_unavailable")
     if address_id is None:
         raise Invalid(errors={"address_id": ["required for home delivery"]})
-    address = db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == user_id))
+    address = conn.execute(_ADDRESS, {"address_id": address_id, "user_id": user_id}).first()
     if address is None:
         raise NotFound()
     if who.delivery_radius_m is not None:
