@@ -18,7 +18,7 @@ from groupbuy.common.http_cache import install_http_cache
 from groupbuy.common.input import BoundedJSONProvider, IdConverter
 from groupbuy.common.read_cache import init_read_cache
 from groupbuy.config import load_config
-from groupbuy.db import configure_sqlite, db, end_reads_with_commit
+from groupbuy.db import configure_sqlite, db, end_reads_with_commit, release_held
 from groupbuy.errors import register_error_handlers
 from groupbuy.extensions import SchemaRulesPlugin, api, limiter, migrate
 from groupbuy.logging import configure_logging
@@ -104,6 +104,7 @@ def _configure_engines(app: Flask) -> None:
         if engine.dialect.name == "sqlite":
             configure_sqlite(engine)
         end_reads_with_commit(app, engine)  # after db.init_app: runs before its session removal
+        app.teardown_appcontext(release_held)
         engines = list(db.engines.values())
     for each in engines:  # the session's pool and the autocommit pool (PostgreSQL): a lost server empties both
         others = [other for other in engines if other is not each]

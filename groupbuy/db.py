@@ -5,15 +5,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import enum
-import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import g, has_request_context
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
-    JSON,
     BigInteger,
     ColumnElement,
     Connection,
@@ -23,12 +22,9 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Select,
-    Table,
-    bindparam,
     delete,
     event,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
@@ -208,121 +204,43 @@ def upsert_insert(dialect_name: str, table: Any) -> Any:
     return postgresql.insert(table) if dialect_name == "postgresql" else sqlite.insert(table)
 
 
-def update_many(
-    table: Table, rows: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], *, add: Sequence[str] = ()
-) -> int:
-    """UPDATE many rows, each ``(match, values)``: the row whose columns equal ``match`` (its key and the state it
-    was read in) gets ``values`` (columns named in ``add`` get the value added to what they hold). Returns how
-    many rows changed, so callers can tell a row that moved meanwhile.
-
-    PostgreSQL: one statement joining unnest() arrays (an executemany would be one statement per row: the bulk
-    refunds of a closing run spent most of their time there). SQLite: an executemany, in-process and cheap.
-    """
-    if not rows:
-        return 0
-    match_cols, set_cols = list(rows[0][0]), list(rows[0][1])
-    session = db.session
-    if session.get_bind().dialect.name != "postgresql":
-        statement = (
-            update(table)
-            .where(*(table.c[c] == bindparam(f"m_{c}") for c in match_cols))
-            .values({c: (table.c[c] + bindparam(f"s_{c}")) if c in add else bindparam(f"s_{c}") for c in set_cols})
-        )
-        bound = [{**{f"m_{k}": v for k, v in m.items()}, **{f"s_{k}": v for k, v in s.items()}} for m, s in rows]
-        return int(session.execute(statement, bound).rowcount)  # type: ignore[attr-defined]
-    params = {f"m_{c}": (table.c[c], [m[c] for m, _ in rows]) for c in match_cols}
-    params |= {f"s_{c}": (table.c[c], [s[c] for _, s in rows]) for c in set_cols}
-    sets = ", ".join(f'"{c}" = {f"t.{c} + " if c in add else ""}v.s_{c}' for c in set_cols)
-    where = " AND ".join(f't."{c}" = v.m_{c}' for c in match_cols)
-    sql = f'UPDATE "{table.name}" AS t SET {sets} FROM {_unnest(params)} AS v({", ".join(params)}) WHERE {where}'  # noqa: S608 - names are our columns
-    return _run_arrays(sql, params)[0]
-
-
-def insert_many(
-    table: Table,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    returning: Sequence[str] = (),
-    skip_conflicts_on: Sequence[str] = (),
-) -> list[Any]:
-    """INSERT many rows (all with the same keys); the ``returning`` columns of each row inserted, in no set order.
-    ``skip_conflicts_on``: rows clashing on this unique key are skipped (ON CONFLICT DO NOTHING).
-
-    PostgreSQL: one short statement over unnest() arrays. psycopg sends an executemany as one statement per row,
-    and a multi-row VALUES text costs it more to parse than the rows cost to insert (measured on a closing run).
-    SQLite: an executemany.
-    """
-    if not rows:
-        return []
-    session = db.session
-    names = list(rows[0])
-    if session.get_bind().dialect.name != "postgresql":
-        statement: Any = upsert_insert("sqlite", table)
-        if skip_conflicts_on:
-            statement = statement.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
-        if not returning:
-            session.execute(statement, [dict(row) for row in rows])
-            return []
-        statement = statement.returning(*(table.c[c] for c in returning), sort_by_parameter_order=True)
-        return list(session.execute(statement, [dict(row) for row in rows]).all())
-    params = {f"a_{n}": (table.c[n], [row[n] for row in rows]) for n in names}
-    columns = ", ".join(f'"{n}"' for n in names)
-    sql = f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM {_unnest(params)}'  # noqa: S608 - our columns
-    if skip_conflicts_on:
-        sql += f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
-    if returning:
-        sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
-    return _run_arrays(sql, params, fetch=bool(returning))[1]
-
-
-def _unnest(params: Mapping[str, tuple[Any, list[Any]]]) -> str:
-    """``unnest(CAST(%(name)b AS <column type>[]), ...)`` over the named parameter arrays, in order."""
-    dialect = db.session.get_bind().dialect
-    return (
-        "unnest("
-        + ", ".join(f"CAST(%({n})b AS {c.type.compile(dialect=dialect)}[])" for n, (c, _) in params.items())
-        + ")"
-    )
-
-
-def _array_item(column: Any, value: Any) -> Any:
-    """A value as an element of a parameter array: enums as their values, JSON as its text."""
-    if value is not None and isinstance(column.type, JSON):
-        return json.dumps(value, ensure_ascii=False)
-    return _plain(value)
-
-
-def _run_arrays(sql: str, params: Mapping[str, tuple[Any, list[Any]]], *, fetch: bool = False) -> tuple[int, list[Any]]:
-    """Run an unnest() statement on the session's connection (same transaction) with its arrays sent in binary:
-    psycopg's text format escapes every string of an array with regular expressions, most of a bulk write's time."""
-    values = {name: [_array_item(column, value) for value in items] for name, (column, items) in params.items()}
-    raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(sql, values)
-        return cursor.rowcount, list(cursor.fetchall()) if fetch else []
-
-
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Enum members as their stored values (the driver adapts plain types only inside arrays)."""
     return value.value if isinstance(value, enum.Enum) else value
 
 
 @contextmanager
 def alone() -> Iterator[Connection]:
-    """A connection of its own in autocommit, for one statement that stands alone: a read that needs no snapshot
+    """A connection of its own in autocommit, for statements that stand alone: a read that needs no snapshot
     shared with anything else (the token check), or a write that is complete in one statement (atomic by itself).
-    One round trip, no BEGIN/COMMIT. Inside an open unit of work, that unit's connection instead, so nothing
-    escapes it."""
+    One round trip each, no BEGIN/COMMIT. Inside an open unit of work, that unit's connection instead, so nothing
+    escapes it. On PostgreSQL a request keeps the autocommit pool's connection it first took until it ends
+    (``release_held``): its token check and a one-line checkout share one pool checkout."""
     if in_unit_of_work():
         yield connection()
         return
     engine = db.engines.get(AUTOCOMMIT_BIND)  # PostgreSQL: a pool that stays in autocommit (groupbuy/config.py)
+    if engine is not None and has_request_context():
+        if _HELD not in g:
+            setattr(g, _HELD, engine.connect())
+        yield getattr(g, _HELD)
+        return
     if engine is not None:
         with engine.connect() as own:
             yield own
         return
     with db.engine.connect() as own:
         yield own.execution_options(isolation_level="AUTOCOMMIT")
+
+
+_HELD = "groupbuy_alone"  # flask.g: the autocommit connection this request holds (db.alone)
+
+
+def release_held(_: BaseException | None = None) -> None:
+    """Return the autocommit connection the request held (an app context's teardown)."""
+    held = g.pop(_HELD, None)
+    if held is not None:
+        held.close()
 
 
 def in_unit_of_work() -> bool:
@@ -356,7 +274,7 @@ def fetch_rows(statement: Select[Any]) -> list[Sequence[Any]]:
     if conn.dialect.name != "postgresql":
         return list(conn.execute(statement).all())
     compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = {name: _plain(value) for name, value in compiled.params.items()}
+    params = {name: plain(value) for name, value in compiled.params.items()}
     with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(str(compiled), params)
         return list(cursor.fetchall())

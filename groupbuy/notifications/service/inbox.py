@@ -9,8 +9,9 @@ from typing import Any, cast
 
 from sqlalchemy import Table, column, func, select, table, update
 
+from groupbuy.common.bulk import insert_many
 from groupbuy.common.pagination import paginate
-from groupbuy.db import db, insert_many, transaction
+from groupbuy.db import db, transaction
 from groupbuy.errors import NotFound
 from groupbuy.notifications.enums import OutboxStatus, Transport
 from groupbuy.notifications.models import Notification, OutboxMessage

@@ -19,8 +19,9 @@ from sqlalchemy import ColumnElement, Select, Table, exists, select, update
 
 from groupbuy.catalog.models import UserDealPurchase
 from groupbuy.catalog.service import release_stock_of_deals
+from groupbuy.common.bulk import insert_many, update_many
 from groupbuy.coupons.service import release_coupons
-from groupbuy.db import db, insert_many, update_many
+from groupbuy.db import db
 from groupbuy.groups.models import Group
 from groupbuy.groups.service import release_units_of_groups
 from groupbuy.notifications.service import OrderFacts

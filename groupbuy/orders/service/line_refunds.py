@@ -20,7 +20,8 @@ from typing import Any, cast
 
 from sqlalchemy import Table, select, update
 
-from groupbuy.db import db, insert_many, transaction, update_many
+from groupbuy.common.bulk import insert_many, update_many
+from groupbuy.db import db, transaction
 from groupbuy.errors import Conflict, NotFound
 from groupbuy.notifications.templates import yuan
 from groupbuy.orders.enums import LineStatus, OrderEvent, OrderStatus, RefundReason
