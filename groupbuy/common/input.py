@@ -109,7 +109,10 @@ class InputParser(FlaskParser):
     def _raw_load_json(self, req: Request) -> Any:
         if not is_json_request(req):
             return ma.missing
-        return loads_bounded(req.get_data(cache=True))
+        parsed = req.get_json(silent=True)  # parsed once per request (the idempotency fingerprint reads it too)
+        if parsed is not None:
+            return parsed
+        return loads_bounded(req.get_data(cache=True))  # its error (invalid, too deep ...) or JSON null, as ever
 
     def _handle_invalid_json_error(
         self, error: json.JSONDecodeError | UnicodeDecodeError, req: Request, *args: Any, **kwargs: Any

@@ -234,9 +234,12 @@ def _place_at_once(
     ((deal, quantity),) = plan.wanted
     who = plan.who
 
+    built: list[PlacedOrder] = []  # the order as answered: the last one built is the one written
+
     def answer_of(line: dict[str, Any]) -> tuple[int, str]:
         render = cast(Callable[[PlacedOrder], tuple[int, str]], answer)  # given whenever keep is
-        return render(_placed_order(plan, who.new_order_id, [line], [line["id"]]))
+        built.append(_placed_order(plan, who.new_order_id, [line], [line["id"]]))
+        return render(built[-1])
 
     line = place_one_line(
         conn,
@@ -248,7 +251,7 @@ def _place_at_once(
         keep=keep,
         answer=answer_of if answer is not None else None,
     )
-    return _placed_order(plan, who.new_order_id, [line], [line["id"]])
+    return built[-1] if built else _placed_order(plan, who.new_order_id, [line], [line["id"]])
 
 
 def _plan(conn: Any, rows: list[Any], asked: _Asked, *, count_in_db: bool) -> _Plan:
