@@ -192,14 +192,15 @@ def _join_statement(dialect_name: str) -> Any:
     return _on_join_conflict(upsert_insert(dialect_name, Group))
 
 
-def join_group_after(gate: CTE) -> Any:
+def join_group_after(gate: CTE, *, drawn_id: bool) -> Any:
     """join_group's upsert inside a statement that writes several things (checkout's one-line order on PostgreSQL):
-    bound ``leader_id``, ``deal_id``, ``quantity``, ``now`` and ``group_id`` (the id a group opened by it takes,
-    drawn beforehand; an existing group keeps its own); no row when the group has closed; it runs only once
-    ``gate`` has returned a row, so after the rows ``gate`` locks."""
+    bound ``leader_id``, ``deal_id``, ``quantity``, ``now``, and with ``drawn_id`` ``group_id`` (the id a group
+    opened by it takes, drawn beforehand; an existing group keeps its own); no row when the group has closed; it
+    runs only once ``gate`` has returned a row, so after the rows ``gate`` locks."""
     columns = Group.__table__.c
-    bound = {"id": "group_id", "leader_id": "leader_id", "deal_id": "deal_id", "units_reserved": "quantity"}
-    bound["created_at"] = "now"
+    bound = {"leader_id": "leader_id", "deal_id": "deal_id", "units_reserved": "quantity", "created_at": "now"}
+    if drawn_id:
+        bound = {"id": "group_id", **bound}
     row = [bindparam(name, type_=columns[key].type) for key, name in bound.items()]
     row += [literal(value, columns[key].type) for key, value in _JOINED_BY_ORDER.items()]
     rows = select(*row).where(exists(gate.select()))

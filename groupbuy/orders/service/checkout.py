@@ -179,10 +179,18 @@ def place_order(
         raise Conflict("group_closed")  # opened and moved twice within one checkout: ask the shopper to retry
     with transaction():
         conn = connection()
-        plan = _plan(conn, run_prebuilt(conn, _read_for(conn, asked, single), params), asked, count_in_db=True)
-        order_id, lines, line_ids = place_step_by_step(
-            conn, plan.columns, plan.placed, plan.who, plan.wanted, plan.prices, plan.discounts
-        )
+        one_statement = conn.dialect.name == "postgresql"  # for one line: checkout_sql.place_single_line
+        plan = _plan(conn, run_prebuilt(conn, _read_for(conn, asked, single), params), asked)
+        if one_statement and len(plan.wanted) == 1:
+            ((deal, quantity),) = plan.wanted
+            wanted = (deal, quantity, plan.prices[deal.id], plan.discounts[0])
+            line = place_one_line(conn, plan.columns, plan.placed, wanted, ids=None)
+            order_id, lines, line_ids = line["order_id"], [line], [line["id"]]
+        else:
+            count_limits(conn, user_id, plan.wanted, in_db=True)
+            order_id, lines, line_ids = place_step_by_step(
+                conn, plan.columns, plan.placed, plan.who, plan.wanted, plan.prices, plan.discounts
+            )
         if not from_cart and plan.who.has_cart:
             conn.execute(CLEAR_CART_LINES, {"user_id": user_id, "deal_ids": [i.deal_id for i in plan.merged]})
         order = _placed_order(plan, order_id, lines, line_ids)
@@ -230,7 +238,7 @@ def _place_at_once(
 ) -> PlacedOrder:
     """A one-line order on PostgreSQL: the first read (with the ids the order will take), then one statement."""
     rows = run_prebuilt(conn, _read_for(conn, asked, True), params)
-    plan = _plan(conn, rows, asked, count_in_db=False)
+    plan = _plan(conn, rows, asked)
     ((deal, quantity),) = plan.wanted
     who = plan.who
 
@@ -247,16 +255,17 @@ def _place_at_once(
         plan.placed,
         (deal, quantity, plan.prices[deal.id], plan.discounts[0]),
         ids=(who.new_order_id, who.new_line_id, who.group_id),
-        clear_cart=who.has_cart,
+        clear_cart=bool(who.has_cart),
         keep=keep,
         answer=answer_of if answer is not None else None,
     )
     return built[-1] if built else _placed_order(plan, who.new_order_id, [line], [line["id"]])
 
 
-def _plan(conn: Any, rows: list[Any], asked: _Asked, *, count_in_db: bool) -> _Plan:
+def _plan(conn: Any, rows: list[Any], asked: _Asked) -> _Plan:
     """Check the first read's rows against what was asked (and take the cart, if ordering from it); the order's
-    columns, lines and prices. ``count_in_db``: the limits are counted now (else by the order's statement)."""
+    columns, lines and prices, each line within its deal's limit per order (counted against earlier orders by the
+    writes that follow)."""
     if not rows:  # the caller's own account, checked a moment ago: gone only if closed meanwhile
         raise NotFound()
     who = rows[0]
@@ -281,7 +290,7 @@ def _plan(conn: Any, rows: list[Any], asked: _Asked, *, count_in_db: bool) -> _P
     discounts = (
         _coupon_discounts(who, asked.user_id, wanted, prices, asked.now) if coupon_id is not None else [0] * len(wanted)
     )
-    count_limits(conn, asked.user_id, wanted, in_db=count_in_db)
+    count_limits(conn, asked.user_id, wanted, in_db=False)  # counted in the database by the writes that follow
     items_fen = sum(prices[deal.id][0] * quantity for deal, quantity in wanted)
     delivery_fee = who.delivery_fee_fen if asked.fulfilment is Fulfilment.DELIVERY else 0
     limit = settings().max_order_payable_fen

@@ -12,8 +12,10 @@ from sqlalchemy import (
     CTE,
     BigInteger,
     bindparam,
+    case,
     delete,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -219,35 +221,39 @@ def _one_line_values() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
 
 
 @functools.cache
-def place_single_line(*, coupon: bool, keep: bool, clear_cart: bool) -> Any:
+def place_single_line(*, coupon: bool, keep: bool, clear_cart: bool, drawn: bool) -> Any:
     """A one-line order in one statement (PostgreSQL, a data-modifying WITH): with ``keep`` the idempotency key
     and its answer first, then the order and its timeline row, the limit counted, the coupon locked (with
     ``coupon``), the group joined, the stock taken and the line, and with ``clear_cart`` the deal's cart line
-    cleared. Atomic by itself, so it needs no transaction around it.
+    cleared.
 
     Each write runs only once the one before it has returned a row, so the rows are locked in the order the
     separate statements take them: the key, the shopper's own rows, then the group, then the deal (the hottest
-    row, held for the shortest time). Any refusal raises (refused_unless: ``idempotency_key_taken``,
-    ``order_no_taken``, ``limit_exceeded``, ``coupon_unavailable``, ``group_closed``, ``group_moved`` when the
-    deal's group was opened by someone else since the first read, ``deal_sold_out``), so nothing at all is
-    written. The ids are drawn beforehand (first_read): the order's ``o_id``, the line's ``l_id``, ``group_id``.
-    Bound besides: ``o_<column>`` (ONE_LINE_ORDER_BOUND), ``e_actor`` and ``e_note``, ``shopper_id``,
-    ``deal_id``, ``quantity`` and ``per_user_limit`` (the limit), ``wallet_id``, ``owner_id`` and ``at`` (the
-    coupon), ``leader_id`` and ``now`` (the group), ``l_<column>`` (ONE_LINE_LINE_BOUND), the key's
-    ``k_<column>`` (OwnKey.row). No name may be a column of a table the statement UPDATEs (deals,
-    user_coupons): SQLAlchemy would add it to that UPDATE's SET. The one row answers ``placed`` (true) and
-    ``stock_left``.
+    row, held for the shortest time). A refusal raises (refused_unless: ``idempotency_key_taken``,
+    ``limit_exceeded``, ``coupon_unavailable``, ``group_closed``, ``deal_sold_out``, and ``group_moved`` when the
+    deal's group was opened by another order since the first read drew its id), so nothing at all is written: the
+    statement is atomic by itself and needs no transaction. A taken order number writes nothing either: it raises
+    ``order_no_taken`` after a key, else the statement answers ``placed`` false.
+
+    ``drawn``: the ids were drawn beforehand (first_read) and are bound: the order's ``o_id``, the line's
+    ``l_id``, ``group_id``; else the sequences give them. Bound besides: ``o_<column>`` (ONE_LINE_ORDER_BOUND),
+    ``e_actor`` and ``e_note``, ``shopper_id``, ``deal_id``, ``quantity`` and ``per_user_limit`` (the limit),
+    ``wallet_id``, ``owner_id`` and ``at`` (the coupon), ``leader_id`` and ``now`` (the group), ``l_<column>``
+    (ONE_LINE_LINE_BOUND), the key's ``k_<column>`` (OwnKey.row). No name may be a column of a table the statement
+    UPDATEs (deals, user_coupons): SQLAlchemy would add it to that UPDATE's SET. The one row answers ``placed``,
+    ``stock_left``, ``order_id``, ``group_id`` and ``line_id``.
     """
     order_values, event_values, line_values = _one_line_values()
-    order_values["id"] = bindparam("o_id", type_=BigInteger)
-    line_values["id"] = bindparam("l_id", type_=BigInteger)
+    if drawn:
+        order_values["id"] = bindparam("o_id", type_=BigInteger)
+        line_values["id"] = bindparam("l_id", type_=BigInteger)
     key = keep_key_first() if keep else None
     order = _order_cte(order_values, after=key)
     gate = counted = _count_limit_after(order).cte("counted")
     locked = None
     if coupon:
         gate = locked = lock_coupon_after(counted, order_id=select(order.c.id).scalar_subquery()).cte("coupon")
-    group = join_group_after(gate).cte("joined_group")
+    group = join_group_after(gate, drawn_id=drawn).cte("joined_group")
     stock = take_stock_after(group).cte("stock_taken")
     line = (
         insert(OrderLine)
@@ -261,18 +267,30 @@ def place_single_line(*, coupon: bool, keep: bool, clear_cart: bool) -> Any:
         .returning(OrderLine.id)
         .cte("placed_line")
     )
-    refusals = [(~exists(key.select()), "idempotency_key_taken")] if key is not None else []
-    refusals += [(~exists(order.select()), "order_no_taken"), (~exists(counted.select()), "limit_exceeded")]
+    refusals = []
+    if key is not None:  # the key is written before the order: a taken number must undo it
+        refusals += [(~exists(key.select()), "idempotency_key_taken"), (~exists(order.select()), "order_no_taken")]
+    refusals.append((~exists(counted.select()), "limit_exceeded"))
     if locked is not None:
         refusals.append((~exists(locked.select()), "coupon_unavailable"))
-    refusals += [
-        (~exists(group.select()), "group_closed"),
-        (select(group.c.id).scalar_subquery() != bindparam("group_id", type_=BigInteger), "group_moved"),
-        (~exists(stock.select()), "deal_sold_out"),
-        (~exists(line.select()), "line_not_written"),
-    ]
+    refusals.append((~exists(group.select()), "group_closed"))
+    if drawn:
+        moved = select(group.c.id).scalar_subquery() != bindparam("group_id", type_=BigInteger)
+        refusals.append((moved, "group_moved"))
+    refusals += [(~exists(stock.select()), "deal_sold_out"), (~exists(line.select()), "line_not_written")]
+    verdict = refused_unless(*refusals)
+    placed = verdict if key is not None else case((exists(order.select()), verdict), else_=false())
     statement = select(
-        refused_unless(*refusals).label("placed"), select(stock.c.stock_available).scalar_subquery().label("stock_left")
+        placed.label("placed"),
+        *(
+            select(column).scalar_subquery().label(name)
+            for name, column in (
+                ("stock_left", stock.c.stock_available),
+                ("order_id", order.c.id),
+                ("group_id", group.c.id),
+                ("line_id", line.c.id),
+            )
+        ),
     ).add_cte(_placed_event(order, event_values).cte("placed_event"))
     if clear_cart:  # the deal's line in the shopper's cart, if any: ordered now
         cleared = delete(CartItem).where(

@@ -168,26 +168,24 @@ def place_one_line(
     placed: dict[str, Any],
     wanted: tuple[DealForSale, int, Price, int],
     *,
-    ids: tuple[int, int, int],
-    clear_cart: bool,
+    ids: tuple[int, int, int] | None,
+    clear_cart: bool = False,
     keep: OwnKey | None = None,
     answer: Callable[[dict[str, Any]], tuple[int, str]] | None = None,
 ) -> dict[str, Any]:
     """A one-line order in one statement (PostgreSQL; checkout_sql.place_single_line), ``wanted`` being (deal,
-    quantity, price, discount) and ``ids`` the order's, the line's and the group's drawn by the first read; the
-    line written (with its ``id``). With ``keep``: ``answer`` of the line (status, JSON text; called once the
-    order's number is drawn) is kept under that key in the same statement. Atomic by itself: a refusal raises and
-    leaves nothing written, a taken key raises KeyTaken, a group opened meanwhile by another order GroupMoved."""
+    quantity, price, discount); the line written (with its ``id`` and ``order_id``). ``ids``: the order's, the
+    line's and the group's, drawn by the first read (else the sequences give them). With ``keep``: ``answer`` of
+    the line (status, JSON text; called once the order's number is drawn) is kept under that key in the same
+    statement. Atomic by itself: a refusal raises and leaves nothing written, a taken key raises KeyTaken, a group
+    opened meanwhile by another order GroupMoved."""
     deal, quantity, price, discount = wanted
-    order_id, line_id, group_id = ids
-    line = {**_line(order_id, deal, group_id, quantity, price, discount), "id": line_id}
+    order_id, line_id, group_id = ids or (0, 0, 0)
+    line = _line(order_id, deal, group_id, quantity, price, discount)
     now = columns["created_at"]
     params = {
         **{f"o_{k}": columns[k] for k in ONE_LINE_ORDER_BOUND if k != "order_no"},  # drawn below
         **{f"l_{k}": line[k] for k in ONE_LINE_LINE_BOUND},
-        "o_id": order_id,
-        "l_id": line_id,
-        "group_id": group_id,
         "e_actor": placed["actor"],
         "e_note": placed["note"],
         "shopper_id": columns["user_id"],
@@ -197,10 +195,14 @@ def place_one_line(
         "leader_id": columns["leader_id"],
         "now": now,
     }
+    if ids is not None:
+        params |= {"o_id": order_id, "l_id": line_id, "group_id": group_id}
+        line["id"] = line_id
     if columns["coupon_id"] is not None:
         params |= {"wallet_id": columns["coupon_id"], "owner_id": columns["user_id"], "at": now}
-    statement = place_single_line(coupon=columns["coupon_id"] is not None, keep=keep is not None, clear_cart=clear_cart)
-    placed["order_id"] = order_id
+    statement = place_single_line(
+        coupon=columns["coupon_id"] is not None, keep=keep is not None, clear_cart=clear_cart, drawn=ids is not None
+    )
     body = None
     for _ in range(_ORDER_NO_TRIES):
         params["o_order_no"] = columns["order_no"] = new_order_no(now)
@@ -216,10 +218,13 @@ def place_one_line(
             if reason == "order_no_taken":  # nothing was written: draw another number
                 continue
             raise _refusal(reason, deal) from None
-        break
+        if row.placed:
+            break  # else the number was taken and nothing was written: draw another
     else:
         raise Conflict("order_no_exhausted")
     stock_taken(row.stock_left)
+    placed["order_id"] = line["order_id"] = row.order_id
+    line |= {"group_id": row.group_id, "id": row.line_id}
     if keep is not None:
         keep.body = body
     return line
