@@ -244,7 +244,7 @@ def identify_caller(*, token: str, now: datetime, in_unit_of_work: bool = False)
 
     The statement stands alone (``db.alone``: autocommit, one round trip, no transaction opened), so a request's own
     unit of work, if it has one, begins afterwards with its first statement. ``in_unit_of_work``: the request is
-    one unit of work on the database and nothing else (checkout), so on PostgreSQL the read opens that unit's
+    one unit of work on the database and nothing else (a coupon claim), so on PostgreSQL the read opens that unit's
     transaction on the session's connection instead: the connection the request takes anyway, where a pool
     connection of its own cost a checkout and a return (6 % of checkout's Python time, py-spy)."""
     params = {"token_hash": token_digest(token), "now": now}
