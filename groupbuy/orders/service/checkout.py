@@ -4,7 +4,7 @@ The hot path of the product, so it runs prebuilt Core statements (checkout_sql.p
 their leader and the deals ordered, then the conditional writes (checkout_write.py). A one-line order on
 PostgreSQL is written in one statement that refuses as a whole, so it runs in autocommit (no BEGIN, no COMMIT),
 with its idempotency key and answer in that same statement (``keep``: the HTTP door's OwnKey, see
-idempotency.service.answer_once); every other order step by step in one transaction, its key kept in it. The
+idempotency.service.answer_once); every other order in one transaction, its key kept in it. The
 order it returns is a PlacedOrder built from what was written, not read back: building transient models cost a
 tenth of the request's Python time (measured with py-spy). The columns checkout does not decide take the model's
 own defaults (`checkout_sql.column_defaults`); tests/orders/test_checkout_fast_path.py holds the answer to a later
@@ -157,7 +157,8 @@ def place_order(
 
     One deal ordered as items on PostgreSQL, outside any open unit of work (the common order): the first read and
     one statement, each standing alone (db.alone: autocommit, no BEGIN or COMMIT); the statement refuses as a
-    whole. Every other order: step by step in one transaction.
+    whole. Every other order in one transaction: a one-line order (from the cart, say) as the same one statement
+    on PostgreSQL, a longer one step by step.
     """
     if (keep is None) != (answer is None):
         raise TypeError("place_order: keep and answer go together")
@@ -176,7 +177,7 @@ def place_order(
                     return _place_at_once(conn, asked, params, keep, answer)
                 except GroupMoved:
                     continue
-        raise Conflict("group_closed")  # opened and moved twice within one checkout: ask the shopper to retry
+        raise Conflict("group_closed")  # not seen: the second read finds the group the first one missed
     with transaction():
         conn = connection()
         one_statement = conn.dialect.name == "postgresql"  # for one line: checkout_sql.place_single_line
