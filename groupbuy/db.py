@@ -1,4 +1,5 @@
-"""Declarative base, naming convention, UTC times, SQLite setup and transaction(): the ONLY commit site."""
+"""Declarative base, naming convention, UTC times, SQLite setup, transaction() (the only unit of work spanning several
+statements; a statement that stands alone, db.alone, commits by itself) and alone()."""
 
 from __future__ import annotations
 
