@@ -74,11 +74,15 @@ class OwnKey:
             "k_expires_at": self.now + KEEP_FOR,
         }
 
+    def kept(self, body: str) -> None:
+        """The work's own statement wrote the row ``row`` gave, with this body."""
+        self.body = body
+
     def keep_in(self, status: int, body: str) -> None:
         """Keep the answer in the caller's open unit of work; KeyTaken if an answer is kept under the key already."""
         if not _add_key(self.request, now=self.now, locked_until=None, answer=(status, body)):
             raise KeyTaken()
-        self.body = body
+        self.kept(body)
 
 
 @functools.cache

@@ -225,8 +225,8 @@ def place_one_line(
     stock_taken(row.stock_left)
     placed["order_id"] = line["order_id"] = row.order_id
     line |= {"group_id": row.group_id, "id": row.line_id}
-    if keep is not None:
-        keep.body = body
+    if keep is not None and body is not None:
+        keep.kept(body)
     return line
 
 
